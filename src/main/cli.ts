@@ -1,0 +1,69 @@
+// The `deepfield` command line: the engine without Electron, for batch work and scripts.
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_SIGMA, describeExpected } from '../shared/options';
+import { Engine } from './engine/stack';
+import { isAbortError } from './engine/errors';
+import { runStackCommand } from './cli/stack-command';
+
+const WORKER_FILE = fileURLToPath(new URL('./slice-worker.js', import.meta.url));
+
+function parseNumber(parameter: string, check: (n: number) => boolean, expected: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(describeExpected(expected, parameter, value));
+    return n;
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ncancelling (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const program = new Command('deepfield')
+    .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
+    .showHelpAfterError('(run deepfield --help for usage)')
+    .exitOverride();
+  let engine: Engine | undefined;
+  program
+    .command('stack')
+    .description('stack a folder (or a list) of focal slices into one composite')
+    .argument('<inputs...>', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP), taken in natural name order')
+    .requiredOption('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp')
+    .option('--index-map <png>', 'also write the winning slice index per pixel as a 16-bit greyscale PNG')
+    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
+    .option('--quality <q>', 'JPEG/WebP quality, 1-100', parseNumber('quality', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number from 1 to 100'), 92)
+    .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
+    .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
+    .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))
+    .action(async (inputs: string[], opts) => {
+      engine = new Engine({ workerFile: WORKER_FILE, threads: opts.threads });
+      await runStackCommand(engine, inputs, opts, controller.signal);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code?.startsWith('commander.')) return 2; // commander already printed the problem
+    if (isAbortError(error)) {
+      process.stderr.write('deepfield: cancelled, nothing written\n');
+      return 130;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`deepfield: error: ${message.split('\n')[0]}\n`);
+    return 1;
+  } finally {
+    await engine?.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,53 @@
+// The worker-thread task: decode one slice, compute its focus map band by band and merge each
+// band straight into the shared argmax state. Nothing of the slice outlives the task but its
+// statistics and an optional small preview.
+import sharp from 'sharp';
+import type { FocusPreview, PixelLayout, SliceRef } from '../../shared/types';
+import { decodeSlice } from './decode';
+import { computeFocusBands } from './focus-measure';
+import { FocusPreviewBuilder } from './focus-preview';
+import { ArgmaxMerger, type ArgmaxBuffers } from './merge-argmax';
+
+// One libvips thread per worker: the pool already has one worker per core.
+sharp.concurrency(1);
+sharp.cache(false);
+
+export interface SliceTask {
+  slice: SliceRef;
+  index: number;
+  layout: PixelLayout;
+  sigma: number;
+  previewSize: number;
+  merge: ArgmaxBuffers;
+}
+
+export interface SliceTaskResult {
+  meanVariance: number;
+  maxVariance: number;
+  preview?: FocusPreview;
+}
+
+export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
+  const { layout } = task;
+  const pixels = await decodeSlice(task.slice, layout);
+  const merger = new ArgmaxMerger(task.merge, layout);
+  const preview = task.previewSize > 0 ? new FocusPreviewBuilder(layout.width, layout.height, task.previewSize) : undefined;
+  let sum = 0;
+  let max = 0;
+  computeFocusBands(
+    pixels,
+    layout,
+    task.sigma,
+    (y0, _y1, variance) => {
+      for (let i = 0; i < variance.length; i++) {
+        const v = variance[i];
+        sum += v;
+        if (v > max) max = v;
+      }
+      preview?.addBand(y0, variance);
+      merger.mergeBand(task.index, y0, variance, pixels);
+    },
+    task.merge.bandRows,
+  );
+  return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
+}

@@ -1,0 +1,41 @@
+// One options type for a stack job, shared by the command line, the app and the tests, validated
+// once at the boundary. Defaults live here and nowhere else.
+import { z } from 'zod';
+
+export const MERGE_METHODS = ['argmax'] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
+
+export const DEFAULT_SIGMA = 2;
+
+const sigmaSchema = z
+  .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
+  .refine((v) => Number.isFinite(v) && v > 0 && v <= 64, {
+    error: (issue) => describeExpected('a positive number of pixels up to 64', 'sigma', issue.input),
+  });
+
+export const stackOptionsSchema = z.object({
+  /** Gaussian sigma of the local-variance focus measure, in pixels. */
+  sigma: sigmaSchema.default(DEFAULT_SIGMA),
+  /** How slices are merged into the composite. */
+  method: z.enum(MERGE_METHODS).default('argmax'),
+  /** Longest side of the per-slice heatmap previews returned with progress; 0 for none. */
+  previewSize: z.number().int().min(0).max(4096).default(0),
+});
+
+export type StackOptions = z.output<typeof stackOptionsSchema>;
+export type StackOptionsInput = z.input<typeof stackOptionsSchema>;
+
+/** The sharp-style message shape: what was expected, for which parameter, what was received. */
+export function describeExpected(expected: string, parameter: string, received: unknown): string {
+  const shown = typeof received === 'string' ? JSON.stringify(received) : String(received);
+  return `Expected ${expected} for ${parameter} but received ${shown} of type ${typeof received}`;
+}
+
+/** Validates options, throwing one readable line per problem. */
+export function parseStackOptions(input: unknown): StackOptions {
+  const result = stackOptionsSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new Error(result.error.issues.map((i) => i.message).join('; '));
+  }
+  return result.data;
+}

@@ -1,0 +1,65 @@
+// Types shared by the engine, the hosts and the renderer. Plain data only: everything here
+// crosses IPC, HTTP and worker boundaries.
+
+/** One focal slice: a file, or one page of a multi-page TIFF. */
+export interface SliceRef {
+  /** Absolute path of the source file (never written to). */
+  file: string;
+  /** Page within a multi-page TIFF, or undefined for a single-image file. */
+  page?: number;
+  /** Display name: the file name, with `#page` for a page of a multi-page file. */
+  name: string;
+}
+
+/** Pixel layout shared by every slice of a stack and by its composite. */
+export interface PixelLayout {
+  width: number;
+  height: number;
+  /** Interleaved channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
+  channels: 1 | 2 | 3 | 4;
+  /** Bits per channel sample. */
+  bitDepth: 8 | 16;
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface SliceStats {
+  index: number;
+  name: string;
+  /** Mean raw local variance over the slice: a sharpness score comparable across slices. */
+  meanVariance: number;
+  /** Largest raw local variance in the slice. */
+  maxVariance: number;
+  /** Pixels of the composite taken from this slice. */
+  pixelsWon: number;
+}
+
+/** A downsampled raw focus map (mean of each block), for display on a shared scale. */
+export interface FocusPreview {
+  width: number;
+  height: number;
+  /** Row-major raw variance values. */
+  values: Float32Array;
+}
+
+export type StackPhase = 'probe' | 'focus' | 'write';
+
+export interface StackProgress {
+  phase: StackPhase;
+  /** Slices finished so far. */
+  done: number;
+  total: number;
+  /** The slice that just finished, when phase is 'focus'. */
+  slice?: { index: number; name: string; meanVariance: number; maxVariance: number; preview?: FocusPreview };
+  elapsedMs: number;
+}
+
+export interface StackTimings {
+  probeMs: number;
+  focusMs: number;
+  writeMs: number;
+  totalMs: number;
+}
