@@ -1,0 +1,96 @@
+// The one interface the renderer talks to. Two small implementations sit under it: IPC through
+// the preload (desktop app) and HTTP + server-sent events (browser host). The renderer never knows
+// which. Everything here is plain data; binary payloads travel as typed arrays (IPC) or as
+// fetched binary bodies (HTTP), decoded by the implementation, never by the UI.
+import type { StackOptionsInput } from './options';
+import type { FocusPreview, PixelLayout, SkippedFile, SliceStats, StackPhase } from './types';
+
+export type HostKind = 'electron' | 'browser';
+
+export interface HostInfo {
+  kind: HostKind;
+  version: string;
+  /** Browser host: the folder the user may browse (nothing outside it is reachable). */
+  root?: string;
+}
+
+export type StackSource = { kind: 'folder'; path: string } | { kind: 'demo' };
+
+export interface FolderEntry {
+  name: string;
+  path: string;
+  /** 'stack' when the folder holds two or more images, 'folder' otherwise. */
+  kind: 'folder' | 'stack';
+  imageCount: number;
+}
+
+export interface FolderListing {
+  path: string;
+  parent: string | null;
+  entries: FolderEntry[];
+}
+
+export interface JobSliceInfo {
+  index: number;
+  name: string;
+}
+
+/** Everything the renderer needs once a job has finished. */
+export interface JobSummary {
+  jobId: string;
+  source: StackSource;
+  layout: PixelLayout;
+  slices: JobSliceInfo[];
+  stats: SliceStats[];
+  skipped: SkippedFile[];
+  /** Largest raw variance over all slices: the top of the shared heatmap scale. */
+  maxVariance: number;
+  timings: { totalMs: number };
+}
+
+export type JobEvent =
+  | { type: 'progress'; jobId: string; phase: StackPhase; done: number; total: number; elapsedMs: number;
+      /** The slice that just finished (its preview is fetched with getFocusPreview). */
+      slice?: { index: number; name: string; meanVariance: number; maxVariance: number } }
+  | { type: 'done'; jobId: string; summary: JobSummary }
+  | { type: 'error'; jobId: string; message: string; file?: string }
+  | { type: 'cancelled'; jobId: string };
+
+export type ImageKind = 'slice' | 'composite' | 'depth' | 'index';
+
+export type ExportKind = 'composite' | 'indexMap' | 'depthColour' | 'heatmap';
+
+export interface ExportRequest {
+  jobId: string;
+  kind: ExportKind;
+  format: 'png' | 'tiff' | 'jpeg';
+  /** JPEG quality 1-100. */
+  quality?: number;
+  /** For heatmaps: which slice. */
+  slice?: number;
+}
+
+export interface ExportResult {
+  /** Where the file went, for the toast. */
+  path: string;
+}
+
+export interface DeepfieldApi {
+  hostInfo(): Promise<HostInfo>;
+  /** Desktop: the native folder dialog. Browser: resolves null (the UI shows its folder browser). */
+  chooseFolder(): Promise<string | null>;
+  /** Lists sub-folders (and the stacks among them) of a folder; default the root. */
+  listFolder(path?: string): Promise<FolderListing>;
+  recentStacks(): Promise<string[]>;
+  startStack(source: StackSource, options?: StackOptionsInput): Promise<{ jobId: string }>;
+  cancel(jobId: string): Promise<void>;
+  /** Subscribes to all job events; returns the unsubscribe function. */
+  onJobEvent(listener: (event: JobEvent) => void): () => void;
+  /** Downsampled raw focus map of one slice, for heatmaps on the shared scale. */
+  getFocusPreview(jobId: string, slice: number): Promise<FocusPreview>;
+  /** Exact raw variance of every slice at one pixel (full-resolution coordinates). */
+  focusProfile(jobId: string, x: number, y: number): Promise<{ values: number[]; winner: number }>;
+  /** A URL the renderer can put in an <img> or a tile source, at most maxSize px on its longest side. */
+  imageUrl(jobId: string, kind: ImageKind, options?: { slice?: number; maxSize?: number }): string;
+  exportImage(request: ExportRequest): Promise<ExportResult>;
+}
