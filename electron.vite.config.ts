@@ -5,9 +5,8 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   main: {
     build: {
-      // Each entry is a self-contained file in out/main/, so an entry finds the worker module
-      // beside itself (new URL('./slice-worker.js', import.meta.url)).
-      isolatedEntries: true,
+      // Entries land in out/main/ by name, so an entry finds the worker module beside itself
+      // (new URL('./slice-worker.js', import.meta.url)); shared code goes to out/main/chunks/.
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
 import { DeepfieldError, describeFsError } from './errors';
@@ -119,7 +119,7 @@ export function scaleTo8Bit(pixels: Uint16Array, layout: PixelLayout): Uint8Arra
   return out;
 }
 
-function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, quality: number): sharp.Sharp {
+function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, quality: number): Sharp {
   const { width, height, channels } = layout;
   const keeps16 = layout.bitDepth === 16 && (format === 'png' || format === 'tiff');
   const data = layout.bitDepth === 16 && !keeps16 ? scaleTo8Bit(pixels as Uint16Array, layout) : pixels;

@@ -1,0 +1,182 @@
+// Synthetic focus stacks with a known answer: a textured scene, a depth map of steps and slopes
+// (in slice units), and slices rendered by defocusing each pixel in proportion to its distance
+// from the slice's focal plane. Used by the demo stack, the benchmark and quality measurements.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { PixelLayout } from '../../shared/types';
+
+export interface SyntheticStackSpec {
+  width: number;
+  height: number;
+  sliceCount: number;
+  /** Seed of the texture and noise; the same seed gives the same stack. */
+  seed?: number;
+  /** Standard deviation of the sensor noise added to each slice, in 8-bit units. */
+  noise?: number;
+  /** Defocus blur sigma (px) per slice of distance from the focal plane. */
+  blurPerSlice?: number;
+  /** Largest defocus blur sigma (px). */
+  maxBlur?: number;
+}
+
+export interface SyntheticStack {
+  layout: PixelLayout;
+  /** The all-in-focus scene, RGB 8-bit interleaved. */
+  truth: Uint8Array;
+  /** True depth per pixel in slice units (0 .. sliceCount-1). */
+  depth: Float32Array;
+  /** Renders slice k (RGB 8-bit interleaved). */
+  renderSlice(k: number): Uint8Array;
+}
+
+/** A small fast seeded PRNG (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Multi-octave value noise per channel: detail at every scale so every region has focus cues. */
+function renderTexture(width: number, height: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  const out = new Float32Array(width * height * 3);
+  const cells = [96, 24, 6, 2];
+  const amplitudes = [0.35, 0.3, 0.2, 0.15];
+  for (let octave = 0; octave < cells.length; octave++) {
+    const cell = cells[octave];
+    const gw = Math.ceil(width / cell) + 2;
+    const gh = Math.ceil(height / cell) + 2;
+    for (let c = 0; c < 3; c++) {
+      const grid = new Float32Array(gw * gh);
+      for (let i = 0; i < grid.length; i++) grid[i] = random();
+      const amp = amplitudes[octave] * 255;
+      for (let y = 0; y < height; y++) {
+        const gy = y / cell;
+        const y0 = Math.floor(gy);
+        const fy = gy - y0;
+        for (let x = 0; x < width; x++) {
+          const gx = x / cell;
+          const x0 = Math.floor(gx);
+          const fx = gx - x0;
+          const g = y0 * gw + x0;
+          const top = grid[g] + (grid[g + 1] - grid[g]) * fx;
+          const bottom = grid[g + gw] + (grid[g + gw + 1] - grid[g + gw]) * fx;
+          out[(y * width + x) * 3 + c] += amp * (top + (bottom - top) * fy);
+        }
+      }
+    }
+  }
+  const texture = new Uint8Array(out.length);
+  for (let i = 0; i < out.length; i++) texture[i] = Math.max(0, Math.min(255, Math.round(out[i])));
+  return texture;
+}
+
+/** Depth of steps and slopes: a ramp across the frame, a raised block and a disc. */
+function renderDepth(width: number, height: number, sliceCount: number): Float32Array {
+  const depth = new Float32Array(width * height);
+  const top = sliceCount - 1;
+  const cx = width * 0.7;
+  const cy = height * 0.55;
+  const radius = Math.min(width, height) * 0.2;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let d = (top * x) / Math.max(1, width - 1); // slope
+      if (x > width * 0.1 && x < width * 0.35 && y > height * 0.15 && y < height * 0.45) d = top * 0.8; // step
+      if ((x - cx) ** 2 + (y - cy) ** 2 < radius * radius) d = top * 0.15; // disc
+      depth[y * width + x] = d;
+    }
+  }
+  return depth;
+}
+
+function gaussianNoise(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+export async function createSyntheticStack(spec: SyntheticStackSpec): Promise<SyntheticStack> {
+  const { width, height, sliceCount } = spec;
+  const seed = spec.seed ?? 1;
+  const blurPerSlice = spec.blurPerSlice ?? 1.2;
+  const maxBlur = spec.maxBlur ?? 8;
+  const noise = spec.noise ?? 0;
+  const truth = renderTexture(width, height, seed);
+  const depth = renderDepth(width, height, sliceCount);
+  // Defocus levels blurred once (by libvips); each slice interpolates between neighbouring levels.
+  const levelCount = Math.ceil(maxBlur / blurPerSlice) + 1;
+  const levels: Uint8Array[] = [truth];
+  for (let j = 1; j < levelCount; j++) {
+    const sigma = Math.min(maxBlur, j * blurPerSlice);
+    const blurred = await sharp(truth, { raw: { width, height, channels: 3 } })
+      .blur({ sigma, precision: 'float' })
+      .raw()
+      .toBuffer();
+    levels.push(new Uint8Array(blurred.buffer, blurred.byteOffset, blurred.length));
+  }
+  return {
+    layout: { width, height, channels: 3, bitDepth: 8 },
+    truth,
+    depth,
+    renderSlice(k: number): Uint8Array {
+      const random = seededRandom(seed * 7919 + k + 1);
+      const out = new Uint8Array(width * height * 3);
+      const top = levelCount - 1;
+      for (let p = 0; p < width * height; p++) {
+        const level = Math.min(top, Math.abs(depth[p] - k));
+        const l0 = Math.floor(level);
+        const l1 = Math.min(top, l0 + 1);
+        const f = level - l0;
+        for (let c = 0; c < 3; c++) {
+          const i = p * 3 + c;
+          let v = levels[l0][i] + (levels[l1][i] - levels[l0][i]) * f;
+          if (noise > 0) v += noise * gaussianNoise(random);
+          out[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export type SyntheticFormat = 'jpg' | 'png' | 'tif16';
+
+/**
+ * Writes a synthetic stack as numbered files (slice-01.jpg ...) into `folder` and returns their
+ * paths. 'tif16' writes 16-bit greyscale TIFFs (luminance scaled by 257).
+ */
+export async function writeSyntheticStack(
+  spec: SyntheticStackSpec,
+  folder: string,
+  format: SyntheticFormat,
+  onSlice?: (k: number) => void,
+): Promise<string[]> {
+  await fs.mkdir(folder, { recursive: true });
+  const stack = await createSyntheticStack(spec);
+  const { width, height } = stack.layout;
+  const digits = String(spec.sliceCount).length;
+  const files: string[] = [];
+  for (let k = 0; k < spec.sliceCount; k++) {
+    const rgb = stack.renderSlice(k);
+    const name = `slice-${String(k + 1).padStart(Math.max(2, digits), '0')}.${format === 'tif16' ? 'tif' : format}`;
+    const file = path.join(folder, name);
+    const raw = { raw: { width, height, channels: 3 as const } };
+    if (format === 'jpg') await sharp(rgb, raw).jpeg({ quality: 92 }).toFile(file);
+    else if (format === 'png') await sharp(rgb, raw).png().toFile(file);
+    else {
+      const grey = new Uint16Array(width * height);
+      for (let p = 0; p < grey.length; p++) {
+        grey[p] = Math.round(257 * (0.299 * rgb[p * 3] + 0.587 * rgb[p * 3 + 1] + 0.114 * rgb[p * 3 + 2]));
+      }
+      await sharp(grey, { raw: { width, height, channels: 1 } }).toColourspace('grey16').tiff({ compression: 'deflate' }).toFile(file);
+    }
+    files.push(file);
+    onSlice?.(k);
+  }
+  return files;
+}
