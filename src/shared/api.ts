@@ -12,6 +12,8 @@ export interface HostInfo {
   version: string;
   /** Browser host: the folder the user may browse (nothing outside it is reachable). */
   root?: string;
+  /** Browser host: the folder exports are written to (there is no save dialog). */
+  exportDir?: string;
 }
 
 export type StackSource = { kind: 'folder'; path: string } | { kind: 'demo' };
@@ -49,6 +51,8 @@ export interface JobSummary {
 }
 
 export type JobEvent =
+  /** Sent once the slices are found and probed, before any is decoded: the strip can be drawn. */
+  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[] }
   | { type: 'progress'; jobId: string; phase: StackPhase; done: number; total: number; elapsedMs: number;
       /** The slice that just finished (its preview is fetched with getFocusPreview). */
       slice?: { index: number; name: string; meanVariance: number; maxVariance: number } }
@@ -56,7 +60,32 @@ export type JobEvent =
   | { type: 'error'; jobId: string; message: string; file?: string }
   | { type: 'cancelled'; jobId: string };
 
+/**
+ * 'slice': a source slice as decoded (16-bit stretched to its range); 'composite': the result;
+ * 'depth': the index map colourised with depthColour (src/shared/colour-maps.ts), so a legend
+ * drawn with the same function matches; 'index': the raw index map as 8-bit grey (slice k of N
+ * at round(255 k / (N - 1))).
+ */
 export type ImageKind = 'slice' | 'composite' | 'depth' | 'index';
+
+/** A rectangle in full-resolution pixel coordinates (for deep-zoom tiles). */
+export interface ImageRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ImageUrlOptions {
+  /** For kind 'slice': which slice (0-based). */
+  slice?: number;
+  /** Longest side of the returned image in pixels; never upscaled. Default: full size. */
+  maxSize?: number;
+  /** Default 'png' ('jpeg' is smaller for photographic slices and composites). */
+  format?: 'png' | 'jpeg';
+  /** Only this part of the image (full-resolution coordinates), then scaled to maxSize. */
+  region?: ImageRegion;
+}
 
 export type ExportKind = 'composite' | 'indexMap' | 'depthColour' | 'heatmap';
 
@@ -68,10 +97,14 @@ export interface ExportRequest {
   quality?: number;
   /** For heatmaps: which slice. */
   slice?: number;
+  /** For heatmaps: the shared scale (src/shared/colour-scale.ts); default 'linear'. */
+  scale?: 'linear' | 'log';
+  /** For heatmaps: the colour map; default 'viridis'. */
+  colourMap?: 'viridis' | 'inferno';
 }
 
 export interface ExportResult {
-  /** Where the file went, for the toast. */
+  /** Where the file went, for the toast. A new file: exports never replace an existing one. */
   path: string;
 }
 
@@ -81,9 +114,18 @@ export interface DeepfieldApi {
   chooseFolder(): Promise<string | null>;
   /** Lists sub-folders (and the stacks among them) of a folder; default the root. */
   listFolder(path?: string): Promise<FolderListing>;
+  /**
+   * Desktop: the folder a dropped File (from a drop event's dataTransfer.files) stands for, now
+   * allowed to be opened; a dropped image file stands for its folder. Browser: resolves null
+   * (browsers do not reveal paths).
+   */
+  droppedFolder(file: object): Promise<string | null>;
+  /** Folders stacked before, newest first (only those that still exist and may be opened). */
   recentStacks(): Promise<string[]>;
   startStack(source: StackSource, options?: StackOptionsInput): Promise<{ jobId: string }>;
   cancel(jobId: string): Promise<void>;
+  /** The summary of a finished job (the same one its 'done' event carried). */
+  jobSummary(jobId: string): Promise<JobSummary>;
   /** Subscribes to all job events; returns the unsubscribe function. */
   onJobEvent(listener: (event: JobEvent) => void): () => void;
   /** Downsampled raw focus map of one slice, for heatmaps on the shared scale. */
@@ -91,6 +133,10 @@ export interface DeepfieldApi {
   /** Exact raw variance of every slice at one pixel (full-resolution coordinates). */
   focusProfile(jobId: string, x: number, y: number): Promise<{ values: number[]; winner: number }>;
   /** A URL the renderer can put in an <img> or a tile source, at most maxSize px on its longest side. */
-  imageUrl(jobId: string, kind: ImageKind, options?: { slice?: number; maxSize?: number }): string;
-  exportImage(request: ExportRequest): Promise<ExportResult>;
+  imageUrl(jobId: string, kind: ImageKind, options?: ImageUrlOptions): string;
+  /**
+   * Desktop: asks where through a save dialog, resolving null when the user dismisses it.
+   * Browser: writes into HostInfo.exportDir. Either way a new file with a unique name.
+   */
+  exportImage(request: ExportRequest): Promise<ExportResult | null>;
 }
