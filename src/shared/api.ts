@@ -30,6 +30,8 @@ export interface FolderListing {
   path: string;
   parent: string | null;
   entries: FolderEntry[];
+  /** Images in this folder itself: two or more make it a stack that can be opened. */
+  imageCount?: number;
 }
 
 export interface JobSliceInfo {
