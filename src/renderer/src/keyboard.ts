@@ -1,0 +1,73 @@
+// Keyboard shortcuts of the main window, as a pure mapping from a key press to a command so the
+// rules (which keys, and when typing in a field must not trigger them) are testable without a DOM.
+
+export type ViewName = 'slice' | 'heatmap' | 'composite' | 'depth';
+export const VIEW_ORDER: readonly ViewName[] = ['slice', 'heatmap', 'composite', 'depth'];
+
+export type Command =
+  | { type: 'stepSlice'; delta: -1 | 1 }
+  | { type: 'showView'; view: ViewName }
+  | { type: 'fit' }
+  | { type: 'actualSize' }
+  | { type: 'zoom'; direction: 'in' | 'out' }
+  | { type: 'escape' };
+
+export interface KeyPress {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+  /** What the focused element does with keys itself: see keysTakenBy. */
+  targetTakes?: KeysTaken;
+}
+
+/** 'text': a field that takes every printable key; 'arrows': a slider or tab that moves with arrows. */
+export type KeysTaken = 'none' | 'arrows' | 'text';
+
+export function commandForKey(press: KeyPress): Command | null {
+  // Escape always reaches the app, so a run can be cancelled with focus anywhere.
+  if (press.key === 'Escape') return { type: 'escape' };
+  if (press.ctrlKey || press.metaKey || press.altKey || press.targetTakes === 'text') return null;
+  if (press.targetTakes === 'arrows' && press.key.startsWith('Arrow')) return null;
+  switch (press.key) {
+    case 'ArrowLeft':
+    case 'ArrowUp':
+      return { type: 'stepSlice', delta: -1 };
+    case 'ArrowRight':
+    case 'ArrowDown':
+      return { type: 'stepSlice', delta: 1 };
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+      return { type: 'showView', view: VIEW_ORDER[Number(press.key) - 1] };
+    case 'f':
+    case 'F':
+      return { type: 'fit' };
+    case '0':
+      return { type: 'actualSize' };
+    case '+':
+    case '=':
+      return { type: 'zoom', direction: 'in' };
+    case '-':
+      return { type: 'zoom', direction: 'out' };
+    default:
+      return null;
+  }
+}
+
+/** Which keys the focused element uses itself, so shortcuts never steal them. */
+export function keysTakenBy(element: Element | null): KeysTaken {
+  if (!element) return 'none';
+  const tag = element.tagName;
+  if (tag === 'INPUT') {
+    const type = (element as HTMLInputElement).type;
+    if (type === 'range') return 'arrows';
+    if (type === 'checkbox' || type === 'radio' || type === 'button') return type === 'radio' ? 'arrows' : 'none';
+    return 'text';
+  }
+  if (tag === 'TEXTAREA' || tag === 'SELECT' || (element as HTMLElement).isContentEditable) return 'text';
+  const role = element.getAttribute('role');
+  if (role === 'tab' || role === 'slider' || role === 'menuitem' || role === 'radio') return 'arrows';
+  return 'none';
+}

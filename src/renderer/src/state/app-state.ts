@@ -1,0 +1,233 @@
+// The renderer's state and every way it can change, as one reducer: what job is shown, how far it
+// got, which slice and view the user looks at, and how heatmaps are drawn. Bulky data (focus
+// previews, decoded index maps) lives outside, in refs keyed by job, so state stays cheap to copy.
+import type { JobEvent, JobSummary, StackSource } from '../../../shared/api';
+import type { ScaleMode } from '../../../shared/colour-scale';
+import type { StackPhase } from '../../../shared/types';
+import type { ViewName } from '../keyboard';
+
+export type Theme = 'dark' | 'light';
+
+export interface SliceEntry {
+  index: number;
+  /** Undefined until the slice has been measured. */
+  name?: string;
+  meanVariance?: number;
+  maxVariance?: number;
+  /** Known once the job is done. */
+  pixelsWon?: number;
+  previewReady: boolean;
+}
+
+export type JobStatus = 'running' | 'done' | 'error' | 'cancelled';
+
+export interface JobState {
+  jobId: string;
+  source: StackSource;
+  status: JobStatus;
+  phase: StackPhase;
+  done: number;
+  total: number;
+  elapsedMs: number;
+}
+
+/**
+ * How the Heatmap view draws a slice. 'colour': viridis on the shared scale; 'overlay': the same
+ * over the slice photo; 'inverted': the blog-style greyscale focus map (sharp = dark);
+ * 'masked': the slice on white, showing only its in-focus areas.
+ */
+export type HeatmapStyle = 'colour' | 'overlay' | 'inverted' | 'masked';
+
+/**
+ * Which pixels count as in focus for the masked view. 'winner': the composite took the pixel from
+ * this slice (exact, needs the finished index map); 'threshold': the slice's variance reaches a
+ * fraction of the shared scale (available while the stack still runs, and shows overlap between
+ * slices that 'winner' hides).
+ */
+export type MaskRule = 'winner' | 'threshold';
+
+export interface HeatmapSettings {
+  style: HeatmapStyle;
+  scaleMode: ScaleMode;
+  overlayOpacity: number;
+  maskRule: MaskRule;
+  /** 0..1 on the shared scale. */
+  maskThreshold: number;
+}
+
+export interface PixelProfile {
+  x: number;
+  y: number;
+  values: number[];
+  winner: number;
+}
+
+export interface Toast {
+  id: number;
+  message: string;
+  tone: 'info' | 'error';
+}
+
+export interface EngineError {
+  message: string;
+  file?: string;
+}
+
+export interface AppState {
+  theme: Theme;
+  job: JobState | null;
+  summary: JobSummary | null;
+  slices: SliceEntry[];
+  /** Largest maxVariance reported so far, until the summary gives the final one. */
+  reportedMaxVariance: number;
+  currentSlice: number;
+  view: ViewName;
+  /** Second view of the split view, or null when the viewer shows one view. */
+  splitView: ViewName | null;
+  heatmap: HeatmapSettings;
+  profile: PixelProfile | null;
+  error: EngineError | null;
+  toasts: Toast[];
+  nextToastId: number;
+}
+
+export const initialState: AppState = {
+  theme: 'dark',
+  job: null,
+  summary: null,
+  slices: [],
+  reportedMaxVariance: 0,
+  currentSlice: 0,
+  view: 'composite',
+  splitView: null,
+  heatmap: { style: 'colour', scaleMode: 'linear', overlayOpacity: 0.6, maskRule: 'winner', maskThreshold: 0.2 },
+  profile: null,
+  error: null,
+  toasts: [],
+  nextToastId: 1,
+};
+
+export type Action =
+  | { type: 'jobStarted'; jobId: string; source: StackSource }
+  | { type: 'jobEvent'; event: JobEvent }
+  | { type: 'previewLoaded'; jobId: string; slice: number }
+  | { type: 'selectSlice'; slice: number }
+  | { type: 'stepSlice'; delta: number }
+  | { type: 'showView'; view: ViewName }
+  | { type: 'setSplitView'; view: ViewName | null }
+  | { type: 'setHeatmap'; settings: Partial<HeatmapSettings> }
+  | { type: 'profileLoaded'; profile: PixelProfile }
+  | { type: 'failed'; error: EngineError }
+  | { type: 'dismissError' }
+  | { type: 'toast'; message: string; tone?: Toast['tone'] }
+  | { type: 'dismissToast'; id: number }
+  | { type: 'setTheme'; theme: Theme };
+
+function withSlice(slices: SliceEntry[], total: number, entry: Partial<SliceEntry> & { index: number }): SliceEntry[] {
+  const length = Math.max(slices.length, total, entry.index + 1);
+  const next: SliceEntry[] = [];
+  for (let i = 0; i < length; i++) next.push(slices[i] ?? { index: i, previewReady: false });
+  next[entry.index] = { ...next[entry.index], ...entry };
+  return next;
+}
+
+function applyJobEvent(state: AppState, event: JobEvent): AppState {
+  const job = state.job;
+  // Events of an earlier job (a cancelled run still winding down) must not touch the new one.
+  if (!job || event.jobId !== job.jobId) return state;
+  switch (event.type) {
+    case 'progress': {
+      const next: AppState = {
+        ...state,
+        job: { ...job, phase: event.phase, done: event.done, total: event.total, elapsedMs: event.elapsedMs },
+      };
+      if (!event.slice) {
+        if (state.slices.length < event.total) next.slices = withSlice(state.slices, event.total, { index: 0 });
+        return next;
+      }
+      const { index, name, meanVariance, maxVariance } = event.slice;
+      next.slices = withSlice(state.slices, event.total, { index, name, meanVariance, maxVariance });
+      next.reportedMaxVariance = Math.max(state.reportedMaxVariance, maxVariance);
+      return next;
+    }
+    case 'done': {
+      const { summary } = event;
+      const slices: SliceEntry[] = summary.slices.map((slice) => {
+        const stats = summary.stats.find((s) => s.index === slice.index);
+        return {
+          index: slice.index,
+          name: slice.name,
+          meanVariance: stats?.meanVariance,
+          maxVariance: stats?.maxVariance,
+          pixelsWon: stats?.pixelsWon,
+          previewReady: state.slices[slice.index]?.previewReady ?? false,
+        };
+      });
+      return {
+        ...state,
+        job: { ...job, status: 'done', done: summary.slices.length, total: summary.slices.length, elapsedMs: summary.timings.totalMs },
+        summary,
+        slices,
+        reportedMaxVariance: summary.maxVariance,
+        currentSlice: Math.min(state.currentSlice, Math.max(0, slices.length - 1)),
+      };
+    }
+    case 'error':
+      return { ...state, job: { ...job, status: 'error' }, error: { message: event.message, file: event.file } };
+    case 'cancelled':
+      return { ...state, job: { ...job, status: 'cancelled' } };
+  }
+}
+
+function addToast(state: AppState, message: string, tone: Toast['tone']): AppState {
+  // Five at once is plenty; the oldest has been on screen longest.
+  const toasts = [...state.toasts, { id: state.nextToastId, message, tone }].slice(-5);
+  return { ...state, toasts, nextToastId: state.nextToastId + 1 };
+}
+
+export function reducer(state: AppState, action: Action): AppState {
+  switch (action.type) {
+    case 'jobStarted':
+      return {
+        ...state,
+        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0 },
+        summary: null,
+        slices: [],
+        reportedMaxVariance: 0,
+        currentSlice: 0,
+        profile: null,
+        error: null,
+      };
+    case 'jobEvent':
+      return applyJobEvent(state, action.event);
+    case 'previewLoaded':
+      if (state.job?.jobId !== action.jobId) return state;
+      return { ...state, slices: withSlice(state.slices, 0, { index: action.slice, previewReady: true }) };
+    case 'selectSlice':
+      if (action.slice < 0 || action.slice >= state.slices.length) return state;
+      return { ...state, currentSlice: action.slice };
+    case 'stepSlice': {
+      if (state.slices.length === 0) return state;
+      const slice = Math.min(state.slices.length - 1, Math.max(0, state.currentSlice + action.delta));
+      return { ...state, currentSlice: slice };
+    }
+    case 'showView':
+      return { ...state, view: action.view };
+    case 'setSplitView':
+      return { ...state, splitView: action.view };
+    case 'setHeatmap':
+      return { ...state, heatmap: { ...state.heatmap, ...action.settings } };
+    case 'profileLoaded':
+      return { ...state, profile: action.profile };
+    case 'failed':
+      return { ...state, error: action.error };
+    case 'dismissError':
+      return { ...state, error: null };
+    case 'toast':
+      return addToast(state, action.message, action.tone ?? 'info');
+    case 'dismissToast':
+      return { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) };
+    case 'setTheme':
+      return { ...state, theme: action.theme };
+  }
+}
