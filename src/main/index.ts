@@ -2,6 +2,13 @@
 import { app, BrowserWindow } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installAppMenu } from './about';
+import { isCommandLineLaunch, runCommandLineAndExit, userArgs } from './cli-dispatch';
+
+// `Deepfield stack ...` from a terminal: run the command line and exit before any window exists.
+const launchArgs = userArgs(process.argv, Boolean(process.defaultApp));
+if (isCommandLineLaunch(launchArgs)) await runCommandLineAndExit(launchArgs);
+void app.whenReady().then(installAppMenu);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
