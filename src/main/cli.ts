@@ -28,7 +28,6 @@ export async function main(argv: string[]): Promise<number> {
 
   const program = new Command('deepfield')
     .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
-    .showHelpAfterError('(run deepfield --help for usage)')
     .exitOverride();
   let engine: Engine | undefined;
   program
