@@ -8,6 +8,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
 import { DeepfieldError, describeFsError } from './errors';
+import { carryMetadata, iccProfileFile, type ReferenceMetadata } from './metadata';
 
 export type OutputFormat = 'png' | 'tiff' | 'jpeg' | 'webp';
 
@@ -91,10 +92,21 @@ export async function checkOutputPath(output: string, check: OutputCheck = {}): 
   }
 }
 
+export type TiffCompression = 'deflate' | 'lzw';
+
 export interface WriteOptions {
   format?: OutputFormat;
-  /** JPEG/WebP quality 1-100. */
+  /** JPEG/WebP quality 1-100; default 92. */
   quality?: number;
+  /**
+   * Bits per sample in the file. Default: the layout's where the format holds it (PNG, TIFF),
+   * else 8. 16 -> 8 stretches the data's actual range (scaleTo8Bit); 8 -> 16 multiplies by 257.
+   */
+  depth?: 8 | 16;
+  /** TIFF compression, lossless only; default deflate. */
+  tiffCompression?: TiffCompression;
+  /** The reference slice's EXIF, XMP and ICC profile, carried into the file. */
+  metadata?: ReferenceMetadata;
 }
 
 /** Linearly maps the samples' actual range onto 0..255 (a 10-bit signal in 16 bits stays visible). */
@@ -119,37 +131,64 @@ export function scaleTo8Bit(pixels: Uint16Array, layout: PixelLayout): Uint8Arra
   return out;
 }
 
-function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, quality: number): Sharp {
+/** 8-bit samples in a 16-bit container, full range (255 -> 65535). */
+function scaleTo16Bit(pixels: Uint8Array): Uint16Array {
+  const out = new Uint16Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] * 257;
+  return out;
+}
+
+/** The bit depth a file of `format` gets for `layout`, validating an explicit request. */
+export function outputDepth(format: OutputFormat, layout: PixelLayout, requested?: 8 | 16): 8 | 16 {
+  const holds16 = format === 'png' || format === 'tiff';
+  if (requested === 16 && !holds16) {
+    throw new DeepfieldError(`Expected 8 for depth with ${format.toUpperCase()} output (it holds 8 bits only) but received 16 of type number`);
+  }
+  return requested ?? (holds16 ? layout.bitDepth : 8);
+}
+
+interface Encoding {
+  image: Sharp;
+  /** Whether sharp embedded the reference's ICC profile itself (converting the pixels into it). */
+  embeddedIcc: boolean;
+}
+
+function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, options: WriteOptions, iccFile?: string): Encoding {
   const { width, height, channels } = layout;
-  const keeps16 = layout.bitDepth === 16 && (format === 'png' || format === 'tiff');
-  const data = layout.bitDepth === 16 && !keeps16 ? scaleTo8Bit(pixels as Uint16Array, layout) : pixels;
+  const depth = outputDepth(format, layout, options.depth);
+  let data: PixelData = pixels;
+  if (layout.bitDepth === 16 && depth === 8) data = scaleTo8Bit(pixels as Uint16Array, layout);
+  if (layout.bitDepth === 8 && depth === 16) data = scaleTo16Bit(pixels as Uint8Array);
   let image = sharp(data, { raw: { width, height, channels } });
-  if (keeps16) image = image.toColourspace(channels <= 2 ? 'grey16' : 'rgb16');
+  if (depth === 16) image = image.toColourspace(channels <= 2 ? 'grey16' : 'rgb16');
+  // decode hands over sRGB (sharp converts from the embedded profile on read), so converting back
+  // into the reference's profile restores its colours. sharp does that conversion in 8 bits only
+  // (16-bit data comes back in 0..255) and not for grey, so those get the profile copied as is.
+  const embeddedIcc = iccFile !== undefined && depth === 8 && channels >= 3;
+  if (embeddedIcc) image = image.withIccProfile(iccFile);
+  const quality = options.quality ?? 92;
   switch (format) {
     case 'png':
-      return image.png({ compressionLevel: 6 });
+      return { image: image.png({ compressionLevel: 6 }), embeddedIcc };
     case 'tiff':
       // Lossless only: JPEG-in-TIFF would also force 8 bits.
-      return image.tiff({ compression: 'deflate', predictor: 'horizontal' });
+      return { image: image.tiff({ compression: options.tiffCompression ?? 'deflate', predictor: 'horizontal' }), embeddedIcc };
     case 'jpeg':
-      return image.jpeg({ quality, chromaSubsampling: '4:4:4' });
+      return { image: image.jpeg({ quality, chromaSubsampling: '4:4:4' }), embeddedIcc };
     case 'webp':
-      return image.webp({ quality });
+      return { image: image.webp({ quality }), embeddedIcc };
   }
 }
 
-/** Writes `pixels` to `output` atomically. */
-export async function writeImageAtomic(
-  output: string,
-  pixels: PixelData,
-  layout: PixelLayout,
-  options: WriteOptions = {},
-): Promise<void> {
+/**
+ * Runs `write(temporary)` and moves the result onto `output` only once it is complete and synced;
+ * on any failure the temporary file is removed and `output` is untouched.
+ */
+export async function writeAtomically(output: string, write: (temporary: string) => Promise<void>): Promise<void> {
   const target = path.resolve(output);
-  const format = options.format ?? formatFromPath(target);
   const temporary = temporaryPathFor(target);
   try {
-    await encoder(pixels, layout, format, options.quality ?? 92).toFile(temporary);
+    await write(temporary);
     const handle = await fs.open(temporary, 'r+');
     await handle.sync();
     await handle.close();
@@ -158,6 +197,32 @@ export async function writeImageAtomic(
     await fs.rm(temporary, { force: true });
     if (error instanceof DeepfieldError) throw error;
     throw new DeepfieldError(`Cannot write ${output}: ${describeFsError(error)}`, output);
+  }
+}
+
+/** Writes bytes (a sidecar, a CSV, a hand-made TIFF) to `output` atomically. */
+export async function writeBytesAtomic(output: string, bytes: Uint8Array | string): Promise<void> {
+  await writeAtomically(output, (temporary) => fs.writeFile(temporary, bytes));
+}
+
+/** Writes `pixels` to `output` atomically, with the reference slice's metadata when given. */
+export async function writeImageAtomic(
+  output: string,
+  pixels: PixelData,
+  layout: PixelLayout,
+  options: WriteOptions = {},
+): Promise<void> {
+  const format = options.format ?? formatFromPath(output);
+  const metadata = options.metadata;
+  const icc = metadata?.icc ? await iccProfileFile(metadata) : undefined;
+  try {
+    await writeAtomically(output, async (temporary) => {
+      const { image, embeddedIcc } = encoder(pixels, layout, format, options, icc?.file);
+      await image.toFile(temporary);
+      if (metadata) await carryMetadata(temporary, metadata, { copyIcc: !embeddedIcc });
+    });
+  } finally {
+    await icc?.remove();
   }
 }
 
