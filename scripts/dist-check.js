@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// `npm run dist:check`: lays out the Linux package with electron-builder (`--linux --dir`) against a
+// stand-in Electron distribution (the real binary cannot be downloaded everywhere this runs) and
+// checks what a user would install: the built app inside app.asar, sharp's native parts unpacked,
+// only production dependencies, and the sizes. Expects `npm run build` to have run (the npm script
+// does that first). Exits 1 with a "dist:check: FAIL ..." line per failed check.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const asar = require('@electron/asar');
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const rootPkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const BUILDER_TIMEOUT_MS = 300_000;
+// Named in the issue; every other devDependency is checked too (see "no devDependencies" below).
+const MUST_BE_ABSENT = ['react', 'react-dom', 'vite', 'vitest', 'electron', 'electron-builder', 'electron-vite', 'typescript', 'playwright-core'];
+const REQUIRED_IN_ASAR = ['package.json', 'out/main/index.js', 'out/main/cli.js', 'out/main/slice-worker.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/licences.json'];
+
+const failures = [];
+const check = (ok, what) => {
+  console.log(`dist:check: ${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+  return ok;
+};
+
+function fail(message) {
+  console.error(`dist:check: FAIL ${message}`);
+  process.exit(1);
+}
+
+function walk(dir, base = dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? walk(full, base) : [path.relative(base, full).split(path.sep).join('/')];
+  });
+}
+
+function sizeOf(target) {
+  const stat = statSync(target);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(target).reduce((sum, name) => sum + sizeOf(path.join(target, name)), 0);
+}
+
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** Every file in the archive header as [path, entry], with `unpacked` set for app.asar.unpacked files. */
+function asarFiles(header, prefix = '') {
+  return Object.entries(header.files ?? {}).flatMap(([name, entry]) => {
+    const at = prefix ? `${prefix}/${name}` : name;
+    return entry.files ? asarFiles(entry, at) : [[at, entry]];
+  });
+}
+
+function runElectronBuilder(args) {
+  const cli = path.join(path.dirname(require.resolve('electron-builder/package.json')), 'cli.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // No signing identity lookups or update-info publishing: this is a layout check.
+      env: { ...process.env, CSC_IDENTITY_AUTO_DISCOVERY: 'false', ELECTRON_BUILDER_DISABLE_BUILD_CACHE: 'true' },
+    });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`electron-builder took longer than ${BUILDER_TIMEOUT_MS / 1000} s (is it trying to download something?)\n${log}`));
+    }, BUILDER_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(log);
+      else reject(new Error(`electron-builder exited with code ${code}\n${log}`));
+    });
+  });
+}
+
+// --- 0. the build this packages must exist ---------------------------------------------------------
+const outDir = path.join(root, 'out');
+for (const file of REQUIRED_IN_ASAR.filter((f) => f.startsWith('out/'))) {
+  if (!existsSync(path.join(root, file))) fail(`${file} is missing: run \`npm run build\` first (npm run dist:check does)`);
+}
+const builtFiles = walk(outDir).map((f) => `out/${f}`).filter((f) => !f.endsWith('.map'));
+
+// --- 1. a stand-in Electron distribution and the layout --------------------------------------------
+const work = await mkdtemp(path.join(os.tmpdir(), 'deepfield-dist-check-'));
+const electronDist = path.join(work, 'electron-dist');
+const output = path.join(work, 'dist');
+const electronVersion = JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
+await mkdir(electronDist);
+await writeFile(path.join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in for the Electron binary (dist:check)" >&2\nexit 1\n');
+await chmod(path.join(electronDist, 'electron'), 0o755);
+await writeFile(path.join(electronDist, 'version'), `${electronVersion}\n`);
+await writeFile(path.join(electronDist, 'LICENSE'), 'Stand-in for the Electron LICENSE file (dist:check).\n');
+
+const started = performance.now();
+try {
+  await runElectronBuilder(['--linux', '--dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${output}`]);
+} catch (error) {
+  fail(`electron-builder --linux --dir: ${error.message}`);
+}
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+
+const unpackedDir = readdirSync(output).map((d) => path.join(output, d)).find((d) => existsSync(path.join(d, 'resources', 'app.asar')));
+if (!unpackedDir) fail(`no */resources/app.asar under ${output} after electron-builder ran`);
+console.log(`dist:check: electron-builder laid out ${path.relative(work, unpackedDir)} in ${seconds} s (stand-in Electron ${electronVersion})`);
+const resources = path.join(unpackedDir, 'resources');
+const archive = path.join(resources, 'app.asar');
+const unpackedRoot = path.join(resources, 'app.asar.unpacked');
+
+// --- 2. what the archive holds -------------------------------------------------------------------
+const files = asarFiles(asar.getRawHeader(archive).header);
+const inArchive = new Map(files);
+check(existsSync(path.join(unpackedDir, 'deepfield')), 'the app binary is named deepfield (linux.executableName; the .deb links it as /usr/bin/deepfield)');
+for (const file of REQUIRED_IN_ASAR) check(inArchive.has(file) && !inArchive.get(file).unpacked, `app.asar holds ${file}`);
+const missingBuilt = builtFiles.filter((f) => !inArchive.has(f));
+check(missingBuilt.length === 0, `every built file under out/ (${builtFiles.length}) is in app.asar${missingBuilt.length ? `; missing: ${missingBuilt.join(', ')}` : ''}`);
+const stray = files.map(([f]) => f).filter((f) => !f.startsWith('node_modules/') && !f.startsWith('out/') && !f.startsWith('bin/') && f !== 'package.json');
+check(stray.length === 0, `app.asar holds nothing besides out/, bin/, package.json and node_modules/${stray.length ? `; also: ${stray.slice(0, 10).join(', ')}` : ''}`);
+
+const packagedPkg = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8'));
+check(inArchive.has(packagedPkg.main), `package.json "main" (${packagedPkg.main}) is in app.asar`);
+check(packagedPkg.version === rootPkg.version, `packaged version is ${rootPkg.version}`);
+
+// The renderer must come from the package over file://: relative asset URLs, and no dev-server URL
+// baked into the main process.
+const rendererHtml = asar.extractFile(archive, 'out/renderer/index.html').toString('utf8');
+const absoluteAssets = [...rendererHtml.matchAll(/\b(?:src|href)="(\/[^"]*)"/g)].map((m) => m[1]);
+check(absoluteAssets.length === 0, `out/renderer/index.html uses relative asset paths (file:// safe)${absoluteAssets.length ? `; absolute: ${absoluteAssets.join(', ')}` : ''}`);
+const mainCode = files.filter(([f]) => f.startsWith('out/main/') && f.endsWith('.js')).map(([f]) => asar.extractFile(archive, f).toString('utf8')).join('\n');
+check(mainCode.includes('renderer/index.html'), 'the main process loads out/renderer/index.html from the package');
+check(!/https?:\/\/(localhost|127\.0\.0\.1):5173/.test(mainCode), 'the main process has no hard-coded Vite dev-server URL');
+
+// --- 3. sharp's native parts are real files in app.asar.unpacked -----------------------------------
+const platform = `linux-${process.arch}`;
+const unpackedOnDisk = (rel) => existsSync(path.join(unpackedRoot, rel));
+const sharpNode = `node_modules/@img/sharp-${platform}/lib/sharp-${platform}.node`;
+check(inArchive.get(sharpNode)?.unpacked === true && unpackedOnDisk(sharpNode), `${sharpNode} is unpacked`);
+const libvipsDir = `node_modules/@img/sharp-libvips-${platform}/lib`;
+const libvips = existsSync(path.join(unpackedRoot, libvipsDir)) ? readdirSync(path.join(unpackedRoot, libvipsDir)).find((f) => /^libvips-cpp\.so\./.test(f)) : undefined;
+check(Boolean(libvips) && inArchive.get(`${libvipsDir}/${libvips}`)?.unpacked === true, `${libvipsDir}/${libvips ?? 'libvips-cpp.so.*'} is unpacked`);
+check(unpackedOnDisk('node_modules/sharp/package.json') && unpackedOnDisk('node_modules/sharp/lib/index.js'), 'node_modules/sharp is unpacked beside its binary');
+if (rootPkg.dependencies?.['exiftool-vendored']) {
+  const exiftool = 'node_modules/exiftool-vendored.pl/bin/exiftool';
+  check(unpackedOnDisk(exiftool), `${exiftool} is unpacked (Perl cannot read it from inside app.asar)`);
+}
+
+// --- 4. only production dependencies -------------------------------------------------------------
+const packagedModules = new Set(
+  files.map(([f]) => f.match(/(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/package\.json$/)?.[1]).filter(Boolean),
+);
+const absent = MUST_BE_ABSENT.filter((name) => packagedModules.has(name));
+check(absent.length === 0, `no build or renderer-only packages inside (${MUST_BE_ABSENT.join(', ')})${absent.length ? `; found: ${absent.join(', ')}` : ''}`);
+const licences = JSON.parse(asar.extractFile(archive, 'out/licences.json').toString('utf8'));
+const licensed = new Set(licences.packages.map((p) => p.name));
+const unlisted = [...packagedModules].filter((name) => !licensed.has(name));
+const notPackaged = [...licensed].filter((name) => !packagedModules.has(name));
+// licences.json is the production dependency closure, so this also catches any devDependency.
+check(unlisted.length === 0, `every packaged module is a production dependency listed in the About licences${unlisted.length ? `; not listed: ${unlisted.join(', ')}` : ''}`);
+check(notPackaged.length === 0, `every production dependency is packaged${notPackaged.length ? `; missing: ${notPackaged.join(', ')}` : ''}`);
+const devOnly = Object.keys(rootPkg.devDependencies ?? {}).filter((name) => packagedModules.has(name) && !licensed.has(name));
+check(devOnly.length === 0, `no devDependencies inside${devOnly.length ? `; found: ${devOnly.join(', ')}` : ''}`);
+
+// --- 5. sizes --------------------------------------------------------------------------------------
+const asarSize = statSync(archive).size;
+const unpackedSize = existsSync(unpackedRoot) ? sizeOf(unpackedRoot) : 0;
+const totalSize = sizeOf(unpackedDir);
+console.log(`dist:check: sizes: app.asar ${mb(asarSize)} (${files.filter(([, e]) => !e.unpacked).length} files), app.asar.unpacked ${mb(unpackedSize)}, ` +
+  `whole layout ${mb(totalSize)} (the stand-in Electron adds ~0 MB; the real Electron ${electronVersion} runtime comes on top), ` +
+  `${packagedModules.size} packages`);
+
+if (failures.length > 0) {
+  console.error(`dist:check: ${failures.length} check(s) failed; layout kept at ${unpackedDir}`);
+  process.exit(1);
+}
+await rm(work, { recursive: true, force: true });
+console.log('dist:check: all checks passed');
