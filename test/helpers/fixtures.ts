@@ -7,7 +7,20 @@ import sharp from 'sharp';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const sharedData = path.resolve(repoRoot, '../shared/data');
+/** The real stacks beside the repository (DEEPFIELD_SHARED_DATA overrides the location). */
+export const sharedData = process.env.DEEPFIELD_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data');
+
+/**
+ * Whether a real stack from ../shared/data is there to test on. Missing data is a failure in CI
+ * (it must be there), and elsewhere a skip that says why.
+ */
+export function hasSharedStack(name: string): boolean {
+  const folder = path.join(sharedData, name);
+  if (existsSync(folder)) return true;
+  if (process.env.CI) throw new Error(`${folder} is missing: CI must run the tests on the shared stacks`);
+  console.log(`skipping tests on ${name}: ${folder} not found (set DEEPFIELD_SHARED_DATA)`);
+  return false;
+}
 export const cliPath = path.join(repoRoot, 'bin/deepfield.js');
 
 export function builtWorkerFile(): string {

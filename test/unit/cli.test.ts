@@ -1,11 +1,11 @@
 // The `deepfield` command line, run as a user runs it (node bin/deepfield.js), on the real stacks
 // in ../shared/data and on bad input made in code.
 import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { cliPath, random, readRaw, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
+import { cliPath, hasSharedStack, random, readRaw, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
 
 interface RunResult {
   code: number | null;
@@ -37,7 +37,7 @@ const pcb = path.join(sharedData, 'pcb');
 const microtubules = path.join(sharedData, 'microtubules');
 
 describe('deepfield stack on the real stacks', () => {
-  test.runIf(existsSync(pcb))('pcb: an 8-bit RGB composite, a 16-bit index map and a JSON summary', async () => {
+  test.runIf(hasSharedStack('pcb'))('pcb: an 8-bit RGB composite, a 16-bit index map and a JSON summary', async () => {
     const out = tempDir();
     const composite = path.join(out, 'pcb.png');
     const indexMap = path.join(out, 'pcb-index.png');
@@ -68,7 +68,7 @@ describe('deepfield stack on the real stacks', () => {
     }
   });
 
-  test.runIf(existsSync(microtubules))('microtubules: the 16-bit low-signal stack stays 16-bit and is not black', async () => {
+  test.runIf(hasSharedStack('microtubules'))('microtubules: the 16-bit low-signal stack stays 16-bit and is not black', async () => {
     const out = tempDir();
     const composite = path.join(out, 'mt.tif');
     const indexMap = path.join(out, 'mt-index.png');
