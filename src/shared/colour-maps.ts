@@ -42,12 +42,20 @@ export function colourAt(name: ColourMapName, unit: number): [number, number, nu
   return [lut[i], lut[i + 1], lut[i + 2]];
 }
 
-/** Depth maps use turbo: neighbouring slice numbers stay distinguishable across a long stack. */
-export const DEPTH_COLOUR_MAP: ColourMapName = 'turbo';
-
-/** The colour of slice `index` (0-based) of `sliceCount` in the depth map and its legend. */
+/**
+ * Depth maps use turbo: neighbouring slice numbers stay distinguishable across a long stack. Its
+ * darkest ends are hard to tell apart on a dark background, so only its middle 90% is used.
+ */
 export function depthColour(index: number, sliceCount: number): [number, number, number] {
-  return colourAt(DEPTH_COLOUR_MAP, sliceCount > 1 ? index / (sliceCount - 1) : 0.5);
+  const t = sliceCount <= 1 ? 0.5 : 0.05 + (0.9 * index) / (sliceCount - 1);
+  return parseColour(interpolateTurbo(t));
+}
+
+/** RGB per slice index (lut[3k..3k+2] = depthColour(k, sliceCount)), for painting depth maps. */
+export function depthLut(sliceCount: number): Uint8Array {
+  const lut = new Uint8Array(sliceCount * 3);
+  for (let k = 0; k < sliceCount; k++) lut.set(depthColour(k, sliceCount), k * 3);
+  return lut;
 }
 
 /** "#rrggbb" for CSS (legends). */

@@ -1,0 +1,70 @@
+// The exact raw variance of every slice at one pixel, without a full-resolution map per slice:
+// each slice is decoded again but only a small window around the pixel is kept, and the focus
+// kernel runs on that window. The Gaussian reaches `radius` pixels each way in each of its two
+// passes, so a window with that margin gives the same value the full map has there. Where the
+// window is cut by the image's edge it ends exactly at that edge, so the kernel's mirror padding
+// mirrors the same samples it mirrors in the full image.
+import sharp from 'sharp';
+import { gaussianRadius } from '../../shared/gaussian';
+import type { PixelLayout, SliceRef } from '../../shared/types';
+import type { PixelData } from '../engine/decode';
+import { DeepfieldError } from '../engine/errors';
+import { computeFocusMap } from '../engine/focus-measure';
+
+export interface Window {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** The window around (x, y) that determines the focus value there, clipped to the image. */
+export function profileWindow(x: number, y: number, layout: PixelLayout, sigma: number): Window {
+  const margin = gaussianRadius(sigma) + 1;
+  const left = Math.max(0, x - margin);
+  const top = Math.max(0, y - margin);
+  const right = Math.min(layout.width, x + margin + 1);
+  const bottom = Math.min(layout.height, y + margin + 1);
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/** Decodes one window of a slice the way decodeSlice decodes the whole of it. */
+export async function decodeWindow(slice: SliceRef, layout: PixelLayout, window: Window): Promise<PixelData> {
+  const grey = layout.channels <= 2;
+  const alpha = layout.channels === 2 || layout.channels === 4;
+  const sixteen = layout.bitDepth === 16;
+  let image = sharp(slice.file, slice.page === undefined ? {} : { page: slice.page }).rotate();
+  image = image.toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
+  image = alpha ? image.ensureAlpha() : image.removeAlpha();
+  let data: Buffer;
+  try {
+    data = await image.extract(window).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new DeepfieldError(`${slice.name} could not be decoded (changed since stacking?): ${reason}`, slice.file);
+  }
+  const copy = new Uint8Array(data); // own, aligned buffer (a Uint16Array view needs an even offset)
+  return sixteen ? new Uint16Array(copy.buffer) : copy;
+}
+
+/** Raw variance of one slice at (x, y). */
+export async function focusValueAt(slice: SliceRef, layout: PixelLayout, sigma: number, x: number, y: number): Promise<number> {
+  const window = profileWindow(x, y, layout, sigma);
+  const pixels = await decodeWindow(slice, layout, window);
+  const map = computeFocusMap(pixels, { ...layout, width: window.width, height: window.height }, sigma);
+  return map[(y - window.top) * window.width + (x - window.left)];
+}
+
+/** Raw variance of every slice at (x, y), a few slices at a time. */
+export async function focusProfile(slices: SliceRef[], layout: PixelLayout, sigma: number, x: number, y: number, parallel = 2): Promise<number[]> {
+  const values = new Array<number>(slices.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < slices.length) {
+      const k = next++;
+      values[k] = await focusValueAt(slices[k], layout, sigma, x, y);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, slices.length) }, lane));
+  return values;
+}

@@ -1,0 +1,368 @@
+// The session service: everything the app does between the renderer's API and the engine, in
+// plain Node so the desktop app (over IPC), the browser host (over HTTP) and the tests share it.
+// Per job it keeps the composite, the index map, one small focus preview per slice and the
+// statistics; never a full-resolution focus map per slice (profiles and heatmap exports decode
+// again what they need).
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, StackSource } from '../../shared/api';
+import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../shared/options';
+import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
+import { decodeSlice, type PixelData } from '../engine/decode';
+import { DeepfieldError, isAbortError } from '../engine/errors';
+import { computeFocusMap } from '../engine/focus-measure';
+import type { Engine } from '../engine/stack';
+import { findSliceFiles, probeSlices } from '../engine/slices';
+import type { SyntheticStackSpec } from '../engine/synthetic-stack';
+import { scaleTo8Bit } from '../engine/write-image';
+import { ensureDemoStack } from './demo';
+import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeUnique, type ImageWriter } from './exports';
+import { focusProfile } from './focus-profile';
+import { listFolder } from './folders';
+import { AccessDeniedError, NotFoundError, type RootFolder } from './paths';
+import { RecentStacks } from './recent';
+import { depthRgb, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
+
+export interface SessionConfig {
+  engine: Engine;
+  /** Where recent-stacks.json lives. */
+  configDir: string;
+  /** Browser host: every user-given path must lie inside this folder. */
+  root?: RootFolder;
+  /** Browser host: where exports go (there is no save dialog). */
+  exportDir?: string;
+  /** Longest side of the per-slice focus previews kept for heatmaps. */
+  previewSize?: number;
+  /** Finished jobs kept in memory (their composite and index map); older ones are dropped. */
+  keepJobs?: number;
+  demo?: { spec?: SyntheticStackSpec; parent?: string };
+}
+
+type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+interface Job {
+  id: string;
+  source: StackSource;
+  /** For export names: the folder's name, or "demo". */
+  name: string;
+  state: JobState;
+  controller: AbortController;
+  options: StackOptions;
+  slices?: SliceRef[];
+  layout?: PixelLayout;
+  skipped: SkippedFile[];
+  previews: Array<FocusPreview | undefined>;
+  composite?: PixelData;
+  indexMap?: Uint16Array;
+  summary?: JobSummary;
+  /** Lazily made 8-bit copies for display. */
+  composite8?: Uint8Array;
+  index8?: Uint8Array;
+  finished?: number;
+}
+
+const IMAGE_CACHE_BYTES = 96 * 1024 * 1024;
+const MAX_IMAGE_SIZE = 16384;
+
+export class Session {
+  private readonly jobs = new Map<string, Job>();
+  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private readonly recent: RecentStacks;
+  private readonly imageCache = new Map<string, RenderedImage>();
+  private imageCacheBytes = 0;
+  private finishedCount = 0;
+
+  constructor(private readonly config: SessionConfig) {
+    this.recent = new RecentStacks(config.configDir);
+  }
+
+  get root(): RootFolder | undefined {
+    return this.config.root;
+  }
+
+  get exportDir(): string | undefined {
+    return this.config.exportDir;
+  }
+
+  onEvent(listener: (event: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: JobEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // One broken subscriber (a closed connection) must not stop the others or the job.
+      }
+    }
+  }
+
+  /** A user-given path, absolute and, with a root, checked to lie inside it. */
+  async resolvePath(requested: string): Promise<string> {
+    return this.config.root ? this.config.root.resolve(requested) : path.resolve(requested);
+  }
+
+  async listFolder(requested?: string): Promise<FolderListing> {
+    const folder = requested === undefined ? (this.config.root?.path ?? process.cwd()) : await this.resolvePath(requested);
+    try {
+      return await listFolder(folder, this.config.root);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT') throw new NotFoundError(`${folder} does not exist`, folder);
+      if (code === 'ENOTDIR') throw new DeepfieldError(`${folder} is a file, not a folder`, folder);
+      throw new DeepfieldError(`Cannot list ${folder}: ${(error as Error).message}`, folder);
+    }
+  }
+
+  async recentStacks(): Promise<string[]> {
+    const out: string[] = [];
+    for (const folder of await this.recent.list()) {
+      if (this.config.root ? await this.config.root.contains(folder) : await exists(folder)) out.push(folder);
+    }
+    return out;
+  }
+
+  async startStack(source: StackSource, optionsInput: StackOptionsInput = {}): Promise<{ jobId: string }> {
+    const options = parseStackOptions({ ...optionsInput, previewSize: this.config.previewSize ?? 1024 });
+    // Resolve the folder before answering, so a refused path fails the call itself.
+    const folder = source.kind === 'folder' ? await this.resolvePath(source.path) : undefined;
+    const job: Job = {
+      id: randomUUID(),
+      source: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
+      name: folder ? path.basename(folder) : 'demo',
+      state: 'running',
+      controller: new AbortController(),
+      options,
+      skipped: [],
+      previews: [],
+    };
+    this.jobs.set(job.id, job);
+    void this.run(job, folder);
+    return { jobId: job.id };
+  }
+
+  private async run(job: Job, folder: string | undefined): Promise<void> {
+    const signal = job.controller.signal;
+    try {
+      const stackFolder = folder ?? (await ensureDemoStack(this.config.demo?.spec, this.config.demo?.parent));
+      signal.throwIfAborted();
+      const found = await findSliceFiles([stackFolder]);
+      const files: string[] = [];
+      for (const file of found.files) {
+        if (!this.config.root || folder === undefined || (await this.config.root.contains(file))) files.push(file);
+        else found.skipped.push({ file, reason: 'a link to a file outside the root folder' });
+      }
+      if (files.length === 0) throw new DeepfieldError(`No readable images in ${stackFolder}`, stackFolder);
+      const { slices, layout } = await probeSlices(files, signal);
+      job.slices = slices;
+      job.layout = layout;
+      job.skipped = found.skipped;
+      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped });
+
+      const result = await this.config.engine.stack({
+        inputs: files,
+        options: job.options,
+        signal,
+        onProgress: (p) => {
+          if (p.slice?.preview) job.previews[p.slice.index] = p.slice.preview;
+          const slice = p.slice && { index: p.slice.index, name: p.slice.name, meanVariance: p.slice.meanVariance, maxVariance: p.slice.maxVariance };
+          this.emit({ type: 'progress', jobId: job.id, phase: p.phase, done: p.done, total: p.total, elapsedMs: p.elapsedMs, ...(slice ? { slice } : {}) });
+        },
+      });
+      job.slices = result.slices;
+      job.layout = result.layout;
+      job.composite = result.composite;
+      job.indexMap = result.indexMap;
+      job.summary = {
+        jobId: job.id,
+        source: job.source,
+        layout: result.layout,
+        slices: result.slices.map((s, index) => ({ index, name: s.name })),
+        stats: result.stats,
+        skipped: [...job.skipped, ...result.skipped.filter((s) => !job.skipped.some((k) => k.file === s.file))],
+        maxVariance: result.stats.reduce((m, s) => Math.max(m, s.maxVariance), 0),
+        timings: { totalMs: result.timings.totalMs },
+      };
+      this.finish(job, 'done');
+      if (folder) await this.recent.add(folder).catch(() => undefined); // a read-only config folder only loses the recent list
+      this.emit({ type: 'done', jobId: job.id, summary: job.summary });
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) {
+        this.finish(job, 'cancelled');
+        this.emit({ type: 'cancelled', jobId: job.id });
+      } else {
+        this.finish(job, 'failed');
+        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        const file = error instanceof DeepfieldError ? error.file : undefined;
+        this.emit({ type: 'error', jobId: job.id, message, ...(file ? { file } : {}) });
+      }
+    }
+  }
+
+  /** Marks a job finished and drops the oldest finished jobs beyond the limit. */
+  private finish(job: Job, state: JobState): void {
+    job.state = state;
+    job.finished = ++this.finishedCount;
+    if (state !== 'done') job.previews = [];
+    const finished = [...this.jobs.values()].filter((j) => j.state !== 'running').sort((a, b) => b.finished! - a.finished!);
+    for (const old of finished.slice(this.config.keepJobs ?? 2)) {
+      this.jobs.delete(old.id);
+      for (const key of [...this.imageCache.keys()]) if (key.startsWith(old.id + '/')) this.dropCached(key);
+    }
+  }
+
+  cancel(jobId: string): void {
+    this.job(jobId).controller.abort();
+  }
+
+  private job(jobId: string): Job {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new NotFoundError(`No job ${jobId} (finished jobs are kept only until newer ones finish)`);
+    return job;
+  }
+
+  private finishedJob(jobId: string): Job & Required<Pick<Job, 'slices' | 'layout' | 'composite' | 'indexMap' | 'summary'>> {
+    const job = this.job(jobId);
+    if (job.state !== 'done') throw new DeepfieldError(job.state === 'running' ? 'The stack is still being computed' : `The job ${job.state === 'failed' ? 'failed' : 'was cancelled'}: nothing to show`);
+    return job as ReturnType<Session['finishedJob']>;
+  }
+
+  summary(jobId: string): JobSummary {
+    return this.finishedJob(jobId).summary;
+  }
+
+  focusPreview(jobId: string, slice: number): FocusPreview {
+    const preview = this.job(jobId).previews[slice];
+    if (!preview) throw new NotFoundError(`No focus preview for slice ${slice} (not computed yet?)`);
+    return preview;
+  }
+
+  /** Exact raw variance of every slice at (x, y), and the slice that won the pixel. */
+  async focusProfile(jobId: string, x: number, y: number): Promise<{ values: number[]; winner: number }> {
+    const job = this.finishedJob(jobId);
+    const { width, height } = job.layout;
+    if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= width || y >= height) {
+      throw new DeepfieldError(`Expected a pixel inside ${width}x${height} for focusProfile but received (${x}, ${y})`);
+    }
+    const values = await focusProfile(job.slices, job.layout, job.options.sigma, x, y);
+    return { values, winner: job.indexMap[y * width + x] };
+  }
+
+  async renderImage(jobId: string, kind: ImageKind, options: ImageUrlOptions = {}): Promise<RenderedImage> {
+    const job = kind === 'slice' ? this.job(jobId) : this.finishedJob(jobId);
+    if (!job.layout || !job.slices) throw new DeepfieldError('The stack is still being read');
+    const { width, height } = job.layout;
+    const format = options.format ?? 'png';
+    const maxSize = options.maxSize === undefined ? undefined : Math.min(MAX_IMAGE_SIZE, Math.max(1, Math.round(options.maxSize)));
+    const region = options.region;
+    if (region) {
+      const ok = [region.x, region.y, region.width, region.height].every(Number.isInteger) && region.x >= 0 && region.y >= 0 && region.width > 0 && region.height > 0 && region.x + region.width <= width && region.y + region.height <= height;
+      if (!ok) throw new DeepfieldError(`Expected a region inside ${width}x${height} for region but received ${JSON.stringify(region)}`);
+    }
+    const slice = kind === 'slice' ? options.slice ?? -1 : undefined;
+    if (slice !== undefined && !(Number.isInteger(slice) && slice >= 0 && slice < job.slices.length)) {
+      throw new DeepfieldError(`Expected a slice number from 0 to ${job.slices.length - 1} for slice but received ${options.slice}`);
+    }
+    const key = `${job.id}/${kind}/${slice ?? ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}`;
+    const cached = this.imageCache.get(key);
+    if (cached) {
+      this.imageCache.delete(key); // re-insert: the Map's order is the recency order
+      this.imageCache.set(key, cached);
+      return cached;
+    }
+    const render = { format, maxSize, region };
+    let image: RenderedImage;
+    if (kind === 'slice') {
+      image = await renderSlice(job.slices[slice!], job.layout, render);
+    } else {
+      const done = this.finishedJob(jobId);
+      if (kind === 'composite') {
+        image = await renderPixels(this.composite8(done), width, height, done.layout.channels, render);
+      } else if (kind === 'index') {
+        image = await renderPixels(this.index8(done), width, height, 1, render, true);
+      } else {
+        image = await renderDepth(this.index8(done), width, height, done.slices.length, render);
+      }
+    }
+    this.cache(key, image);
+    return image;
+  }
+
+  private composite8(job: Job & { composite: PixelData; layout: PixelLayout }): Uint8Array {
+    job.composite8 ??= job.layout.bitDepth === 16 ? scaleTo8Bit(job.composite as Uint16Array, job.layout) : (job.composite as Uint8Array);
+    return job.composite8;
+  }
+
+  private index8(job: Job & { indexMap: Uint16Array; slices: SliceRef[] }): Uint8Array {
+    job.index8 ??= indexTo8Bit(job.indexMap, job.slices.length);
+    return job.index8;
+  }
+
+  private cache(key: string, image: RenderedImage): void {
+    if (image.data.length > IMAGE_CACHE_BYTES / 4) return;
+    this.imageCache.set(key, image);
+    this.imageCacheBytes += image.data.length;
+    for (const oldest of this.imageCache.keys()) {
+      if (this.imageCacheBytes <= IMAGE_CACHE_BYTES) break;
+      this.dropCached(oldest);
+    }
+  }
+
+  private dropCached(key: string): void {
+    const image = this.imageCache.get(key);
+    if (!image) return;
+    this.imageCacheBytes -= image.data.length;
+    this.imageCache.delete(key);
+  }
+
+  /**
+   * Writes an export as a new file: into `target`'s folder under its name (desktop: the save
+   * dialog's choice) or into the export folder under the default name (browser host), with
+   * -2, -3, ... appended when the name is taken.
+   */
+  async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
+    const job = this.finishedJob(request.jobId);
+    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, request));
+    const { width, height } = job.layout;
+    let writer: ImageWriter;
+    switch (request.kind) {
+      case 'composite':
+        writer = compositeWriter(job.composite, job.layout, request.format, request.quality);
+        break;
+      case 'indexMap':
+        writer = indexMapWriter(job.indexMap, width, height, request.format);
+        break;
+      case 'depthColour':
+        writer = rgbWriter(depthRgb(this.index8(job), job.slices.length), width, height, request.format, request.quality);
+        break;
+      case 'heatmap': {
+        const k = request.slice;
+        if (k === undefined || !Number.isInteger(k) || k < 0 || k >= job.slices.length) {
+          throw new DeepfieldError(`Expected a slice number from 0 to ${job.slices.length - 1} for slice but received ${k}`);
+        }
+        // Full resolution again, one slice at a time: decoded now rather than kept from the run.
+        const focusMap = computeFocusMap(await decodeSlice(job.slices[k], job.layout), job.layout, job.options.sigma);
+        writer = rgbWriter(heatmapRgb(focusMap, job.summary.maxVariance, request.scale ?? 'linear', request.colourMap ?? 'viridis'), width, height, request.format, request.quality);
+        break;
+      }
+    }
+    return { path: await writeUnique(file, writer) };
+  }
+
+  private requireExportDir(): string {
+    if (!this.config.exportDir) throw new AccessDeniedError('This host has no export folder: choose where to save');
+    return this.config.exportDir;
+  }
+
+  /** Cancels running jobs (the engine's pool is the caller's to close). */
+  close(): void {
+    for (const job of this.jobs.values()) job.controller.abort();
+  }
+}
+
+function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
+}

@@ -1,0 +1,249 @@
+// The session service (the hosts' shared back end) in plain Node: jobs and their events, exact
+// focus profiles, image rendering, exports that never overwrite, recent stacks, root confinement.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JobEvent } from '../../src/shared/api';
+import { depthColour } from '../../src/shared/colour-maps';
+import { decodeSlice } from '../../src/main/engine/decode';
+import { computeFocusMap } from '../../src/main/engine/focus-measure';
+import { Engine } from '../../src/main/engine/stack';
+import { AccessDeniedError, RootFolder } from '../../src/main/host/paths';
+import { Session } from '../../src/main/host/session';
+import { builtWorkerFile, random, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
+
+let engine: Engine;
+beforeAll(() => {
+  engine = new Engine({ workerFile: builtWorkerFile(), threads: 2 });
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+/** A stack of textured slices whose sharpness differs by region, written as PNGs. */
+async function writeStack(dir: string, count = 4, width = 96, height = 64): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const rnd = random(3);
+  for (let k = 0; k < count; k++) {
+    const data = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        // Slice k is busy in band k of the width and smooth elsewhere.
+        const band = Math.floor((x * count) / width);
+        const v = band === k ? rnd() * 255 : 128 + 20 * Math.sin((x + y) / 9);
+        data.set([v, v * 0.8, 255 - v], (y * width + x) * 3);
+      }
+    }
+    await writeRgb8(path.join(dir, `z${k + 1}.png`), data, width, height);
+  }
+}
+
+function newSession(extra: Partial<ConstructorParameters<typeof Session>[0]> = {}): Session {
+  return new Session({ engine, configDir: tempDir('deepfield-config-'), previewSize: 32, ...extra });
+}
+
+/** Runs a job to its end and returns every event it sent. */
+async function runToEnd(session: Session, start: () => Promise<{ jobId: string }>): Promise<{ jobId: string; events: JobEvent[] }> {
+  const events: JobEvent[] = [];
+  let resolveEnd!: () => void;
+  const ended = new Promise<void>((r) => (resolveEnd = r));
+  const off = session.onEvent((e) => {
+    events.push(e);
+    if (e.type === 'done' || e.type === 'error' || e.type === 'cancelled') resolveEnd();
+  });
+  const { jobId } = await start();
+  await ended;
+  off();
+  return { jobId, events: events.filter((e) => e.jobId === jobId) };
+}
+
+describe('jobs', () => {
+  test('a folder job sends started, one progress per slice with the slice, then done with statistics', async () => {
+    const dir = path.join(tempDir(), 'stack');
+    await writeStack(dir);
+    const session = newSession();
+    const { jobId, events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }));
+    expect(events[0]).toMatchObject({ type: 'started', layout: { width: 96, height: 64, channels: 3, bitDepth: 8 } });
+    expect(events[0].type === 'started' && events[0].slices.map((s) => s.name)).toEqual(['z1.png', 'z2.png', 'z3.png', 'z4.png']);
+    const focus = events.filter((e) => e.type === 'progress' && e.phase === 'focus');
+    expect(focus).toHaveLength(4);
+    const done = events.at(-1)!;
+    expect(done.type).toBe('done');
+    if (done.type !== 'done') return;
+    expect(done.summary.stats.reduce((n, s) => n + s.pixelsWon, 0)).toBe(96 * 64);
+    expect(done.summary.maxVariance).toBe(Math.max(...done.summary.stats.map((s) => s.maxVariance)));
+    const preview = session.focusPreview(jobId, 2);
+    expect(preview.width).toBe(32);
+    expect(preview.values.length).toBe(preview.width * preview.height);
+    expect(await session.recentStacks()).toEqual([dir]);
+  });
+
+  test('cancelling a running job ends it with a cancelled event', async () => {
+    const session = newSession();
+    const { events } = await runToEnd(session, async () => {
+      const started = await session.startStack({ kind: 'folder', path: path.join(sharedData, 'pcb') });
+      session.cancel(started.jobId);
+      return started;
+    });
+    expect(events.at(-1)!.type).toBe('cancelled');
+  });
+
+  test('a slice of another size fails the job with a message naming the file', async () => {
+    const dir = tempDir();
+    await writeStack(dir, 2);
+    await writeRgb8(path.join(dir, 'z3.png'), new Uint8Array(10 * 10 * 3), 10, 10);
+    const session = newSession();
+    const { events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }));
+    const last = events.at(-1)!;
+    expect(last.type).toBe('error');
+    if (last.type === 'error') {
+      expect(last.message).toContain('z3.png');
+      expect(last.file).toBe(path.join(dir, 'z3.png'));
+    }
+  });
+
+  test('the demo stack is written once and stacks', async () => {
+    const parent = tempDir();
+    const session = newSession({ demo: { spec: { width: 120, height: 80, sliceCount: 5, seed: 2 }, parent } });
+    const { events } = await runToEnd(session, () => session.startStack({ kind: 'demo' }));
+    const done = events.at(-1)!;
+    expect(done.type).toBe('done');
+    if (done.type === 'done') expect(done.summary.slices).toHaveLength(5);
+    expect((await fs.readdir(parent)).length).toBe(1);
+  });
+});
+
+describe('a finished job', () => {
+  let session: Session;
+  let jobId: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = path.join(tempDir(), 'my stack');
+    await writeStack(dir);
+    session = newSession({ exportDir: path.join(tempDir(), 'exports') });
+    ({ jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { sigma: 1.5 })));
+  });
+
+  test('the focus profile at a pixel equals the full focus map of every slice there, and names the winner', async () => {
+    const summary = session.summary(jobId);
+    const maps = await Promise.all(
+      [1, 2, 3, 4].map(async (k) => {
+        const slice = { file: path.join(dir, `z${k}.png`), name: `z${k}.png` };
+        return computeFocusMap(await decodeSlice(slice, summary.layout), summary.layout, 1.5);
+      }),
+    );
+    // Interior, corner and edge pixels: the window must match the full map's mirror padding too.
+    for (const [x, y] of [[40, 30], [0, 0], [95, 63], [3, 62], [70, 1]]) {
+      const profile = await session.focusProfile(jobId, x, y);
+      const expected = maps.map((m) => m[y * 96 + x]);
+      profile.values.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 6));
+      const best = expected.indexOf(Math.max(...expected));
+      expect(profile.winner).toBe(best);
+    }
+  });
+
+  test('a pixel outside the image is refused', async () => {
+    await expect(session.focusProfile(jobId, 96, 0)).rejects.toThrow(/inside 96x64/);
+  });
+
+  test('the depth image colours every pixel with the colour of the slice that won it', async () => {
+    const image = await session.renderImage(jobId, 'depth');
+    expect(image.contentType).toBe('image/png');
+    const { data, info } = await sharp(image.data).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([96, 64]);
+    for (const [x, y] of [[5, 5], [40, 30], [90, 60]]) {
+      const { winner } = await session.focusProfile(jobId, x, y);
+      const i = (y * 96 + x) * info.channels;
+      expect([data[i], data[i + 1], data[i + 2]]).toEqual(depthColour(winner, 4));
+    }
+  });
+
+  test('images are scaled to maxSize and cut to a region', async () => {
+    const small = await session.renderImage(jobId, 'composite', { maxSize: 48, format: 'jpeg' });
+    expect(small.contentType).toBe('image/jpeg');
+    expect(await sharp(small.data).metadata()).toMatchObject({ width: 48, height: 32, format: 'jpeg' });
+    const part = await session.renderImage(jobId, 'slice', { slice: 1, region: { x: 10, y: 20, width: 30, height: 10 } });
+    expect(await sharp(part.data).metadata()).toMatchObject({ width: 30, height: 10 });
+    await expect(session.renderImage(jobId, 'slice', { slice: 4 })).rejects.toThrow(/slice number from 0 to 3/);
+    await expect(session.renderImage(jobId, 'index', { region: { x: 90, y: 0, width: 10, height: 5 } })).rejects.toThrow(/region inside/);
+  });
+
+  test('an export writes a complete file and a second export of the same thing gets a new name', async () => {
+    const first = await session.exportImage({ jobId, kind: 'composite', format: 'png' });
+    const second = await session.exportImage({ jobId, kind: 'composite', format: 'png' });
+    expect(path.basename(first.path)).toBe('my_stack-composite.png');
+    expect(path.basename(second.path)).toBe('my_stack-composite-2.png');
+    const firstBytes = await fs.readFile(first.path);
+    expect(await sharp(first.path).metadata()).toMatchObject({ width: 96, height: 64 });
+    // No temporary file is left beside the exports.
+    expect((await fs.readdir(path.dirname(first.path))).sort()).toEqual(['my_stack-composite-2.png', 'my_stack-composite.png']);
+    // An existing file of someone else is never replaced.
+    const target = path.join(path.dirname(first.path), 'mine.tif');
+    await fs.writeFile(target, 'keep me');
+    const third = await session.exportImage({ jobId, kind: 'composite', format: 'tiff' }, target);
+    expect(third.path).toBe(path.join(path.dirname(first.path), 'mine-2.tif'));
+    expect(await fs.readFile(target, 'utf8')).toBe('keep me');
+    expect(await fs.readFile(first.path)).toEqual(firstBytes);
+    expect(await sharp(third.path).metadata()).toMatchObject({ depth: 'ushort', format: 'tiff' });
+  });
+
+  test('index map, depth and heatmap exports', async () => {
+    const index = await session.exportImage({ jobId, kind: 'indexMap', format: 'png' });
+    expect(await sharp(index.path).metadata()).toMatchObject({ depth: 'ushort', channels: 1 });
+    const depth = await session.exportImage({ jobId, kind: 'depthColour', format: 'jpeg', quality: 80 });
+    expect(await sharp(depth.path).metadata()).toMatchObject({ format: 'jpeg', width: 96 });
+    const heat = await session.exportImage({ jobId, kind: 'heatmap', slice: 2, format: 'png', scale: 'log' });
+    expect(path.basename(heat.path)).toBe('my_stack-heatmap-03.png');
+    await expect(session.exportImage({ jobId, kind: 'indexMap', format: 'jpeg' })).rejects.toThrow(/PNG or TIFF/);
+  });
+});
+
+describe('a session confined to a root folder', () => {
+  test('refuses folders outside the root, including through a symbolic link', async () => {
+    const base = tempDir();
+    const root = path.join(base, 'root');
+    const outside = path.join(base, 'outside');
+    await writeStack(path.join(root, 'inside'), 2);
+    await writeStack(outside, 2);
+    await fs.symlink(outside, path.join(root, 'sneaky'));
+    const session = newSession({ root: await RootFolder.open(root) });
+    await expect(session.startStack({ kind: 'folder', path: outside })).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(session.startStack({ kind: 'folder', path: '../outside' })).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(session.startStack({ kind: 'folder', path: path.join(root, 'sneaky') })).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(session.listFolder(path.join(root, 'sneaky'))).rejects.toBeInstanceOf(AccessDeniedError);
+    const listing = await session.listFolder();
+    expect(listing.parent).toBeNull();
+    expect(listing.entries.map((e) => [e.name, e.kind, e.imageCount])).toEqual([['inside', 'stack', 2]]);
+  });
+
+  test('skips a slice that is a symbolic link to a file outside the root', async () => {
+    const base = tempDir();
+    const root = path.join(base, 'root');
+    await writeStack(path.join(root, 'stack'), 3);
+    await writeStack(path.join(base, 'elsewhere'), 1);
+    await fs.symlink(path.join(base, 'elsewhere', 'z1.png'), path.join(root, 'stack', 'z4.png'));
+    const session = newSession({ root: await RootFolder.open(root) });
+    const { events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: 'stack' }));
+    const done = events.at(-1)!;
+    expect(done.type).toBe('done');
+    if (done.type !== 'done') return;
+    expect(done.summary.slices.map((s) => s.name)).toEqual(['z1.png', 'z2.png', 'z3.png']);
+    expect(done.summary.skipped).toEqual([{ file: path.join(root, 'stack', 'z4.png'), reason: 'a link to a file outside the root folder' }]);
+  });
+});
+
+describe('focus profile on a real JPEG slice', () => {
+  test('the window decode gives the full map value at interior and border pixels of a pcb slice', async () => {
+    const { focusValueAt } = await import('../../src/main/host/focus-profile');
+    const slice = { file: path.join(sharedData, 'pcb', 'pcb_004.jpg'), name: 'pcb_004.jpg' };
+    const layout = { width: 2048, height: 1536, channels: 3, bitDepth: 8 } as const;
+    const map = computeFocusMap(await decodeSlice(slice, layout), layout, 2);
+    let max = 0;
+    for (const v of map) max = Math.max(max, v);
+    for (const [x, y] of [[1024, 768], [0, 0], [2047, 1535], [5, 900], [1500, 3]]) {
+      const value = await focusValueAt(slice, layout, 2, x, y);
+      expect(Math.abs(value - map[y * 2048 + x])).toBeLessThanOrEqual(1e-6 * max);
+    }
+  });
+});
