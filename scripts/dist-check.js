@@ -141,15 +141,22 @@ check(!/https?:\/\/(localhost|127\.0\.0\.1):5173/.test(mainCode), 'the main proc
 // --- 3. sharp's native parts are real files in app.asar.unpacked -----------------------------------
 const platform = `linux-${process.arch}`;
 const unpackedOnDisk = (rel) => existsSync(path.join(unpackedRoot, rel));
-const sharpNode = `node_modules/@img/sharp-${platform}/lib/sharp-${platform}.node`;
-check(inArchive.get(sharpNode)?.unpacked === true && unpackedOnDisk(sharpNode), `${sharpNode} is unpacked`);
-const libvipsDir = `node_modules/@img/sharp-libvips-${platform}/lib`;
-const libvips = existsSync(path.join(unpackedRoot, libvipsDir)) ? readdirSync(path.join(unpackedRoot, libvipsDir)).find((f) => /^libvips-cpp\.so\./.test(f)) : undefined;
-check(Boolean(libvips) && inArchive.get(`${libvipsDir}/${libvips}`)?.unpacked === true, `${libvipsDir}/${libvips ?? 'libvips-cpp.so.*'} is unpacked`);
-check(unpackedOnDisk('node_modules/sharp/package.json') && unpackedOnDisk('node_modules/sharp/lib/index.js'), 'node_modules/sharp is unpacked beside its binary');
+// File names inside the @img packages change between sharp releases (sharp-linux-x64-0.35.5.node),
+// so look them up in the archive's header rather than hard-coding them.
+const unpackedMatching = (dir, pattern) => files.filter(([f, e]) => f.startsWith(`${dir}/`) && pattern.test(path.posix.basename(f)) && e.unpacked && unpackedOnDisk(f)).map(([f]) => f);
+const sharpBinding = unpackedMatching(`node_modules/@img/sharp-${platform}`, /\.node$/);
+check(sharpBinding.length > 0, `sharp's binding is unpacked: ${sharpBinding.join(', ') || `no .node file under node_modules/@img/sharp-${platform}`}`);
+const libvips = unpackedMatching(`node_modules/@img/sharp-libvips-${platform}`, /^libvips-cpp\.so\b/);
+check(libvips.length > 0, `libvips is unpacked: ${libvips.join(', ') || `no libvips-cpp.so* under node_modules/@img/sharp-libvips-${platform}`}`);
+if (check(unpackedOnDisk('node_modules/sharp/package.json'), 'node_modules/sharp is unpacked')) {
+  const sharpMain = path.posix.join('node_modules/sharp', JSON.parse(readFileSync(path.join(unpackedRoot, 'node_modules/sharp/package.json'), 'utf8')).main);
+  check(unpackedOnDisk(sharpMain), `sharp's own code is unpacked beside its binary (${sharpMain})`);
+}
 if (rootPkg.dependencies?.['exiftool-vendored']) {
   const exiftool = 'node_modules/exiftool-vendored.pl/bin/exiftool';
-  check(unpackedOnDisk(exiftool), `${exiftool} is unpacked (Perl cannot read it from inside app.asar)`);
+  // exiftool-vendored runs the script by its #!/usr/bin/perl line, so the mode bits matter too.
+  const executable = unpackedOnDisk(exiftool) && (statSync(path.join(unpackedRoot, exiftool)).mode & 0o111) !== 0;
+  check(executable, `${exiftool} is unpacked and executable (Perl cannot read it from inside app.asar)`);
 }
 
 // --- 4. only production dependencies -------------------------------------------------------------
@@ -168,7 +175,39 @@ check(notPackaged.length === 0, `every production dependency is packaged${notPac
 const devOnly = Object.keys(rootPkg.devDependencies ?? {}).filter((name) => packagedModules.has(name) && !licensed.has(name));
 check(devOnly.length === 0, `no devDependencies inside${devOnly.length ? `; found: ${devOnly.join(', ')}` : ''}`);
 
-// --- 5. sizes --------------------------------------------------------------------------------------
+// --- 5. the packaged command line runs with only what the package holds ---------------------------
+// Electron itself cannot run here, but its main process and `ELECTRON_RUN_AS_NODE` load the same
+// files, so running the extracted cli.js under Node proves the production node_modules are complete
+// (commander, zod, piscina workers, sharp's binding and libvips) without the project's node_modules
+// (the extraction sits in the temp folder, outside this repository, so Node cannot fall back to it).
+const extracted = path.join(work, 'extracted');
+asar.extractAll(archive, extracted);
+const slicesDir = path.join(work, 'slices');
+await mkdir(slicesDir);
+const sharp = (await import('sharp')).default;
+for (let i = 0; i < 3; i++) {
+  // Three 48x32 greyscale slices, each with detail (a checkerboard) in a different third.
+  const pixels = Buffer.alloc(48 * 32, 128);
+  for (let y = 0; y < 32; y++) for (let x = i * 16; x < i * 16 + 16; x++) pixels[y * 48 + x] = (x + y) % 2 ? 255 : 0;
+  await sharp(pixels, { raw: { width: 48, height: 32, channels: 1 } }).png().toFile(path.join(slicesDir, `slice-${i}.png`));
+}
+const composite = path.join(work, 'composite.png');
+const smoke = await new Promise((resolve) => {
+  const child = spawn(process.execPath, [path.join(extracted, 'out/main/cli.js'), 'stack', slicesDir, '-o', composite, '--threads', '1', '--json'], {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.on('close', (code) => resolve({ code, stdout, stderr }));
+});
+const made = smoke.code === 0 && existsSync(composite) ? await sharp(composite).metadata() : undefined;
+check(made?.width === 48 && made?.height === 32, `the packaged cli.js stacks 3 slices into a 48x32 PNG using only the packaged node_modules` +
+  (made ? '' : ` (exit ${smoke.code}: ${smoke.stderr.trim().split('\n').slice(-3).join(' | ')})`));
+
+// --- 6. sizes --------------------------------------------------------------------------------------
 const asarSize = statSync(archive).size;
 const unpackedSize = existsSync(unpackedRoot) ? sizeOf(unpackedRoot) : 0;
 const totalSize = sizeOf(unpackedDir);
