@@ -35,6 +35,16 @@ describe('app state', () => {
     expect(state.slices[1]).toMatchObject({ name: 's1.png', meanVariance: 11 });
   });
 
+  it('names every slice and knows the image size from the started event', () => {
+    const state = reducer(started(), {
+      type: 'jobEvent',
+      event: { type: 'started', jobId: 'job-1', source: { kind: 'demo' }, layout: summary.layout, slices: summary.slices, skipped: [] },
+    });
+    expect(state.slices.map((s) => s.name)).toEqual(['s0.png', 's1.png', 's2.png']);
+    expect(state.job?.layout).toEqual(summary.layout);
+    expect(state.job?.total).toBe(3);
+  });
+
   it('keeps the largest maxVariance reported so far as the top of the shared scale', () => {
     const state = progress(progress(started(), 1), 0);
     expect(state.reportedMaxVariance).toBe(200);

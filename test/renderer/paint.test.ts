@@ -1,26 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { createVarianceScale } from '../../src/shared/colour-scale';
-import { depthColour, VIRIDIS } from '../../src/renderer/src/heatmap/colour-maps';
+import { colourLut } from '../../src/shared/colour-maps';
+import { colourBarTicks, cssGradient } from '../../src/renderer/src/heatmap/colour-bar';
 import {
+  decodeIndexImage,
   maskAboveThreshold,
   maskWinner,
   maxOverPreviews,
   paintHeatmap,
-  paintIndexMap,
   paintInvertedGrey,
   paintWhiteCover,
 } from '../../src/renderer/src/heatmap/paint';
 
 const scale = createVarianceScale(100, 'linear');
 
-describe('colour tables', () => {
-  it('runs viridis from dark purple to yellow', () => {
-    expect(Array.from(VIRIDIS.slice(0, 3))).toEqual([68, 1, 84]);
-    expect(Array.from(VIRIDIS.slice(255 * 3))).toEqual([253, 231, 37]);
+const VIRIDIS = colourLut('viridis');
+
+describe('colour bar', () => {
+  it('runs its gradient from the first to the last colour of the map', () => {
+    const gradient = cssGradient(VIRIDIS, 3);
+    expect(gradient).toMatch(/^linear-gradient\(to right, rgb\(68, 1, 84\) 0\.0%, .* rgb\(253, 231, 37\) 100\.0%\)$/);
   });
 
-  it('gives neighbouring slices different depth colours', () => {
-    expect(depthColour(6, 24)).not.toEqual(depthColour(7, 24));
+  it('labels the ends of the bar with 0 and the top of the shared scale', () => {
+    const ticks = colourBarTicks(createVarianceScale(400, 'log'), 5);
+    expect(ticks[0].variance).toBe(0);
+    expect(ticks[4].variance).toBeCloseTo(400, 6);
+    // On a log scale the middle label is far below half the maximum.
+    expect(ticks[2].variance).toBeLessThan(40);
   });
 });
 
@@ -51,12 +58,10 @@ describe('painting', () => {
     expect(Array.from(maskWinner(new Uint8Array([2, 0, 2, 1]), 2))).toEqual([1, 0, 1, 0]);
   });
 
-  it('colours an index map with the palette entry of each slice', () => {
-    const rgba = paintIndexMap(new Uint8Array([1, 0, 7]), [
-      [10, 20, 30],
-      [40, 50, 60],
-    ]);
-    expect(Array.from(rgba)).toEqual([40, 50, 60, 255, 10, 20, 30, 255, 0, 0, 0, 255]);
+  it('decodes slice numbers from the 8-bit index image, rounding blended edge values', () => {
+    // 5 slices: k is stored as round(255 k / 4), i.e. 0, 64, 128, 191, 255.
+    const rgba = new Uint8ClampedArray([0, 0, 0, 255, 64, 64, 64, 255, 191, 191, 191, 255, 255, 255, 255, 255, 100, 100, 100, 255]);
+    expect(Array.from(decodeIndexImage(rgba, 5))).toEqual([0, 1, 3, 4, 2]);
   });
 
   it('finds the top of the shared scale over all previews', () => {

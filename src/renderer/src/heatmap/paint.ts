@@ -1,16 +1,16 @@
 // Turns raw per-slice data into RGBA bitmaps for canvases: heatmaps, the blog-style inverted
-// greyscale focus map, the in-focus mask, and the colourised depth map. Pure: typed arrays in,
+// greyscale focus map, the in-focus mask, and the in-focus masks. Pure: typed arrays in,
 // typed arrays out (RGBA interleaved, row-major, 8 bits per channel), so it is tested without a DOM.
 import type { VarianceScale } from '../../../shared/colour-scale';
-import type { ColourTable } from './colour-maps';
 
-export function paintHeatmap(values: Float32Array, scale: VarianceScale, table: ColourTable): Uint8ClampedArray {
+/** `lut`: 256 RGB triples (colourLut in src/shared/colour-maps.ts). */
+export function paintHeatmap(values: Float32Array, scale: VarianceScale, lut: Uint8Array): Uint8ClampedArray {
   const rgba = new Uint8ClampedArray(values.length * 4);
   for (let i = 0; i < values.length; i++) {
     const entry = Math.round(scale.toUnit(values[i]) * 255) * 3;
-    rgba[i * 4] = table[entry];
-    rgba[i * 4 + 1] = table[entry + 1];
-    rgba[i * 4 + 2] = table[entry + 2];
+    rgba[i * 4] = lut[entry];
+    rgba[i * 4 + 1] = lut[entry + 1];
+    rgba[i * 4 + 2] = lut[entry + 2];
     rgba[i * 4 + 3] = 255;
   }
   return rgba;
@@ -59,19 +59,16 @@ export function maskWinner(indexMap: Uint8Array, slice: number): Uint8Array {
   return mask;
 }
 
-/** Colours each pixel of an index map by its slice; indices past the palette show as black. */
-export function paintIndexMap(indexMap: Uint8Array, palette: readonly (readonly [number, number, number])[]): Uint8ClampedArray {
-  const rgba = new Uint8ClampedArray(indexMap.length * 4);
-  for (let i = 0; i < indexMap.length; i++) {
-    const colour = palette[indexMap[i]];
-    if (colour) {
-      rgba[i * 4] = colour[0];
-      rgba[i * 4 + 1] = colour[1];
-      rgba[i * 4 + 2] = colour[2];
-    }
-    rgba[i * 4 + 3] = 255;
-  }
-  return rgba;
+/**
+ * Slice numbers from the host's 'index' image, 8-bit grey with slice k of N stored as
+ * round(255 k / (N - 1)) (see ImageKind in src/shared/api.ts). `rgba` is canvas ImageData; a
+ * downsampled index image blends neighbours at edges, and rounding picks the nearest slice.
+ */
+export function decodeIndexImage(rgba: Uint8ClampedArray, sliceCount: number): Uint8Array {
+  const indexMap = new Uint8Array(rgba.length / 4);
+  const perLevel = sliceCount > 1 ? (sliceCount - 1) / 255 : 0;
+  for (let i = 0; i < indexMap.length; i++) indexMap[i] = Math.round(rgba[i * 4] * perLevel);
+  return indexMap;
 }
 
 /** The largest value over all previews: the top of the shared heatmap scale. */

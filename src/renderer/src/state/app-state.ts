@@ -3,7 +3,7 @@
 // previews, decoded index maps) lives outside, in refs keyed by job, so state stays cheap to copy.
 import type { JobEvent, JobSummary, StackSource } from '../../../shared/api';
 import type { ScaleMode } from '../../../shared/colour-scale';
-import type { StackPhase } from '../../../shared/types';
+import type { PixelLayout, SkippedFile, StackPhase } from '../../../shared/types';
 import type { ViewName } from '../keyboard';
 
 export type Theme = 'dark' | 'light';
@@ -29,6 +29,9 @@ export interface JobState {
   done: number;
   total: number;
   elapsedMs: number;
+  /** Known from the 'started' event on. */
+  layout: PixelLayout | null;
+  skipped: SkippedFile[];
 }
 
 /**
@@ -136,6 +139,10 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
   // Events of an earlier job (a cancelled run still winding down) must not touch the new one.
   if (!job || event.jobId !== job.jobId) return state;
   switch (event.type) {
+    case 'started': {
+      const slices = event.slices.map((slice) => ({ ...state.slices[slice.index], index: slice.index, name: slice.name, previewReady: false }));
+      return { ...state, job: { ...job, total: slices.length, layout: event.layout, skipped: event.skipped }, slices };
+    }
     case 'progress': {
       const next: AppState = {
         ...state,
@@ -165,7 +172,15 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
       });
       return {
         ...state,
-        job: { ...job, status: 'done', done: summary.slices.length, total: summary.slices.length, elapsedMs: summary.timings.totalMs },
+        job: {
+          ...job,
+          status: 'done',
+          done: summary.slices.length,
+          total: summary.slices.length,
+          elapsedMs: summary.timings.totalMs,
+          layout: summary.layout,
+          skipped: summary.skipped,
+        },
         summary,
         slices,
         reportedMaxVariance: summary.maxVariance,
@@ -190,7 +205,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'jobStarted':
       return {
         ...state,
-        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0 },
+        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [] },
         summary: null,
         slices: [],
         reportedMaxVariance: 0,

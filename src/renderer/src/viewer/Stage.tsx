@@ -1,0 +1,110 @@
+// The area one view is drawn in: drag to pan, wheel to zoom about the pointer, click to pick a
+// pixel. Its size is reported so fit and the other stage of a split view use the same numbers.
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { imagePixelAt, imageToScreen, layerTransform, panBy, zoomAt, type Point, type Size, type Viewport } from './viewport';
+
+/** A press that moves less than this many CSS pixels is a click (pick a pixel), not a drag. */
+const CLICK_SLOP = 4;
+
+export interface StageProps {
+  label: string;
+  natural: Size;
+  viewport: Viewport;
+  onViewport: (update: (viewport: Viewport) => Viewport) => void;
+  onSize: (size: Size) => void;
+  onPixel: (pixel: Point) => void;
+  marker: Point | null;
+  children: ReactNode;
+}
+
+export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, children }: StageProps) {
+  const stageRef = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState<Size>({ width: 0, height: 0 });
+  // The wheel listener outlives renders; it reads the current size from here.
+  const sizeRef = useRef(size);
+  const drag = useRef<{ pointerId: number; start: Point; last: Point; moved: boolean } | null>(null);
+
+  useEffect(() => {
+    const element = stageRef.current;
+    if (!element) return;
+    const measure = () => {
+      const next = { width: element.clientWidth, height: element.clientHeight };
+      sizeRef.current = next;
+      setSize(next);
+      onSize(next);
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [onSize]);
+
+  useEffect(() => {
+    const element = stageRef.current;
+    if (!element) return;
+    // React registers wheel listeners as passive, which cannot stop the page from scrolling.
+    const onWheel = (event: WheelEvent) => {
+      event.preventDefault();
+      const rect = element.getBoundingClientRect();
+      const point = { x: event.clientX - rect.left, y: event.clientY - rect.top };
+      // Pixel-mode deltas from trackpads are small and many; line-mode ones (mouse wheels) are ~3.
+      const delta = event.deltaMode === 1 ? event.deltaY * 40 : event.deltaY;
+      onViewport((v) => zoomAt(v, sizeRef.current, point, Math.exp(-delta * 0.002)));
+    };
+    element.addEventListener('wheel', onWheel, { passive: false });
+    return () => element.removeEventListener('wheel', onWheel);
+  }, [onViewport]);
+
+  const local = (event: React.PointerEvent): Point => {
+    const rect = stageRef.current!.getBoundingClientRect();
+    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+  };
+
+  const markerAt = marker ? imageToScreen(viewport, size, { x: marker.x + 0.5, y: marker.y + 0.5 }) : null;
+
+  return (
+    <div
+      ref={stageRef}
+      className="stage"
+      role="group"
+      aria-label={label}
+      onPointerDown={(event) => {
+        if (event.button !== 0) return;
+        event.currentTarget.setPointerCapture?.(event.pointerId);
+        const point = local(event);
+        drag.current = { pointerId: event.pointerId, start: point, last: point, moved: false };
+      }}
+      onPointerMove={(event) => {
+        const current = drag.current;
+        if (!current || current.pointerId !== event.pointerId) return;
+        const point = local(event);
+        if (!current.moved && Math.hypot(point.x - current.start.x, point.y - current.start.y) < CLICK_SLOP) return;
+        current.moved = true;
+        const dx = point.x - current.last.x;
+        const dy = point.y - current.last.y;
+        current.last = point;
+        onViewport((v) => panBy(v, dx, dy));
+      }}
+      onPointerUp={(event) => {
+        const current = drag.current;
+        drag.current = null;
+        if (!current || current.moved) return;
+        const pixel = imagePixelAt(viewport, size, local(event), natural);
+        if (pixel) onPixel(pixel);
+      }}
+      onPointerCancel={() => {
+        drag.current = null;
+      }}
+    >
+      <div
+        className={viewport.scale > 1 ? 'plane pixelated' : 'plane'}
+        style={{ width: natural.width, height: natural.height, transform: layerTransform(viewport, size) }}
+      >
+        {children}
+      </div>
+      {markerAt && (
+        <div className="pixel-marker" style={{ left: markerAt.x, top: markerAt.y }} aria-hidden="true" />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+// What each view draws, as layers sized to the full-resolution image: the stage places them all
+// with the one shared viewport transform.
+import { useMemo } from 'react';
+import type { DeepfieldApi } from '../../../shared/api';
+import { colourLut } from '../../../shared/colour-maps';
+import type { VarianceScale } from '../../../shared/colour-scale';
+import type { FocusPreview } from '../../../shared/types';
+import { maskAboveThreshold, maskWinner, paintHeatmap, paintInvertedGrey, paintWhiteCover } from '../heatmap/paint';
+import type { ViewName } from '../keyboard';
+import type { HeatmapSettings } from '../state/app-state';
+import { BitmapImage } from './BitmapImage';
+import { RgbaCanvas } from './RgbaCanvas';
+import type { Size } from './viewport';
+
+/** The index map at preview resolution, decoded from the host's 'index' image. */
+export interface DecodedIndexMap {
+  width: number;
+  height: number;
+  indexMap: Uint8Array;
+}
+
+export interface ViewLayersProps {
+  view: ViewName;
+  api: DeepfieldApi;
+  jobId: string;
+  natural: Size;
+  scale: number;
+  slice: number;
+  sliceMeasured: boolean;
+  jobDone: boolean;
+  heatmap: HeatmapSettings;
+  preview: FocusPreview | undefined;
+  varianceScale: VarianceScale;
+  indexMap: DecodedIndexMap | null;
+}
+
+function Placeholder({ children }: { children: string }) {
+  return <p className="view-placeholder">{children}</p>;
+}
+
+export function ViewLayers(props: ViewLayersProps) {
+  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap } = props;
+  const sliceImage = (opacity?: number) => (
+    <BitmapImage
+      urlFor={(maxSize) => api.imageUrl(jobId, 'slice', { slice, maxSize, format: maxSize ? 'jpeg' : 'png' })}
+      natural={natural}
+      scale={scale}
+      alt={`Slice ${slice + 1}`}
+      opacity={opacity}
+    />
+  );
+
+  const heatmapLayer = useMemo(() => {
+    if (view !== 'heatmap' || !preview) return null;
+    const { width, height, values } = preview;
+    switch (heatmap.style) {
+      case 'colour':
+      case 'overlay':
+        return { width, height, rgba: paintHeatmap(values, varianceScale, colourLut('viridis')) };
+      case 'inverted':
+        return { width, height, rgba: paintInvertedGrey(values, varianceScale) };
+      case 'masked': {
+        const useWinner = heatmap.maskRule === 'winner' && indexMap;
+        if (useWinner) {
+          return { width: indexMap.width, height: indexMap.height, rgba: paintWhiteCover(maskWinner(indexMap.indexMap, slice)) };
+        }
+        return { width, height, rgba: paintWhiteCover(maskAboveThreshold(values, varianceScale, heatmap.maskThreshold)) };
+      }
+    }
+  }, [view, preview, heatmap.style, heatmap.maskRule, heatmap.maskThreshold, varianceScale, indexMap, slice]);
+
+  switch (view) {
+    case 'slice':
+      return props.sliceMeasured || props.jobDone ? sliceImage() : <Placeholder>This slice has not been read yet.</Placeholder>;
+    case 'composite':
+      return props.jobDone ? (
+        <BitmapImage
+          urlFor={(maxSize) => api.imageUrl(jobId, 'composite', { maxSize, format: maxSize ? 'jpeg' : 'png' })}
+          natural={natural}
+          scale={scale}
+          alt="Composite"
+        />
+      ) : (
+        <Placeholder>The composite appears when the stack is done.</Placeholder>
+      );
+    case 'depth':
+      return props.jobDone ? (
+        <BitmapImage urlFor={(maxSize) => api.imageUrl(jobId, 'depth', { maxSize })} natural={natural} scale={scale} alt="Depth map" />
+      ) : (
+        <Placeholder>The depth map appears when the stack is done.</Placeholder>
+      );
+    case 'heatmap': {
+      if (!heatmapLayer) return <Placeholder>This slice's heatmap appears when the slice has been measured.</Placeholder>;
+      const label = `Heatmap view, slice ${slice + 1}`;
+      switch (heatmap.style) {
+        case 'colour':
+        case 'inverted':
+          return <RgbaCanvas {...heatmapLayer} label={label} />;
+        case 'overlay':
+          return (
+            <>
+              {sliceImage()}
+              <RgbaCanvas {...heatmapLayer} label={label} opacity={heatmap.overlayOpacity} />
+            </>
+          );
+        case 'masked':
+          return (
+            <>
+              {sliceImage()}
+              <RgbaCanvas {...heatmapLayer} label={`In-focus areas of slice ${slice + 1}`} />
+            </>
+          );
+      }
+    }
+  }
+}

@@ -1,0 +1,235 @@
+// The main viewer: view tabs, zoom controls, one or two stages sharing one viewport, and the
+// view's key (heatmap colour bar, depth legend).
+import { useRef, type KeyboardEvent } from 'react';
+import type { DeepfieldApi } from '../../../shared/api';
+import type { VarianceScale } from '../../../shared/colour-scale';
+import type { FocusPreview } from '../../../shared/types';
+import { ColourBar } from '../heatmap/ColourBar';
+import { VIEW_ORDER, type ViewName } from '../keyboard';
+import type { Action, AppState, HeatmapSettings } from '../state/app-state';
+import { DepthLegend } from './DepthLegend';
+import { Stage } from './Stage';
+import { ViewLayers, type DecodedIndexMap } from './ViewLayers';
+import type { Point, Size, Viewport } from './viewport';
+
+export const VIEW_LABELS: Record<ViewName, string> = { slice: 'Slice', heatmap: 'Heatmap', composite: 'Composite', depth: 'Depth' };
+
+export interface ViewerProps {
+  state: AppState;
+  dispatch: (action: Action) => void;
+  api: DeepfieldApi;
+  viewport: Viewport;
+  onViewport: (update: (viewport: Viewport) => Viewport) => void;
+  onStageSize: (size: Size) => void;
+  onFit: () => void;
+  onScale: (scale: number) => void;
+  onZoomStep: (direction: 'in' | 'out') => void;
+  onPixel: (pixel: Point) => void;
+  previewFor: (slice: number) => FocusPreview | undefined;
+  varianceScale: VarianceScale;
+  indexMap: DecodedIndexMap | null;
+}
+
+function HeatmapControls({ settings, dispatch, winnerAvailable }: { settings: HeatmapSettings; dispatch: (action: Action) => void; winnerAvailable: boolean }) {
+  const set = (partial: Partial<HeatmapSettings>) => dispatch({ type: 'setHeatmap', settings: partial });
+  return (
+    <div className="heatmap-controls" role="group" aria-label="Heatmap settings">
+      <label>
+        Style
+        <select aria-label="Heatmap style" value={settings.style} onChange={(e) => set({ style: e.target.value as HeatmapSettings['style'] })}>
+          <option value="colour">Colour map (viridis)</option>
+          <option value="overlay">Overlay on slice</option>
+          <option value="inverted">Inverted grey focus map</option>
+          <option value="masked">In-focus areas on white</option>
+        </select>
+      </label>
+      <label>
+        Scale
+        <select aria-label="Heatmap scale" value={settings.scaleMode} onChange={(e) => set({ scaleMode: e.target.value as HeatmapSettings['scaleMode'] })}>
+          <option value="linear">Linear</option>
+          <option value="log">Log</option>
+        </select>
+      </label>
+      {settings.style === 'overlay' && (
+        <label>
+          Opacity
+          <input
+            type="range"
+            aria-label="Overlay opacity"
+            min={0}
+            max={1}
+            step={0.05}
+            value={settings.overlayOpacity}
+            onChange={(e) => set({ overlayOpacity: Number(e.target.value) })}
+          />
+        </label>
+      )}
+      {settings.style === 'masked' && (
+        <>
+          <label>
+            In focus where
+            <select aria-label="In-focus rule" value={settings.maskRule} onChange={(e) => set({ maskRule: e.target.value as HeatmapSettings['maskRule'] })}>
+              <option value="winner">{winnerAvailable ? 'this slice won the pixel' : 'this slice won the pixel (when done)'}</option>
+              <option value="threshold">variance above threshold</option>
+            </select>
+          </label>
+          {(settings.maskRule === 'threshold' || !winnerAvailable) && (
+            <label>
+              Threshold
+              <input
+                type="range"
+                aria-label="Focus threshold"
+                min={0}
+                max={1}
+                step={0.01}
+                value={settings.maskThreshold}
+                onChange={(e) => set({ maskThreshold: Number(e.target.value) })}
+              />
+            </label>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function Viewer(props: ViewerProps) {
+  const { state, dispatch, api, viewport, varianceScale } = props;
+  const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
+  const job = state.job;
+  const layout = job?.layout ?? state.summary?.layout ?? null;
+
+  const onTabKey = (event: KeyboardEvent, index: number) => {
+    // The ARIA tabs pattern: arrows move between tabs and select them.
+    let next = -1;
+    if (event.key === 'ArrowRight') next = (index + 1) % VIEW_ORDER.length;
+    else if (event.key === 'ArrowLeft') next = (index + VIEW_ORDER.length - 1) % VIEW_ORDER.length;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = VIEW_ORDER.length - 1;
+    if (next < 0) return;
+    event.preventDefault();
+    dispatch({ type: 'showView', view: VIEW_ORDER[next] });
+    tabRefs.current[next]?.focus();
+  };
+
+  const views: ViewName[] = state.splitView ? [state.view, state.splitView] : [state.view];
+  const showsHeatmap = views.includes('heatmap');
+  const slice = state.currentSlice;
+  const sliceEntry = state.slices[slice];
+
+  const stages =
+    job && layout ? (
+      views.map((view, i) => (
+        <Stage
+          key={`${i}-${view}`}
+          label={`${VIEW_LABELS[view]} view`}
+          natural={layout}
+          viewport={viewport}
+          onViewport={props.onViewport}
+          onSize={props.onStageSize}
+          onPixel={props.onPixel}
+          marker={state.profile ? { x: state.profile.x, y: state.profile.y } : null}
+        >
+          <ViewLayers
+            view={view}
+            api={api}
+            jobId={job.jobId}
+            natural={layout}
+            scale={viewport.scale}
+            slice={slice}
+            sliceMeasured={sliceEntry?.meanVariance !== undefined}
+            jobDone={job.status === 'done'}
+            heatmap={state.heatmap}
+            preview={props.previewFor(slice)}
+            varianceScale={varianceScale}
+            indexMap={props.indexMap}
+          />
+        </Stage>
+      ))
+    ) : (
+      <div className="stage empty">
+        <p>Open a folder of focus slices, drop one here, or try the demo stack.</p>
+      </div>
+    );
+
+  return (
+    <main className="viewer">
+      <div className="viewer-bar">
+        <div role="tablist" aria-label="Views">
+          {VIEW_ORDER.map((view, index) => (
+            <button
+              key={view}
+              ref={(element) => {
+                tabRefs.current[index] = element;
+              }}
+              role="tab"
+              id={`tab-${view}`}
+              aria-selected={state.view === view}
+              aria-controls="view-panel"
+              tabIndex={state.view === view ? 0 : -1}
+              title={`${VIEW_LABELS[view]} (${index + 1})`}
+              onClick={() => dispatch({ type: 'showView', view })}
+              onKeyDown={(event) => onTabKey(event, index)}
+            >
+              {VIEW_LABELS[view]}
+            </button>
+          ))}
+        </div>
+        <div className="zoom-controls" role="group" aria-label="Zoom">
+          <button type="button" onClick={props.onFit} title="Fit (F)">
+            Fit
+          </button>
+          <button type="button" onClick={() => props.onScale(1)} title="100% (0)">
+            100%
+          </button>
+          <button type="button" onClick={() => props.onScale(2)}>
+            200%
+          </button>
+          <button type="button" aria-label="Zoom out" title="Zoom out (-)" onClick={() => props.onZoomStep('out')}>
+            −
+          </button>
+          <button type="button" aria-label="Zoom in" title="Zoom in (+)" onClick={() => props.onZoomStep('in')}>
+            +
+          </button>
+          <output aria-label="Zoom level">{Math.round(viewport.scale * 100)}%</output>
+        </div>
+        <label className="split-toggle">
+          <input
+            type="checkbox"
+            checked={state.splitView !== null}
+            onChange={(e) => dispatch({ type: 'setSplitView', view: e.target.checked ? (state.view === 'composite' ? 'slice' : 'composite') : null })}
+          />
+          Split view
+        </label>
+        {state.splitView && (
+          <label>
+            Right
+            <select aria-label="Right-hand view" value={state.splitView} onChange={(e) => dispatch({ type: 'setSplitView', view: e.target.value as ViewName })}>
+              {VIEW_ORDER.map((view) => (
+                <option key={view} value={view}>
+                  {VIEW_LABELS[view]}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {showsHeatmap && <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} />}
+      </div>
+      <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${state.view}`} className={state.splitView ? 'stages split' : 'stages'}>
+        {stages}
+      </div>
+      <div className="viewer-key">
+        {showsHeatmap && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
+          <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
+        )}
+        {views.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
+        {job && layout && (
+          <span className="image-info">
+            {views.includes('slice') || views.includes('heatmap') ? `Slice ${slice + 1}${sliceEntry?.name ? `: ${sliceEntry.name}` : ''} · ` : ''}
+            {layout.width}×{layout.height}, {layout.bitDepth}-bit
+          </span>
+        )}
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,149 @@
+// An in-memory DeepfieldApi for component tests: a stack of `sliceCount` slices whose focus
+// sweeps from left to right, run by hand (step) so a test sees each stage of a job.
+import type {
+  DeepfieldApi,
+  ExportRequest,
+  FolderListing,
+  ImageKind,
+  ImageUrlOptions,
+  JobEvent,
+  JobSummary,
+  StackSource,
+} from '../../src/shared/api';
+import type { StackOptionsInput } from '../../src/shared/options';
+import type { FocusPreview, PixelLayout } from '../../src/shared/types';
+
+export interface FakeApiOptions {
+  sliceCount?: number;
+  layout?: PixelLayout;
+  /** Slice whose decoding fails with an engine error, naming its file. */
+  failingSlice?: number;
+}
+
+export interface FakeApi extends DeepfieldApi {
+  started: { source: StackSource; options?: StackOptionsInput }[];
+  cancelled: string[];
+  exports: ExportRequest[];
+  profiles: { x: number; y: number }[];
+  /** Sends the job's next event (started, one progress per slice, then done or error). */
+  step(): void;
+  /** Sends every remaining event. */
+  finish(): void;
+}
+
+export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
+  const sliceCount = options.sliceCount ?? 3;
+  const layout: PixelLayout = options.layout ?? { width: 64, height: 48, channels: 3, bitDepth: 8 };
+  const listeners = new Set<(event: JobEvent) => void>();
+  const slices = Array.from({ length: sliceCount }, (_, index) => ({ index, name: `slice_${String(index + 1).padStart(3, '0')}.png` }));
+  let jobCounter = 0;
+  let queue: JobEvent[] = [];
+
+  const emit = (event: JobEvent) => listeners.forEach((listener) => listener(event));
+
+  const summaryFor = (jobId: string, source: StackSource): JobSummary => ({
+    jobId,
+    source,
+    layout,
+    slices,
+    stats: slices.map((s) => ({ ...s, meanVariance: 10 + s.index, maxVariance: 100 + s.index, pixelsWon: Math.round((layout.width * layout.height) / sliceCount) })),
+    skipped: [],
+    maxVariance: 100 + sliceCount - 1,
+    timings: { totalMs: 1234 },
+  });
+
+  const api: FakeApi = {
+    started: [],
+    cancelled: [],
+    exports: [],
+    profiles: [],
+    async hostInfo() {
+      return { kind: 'browser', version: '0.0.0-test', root: '/data', exportDir: '/data/exports' };
+    },
+    async chooseFolder() {
+      return null;
+    },
+    async listFolder(path?: string): Promise<FolderListing> {
+      if (!path || path === '/data') {
+        return {
+          path: '/data',
+          parent: null,
+          entries: [
+            { name: 'pcb', path: '/data/pcb', kind: 'stack', imageCount: 7 },
+            { name: 'notes', path: '/data/notes', kind: 'folder', imageCount: 0 },
+          ],
+          imageCount: 0,
+        };
+      }
+      return { path, parent: '/data', entries: [], imageCount: 0 };
+    },
+    async droppedFolder() {
+      return null;
+    },
+    async recentStacks() {
+      return ['/data/pcb'];
+    },
+    async startStack(source, stackOptions) {
+      api.started.push({ source, options: stackOptions });
+      const jobId = `job-${++jobCounter}`;
+      queue = [{ type: 'started', jobId, source, layout, slices, skipped: [] }];
+      slices.forEach((slice, i) => {
+        if (options.failingSlice === i) {
+          queue.push({ type: 'error', jobId, message: `Cannot decode ${slice.name}: unsupported image format`, file: `/data/pcb/${slice.name}` });
+          return;
+        }
+        queue.push({
+          type: 'progress', jobId, phase: 'focus', done: i + 1, total: sliceCount, elapsedMs: 500 * (i + 1),
+          slice: { index: i, name: slice.name, meanVariance: 10 + i, maxVariance: 100 + i },
+        });
+      });
+      if (options.failingSlice === undefined) queue.push({ type: 'done', jobId, summary: summaryFor(jobId, source) });
+      return { jobId };
+    },
+    async cancel(jobId) {
+      api.cancelled.push(jobId);
+      queue = [{ type: 'cancelled', jobId }];
+    },
+    async jobSummary(jobId) {
+      return summaryFor(jobId, { kind: 'demo' });
+    },
+    onJobEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async getFocusPreview(_jobId, slice): Promise<FocusPreview> {
+      const width = 16;
+      const height = 12;
+      const values = new Float32Array(width * height);
+      // Slice k is sharpest in the k-th vertical band.
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          values[y * width + x] = Math.floor((x * sliceCount) / width) === slice ? 100 : 5;
+        }
+      }
+      return { width, height, values };
+    },
+    async focusProfile(_jobId, x, y) {
+      api.profiles.push({ x, y });
+      return { values: slices.map((s) => (s.index === 1 ? 90 : 10)), winner: 1 };
+    },
+    imageUrl(jobId: string, kind: ImageKind, imageOptions: ImageUrlOptions = {}) {
+      const query = new URLSearchParams();
+      if (imageOptions.slice !== undefined) query.set('slice', String(imageOptions.slice));
+      if (imageOptions.maxSize !== undefined) query.set('maxSize', String(imageOptions.maxSize));
+      return `/fake/${jobId}/${kind}.png?${query}`;
+    },
+    async exportImage(request) {
+      api.exports.push(request);
+      return { path: `/data/exports/${request.kind}.${request.format === 'jpeg' ? 'jpg' : request.format}` };
+    },
+    step() {
+      const event = queue.shift();
+      if (event) emit(event);
+    },
+    finish() {
+      while (queue.length > 0) api.step();
+    },
+  };
+  return api;
+}
