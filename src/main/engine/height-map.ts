@@ -1,5 +1,6 @@
-// Stage "depth": the slice spacing (from --z-step or a TIFF's ImageJ metadata), sub-slice depth
-// from each pixel's focus profile, and the height map in physical units as a 32-bit float TIFF.
+// Stage "depth": the slice spacing (from --z-step or a TIFF's ImageJ metadata) and the height map
+// in physical units as a 32-bit float TIFF. Sub-slice depth comes from the merge stage
+// (StackResult.subsliceDepth, merge-subslice.ts).
 import path from 'node:path';
 import { DeepfieldError } from './errors';
 import { readTiffFileTags, TAG, encodeFloat32Tiff } from './tiff';
@@ -64,50 +65,6 @@ export function zStepFromImageJ(file: string): ZStep | undefined {
   const unit = UNIT_ALIASES[(field('unit') ?? '').toLowerCase()];
   if (!(spacing > 0) || !unit) return undefined;
   return { value: spacing, unit, source: 'imagej' };
-}
-
-/** Focus values of every pixel's winning slice and of its two neighbours (NaN where there is none). */
-export interface FocusNeighbours {
-  best: Float32Array;
-  previous: Float32Array;
-  next: Float32Array;
-}
-
-/**
- * Depth in slice units (0 = first slice), refined below one slice: fits a Gaussian through each
- * pixel's focus values at the winner and its neighbours (a parabola through their logarithms) and
- * takes its peak. Local variance falls off with defocus roughly like a Gaussian, so this lands
- * closer than a parabola through the raw values, which is used where a value is zero. Pixels whose
- * winner is the first or last slice, or whose profile is flat, keep the whole slice.
- */
-export function subSliceDepth(indexMap: Uint16Array, focus: FocusNeighbours): Float32Array {
-  const depth = new Float32Array(indexMap.length);
-  const { best, previous, next } = focus;
-  for (let p = 0; p < indexMap.length; p++) {
-    const k = indexMap[p];
-    let offset = 0;
-    const a = previous[p];
-    const b = best[p];
-    const c = next[p];
-    if (Number.isFinite(a) && Number.isFinite(c)) {
-      offset = a > 0 && b > 0 && c > 0 ? parabolaPeak(Math.log(a), Math.log(b), Math.log(c)) : parabolaPeak(a, b, c);
-    }
-    depth[p] = k + offset;
-  }
-  return depth;
-}
-
-/** Peak of the parabola through (-1, a), (0, b), (1, c), clamped to half a slice either side. */
-function parabolaPeak(a: number, b: number, c: number): number {
-  const curvature = a - 2 * b + c;
-  if (!(curvature < 0)) return 0; // not a maximum (flat or a dip): keep the winner
-  const offset = (a - c) / (2 * curvature);
-  return offset > 0.5 ? 0.5 : offset < -0.5 ? -0.5 : offset;
-}
-
-/** Depth in slice units without refinement: the winner's index. */
-export function wholeSliceDepth(indexMap: Uint16Array): Float32Array {
-  return Float32Array.from(indexMap);
 }
 
 /** Heights in `zStep`'s unit: slice 1's focal plane at 0, each further slice one step higher. */
