@@ -2,7 +2,8 @@
 // once at the boundary. Defaults live here and nowhere else.
 import { z } from 'zod';
 
-export const MERGE_METHODS = ['argmax'] as const;
+/** argmax: the design's default, bit-for-bit; smooth: regularised selection; pyramid: multi-scale blending. */
+export const MERGE_METHODS = ['argmax', 'smooth', 'pyramid'] as const;
 export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export const DEFAULT_SIGMA = 2;

@@ -6,7 +6,9 @@ import type { FocusPreview, PixelLayout, SliceRef } from '../../shared/types';
 import { decodeSlice } from './decode';
 import { computeFocusBands } from './focus-measure';
 import { FocusPreviewBuilder } from './focus-preview';
-import { ArgmaxMerger, type ArgmaxBuffers } from './merge-argmax';
+import type { MergeState } from './merge-method';
+import { fillPeakNeighbours, ProfileMerger, type ProfileBuffers } from './merge-profile';
+import { composeSlice } from './merge-stages';
 
 // One libvips thread per worker: the pool already has one worker per core.
 sharp.concurrency(1);
@@ -18,7 +20,15 @@ export interface SliceTask {
   layout: PixelLayout;
   sigma: number;
   previewSize: number;
-  merge: ArgmaxBuffers;
+  merge: ProfileBuffers;
+  /**
+   * 'measure' (default): focus measure into the shared profile. 'compose': a merge method's second
+   * pass over the decoded pixels, no focus measure. 'peaks': focus measure again, only to complete
+   * the values beside each pixel's peak (merge-profile.ts).
+   */
+  pass?: 'measure' | 'compose' | 'peaks';
+  /** For the 'compose' pass: the method's shared state. */
+  compose?: MergeState;
 }
 
 export interface SliceTaskResult {
@@ -30,7 +40,16 @@ export interface SliceTaskResult {
 export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
   const { layout } = task;
   const pixels = await decodeSlice(task.slice, layout);
-  const merger = new ArgmaxMerger(task.merge, layout);
+  if (task.pass === 'compose' && task.compose) {
+    composeSlice(task.compose, layout, task.index, pixels);
+    return { meanVariance: 0, maxVariance: 0 };
+  }
+  if (task.pass === 'peaks') {
+    const fill = (y0: number, _y1: number, variance: Float32Array) => fillPeakNeighbours(task.merge, layout.width, task.index, y0, variance);
+    computeFocusBands(pixels, layout, task.sigma, fill, task.merge.bandRows);
+    return { meanVariance: 0, maxVariance: 0 };
+  }
+  const merger = new ProfileMerger(task.merge, layout);
   const preview = task.previewSize > 0 ? new FocusPreviewBuilder(layout.width, layout.height, task.previewSize) : undefined;
   let sum = 0;
   let max = 0;

@@ -3,11 +3,15 @@
 // can run many jobs; the command line, the desktop app and the browser host all go through it.
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../shared/options';
+import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackProgress, StackTimings } from '../../shared/types';
 import type { PixelData } from './decode';
 import { CancelledError, DeepfieldError, isAbortError } from './errors';
-import { compositeView, countWins, createArgmaxBuffers } from './merge-argmax';
+import { countWins } from './merge-argmax';
+import { computeConfidence } from './merge-confidence';
+import { createProfileBuffers, slicesMissingPeakNeighbours, type ProfileBuffers } from './merge-profile';
+import { mergeStage } from './merge-stages';
+import { subsliceDepth } from './merge-subslice';
 import type { SliceTask, SliceTaskResult } from './slice-worker';
 import { findSliceFiles, probeSlices } from './slices';
 
@@ -19,6 +23,21 @@ export interface StackRequest {
   options?: StackOptionsInput;
   signal?: AbortSignal;
   onProgress?: (progress: StackProgress) => void;
+  /**
+   * Keep the first pass's variance-weighted sums even for argmax (4 bytes per sample), so that
+   * remerge() can switch to any method; smooth and pyramid jobs keep them anyway.
+   */
+  remergeable?: boolean;
+}
+
+/** Focus values around each pixel's raw peak (the argmax of its focus profile). */
+export interface PeakProfile {
+  /** Slice of the peak. */
+  winner: Uint16Array;
+  /** Variance of slice winner-1, winner, winner+1; NaN where that slice does not exist. */
+  below: Float32Array;
+  at: Float32Array;
+  above: Float32Array;
 }
 
 export interface StackResult {
@@ -32,6 +51,33 @@ export interface StackResult {
   indexMap: Uint16Array;
   stats: SliceStats[];
   timings: Omit<StackTimings, 'writeMs'>;
+  /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
+  confidence(): Float32Array;
+  /**
+   * The focus values beside each pixel's peak. The first call re-measures the few slices some
+   * pixel still lacks (merge-profile.ts), so the values never depend on worker order.
+   */
+  peak(signal?: AbortSignal): Promise<PeakProfile>;
+  /** indexMap refined below one slice by a parabola through the peak (merge-subslice.ts). */
+  subsliceDepth(signal?: AbortSignal): Promise<Float32Array>;
+  /**
+   * The same job merged with another method, from the focus profile already measured: at most
+   * one decode of each slice (argmax: none), never the focus measure again. The slice files must
+   * still be there, and the job must have kept weighted sums (a smooth or pyramid job, or
+   * StackRequest.remergeable) to switch to smooth or pyramid.
+   */
+  remerge(method: MergeMethod, signal?: AbortSignal): Promise<StackResult>;
+}
+
+interface MeasuredJob {
+  options: StackOptions;
+  layout: PixelLayout;
+  slices: SliceRef[];
+  skipped: SkippedFile[];
+  profile: ProfileBuffers;
+  partial: Array<Omit<SliceStats, 'pixelsWon'>>;
+  probeMs: number;
+  focusMs: number;
 }
 
 export interface EngineConfig {
@@ -63,30 +109,95 @@ export class Engine {
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
 
-    const merge = createArgmaxBuffers(layout, BAND_ROWS);
-    // One controller for the whole job: the user's cancel and the first failure both stop it.
+    const merge = createProfileBuffers(layout, BAND_ROWS, slices.length, mergeStage(options.method).needsWeightedSums || request.remergeable === true);
+    const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
+    let done = 0;
+    const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge });
+    await this.runPass(slices, task, signal, (index, result) => {
+      const slice = slices[index];
+      partial[index] = { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance };
+      done++;
+      onProgress?.({
+        phase: 'focus',
+        done,
+        total: slices.length,
+        slice: { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance, preview: result.preview },
+        elapsedMs: elapsed(),
+      });
+    });
+    const focusMs = elapsed() - probeMs;
+    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs }, started, signal);
+  }
+
+  /** A method's prepare, second pass and finish over a measured job, and the result around it. */
+  private async merge(job: MeasuredJob, started: number, signal?: AbortSignal): Promise<StackResult> {
+    const { options, layout, slices, profile } = job;
+    const stage = mergeStage(options.method);
+    if (stage.needsWeightedSums && !profile.weightedSum) {
+      throw new DeepfieldError(`Re-merging with ${options.method} needs a job stacked with remergeable: true`);
+    }
+    const state = stage.prepare(profile, layout);
+    if (stage.composeSlice) {
+      const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'compose', compose: state });
+      await this.runPass(slices, task, signal);
+    }
+    const { composite, indexMap } = stage.finish(state, profile, layout);
+    const wins = countWins(indexMap, slices.length);
+    let peaksComplete: Promise<void> | undefined;
+    const completePeaks = (abort?: AbortSignal): Promise<void> => {
+      const missing = slicesMissingPeakNeighbours(profile);
+      const task = (i: number): SliceTask => ({ slice: slices[missing[i]], index: missing[i], layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'peaks' });
+      peaksComplete ??= this.runPass(missing.map((k) => slices[k]), task, abort);
+      return peaksComplete;
+    };
+    return {
+      options,
+      layout,
+      slices,
+      skipped: job.skipped,
+      composite,
+      indexMap,
+      stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
+      timings: { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started },
+      confidence: () => computeConfidence(profile),
+      peak: async (abort) => {
+        await completePeaks(abort);
+        return {
+          winner: new Uint16Array(profile.winner),
+          below: new Float32Array(profile.below),
+          at: new Float32Array(profile.maxVariance),
+          above: new Float32Array(profile.above),
+        };
+      },
+      subsliceDepth: async (abort) => {
+        await completePeaks(abort);
+        return subsliceDepth(profile, indexMap);
+      },
+      remerge: (method, abort) => this.merge({ ...job, options: { ...options, method } }, performance.now(), abort),
+    };
+  }
+
+  /**
+   * Runs one task per slice on the pool. Submits in slice order with at most one task per worker
+   * in flight: memory holds one decoded slice per worker whatever the stack's length, and
+   * progress arrives roughly in order.
+   */
+  private async runPass(
+    slices: SliceRef[],
+    taskFor: (index: number) => SliceTask,
+    signal: AbortSignal | undefined,
+    onDone?: (index: number, result: SliceTaskResult) => void,
+  ): Promise<void> {
+    // One controller for the whole pass: the user's cancel and the first failure both stop it.
     const job = new AbortController();
     const forwardAbort = () => job.abort();
     signal?.addEventListener('abort', forwardAbort, { once: true });
-    const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
-    let done = 0;
     let firstError: unknown;
-    // Submit in slice order with at most one task per worker in flight: memory holds one decoded
-    // slice per worker whatever the stack's length, and progress arrives roughly in order.
     const runSlice = async (index: number): Promise<void> => {
       const slice = slices[index];
-      const task: SliceTask = { slice, index, layout, sigma: options.sigma, previewSize: options.previewSize, merge };
       try {
-        const result = (await this.pool.run(task, { signal: job.signal })) as SliceTaskResult;
-        partial[index] = { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance };
-        done++;
-        onProgress?.({
-          phase: 'focus',
-          done,
-          total: slices.length,
-          slice: { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance, preview: result.preview },
-          elapsedMs: elapsed(),
-        });
+        const result = (await this.pool.run(taskFor(index), { signal: job.signal })) as SliceTaskResult;
+        onDone?.(index, result);
       } catch (error) {
         if (firstError === undefined && !isAbortError(error)) {
           // Errors lose their class crossing the thread boundary: name the slice again here.
@@ -107,21 +218,6 @@ export class Engine {
     }
     if (firstError !== undefined) throw firstError;
     if (signal?.aborted || job.signal.aborted) throw new CancelledError();
-
-    const indexMap = new Uint16Array(merge.winner);
-    const wins = countWins(indexMap, slices.length);
-    const stats = partial.map((s, i) => ({ ...s, pixelsWon: wins[i] }));
-    const focusMs = elapsed() - probeMs;
-    return {
-      options,
-      layout,
-      slices,
-      skipped,
-      composite: compositeView(merge, layout),
-      indexMap,
-      stats,
-      timings: { probeMs, focusMs, totalMs: elapsed() },
-    };
   }
 
   async close(): Promise<void> {

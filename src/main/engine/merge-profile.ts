@@ -1,0 +1,172 @@
+// Stage "merge", the first pass every method shares: running per-pixel summaries of the focus
+// profile v_k (k = slice), none of which grows with the slice count:
+// - the argmax: highest variance, its slice (ties to the lowest index) and that slice's pixel,
+//   which is exactly the plain argmax composite of the design;
+// - the variance of the two slices beside the argmax (for a sub-slice parabola fit of the peak);
+// - the sum of v (the profile's mean, for the confidence of Pertuz et al. 2013's kind);
+// - optionally, variance-weighted sums of the pixels (the composite where no slice is in focus).
+// State lives in shared memory, updated band by band under a per-band lock, so two workers can
+// merge slices in any order. Every method reads the same summaries: switching methods re-runs
+// only the cheap steps after this pass, never the focus measure.
+import type { PixelLayout } from '../../shared/types';
+import type { PixelData } from './decode';
+
+export interface ProfileBuffers {
+  bandRows: number;
+  sliceCount: number;
+  /** Float32 per pixel: the highest variance seen so far (-1 before any slice). */
+  maxVariance: SharedArrayBuffer;
+  /** Uint16 per pixel: the index of the slice that holds the maximum. */
+  winner: SharedArrayBuffer;
+  /** Interleaved samples of the argmax composite, in the stack's layout. */
+  composite: SharedArrayBuffer;
+  /** Float32 per pixel: v of slice winner-1, NaN while not (yet) seen or when there is none. */
+  below: SharedArrayBuffer;
+  /** Float32 per pixel: v of slice winner+1, NaN while not (yet) seen or when there is none. */
+  above: SharedArrayBuffer;
+  /** Float64 per pixel: the sum of v over the slices merged so far. */
+  sumVariance: SharedArrayBuffer;
+  /** Float32 per sample: sum over slices of v * pixel (absent for plain argmax jobs). */
+  weightedSum?: SharedArrayBuffer;
+  /** Int32 per band: 0 free, 1 held. */
+  locks: SharedArrayBuffer;
+}
+
+export function createProfileBuffers(
+  layout: PixelLayout,
+  bandRows: number,
+  sliceCount: number,
+  withWeightedSums: boolean,
+): ProfileBuffers {
+  const pixels = layout.width * layout.height;
+  const buffers: ProfileBuffers = {
+    bandRows,
+    sliceCount,
+    maxVariance: new SharedArrayBuffer(pixels * 4),
+    winner: new SharedArrayBuffer(pixels * 2),
+    composite: new SharedArrayBuffer(pixels * layout.channels * (layout.bitDepth / 8)),
+    below: new SharedArrayBuffer(pixels * 4),
+    above: new SharedArrayBuffer(pixels * 4),
+    sumVariance: new SharedArrayBuffer(pixels * 8),
+    weightedSum: withWeightedSums ? new SharedArrayBuffer(pixels * layout.channels * 4) : undefined,
+    locks: new SharedArrayBuffer(Math.ceil(layout.height / bandRows) * 4),
+  };
+  new Float32Array(buffers.maxVariance).fill(-1);
+  new Float32Array(buffers.below).fill(NaN);
+  new Float32Array(buffers.above).fill(NaN);
+  return buffers;
+}
+
+export function compositeView(buffers: { composite: SharedArrayBuffer }, layout: PixelLayout): PixelData {
+  return layout.bitDepth === 16 ? new Uint16Array(buffers.composite) : new Uint8Array(buffers.composite);
+}
+
+export function withBandLock<T>(locks: Int32Array, band: number, work: () => T): T {
+  while (Atomics.compareExchange(locks, band, 0, 1) !== 0) Atomics.wait(locks, band, 1);
+  try {
+    return work();
+  } finally {
+    Atomics.store(locks, band, 0);
+    Atomics.notify(locks, band, 1);
+  }
+}
+
+/** Views over the shared buffers, made once per slice in a worker. */
+export class ProfileMerger {
+  private readonly maxVariance: Float32Array;
+  private readonly winner: Uint16Array;
+  private readonly composite: PixelData;
+  private readonly below: Float32Array;
+  private readonly above: Float32Array;
+  private readonly sumVariance: Float64Array;
+  private readonly weightedSum?: Float32Array;
+  private readonly locks: Int32Array;
+
+  constructor(
+    private readonly buffers: ProfileBuffers,
+    private readonly layout: PixelLayout,
+  ) {
+    this.maxVariance = new Float32Array(buffers.maxVariance);
+    this.winner = new Uint16Array(buffers.winner);
+    this.composite = compositeView(buffers, layout);
+    this.below = new Float32Array(buffers.below);
+    this.above = new Float32Array(buffers.above);
+    this.sumVariance = new Float64Array(buffers.sumVariance);
+    this.weightedSum = buffers.weightedSum && new Float32Array(buffers.weightedSum);
+    this.locks = new Int32Array(buffers.locks);
+  }
+
+  /** Merges rows y0.. of one slice's focus map (and its pixels) into the running summaries. */
+  mergeBand(sliceIndex: number, y0: number, variance: Float32Array, pixels: PixelData): void {
+    const { maxVariance, winner, composite, below, above, sumVariance, weightedSum } = this;
+    const channels = this.layout.channels;
+    const first = y0 * this.layout.width;
+    const k = sliceIndex;
+    withBandLock(this.locks, Math.floor(y0 / this.buffers.bandRows), () => {
+      for (let i = 0; i < variance.length; i++) {
+        const p = first + i;
+        const v = variance[i];
+        const best = maxVariance[p];
+        sumVariance[p] += v;
+        if (weightedSum) {
+          const s = p * channels;
+          for (let c = 0; c < channels; c++) weightedSum[s + c] += v * pixels[s + c];
+        }
+        if (v > best || (v === best && k < winner[p])) {
+          // The new peak's neighbours: known exactly when the old peak, or a value kept beside
+          // it, is one of them; otherwise NaN until that slice arrives (or a repair pass).
+          const w = winner[p];
+          const hadPeak = best >= 0;
+          const newBelow = hadPeak && w === k - 1 ? best : hadPeak && w === k - 2 ? above[p] : NaN;
+          const newAbove = hadPeak && w === k + 1 ? best : hadPeak && w === k + 2 ? below[p] : NaN;
+          below[p] = newBelow;
+          above[p] = newAbove;
+          maxVariance[p] = v;
+          winner[p] = k;
+          const s = p * channels;
+          for (let c = 0; c < channels; c++) composite[s + c] = pixels[s + c];
+        } else if (k === winner[p] - 1) {
+          below[p] = v;
+        } else if (k === winner[p] + 1) {
+          above[p] = v;
+        }
+      }
+    });
+  }
+}
+
+/**
+ * Slices whose focus values some pixel still lacks beside its peak. After the first pass the
+ * kept neighbours are exact but may be missing when slices arrived out of order around a
+ * non-unimodal profile; measuring these slices again (fillPeakNeighbours) completes them, so
+ * the final values do not depend on the order the workers finished in.
+ */
+export function slicesMissingPeakNeighbours(buffers: ProfileBuffers): number[] {
+  const winner = new Uint16Array(buffers.winner);
+  const below = new Float32Array(buffers.below);
+  const above = new Float32Array(buffers.above);
+  const last = buffers.sliceCount - 1;
+  const needed = new Uint8Array(buffers.sliceCount);
+  for (let p = 0; p < winner.length; p++) {
+    const w = winner[p];
+    if (w > 0 && Number.isNaN(below[p])) needed[w - 1] = 1;
+    if (w < last && Number.isNaN(above[p])) needed[w + 1] = 1;
+  }
+  const slices: number[] = [];
+  needed.forEach((n, k) => n && slices.push(k));
+  return slices;
+}
+
+/** Repair pass: stores slice k's focus values where k sits beside a pixel's peak. */
+export function fillPeakNeighbours(buffers: ProfileBuffers, width: number, sliceIndex: number, y0: number, variance: Float32Array): void {
+  const winner = new Uint16Array(buffers.winner);
+  const below = new Float32Array(buffers.below);
+  const above = new Float32Array(buffers.above);
+  const first = y0 * width;
+  // Distinct workers write distinct slices, hence distinct pixels' fields: no lock needed.
+  for (let i = 0; i < variance.length; i++) {
+    const p = first + i;
+    if (winner[p] === sliceIndex + 1) below[p] = variance[i];
+    else if (winner[p] === sliceIndex - 1) above[p] = variance[i];
+  }
+}

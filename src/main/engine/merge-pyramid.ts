@@ -1,0 +1,106 @@
+// Merge method "pyramid": multi-scale blending (Burt & Adelson 1983). The regularised depth
+// (merge-regularise.ts) gives each slice a soft weight per pixel, a tent around the fractional
+// depth, so a pixel between two slices mixes both; the variance-weighted average of all slices
+// takes the share where no slice is in focus. Each weight map is smoothed by its own Gaussian
+// pyramid and multiplies the slice's Laplacian pyramid, level by level, as in exposure fusion
+// (Mertens, Kautz & Van Reeth 2007): seams between slices blend at every scale instead of
+// switching from one pixel to the next. Weights sum to one per pixel, so the sum of the weighted
+// Laplacian pyramids collapses straight to the composite, without normalisation.
+// Memory: the shared accumulators are one float pyramid per channel (about 5.3 bytes per sample),
+// independent of slice count; a worker holds one slice's Gaussian pyramid of one channel at a time.
+import type { PixelLayout } from '../../shared/types';
+import type { PixelData } from './decode';
+import { computeConfidence } from './merge-confidence';
+import type { MergeOutput, MergeStage } from './merge-method';
+import { compositeView, withBandLock, type ProfileBuffers } from './merge-profile';
+import { collapse, forEachLaplacianLevel, gaussianPyramid, levelCount, levelSizes, type Level } from './merge-pyramid-kernel';
+import { regulariseDepth, varianceWeightedAverage } from './merge-regularise';
+
+export interface PyramidState {
+  method: 'pyramid';
+  sizes: Array<{ width: number; height: number }>;
+  /** Float32 per pixel: fractional slice index. */
+  depth: SharedArrayBuffer;
+  /** Float32 per pixel: share of the slice average. */
+  averageShare: SharedArrayBuffer;
+  /** Per level, Float32 planar channels: sum over slices of weight pyramid x Laplacian pyramid. */
+  sums: SharedArrayBuffer[];
+  /** Int32 per level: 0 free, 1 held. */
+  locks: SharedArrayBuffer;
+}
+
+/** Adds one image's weighted Laplacian pyramid (all channels) into the shared sums. */
+function accumulate(state: PyramidState, layout: PixelLayout, weight: Float32Array, samples: ArrayLike<number>): void {
+  const { width, height, channels } = layout;
+  const levels = state.sizes.length;
+  const weights = gaussianPyramid({ width, height, values: weight }, levels);
+  const locks = new Int32Array(state.locks);
+  for (let c = 0; c < channels; c++) {
+    const base = new Float32Array(width * height);
+    for (let p = 0; p < base.length; p++) base[p] = samples[p * channels + c];
+    forEachLaplacianLevel({ width, height, values: base }, levels, (l, lap) => {
+      const w = weights[l].values;
+      const sums = new Float32Array(state.sums[l]);
+      const offset = c * lap.length;
+      withBandLock(locks, l, () => {
+        for (let i = 0; i < lap.length; i++) sums[offset + i] += w[i] * lap[i];
+      });
+    });
+  }
+}
+
+export const pyramidStage: MergeStage<PyramidState> = {
+  method: 'pyramid',
+  needsWeightedSums: true,
+  prepare(profile: ProfileBuffers, layout: PixelLayout): PyramidState {
+    const { depth, averageShare } = regulariseDepth(profile, computeConfidence(profile), layout);
+    const sizes = levelSizes(layout.width, layout.height, levelCount(layout.width, layout.height));
+    const state: PyramidState = {
+      method: 'pyramid',
+      sizes,
+      depth: new SharedArrayBuffer(depth.length * 4),
+      averageShare: new SharedArrayBuffer(depth.length * 4),
+      sums: sizes.map((s) => new SharedArrayBuffer(s.width * s.height * layout.channels * 4)),
+      locks: new SharedArrayBuffer(sizes.length * 4),
+    };
+    new Float32Array(state.depth).set(depth);
+    new Float32Array(state.averageShare).set(averageShare);
+    return state;
+  },
+  composeSlice(state: PyramidState, layout: PixelLayout, sliceIndex: number, pixels: PixelData): void {
+    const depth = new Float32Array(state.depth);
+    const share = new Float32Array(state.averageShare);
+    const weight = new Float32Array(depth.length);
+    let any = false;
+    for (let p = 0; p < depth.length; p++) {
+      const tent = 1 - Math.abs(sliceIndex - depth[p]);
+      if (tent > 0) {
+        weight[p] = (1 - share[p]) * tent;
+        any = true;
+      }
+    }
+    if (any) accumulate(state, layout, weight, pixels);
+  },
+  finish(state: PyramidState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
+    const average = varianceWeightedAverage(profile, layout, compositeView(profile, layout));
+    accumulate(state, layout, new Float32Array(state.averageShare).slice(), average);
+    const { channels, bitDepth } = layout;
+    const top = bitDepth === 16 ? 65535 : 255;
+    const composite = bitDepth === 16 ? new Uint16Array(profile.composite.byteLength / 2) : new Uint8Array(profile.composite.byteLength);
+    for (let c = 0; c < channels; c++) {
+      const levels: Level[] = state.sizes.map((s, l) => {
+        const size = s.width * s.height;
+        return { ...s, values: new Float32Array(state.sums[l], c * size * 4, size) };
+      });
+      const image = collapse(levels);
+      for (let p = 0; p < image.length; p++) {
+        const v = Math.round(image[p]);
+        composite[p * channels + c] = v < 0 ? 0 : v > top ? top : v;
+      }
+    }
+    const depth = new Float32Array(state.depth);
+    const indexMap = new Uint16Array(depth.length);
+    for (let p = 0; p < depth.length; p++) indexMap[p] = Math.round(depth[p]);
+    return { composite, indexMap };
+  },
+};
