@@ -14,10 +14,12 @@ export interface StageProps {
   onSize: (size: Size) => void;
   onPixel: (pixel: Point) => void;
   marker: Point | null;
+  /** Shown instead of the layers while the view has nothing to draw. */
+  placeholder: string | null;
   children: ReactNode;
 }
 
-export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, children }: StageProps) {
+export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, children }: StageProps) {
   const stageRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<Size>({ width: 0, height: 0 });
   // The wheel listener outlives renders; it reads the current size from here.
@@ -96,12 +98,16 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
         drag.current = null;
       }}
     >
-      <div
-        className={viewport.scale > 1 ? 'plane pixelated' : 'plane'}
-        style={{ width: natural.width, height: natural.height, transform: layerTransform(viewport, size) }}
-      >
-        {children}
-      </div>
+      {placeholder ? (
+        <p className="view-placeholder">{placeholder}</p>
+      ) : (
+        <div
+          className={viewport.scale > 1 ? 'plane pixelated' : 'plane'}
+          style={{ width: natural.width, height: natural.height, transform: layerTransform(viewport, size) }}
+        >
+          {children}
+        </div>
+      )}
       {markerAt && (
         <div className="pixel-marker" style={{ left: markerAt.x, top: markerAt.y }} aria-hidden="true" />
       )}

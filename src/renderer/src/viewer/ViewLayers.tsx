@@ -26,16 +26,24 @@ export interface ViewLayersProps {
   natural: Size;
   scale: number;
   slice: number;
-  sliceMeasured: boolean;
-  jobDone: boolean;
   heatmap: HeatmapSettings;
   preview: FocusPreview | undefined;
   varianceScale: VarianceScale;
   indexMap: DecodedIndexMap | null;
 }
 
-function Placeholder({ children }: { children: string }) {
-  return <p className="view-placeholder">{children}</p>;
+/** Why a view has nothing to draw yet, or null when it has. */
+export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDone: boolean; hasPreview: boolean }): string | null {
+  switch (view) {
+    case 'slice':
+      return p.sliceKnown || p.jobDone ? null : 'This slice has not been found yet.';
+    case 'heatmap':
+      return p.hasPreview ? null : "This slice's heatmap appears when the slice has been measured.";
+    case 'composite':
+      return p.jobDone ? null : 'The composite appears when the stack is done.';
+    case 'depth':
+      return p.jobDone ? null : 'The depth map appears when the stack is done.';
+  }
 }
 
 export function ViewLayers(props: ViewLayersProps) {
@@ -71,26 +79,20 @@ export function ViewLayers(props: ViewLayersProps) {
 
   switch (view) {
     case 'slice':
-      return props.sliceMeasured || props.jobDone ? sliceImage() : <Placeholder>This slice has not been read yet.</Placeholder>;
+      return sliceImage();
     case 'composite':
-      return props.jobDone ? (
+      return (
         <BitmapImage
           urlFor={(maxSize) => api.imageUrl(jobId, 'composite', { maxSize, format: maxSize ? 'jpeg' : 'png' })}
           natural={natural}
           scale={scale}
           alt="Composite"
         />
-      ) : (
-        <Placeholder>The composite appears when the stack is done.</Placeholder>
       );
     case 'depth':
-      return props.jobDone ? (
-        <BitmapImage urlFor={(maxSize) => api.imageUrl(jobId, 'depth', { maxSize })} natural={natural} scale={scale} alt="Depth map" />
-      ) : (
-        <Placeholder>The depth map appears when the stack is done.</Placeholder>
-      );
+      return <BitmapImage urlFor={(maxSize) => api.imageUrl(jobId, 'depth', { maxSize })} natural={natural} scale={scale} alt="Depth map" />;
     case 'heatmap': {
-      if (!heatmapLayer) return <Placeholder>This slice's heatmap appears when the slice has been measured.</Placeholder>;
+      if (!heatmapLayer) return null;
       const label = `Heatmap view, slice ${slice + 1}`;
       switch (heatmap.style) {
         case 'colour':

@@ -9,7 +9,7 @@ import { VIEW_ORDER, type ViewName } from '../keyboard';
 import type { Action, AppState, HeatmapSettings } from '../state/app-state';
 import { DepthLegend } from './DepthLegend';
 import { Stage } from './Stage';
-import { ViewLayers, type DecodedIndexMap } from './ViewLayers';
+import { ViewLayers, viewPlaceholder, type DecodedIndexMap } from './ViewLayers';
 import type { Point, Size, Viewport } from './viewport';
 
 export const VIEW_LABELS: Record<ViewName, string> = { slice: 'Slice', heatmap: 'Heatmap', composite: 'Composite', depth: 'Depth' };
@@ -129,6 +129,11 @@ export function Viewer(props: ViewerProps) {
           onSize={props.onStageSize}
           onPixel={props.onPixel}
           marker={state.profile ? { x: state.profile.x, y: state.profile.y } : null}
+          placeholder={viewPlaceholder(view, {
+            sliceKnown: sliceEntry?.name !== undefined,
+            jobDone: job.status === 'done',
+            hasPreview: props.previewFor(slice) !== undefined,
+          })}
         >
           <ViewLayers
             view={view}
@@ -137,8 +142,6 @@ export function Viewer(props: ViewerProps) {
             natural={layout}
             scale={viewport.scale}
             slice={slice}
-            sliceMeasured={sliceEntry?.meanVariance !== undefined}
-            jobDone={job.status === 'done'}
             heatmap={state.heatmap}
             preview={props.previewFor(slice)}
             varianceScale={varianceScale}

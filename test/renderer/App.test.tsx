@@ -1,0 +1,147 @@
+// @vitest-environment happy-dom
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/renderer/src/App';
+import { createFakeApi, type FakeApi } from './fake-api';
+
+afterEach(cleanup);
+
+async function settle(): Promise<void> {
+  // Lets resolved API promises (previews, profiles, exports) reach React.
+  await act(async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  });
+}
+
+async function startDemo(api: FakeApi): Promise<void> {
+  render(<App api={api} />);
+  await settle();
+  fireEvent.click(screen.getByRole('button', { name: 'Try a demo stack' }));
+  await settle();
+}
+
+describe('App with a fake host', () => {
+  it('starts the demo stack with the default sigma', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    expect(api.started).toEqual([{ source: { kind: 'demo' }, options: { sigma: 2 } }]);
+  });
+
+  it('shows progress slice by slice and a heatmap per measured slice', async () => {
+    const api = createFakeApi({ sliceCount: 3 });
+    await startDemo(api);
+    act(() => api.step()); // started
+    act(() => api.step()); // slice 1 measured
+    await settle();
+    expect(screen.getByRole('progressbar', { name: 'Stacking progress' }).getAttribute('aria-valuenow')).toBe('1');
+    const strip = screen.getByRole('complementary', { name: 'Slices' });
+    expect(within(strip).getAllByRole('listitem')).toHaveLength(3);
+    expect(within(strip).getAllByRole('img', { name: /^Heatmap of slice/ })).toHaveLength(1);
+    act(() => api.finish());
+    await settle();
+    expect(within(strip).getAllByRole('img', { name: /^Heatmap of slice/ })).toHaveLength(3);
+  });
+
+  it('shows the composite with its full-resolution size once done', async () => {
+    const api = createFakeApi({ layout: { width: 640, height: 480, channels: 3, bitDepth: 8 } });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.click(screen.getByRole('tab', { name: 'Composite' }));
+    const composite = screen.getByRole('img', { name: 'Composite' });
+    expect(composite.dataset.naturalWidth).toBe('640');
+    expect(composite.dataset.naturalHeight).toBe('480');
+  });
+
+  it('switches views with the number keys', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.keyDown(window, { key: '2' });
+    expect(screen.getByRole('tab', { name: 'Heatmap' }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.keyDown(window, { key: '4' });
+    expect(screen.getByRole('tab', { name: 'Depth' }).getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByRole('list', { name: 'Depth legend' })).toBeTruthy();
+  });
+
+  it('steps through slices with the arrow keys', async () => {
+    const api = createFakeApi({ sliceCount: 3 });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.keyDown(window, { key: 'ArrowRight' });
+    fireEvent.keyDown(window, { key: 'ArrowRight' });
+    expect(screen.getByRole('button', { name: /^Slice 3:/ }).getAttribute('aria-current')).toBe('true');
+  });
+
+  it('cancels a running stack with Escape', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.step());
+    fireEvent.keyDown(window, { key: 'Escape' });
+    await settle();
+    expect(api.cancelled).toEqual(['job-1']);
+    act(() => api.step());
+    expect(screen.getByText(/^Cancelled after/)).toBeTruthy();
+  });
+
+  it('shows an engine error naming the file instead of a blank screen', async () => {
+    const api = createFakeApi({ sliceCount: 3, failingSlice: 1 });
+    await startDemo(api);
+    act(() => api.finish());
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toContain('Problem with slice_002.png');
+    expect(alert.textContent).toContain('/data/pcb/slice_002.png');
+  });
+
+  it('refuses an invalid sigma with the shared validation message and does not start', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.change(screen.getByRole('textbox', { name: 'Sigma' }), { target: { value: 'wide' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Try a demo stack' }));
+    await settle();
+    expect(screen.getByRole('alert').textContent).toMatch(/^Expected .* for sigma but received "wide"/);
+    expect(api.started).toEqual([]);
+  });
+
+  it('opens a stack from the folder browser in the browser host', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Open folder' }));
+    await settle();
+    const dialog = screen.getByRole('dialog', { name: 'Choose a stack folder' });
+    expect(within(dialog).queryByRole('button', { name: 'Open stack notes' })).toBeNull();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Open stack pcb' }));
+    await settle();
+    expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('says where an export went', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: /^Export/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Composite as JPEG' }));
+    await settle();
+    expect(api.exports).toEqual([{ jobId: 'job-1', kind: 'composite', format: 'jpeg', quality: 92 }]);
+    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('Saved composite to /data/exports/composite.jpg');
+  });
+
+  it('exports the current heatmap on the scale shown', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.click(screen.getByRole('tab', { name: 'Heatmap' }));
+    fireEvent.change(screen.getByRole('combobox', { name: 'Heatmap scale' }), { target: { value: 'log' } });
+    fireEvent.click(screen.getByRole('button', { name: /^Export/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Heatmap of slice 1 (PNG)' }));
+    await settle();
+    expect(api.exports[0]).toMatchObject({ kind: 'heatmap', slice: 0, scale: 'log', colourMap: 'viridis' });
+  });
+});
