@@ -5,6 +5,7 @@ import { DEFAULT_SIGMA, describeExpected } from '../shared/options';
 import { Engine } from './engine/stack';
 import { isAbortError } from './engine/errors';
 import { runStackCommand } from './cli/stack-command';
+import { registerServeCommand } from './cli/serve-command';
 
 const WORKER_FILE = fileURLToPath(new URL('./slice-worker.js', import.meta.url));
 
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       engine = new Engine({ workerFile: WORKER_FILE, threads: opts.threads });
       await runStackCommand(engine, inputs, opts, controller.signal);
     });
+
+  registerServeCommand(program, WORKER_FILE, controller.signal);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

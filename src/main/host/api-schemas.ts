@@ -1,0 +1,68 @@
+// Schemas for every argument that crosses into a host from the renderer (IPC or HTTP): checked
+// once at the boundary, so the session service only ever sees well-formed values.
+import { z } from 'zod';
+import { MERGE_METHODS } from '../../shared/options';
+import { DeepfieldError } from '../engine/errors';
+
+const MAX_PATH = 4096;
+
+export const pathSchema = z.string().min(1).max(MAX_PATH);
+export const jobIdSchema = z.uuid();
+export const sliceIndexSchema = z.number().int().min(0).max(65534);
+
+export const stackSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('folder'), path: pathSchema }).strict(),
+  z.object({ kind: z.literal('demo') }).strict(),
+]);
+
+/** What the renderer may choose; previewSize is the host's business. */
+export const stackOptionsInputSchema = z
+  .object({ sigma: z.number().optional(), method: z.enum(MERGE_METHODS).optional() })
+  .strict()
+  .optional();
+
+export const pixelSchema = z.object({ x: z.number().int().min(0), y: z.number().int().min(0) });
+
+export const imageKindSchema = z.enum(['slice', 'composite', 'depth', 'index']);
+
+export const imageOptionsSchema = z
+  .object({
+    slice: sliceIndexSchema.optional(),
+    maxSize: z.number().int().min(1).max(16384).optional(),
+    format: z.enum(['png', 'jpeg']).optional(),
+    region: z
+      .object({ x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().min(1), height: z.number().int().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const exportRequestSchema = z
+  .object({
+    jobId: jobIdSchema,
+    kind: z.enum(['composite', 'indexMap', 'depthColour', 'heatmap']),
+    format: z.enum(['png', 'tiff', 'jpeg']),
+    quality: z.number().int().min(1).max(100).optional(),
+    slice: sliceIndexSchema.optional(),
+    scale: z.enum(['linear', 'log']).optional(),
+    colourMap: z.enum(['viridis', 'inferno']).optional(),
+  })
+  .strict();
+
+/** Parses `value` or throws one readable line naming the argument. */
+export function parseArgument<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    throw new InvalidArgumentError(`Invalid ${what}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** A malformed request (HTTP 400). */
+export class InvalidArgumentError extends DeepfieldError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}
