@@ -21,10 +21,21 @@ async function startDemo(api: FakeApi): Promise<void> {
 }
 
 describe('App with a fake host', () => {
-  it('starts the demo stack with the default sigma', async () => {
+  it('starts the demo stack with the default sigma and method', async () => {
     const api = createFakeApi();
     await startDemo(api);
-    expect(api.started).toEqual([{ source: { kind: 'demo' }, options: { sigma: 2 } }]);
+    expect(api.started).toEqual([{ source: { kind: 'demo' }, options: { sigma: 2, method: 'argmax' } }]);
+  });
+
+  it('re-runs the open stack with the sigma and method chosen', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    fireEvent.change(screen.getByRole('textbox', { name: 'Sigma' }), { target: { value: '3.5' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Merge method' }), { target: { value: 'pyramid' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    await settle();
+    expect(api.started[1]).toEqual({ source: { kind: 'demo' }, options: { sigma: 3.5, method: 'pyramid' } });
   });
 
   it('shows progress slice by slice and a heatmap per measured slice', async () => {

@@ -1,6 +1,6 @@
 // Test hooks: stable accessible names the end-to-end tests select by (role "name").
 //   toolbar "Stack":     button "Open folder", button "Try a demo stack", combobox "Recent stacks",
-//                        textbox "Sigma", button "Run", button "Export" (opens group "Export options"
+//                        textbox "Sigma", combobox "Merge method", button "Run", button "Export" (opens group "Export options"
 //                        with buttons "Composite as PNG", "Composite as 16-bit TIFF",
 //                        "Composite as JPEG", spinbutton "JPEG quality", "Index map (PNG)",
 //                        "Depth map in colour (PNG)", "Heatmap of slice N (PNG)"),
@@ -25,7 +25,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from 'react';
 import type { DeepfieldApi, HostInfo, JobEvent, JobSummary, StackSource } from '../../shared/api';
 import { createVarianceScale } from '../../shared/colour-scale';
-import { DEFAULT_SIGMA, parseStackOptions } from '../../shared/options';
+import { DEFAULT_SIGMA, parseStackOptions, type MergeMethod } from '../../shared/options';
 import type { FocusPreview } from '../../shared/types';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import type { ExportChoice } from './components/ExportMenu';
@@ -95,6 +95,7 @@ export function App({ api }: { api: DeepfieldApi }) {
   const [source, setSource] = useState<StackSource | null>(null);
   const [sigma, setSigma] = useState(String(DEFAULT_SIGMA));
   const [sigmaError, setSigmaError] = useState<string | null>(null);
+  const [method, setMethod] = useState<MergeMethod>('argmax');
   const [browsing, setBrowsing] = useState(false);
   const [viewport, setViewport] = useState<Viewport>({ scale: 1, centreX: 0, centreY: 0 });
   const [indexMap, setIndexMap] = useState<DecodedIndexMap | null>(null);
@@ -169,7 +170,7 @@ export function App({ api }: { api: DeepfieldApi }) {
     async (stackSource: StackSource) => {
       let options;
       try {
-        options = parseStackOptions({ sigma: sigmaValue(sigma) });
+        options = parseStackOptions({ sigma: sigmaValue(sigma), method });
         setSigmaError(null);
       } catch (error) {
         setSigmaError(describeError(error));
@@ -183,7 +184,7 @@ export function App({ api }: { api: DeepfieldApi }) {
       previews.current = new Map();
       setIndexMap(null);
       try {
-        const { jobId } = await api.startStack(stackSource, { sigma: options.sigma });
+        const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method });
         jobIdRef.current = jobId;
         lastEventAt.current = Date.now();
         dispatch({ type: 'jobStarted', jobId, source: stackSource });
@@ -195,7 +196,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         dispatch({ type: 'failed', error: { message: describeError(error), file: stackSource.kind === 'folder' ? stackSource.path : undefined } });
       }
     },
-    [api, sigma, state.job?.status, handleEvent],
+    [api, sigma, method, state.job?.status, handleEvent],
   );
 
   const openFolder = useCallback(
@@ -339,6 +340,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         recent={recent}
         sigma={sigma}
         sigmaError={sigmaError}
+        method={method}
         canRun={source !== null}
         running={running}
         canExport={job?.status === 'done'}
@@ -348,6 +350,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         onDemo={() => void run({ kind: 'demo' })}
         onRecent={openFolder}
         onSigma={setSigma}
+        onMethod={setMethod}
         onRun={() => source && void run(source)}
         onExport={onExport}
         onTheme={(theme) => dispatch({ type: 'setTheme', theme })}

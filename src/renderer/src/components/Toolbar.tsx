@@ -1,7 +1,7 @@
 // The top bar: where a stack comes from (open, demo, recent), how it is stacked (sigma), run,
 // export, and the theme.
 import { useId } from 'react';
-import { MERGE_METHODS } from '../../../shared/options';
+import { MERGE_METHODS, type MergeMethod } from '../../../shared/options';
 import type { Theme } from '../state/app-state';
 import { ExportMenu, type ExportChoice } from './ExportMenu';
 
@@ -9,6 +9,7 @@ export interface ToolbarProps {
   recent: string[];
   sigma: string;
   sigmaError: string | null;
+  method: MergeMethod;
   canRun: boolean;
   running: boolean;
   canExport: boolean;
@@ -18,6 +19,7 @@ export interface ToolbarProps {
   onDemo: () => void;
   onRecent: (path: string) => void;
   onSigma: (text: string) => void;
+  onMethod: (method: MergeMethod) => void;
   onRun: () => void;
   onExport: (choice: ExportChoice) => void;
   onTheme: (theme: Theme) => void;
@@ -74,9 +76,9 @@ export function Toolbar(props: ToolbarProps) {
           {props.sigmaError}
         </span>
       )}
-      <label className="muted">
+      <label title="argmax: each pixel from its sharpest slice; smooth: the same, regularised; pyramid: multi-scale blend">
         method
-        <select aria-label="Merge method" value={MERGE_METHODS[0]} disabled>
+        <select aria-label="Merge method" value={props.method} onChange={(e) => props.onMethod(e.target.value as MergeMethod)}>
           {MERGE_METHODS.map((method) => (
             <option key={method}>{method}</option>
           ))}
