@@ -1,0 +1,164 @@
+// Runs the WebAssembly SIMD focus kernel (assembly/focus-variance.ts) over a slice in blocks of
+// rows: copies each block's source rows (reflected at the top and bottom edges) into the kernel's
+// memory, lets it compute the block's focus map, and hands the map to the caller band by band.
+// Memory stays a few blocks deep whatever the slice's size. Where WebAssembly SIMD is missing, the
+// float64 JavaScript kernel (focus-measure.ts) does the same job, more slowly.
+import { gaussianKernel, reflectIndex } from '../../../shared/gaussian';
+import type { PixelLayout } from '../../../shared/types';
+import type { PixelData } from '../decode';
+import { computeFocusBands, DEFAULT_BAND_ROWS, type FocusBandHandler } from '../focus-measure';
+import { focusVarianceWasm } from './focus-variance.wasm.generated';
+
+/** Must match TILE and STRIDE in assembly/focus-variance.ts. */
+const TILE = 256;
+const STRIDE = TILE + 16;
+/** Rows per kernel call: tall enough that the 2 * radius halo rows cost little, short enough to stay in cache. */
+const BLOCK_ROWS = 128;
+const PAGE = 65536;
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  configure(...args: number[]): void;
+  focusBand(rows: number, runningMax: number): void;
+}
+
+export interface FocusMapStats {
+  /** Sum of v over the slice (mean variance = sum / pixels). */
+  sum: number;
+  /** Largest v in the slice. */
+  max: number;
+  /** Tiles the kernel recomputed in float64 because float32 could have missed the accuracy bound. */
+  tilesInFloat64: number;
+  /** Which kernel ran. */
+  kernel: 'wasm-simd' | 'js-float64';
+}
+
+let kernel: KernelExports | null | undefined;
+
+/** The kernel's instance, made once per thread; null where WebAssembly SIMD is unavailable. */
+function loadKernel(): KernelExports | null {
+  if (kernel !== undefined) return kernel;
+  const bytes = Buffer.from(focusVarianceWasm, 'base64');
+  kernel = WebAssembly.validate(bytes)
+    ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports)
+    : null;
+  return kernel;
+}
+
+export function wasmKernelAvailable(): boolean {
+  return loadKernel() !== null;
+}
+
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
+/** Lays out the kernel's buffers for one slice geometry, growing its memory as needed. */
+function prepare(k: KernelExports, layout: PixelLayout, kernelWeights: Float64Array, blockRows: number) {
+  const radius = (kernelWeights.length - 1) / 2;
+  const rowBytes = layout.width * layout.channels * (layout.bitDepth / 8);
+  const inputRows = blockRows + 2 * radius;
+  let next = align(k.heapBase());
+  const take = (bytes: number) => {
+    const at = next;
+    next = align(next + bytes);
+    return at;
+  };
+  const weights = take((radius + 1) * 16);
+  const weights64 = take((radius + 1) * 8);
+  const input = take(inputRows * rowBytes + 64); // SIMD loads read up to 32 bytes past a row
+  const lum = take((TILE + 2 * radius + 8) * 8); // f64-sized for the fallback
+  const rowMean = take(inputRows * STRIDE * 8);
+  const rowMeanSq = take(inputRows * STRIDE * 8);
+  const colMean = take(TILE * 8);
+  const output = take(blockRows * layout.width * 4 + 16);
+  const stats = take(32);
+  const pages = Math.ceil(next / PAGE) - k.memory.buffer.byteLength / PAGE;
+  if (pages > 0) k.memory.grow(pages);
+
+  const splats = new Float32Array(k.memory.buffer, weights, (radius + 1) * 4);
+  const halves = new Float64Array(k.memory.buffer, weights64, radius + 1);
+  for (let t = 0; t <= radius; t++) {
+    splats.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
+    halves[t] = kernelWeights[radius + t];
+  }
+  new Float64Array(k.memory.buffer, stats, 4).fill(0);
+  k.configure(
+    layout.width, layout.channels, layout.bitDepth === 16 ? 1 : 0, radius,
+    input, weights, weights64, lum, rowMean, rowMeanSq, colMean, output, stats,
+  );
+  return { radius, rowBytes, input, output, stats };
+}
+
+/**
+ * Computes the focus map of `pixels` and calls `onBand` for each band of `bandRows` rows, in
+ * order, as computeFocusBands does (same values within the accuracy bound). The band array is a
+ * view into the kernel's memory, valid only during the call. Returns the map's statistics.
+ */
+export function measureFocusBands(
+  pixels: PixelData,
+  layout: PixelLayout,
+  sigma: number,
+  onBand: FocusBandHandler,
+  bandRows = DEFAULT_BAND_ROWS,
+): FocusMapStats {
+  const k = loadKernel();
+  if (!k) return measureWithJavaScript(pixels, layout, sigma, onBand, bandRows);
+  const { width, height } = layout;
+  const blockRows = bandRows * Math.max(1, Math.round(BLOCK_ROWS / bandRows));
+  const { radius, rowBytes, input, output, stats } = prepare(k, layout, gaussianKernel(sigma), blockRows);
+  const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  const heap = new Uint8Array(k.memory.buffer);
+  const totals = new Float64Array(k.memory.buffer, stats, 4);
+
+  for (let y0 = 0; y0 < height; y0 += blockRows) {
+    const rows = Math.min(blockRows, height - y0);
+    // Source rows y0 - radius .. y0 + rows + radius, copied in runs of consecutive rows.
+    const inputRows = rows + 2 * radius;
+    for (let j = 0; j < inputRows; ) {
+      const first = reflectIndex(y0 - radius + j, height);
+      let run = 1;
+      while (j + run < inputRows && reflectIndex(y0 - radius + j + run, height) === first + run) run++;
+      heap.set(source.subarray(first * rowBytes, (first + run) * rowBytes), input + j * rowBytes);
+      j += run;
+    }
+    k.focusBand(rows, totals[1]);
+    for (let b = 0; b < rows; b += bandRows) {
+      const bandEnd = Math.min(rows, b + bandRows);
+      onBand(y0 + b, y0 + bandEnd, new Float32Array(k.memory.buffer, output + b * width * 4, (bandEnd - b) * width));
+    }
+  }
+  return { sum: totals[0], max: totals[1], tilesInFloat64: totals[2], kernel: 'wasm-simd' };
+}
+
+function measureWithJavaScript(
+  pixels: PixelData,
+  layout: PixelLayout,
+  sigma: number,
+  onBand: FocusBandHandler,
+  bandRows: number,
+): FocusMapStats {
+  let sum = 0;
+  let max = 0;
+  computeFocusBands(
+    pixels,
+    layout,
+    sigma,
+    (y0, y1, variance) => {
+      for (let i = 0; i < variance.length; i++) {
+        const v = variance[i];
+        sum += v;
+        if (v > max) max = v;
+      }
+      onBand(y0, y1, variance);
+    },
+    bandRows,
+  );
+  return { sum, max, tilesInFloat64: 0, kernel: 'js-float64' };
+}
+
+/** The whole focus map from the fast kernel: for tests and small images. */
+export function measureFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): { map: Float32Array; stats: FocusMapStats } {
+  const map = new Float32Array(layout.width * layout.height);
+  const stats = measureFocusBands(pixels, layout, sigma, (y0, _y1, band) => map.set(band, y0 * layout.width));
+  return { map, stats };
+}

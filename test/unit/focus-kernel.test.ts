@@ -1,0 +1,196 @@
+// The WebAssembly focus kernel against a brute-force float64 reference: a direct 2-D Gaussian sum
+// with scipy 'reflect' borders, written independently of both kernels. The bound is the one the
+// engine promises: |v - reference| <= 1e-5 of the reference map's maximum, v never negative or NaN.
+import { describe, expect, it } from 'vitest';
+import { gaussianKernel, reflectIndex } from '../../src/shared/gaussian';
+import type { PixelLayout } from '../../src/shared/types';
+import type { PixelData } from '../../src/main/engine/decode';
+import { measureFocusBands, measureFocusMap, wasmKernelAvailable } from '../../src/main/engine/kernel/focus-variance';
+
+function referenceFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): Float64Array {
+  const { width, height, channels } = layout;
+  const lum = new Float64Array(width * height);
+  for (let p = 0; p < lum.length; p++) {
+    const i = p * channels;
+    lum[p] = channels >= 3 ? 0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2] : pixels[i];
+  }
+  const w = gaussianKernel(sigma);
+  const r = (w.length - 1) / 2;
+  const out = new Float64Array(width * height);
+  // reflected[k][i] = source index of coordinate i - r along an axis of size k.
+  const reflected = (size: number) => Int32Array.from({ length: size + 2 * r }, (_, i) => reflectIndex(i - r, size));
+  const rowOf = reflected(height);
+  const colOf = reflected(width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let m = 0;
+      let s = 0;
+      for (let dy = -r; dy <= r; dy++) {
+        const row = rowOf[y + dy + r] * width;
+        for (let dx = -r; dx <= r; dx++) {
+          const weight = w[dy + r] * w[dx + r];
+          const l = lum[row + colOf[x + dx + r]];
+          m += weight * l;
+          s += weight * l * l;
+        }
+      }
+      out[y * width + x] = Math.max(0, s - m * m);
+    }
+  }
+  return out;
+}
+
+/** A small fast seeded generator (mulberry32), so every run tests the same images. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomImage(layout: PixelLayout, seed: number): PixelData {
+  const next = random(seed);
+  const n = layout.width * layout.height * layout.channels;
+  const top = layout.bitDepth === 16 ? 65536 : 256;
+  const pixels = layout.bitDepth === 16 ? new Uint16Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) pixels[i] = Math.floor(next() * top);
+  return pixels;
+}
+
+/**
+ * 16-bit image whose left part is bright and flat with a few levels of texture (where float32
+ * E[L^2] - E[L]^2 cancels catastrophically), its right part dark and flat with the same texture,
+ * and a soft bright square in the middle.
+ */
+function brightFlatImage(layout: PixelLayout, seed: number, texture: number): Uint16Array {
+  const next = random(seed);
+  const { width, height, channels } = layout;
+  const pixels = new Uint16Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const base = x < width * 0.6 ? 62000 : 900;
+      const square = Math.abs(x - width / 2) < 20 && Math.abs(y - height / 2) < 20 ? 1500 : 0;
+      for (let c = 0; c < channels; c++) {
+        pixels[(y * width + x) * channels + c] = base + square + Math.floor(next() * (texture + 1));
+      }
+    }
+  }
+  return pixels;
+}
+
+function expectWithinBound(actual: Float32Array, reference: Float64Array): number {
+  let top = 0;
+  for (const v of reference) top = Math.max(top, v);
+  let worst = 0;
+  for (let i = 0; i < reference.length; i++) {
+    expect(Number.isNaN(actual[i])).toBe(false);
+    expect(actual[i]).toBeGreaterThanOrEqual(0);
+    worst = Math.max(worst, Math.abs(actual[i] - reference[i]));
+  }
+  const relative = top > 0 ? worst / top : worst;
+  expect(relative).toBeLessThanOrEqual(1e-5);
+  return relative;
+}
+
+function check(pixels: PixelData, layout: PixelLayout, sigma: number) {
+  const { map, stats } = measureFocusMap(pixels, layout, sigma);
+  const reference = referenceFocusMap(pixels, layout, sigma);
+  expectWithinBound(map, reference);
+  return { map, stats, reference };
+}
+
+describe('WebAssembly focus kernel', () => {
+  it('is available in this Node (WebAssembly SIMD), so the tests below exercise it and not the fallback', () => {
+    expect(wasmKernelAvailable()).toBe(true);
+  });
+
+  it('matches the float64 reference on 8-bit RGB noise across tile (256 columns) and block (128 rows) edges', () => {
+    const layout: PixelLayout = { width: 300, height: 150, channels: 3, bitDepth: 8 };
+    check(randomImage(layout, 1), layout, 2);
+  });
+
+  it.each([0.7, 1.5, 3.3])('matches the reference with sigma %f, border rows and columns included', (sigma) => {
+    const layout: PixelLayout = { width: 61, height: 37, channels: 1, bitDepth: 8 };
+    check(randomImage(layout, 2), layout, sigma);
+  });
+
+  it.each([
+    [1, 1],
+    [1, 7],
+    [5, 1],
+    [5, 3],
+    [9, 6],
+  ])('matches the reference on a %ix%i image, smaller than the kernel radius', (width, height) => {
+    const layout: PixelLayout = { width, height, channels: 3, bitDepth: 8 };
+    check(randomImage(layout, width * 100 + height), layout, 3.3);
+  });
+
+  it('keeps a bright flat 16-bit grey image with a few levels of texture within the bound', () => {
+    // The map's maximum is the texture's own variance (a few levels squared) while L^2 is ~4e9:
+    // float32 without the per-tile offset is off by ~7e-3 of the maximum here.
+    const layout: PixelLayout = { width: 300, height: 140, channels: 1, bitDepth: 16 };
+    const next = random(3);
+    const pixels = new Uint16Array(layout.width * layout.height);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = 62000 + Math.floor(next() * 4);
+    check(pixels, layout, 2);
+  });
+
+  it('keeps 16-bit grey with bright and dark flat areas and a soft square within the bound', () => {
+    const layout: PixelLayout = { width: 300, height: 140, channels: 1, bitDepth: 16 };
+    check(brightFlatImage(layout, 3, 3), layout, 2);
+  });
+
+  it('keeps bright flat 16-bit RGB areas with texture within the bound', () => {
+    const layout: PixelLayout = { width: 270, height: 40, channels: 3, bitDepth: 16 };
+    check(brightFlatImage(layout, 4, 2), layout, 1.5);
+  });
+
+  it('matches the reference on 16-bit grey noise', () => {
+    const layout: PixelLayout = { width: 259, height: 33, channels: 1, bitDepth: 16 };
+    check(randomImage(layout, 5), layout, 2);
+  });
+
+  it.each([2, 4] as const)('matches the reference with %i channels (alpha ignored)', (channels) => {
+    const layout: PixelLayout = { width: 270, height: 20, channels, bitDepth: 8 };
+    check(randomImage(layout, 6 + channels), layout, 2);
+  });
+
+  it('redoes in float64 the tiles of a steep smooth 16-bit ramp, where float32 would miss the bound', () => {
+    // Variance of a ramp is tiny next to the spread of values across a tile: the hard case.
+    const layout: PixelLayout = { width: 300, height: 24, channels: 1, bitDepth: 16 };
+    const pixels = new Uint16Array(layout.width * layout.height);
+    for (let y = 0; y < layout.height; y++) for (let x = 0; x < layout.width; x++) pixels[y * layout.width + x] = x * 210 + y;
+    const { stats } = check(pixels, layout, 2);
+    expect(stats.tilesInFloat64).toBeGreaterThan(0);
+  });
+
+  it('returns the sum and maximum of the map it hands out', () => {
+    const layout: PixelLayout = { width: 280, height: 130, channels: 3, bitDepth: 8 };
+    const { map, stats } = measureFocusMap(randomImage(layout, 9), layout, 2);
+    let sum = 0;
+    let max = 0;
+    for (const v of map) {
+      sum += v;
+      max = Math.max(max, v);
+    }
+    expect(stats.max).toBe(max);
+    expect(stats.sum).toBeCloseTo(sum, -1);
+    expect(Math.abs(stats.sum - sum) / sum).toBeLessThan(1e-6);
+  });
+
+  it('hands out consecutive bands of the requested height, in order', () => {
+    const layout: PixelLayout = { width: 20, height: 300, channels: 1, bitDepth: 8 };
+    const bands: Array<[number, number, number]> = [];
+    measureFocusBands(randomImage(layout, 10), layout, 2, (y0, y1, band) => bands.push([y0, y1, band.length]), 64);
+    expect(bands).toEqual([
+      [0, 64, 64 * 20],
+      [64, 128, 64 * 20],
+      [128, 192, 64 * 20],
+      [192, 256, 64 * 20],
+      [256, 300, 44 * 20],
+    ]);
+  });
+});
