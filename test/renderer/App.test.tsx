@@ -149,10 +149,10 @@ describe('App with a fake host', () => {
     act(() => api.finish());
     await settle();
     fireEvent.click(screen.getByRole('tab', { name: 'Heatmap' }));
-    fireEvent.change(screen.getByRole('combobox', { name: 'Heatmap scale' }), { target: { value: 'log' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Heatmap scale' }), { target: { value: 'linear' } });
     fireEvent.click(screen.getByRole('button', { name: /^Export/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Heatmap of slice 1 (PNG)' }));
     await settle();
-    expect(api.exports[0]).toMatchObject({ kind: 'heatmap', slice: 0, scale: 'log', colourMap: 'viridis' });
+    expect(api.exports[0]).toMatchObject({ kind: 'heatmap', slice: 0, scale: 'linear', colourMap: 'viridis' });
   });
 });

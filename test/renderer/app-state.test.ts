@@ -91,6 +91,19 @@ describe('app state', () => {
     expect(state.slices).toEqual([]);
   });
 
+  it('shows the heatmaps while a stack runs and the composite when it is done', () => {
+    let state = started();
+    expect(state.view).toBe('heatmap');
+    state = reducer(state, { type: 'jobEvent', event: { type: 'done', jobId: 'job-1', summary } });
+    expect(state.view).toBe('composite');
+  });
+
+  it('leaves the view alone at the end of a run when the user chose one during it', () => {
+    let state = reducer(started(), { type: 'showView', view: 'slice' });
+    state = reducer(state, { type: 'jobEvent', event: { type: 'done', jobId: 'job-1', summary } });
+    expect(state.view).toBe('slice');
+  });
+
   it('keeps at most five toasts, dropping the oldest', () => {
     let state = initialState;
     for (let i = 0; i < 7; i++) state = reducer(state, { type: 'toast', message: `m${i}` });

@@ -108,6 +108,8 @@ export function App({ api }: { api: DeepfieldApi }) {
   const lastEventAt = useRef(Date.now());
   /** "width x height" of the image last fitted: a re-run of the same stack keeps the zoom. */
   const fittedLayout = useRef('');
+  /** The view still shows the fitted image (no zoom or pan since): it refits when the stage resizes. */
+  const followsFit = useRef(true);
 
   const job = state.job;
   const layout = job?.layout ?? null;
@@ -238,23 +240,40 @@ export function App({ api }: { api: DeepfieldApi }) {
     const key = `${layout.width}x${layout.height}`;
     if (fittedLayout.current === key) return;
     fittedLayout.current = key;
+    followsFit.current = true;
     setViewport(fitViewport(layout, stageSize.current));
   }, [layout]);
   useEffect(fitIfNew, [fitIfNew]);
 
+  const fit = useCallback(() => {
+    if (!layout) return;
+    followsFit.current = true;
+    setViewport(fitViewport(layout, stageSize.current));
+  }, [layout]);
+
   const onStageSize = useCallback(
     (size: Size) => {
+      const changed = size.width !== stageSize.current.width || size.height !== stageSize.current.height;
       stageSize.current = size;
       fitIfNew();
+      if (changed && followsFit.current && layout) setViewport(fitViewport(layout, size));
     },
-    [fitIfNew],
+    [fitIfNew, layout],
   );
 
-  const fit = useCallback(() => layout && setViewport(fitViewport(layout, stageSize.current)), [layout]);
-  const zoomStep = useCallback((direction: 'in' | 'out') => {
-    const size = stageSize.current;
-    setViewport((v) => zoomAt(v, size, { x: size.width / 2, y: size.height / 2 }, direction === 'in' ? ZOOM_STEP : 1 / ZOOM_STEP));
+  /** Every zoom and pan by the user goes through here. */
+  const moveViewport = useCallback((update: (viewport: Viewport) => Viewport) => {
+    followsFit.current = false;
+    setViewport(update);
   }, []);
+
+  const zoomStep = useCallback(
+    (direction: 'in' | 'out') => {
+      const size = stageSize.current;
+      moveViewport((v) => zoomAt(v, size, { x: size.width / 2, y: size.height / 2 }, direction === 'in' ? ZOOM_STEP : 1 / ZOOM_STEP));
+    },
+    [moveViewport],
+  );
 
   const onPixel = (pixel: Point) => {
     if (!job || job.status !== 'done') {
@@ -291,7 +310,7 @@ export function App({ api }: { api: DeepfieldApi }) {
           fit();
           break;
         case 'actualSize':
-          setViewport((v) => scaleTo(v, 1));
+          moveViewport((v) => scaleTo(v, 1));
           break;
         case 'zoom':
           zoomStep(command.direction);
@@ -303,7 +322,7 @@ export function App({ api }: { api: DeepfieldApi }) {
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [browsing, cancel, fit, zoomStep]);
+  }, [browsing, cancel, fit, zoomStep, moveViewport]);
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -386,10 +405,10 @@ export function App({ api }: { api: DeepfieldApi }) {
               dispatch={dispatch}
               api={api}
               viewport={viewport}
-              onViewport={setViewport}
+              onViewport={moveViewport}
               onStageSize={onStageSize}
               onFit={fit}
-              onScale={(scale) => setViewport((v) => scaleTo(v, scale))}
+              onScale={(scale) => moveViewport((v) => scaleTo(v, scale))}
               onZoomStep={zoomStep}
               onPixel={onPixel}
               previewFor={previewFor}

@@ -25,9 +25,11 @@ export function LineChart({ label, values, current, marked, markedLabel, onSelec
     <svg className="line-chart" viewBox={`0 0 ${BOX.width} ${BOX.height}`} role="img" aria-label={label}>
       <line className="axis" x1={BOX.padding.left} y1={bottomY} x2={BOX.width - BOX.padding.right} y2={bottomY} />
       <line className="axis" x1={BOX.padding.left} y1={BOX.padding.top} x2={BOX.padding.left} y2={bottomY} />
-      <text className="tick" x={BOX.padding.left - 4} y={BOX.padding.top + 8} textAnchor="end">
-        {formatScore(top)}
-      </text>
+      {top > 0 && (
+        <text className="tick" x={BOX.padding.left - 4} y={BOX.padding.top + 8} textAnchor="end">
+          {formatScore(top)}
+        </text>
+      )}
       <text className="tick" x={BOX.padding.left - 4} y={bottomY} textAnchor="end">
         0
       </text>

@@ -58,7 +58,11 @@ export function FolderBrowser({ api, onOpen, onClose }: { api: DeepfieldApi; onO
           {listing?.entries.map((entry) => (
             <li key={entry.path}>
               <button type="button" className="folder-name" onClick={() => browse(entry.path)} aria-label={`Browse ${entry.name}`}>
-                <span aria-hidden="true">📁</span> {entry.name}
+                {entry.name}
+                <span className="muted" aria-hidden="true">
+                  {' '}
+                  ›
+                </span>
               </button>
               {entry.kind === 'stack' && (
                 <button type="button" className="primary" onClick={() => onOpen(entry.path)} aria-label={`Open stack ${entry.name}`}>

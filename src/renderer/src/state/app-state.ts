@@ -85,6 +85,11 @@ export interface AppState {
   reportedMaxVariance: number;
   currentSlice: number;
   view: ViewName;
+  /**
+   * The view was chosen by the app, not the user: a run starts on the heatmaps (the composite does
+   * not exist yet) and moves to the composite when done, unless the user picked a view meanwhile.
+   */
+  viewChosenByApp: boolean;
   /** Second view of the split view, or null when the viewer shows one view. */
   splitView: ViewName | null;
   heatmap: HeatmapSettings;
@@ -102,8 +107,11 @@ export const initialState: AppState = {
   reportedMaxVariance: 0,
   currentSlice: 0,
   view: 'composite',
+  viewChosenByApp: true,
   splitView: null,
-  heatmap: { style: 'colour', scaleMode: 'linear', overlayOpacity: 0.6, maskRule: 'winner', maskThreshold: 0.2 },
+  // Log by default: local variance is heavy-tailed (a few edges dwarf everything else), so on a
+  // linear scale most of every heatmap is the bottom colour.
+  heatmap: { style: 'colour', scaleMode: 'log', overlayOpacity: 0.6, maskRule: 'winner', maskThreshold: 0.2 },
   profile: null,
   error: null,
   toasts: [],
@@ -184,6 +192,7 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
         summary,
         slices,
         reportedMaxVariance: summary.maxVariance,
+        view: state.viewChosenByApp ? 'composite' : state.view,
         currentSlice: Math.min(state.currentSlice, Math.max(0, slices.length - 1)),
       };
     }
@@ -212,6 +221,8 @@ export function reducer(state: AppState, action: Action): AppState {
         currentSlice: 0,
         profile: null,
         error: null,
+        view: state.viewChosenByApp || state.view === 'composite' || state.view === 'depth' ? 'heatmap' : state.view,
+        viewChosenByApp: state.viewChosenByApp || state.view === 'composite' || state.view === 'depth',
       };
     case 'jobEvent':
       return applyJobEvent(state, action.event);
@@ -227,7 +238,7 @@ export function reducer(state: AppState, action: Action): AppState {
       return { ...state, currentSlice: slice };
     }
     case 'showView':
-      return { ...state, view: action.view };
+      return { ...state, view: action.view, viewChosenByApp: false };
     case 'setSplitView':
       return { ...state, splitView: action.view };
     case 'setHeatmap':
