@@ -1,0 +1,139 @@
+// Stage "align", application: resamples one decoded slice onto the reference slice's (cropped)
+// grid and applies its brightness correction, at the slice's own bit depth, in the worker right
+// after decoding and before the focus measure. Interpolation is Keys' cubic convolution with
+// a = -0.5 (R. Keys, "Cubic convolution interpolation for digital image processing", IEEE ASSP
+// 29(6), 1981): third-order accurate, reproduces linear ramps exactly, no overshoot beyond a
+// few percent. Taps beyond the slice repeat its edge, which is how `keepSize` fills the borders
+// without inventing dark edges that the focus measure would mistake for detail.
+import type { PixelLayout } from '../../shared/types';
+import type { Affine } from './align-geometry';
+import type { PixelData } from './decode';
+
+/** What the worker applies to one slice; everything in full-resolution pixels. */
+export interface SliceWarp {
+  /** Maps output pixel coordinates (the aligned, cropped frame) to source slice coordinates. */
+  matrix: Affine;
+  /** corrected = gains[c] * value + offsets[c] per colour channel; absent when not matched. */
+  gains?: number[];
+  offsets?: number[];
+}
+
+/** Below this corner motion (px) the resampling would move nothing visible: copy instead. */
+export const IDENTITY_TOLERANCE = 0.05;
+
+/** The integer shift `matrix` amounts to, or undefined if it scales, rotates or shifts by a fraction. */
+export function integerShift(matrix: Affine, width: number, height: number): [number, number] | undefined {
+  const [a, b, c, d, e, f] = matrix;
+  const dx = Math.round(c);
+  const dy = Math.round(f);
+  // Worst displacement over the frame against the pure integer shift (linear part is at most
+  // |a-1| w + |b| h off at a corner).
+  const off =
+    Math.abs(a - 1) * width + Math.abs(b) * height + Math.abs(c - dx) + Math.abs(d) * width + Math.abs(e - 1) * height + Math.abs(f - dy);
+  return off < IDENTITY_TOLERANCE ? [dx, dy] : undefined;
+}
+
+function cubicWeights(t: number, w: Float64Array): void {
+  // Keys kernel, a = -0.5, for taps at offsets -1, 0, 1, 2 from floor(x).
+  const t2 = t * t;
+  const t3 = t2 * t;
+  w[0] = -0.5 * t3 + t2 - 0.5 * t;
+  w[1] = 1.5 * t3 - 2.5 * t2 + 1;
+  w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
+  w[3] = 0.5 * t3 - 0.5 * t2;
+}
+
+/**
+ * Returns the slice resampled to `width` x `height` output pixels. A pure integer shift is a copy
+ * (bit-identical to the input); brightness, when given, is applied with rounding and clamping.
+ */
+export function warpSlice(pixels: PixelData, source: PixelLayout, width: number, height: number, warp: SliceWarp): PixelData {
+  const { channels, bitDepth } = source;
+  const sw = source.width;
+  const sh = source.height;
+  const maxValue = bitDepth === 16 ? 65535 : 255;
+  const out: PixelData = bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  const colour = channels === 2 || channels === 4 ? channels - 1 : channels;
+  const gains = new Float64Array(channels).fill(1);
+  const offsets = new Float64Array(channels);
+  for (let c = 0; c < colour; c++) {
+    gains[c] = warp.gains?.[c] ?? 1;
+    offsets[c] = warp.offsets?.[c] ?? 0;
+  }
+  const shift = integerShift(warp.matrix, width, height);
+  if (shift) {
+    const [dx, dy] = shift;
+    const lut = buildLookUp(gains, offsets, colour, maxValue);
+    for (let y = 0; y < height; y++) {
+      const sy = Math.min(sh - 1, Math.max(0, y + dy));
+      for (let x = 0; x < width; x++) {
+        const sx = Math.min(sw - 1, Math.max(0, x + dx));
+        const s = (sy * sw + sx) * channels;
+        const o = (y * width + x) * channels;
+        for (let c = 0; c < channels; c++) out[o + c] = lut && c < colour ? lut[c][pixels[s + c]] : pixels[s + c];
+      }
+    }
+    return out;
+  }
+
+  const [a, b, c0, d, e, f0] = warp.matrix;
+  const wx = new Float64Array(4);
+  const wy = new Float64Array(4);
+  const acc = new Float64Array(channels);
+  const rowStride = sw * channels;
+  for (let y = 0; y < height; y++) {
+    let sx = b * y + c0;
+    let sy = e * y + f0;
+    for (let x = 0; x < width; x++, sx += a, sy += d) {
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      cubicWeights(sx - x0, wx);
+      cubicWeights(sy - y0, wy);
+      acc.fill(0);
+      if (x0 >= 1 && y0 >= 1 && x0 + 2 < sw && y0 + 2 < sh) {
+        let row = ((y0 - 1) * sw + (x0 - 1)) * channels;
+        for (let j = 0; j < 4; j++, row += rowStride) {
+          const wj = wy[j];
+          for (let i = 0; i < 4; i++) {
+            const w = wj * wx[i];
+            const s = row + i * channels;
+            for (let c = 0; c < channels; c++) acc[c] += w * pixels[s + c];
+          }
+        }
+      } else {
+        // Near or beyond the edge: repeat the edge samples.
+        for (let j = 0; j < 4; j++) {
+          const yy = Math.min(sh - 1, Math.max(0, y0 - 1 + j));
+          for (let i = 0; i < 4; i++) {
+            const xx = Math.min(sw - 1, Math.max(0, x0 - 1 + i));
+            const w = wy[j] * wx[i];
+            const s = (yy * sw + xx) * channels;
+            for (let c = 0; c < channels; c++) acc[c] += w * pixels[s + c];
+          }
+        }
+      }
+      const o = (y * width + x) * channels;
+      for (let c = 0; c < channels; c++) {
+        const v = Math.round(gains[c] * acc[c] + offsets[c]);
+        out[o + c] = v < 0 ? 0 : v > maxValue ? maxValue : v;
+      }
+    }
+  }
+  return out;
+}
+
+/** Per-channel tables of corrected values, or undefined when the correction changes nothing. */
+function buildLookUp(gains: Float64Array, offsets: Float64Array, colour: number, maxValue: number): Uint16Array[] | undefined {
+  let identity = true;
+  const tables: Uint16Array[] = [];
+  for (let c = 0; c < colour; c++) {
+    const table = new Uint16Array(maxValue + 1);
+    for (let v = 0; v <= maxValue; v++) {
+      const r = Math.round(gains[c] * v + offsets[c]);
+      table[v] = r < 0 ? 0 : r > maxValue ? maxValue : r;
+      if (table[v] !== v) identity = false;
+    }
+    tables.push(table);
+  }
+  return identity ? undefined : tables;
+}
