@@ -1,10 +1,14 @@
 // The `deepfield` command line: the engine without Electron, for batch work and scripts.
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_SIGMA, describeExpected } from '../shared/options';
 import { Engine } from './engine/stack';
 import { isAbortError } from './engine/errors';
 import { runStackCommand } from './cli/stack-command';
+import { addOutputOptions } from './cli/output-options';
+import { closeMetadataTool } from './engine/metadata';
+import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
 import { registerServeCommand } from './cli/serve-command';
 
 const WORKER_FILE = fileURLToPath(new URL('./slice-worker.js', import.meta.url));
@@ -31,14 +35,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
     .exitOverride();
   let engine: Engine | undefined;
-  program
+  const stackCommand = program
     .command('stack')
     .description('stack a folder (or a list) of focal slices into one composite')
-    .argument('<inputs...>', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP), taken in natural name order')
-    .requiredOption('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp')
-    .option('--index-map <png>', 'also write the winning slice index per pixel as a 16-bit greyscale PNG')
+    .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP), taken in natural name order')
+    .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
+    .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
-    .option('--quality <q>', 'JPEG/WebP quality, 1-100', parseNumber('quality', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number from 1 to 100'), 92)
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))
@@ -46,6 +49,12 @@ export async function main(argv: string[]): Promise<number> {
       engine = new Engine({ workerFile: WORKER_FILE, threads: opts.threads });
       await runStackCommand(engine, inputs, opts, controller.signal);
     });
+  addOutputOptions(stackCommand, 'stack');
+  registerBatchCommand(program, stackCommand, async (parent, opts) => {
+    const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();
+    engine = new Engine({ workerFile: WORKER_FILE, threads });
+    await runBatchCommand(engine, threads, parent, opts, controller.signal);
+  });
 
   registerServeCommand(program, WORKER_FILE, controller.signal);
 
@@ -65,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   } finally {
     await engine?.close();
+    await closeMetadataTool();
   }
 }
 

@@ -1,20 +1,42 @@
 // `deepfield stack`: one stack job from the command line, outputs checked before any work and
-// written atomically after it.
+// written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
+// recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions } from '../../shared/options';
+import { parseStackOptions, type StackOptionsInput } from '../../shared/options';
 import type { Engine } from '../engine/stack';
-import { findSliceFiles } from '../engine/slices';
-import { checkOutputPath, writeImageAtomic, writeIndexMap } from '../engine/write-image';
+import { runStackJob, type OutputPlan } from '../engine/export';
 import { DeepfieldError } from '../engine/errors';
+import { readSidecar, verifyInputs } from '../engine/sidecar';
+import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 
-export interface StackCommandOptions {
-  output: string;
-  indexMap?: string;
+export interface StackCommandOptions extends OutputFlags {
+  output?: string;
+  replay?: string;
   sigma: number;
   json?: boolean;
   overwrite?: boolean;
-  quality: number;
+}
+
+/** The stack job's own options from the command line (shared by stack and batch). */
+export function stackOptionsFromFlags(opts: { sigma: number }): StackOptionsInput {
+  return parseStackOptions({ sigma: opts.sigma });
+}
+
+/** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
+function replanBeside(plan: OutputPlan, output: string): OutputPlan {
+  const dir = path.dirname(path.resolve(output));
+  const move = (p?: string) => (p === undefined ? undefined : path.join(dir, path.basename(p)));
+  return {
+    ...plan,
+    composite: path.resolve(output),
+    indexMap: move(plan.indexMap),
+    depthMap: move(plan.depthMap),
+    heightMap: move(plan.heightMap),
+    heatmaps: move(plan.heatmaps),
+    focusMap: move(plan.focusMap),
+    masked: move(plan.masked),
+  };
 }
 
 export async function runStackCommand(
@@ -23,29 +45,30 @@ export async function runStackCommand(
   opts: StackCommandOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  const options = parseStackOptions({ sigma: opts.sigma });
-  const { files } = await findSliceFiles(inputs);
-  const outputs = [opts.output, ...(opts.indexMap ? [opts.indexMap] : [])];
-  if (opts.indexMap && !/\.(png|tiff?)$/i.test(opts.indexMap)) {
-    throw new DeepfieldError(`The index map must be a .png or .tif file, not ${path.basename(opts.indexMap)}`, opts.indexMap);
+  let options: StackOptionsInput;
+  let plan: OutputPlan;
+  if (opts.replay) {
+    if (inputs.length > 0) throw new DeepfieldError('--replay takes its inputs from the sidecar: give no inputs with it', opts.replay);
+    const sidecar = await readSidecar(opts.replay);
+    await verifyInputs(sidecar, signal);
+    inputs = sidecar.inputs;
+    options = sidecar.options;
+    plan = opts.output ? replanBeside(sidecar.outputs, opts.output) : sidecar.outputs;
+  } else {
+    if (!opts.output) throw new DeepfieldError('No output given: pass -o <file> (or --replay <sidecar>)');
+    if (inputs.length === 0) throw new DeepfieldError('No input given: name a folder of slices or the slice files');
+    options = stackOptionsFromFlags(opts);
+    plan = planFromStackFlags(opts, opts.output);
   }
-  if (opts.indexMap && path.resolve(opts.indexMap) === path.resolve(opts.output)) {
-    throw new DeepfieldError('The composite and the index map cannot be the same file', opts.output);
-  }
-  for (const output of outputs) await checkOutputPath(output, { protectedFiles: files, overwrite: opts.overwrite });
 
   const progress = createProgressReporter();
-  let result;
+  let outcome;
   try {
-    result = await engine.stack({ inputs, options, signal, onProgress: (p) => progress.update(p) });
+    outcome = await runStackJob(engine, { inputs, options, plan, overwrite: opts.overwrite, signal, onProgress: (p) => progress.update(p) });
   } finally {
     progress.stop();
   }
-  const writeStart = performance.now();
-  progress.update({ phase: 'write', done: result.slices.length, total: result.slices.length, elapsedMs: result.timings.totalMs });
-  await writeImageAtomic(opts.output, result.composite, result.layout, { quality: opts.quality });
-  if (opts.indexMap) await writeIndexMap(opts.indexMap, result.indexMap, result.layout.width, result.layout.height);
-  const writeMs = performance.now() - writeStart;
+  const { result, writeMs } = outcome;
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
   if (opts.json) {
@@ -56,7 +79,9 @@ export async function runStackCommand(
       channels: result.layout.channels,
       bitDepth: result.layout.bitDepth,
       options: result.options,
-      outputs: { composite: path.resolve(opts.output), indexMap: opts.indexMap ? path.resolve(opts.indexMap) : null },
+      outputs: { composite: path.resolve(plan.composite), indexMap: plan.indexMap ? path.resolve(plan.indexMap) : null },
+      written: outcome.files,
+      sidecar: outcome.sidecarFile ?? null,
       skipped: result.skipped,
       stats: result.stats.map((s, i) => ({ ...s, file: result.slices[i].file, page: result.slices[i].page ?? null })),
       timings: { ...result.timings, writeMs, totalMs: result.timings.totalMs + writeMs },
@@ -64,8 +89,10 @@ export async function runStackCommand(
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   } else {
     process.stderr.write(
-      `wrote ${opts.output} (${result.layout.width}x${result.layout.height}, ${result.layout.bitDepth}-bit, ` +
-        `${result.slices.length} slices) in ${((result.timings.totalMs + writeMs) / 1000).toFixed(1)}s\n`,
+      `wrote ${plan.composite} (${result.layout.width}x${result.layout.height}, ${result.layout.bitDepth}-bit, ` +
+        `${result.slices.length} slices) in ${((result.timings.totalMs + writeMs) / 1000).toFixed(1)}s` +
+        (outcome.files.length > 1 ? ` and ${outcome.files.length - 1} more file(s)` : '') +
+        '\n',
     );
   }
 }

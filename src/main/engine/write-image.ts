@@ -55,6 +55,8 @@ export interface OutputCheck {
   /** Files the output must never replace (the stack's slices). */
   protectedFiles?: string[];
   overwrite?: boolean;
+  /** Not an image (a sidecar, a CSV): skip the check that the extension names an image format. */
+  anyFormat?: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ export interface OutputCheck {
  * writable folder, not one of the inputs, and not an existing file unless overwriting is allowed.
  */
 export async function checkOutputPath(output: string, check: OutputCheck = {}): Promise<void> {
-  formatFromPath(output);
+  if (!check.anyFormat) formatFromPath(output);
   const target = await realPathOrResolved(output);
   for (const input of check.protectedFiles ?? []) {
     if ((await realPathOrResolved(input)) === target) {
