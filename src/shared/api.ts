@@ -142,3 +142,6 @@ export interface DeepfieldApi {
    */
   exportImage(request: ExportRequest): Promise<ExportResult | null>;
 }
+
+/** What the desktop app's preload exposes as window.deepfield: the API minus imageUrl, which needs no round trip. */
+export type PreloadApi = Omit<DeepfieldApi, 'imageUrl'>;

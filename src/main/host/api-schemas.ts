@@ -66,3 +66,42 @@ export class InvalidArgumentError extends DeepfieldError {
     this.name = 'InvalidArgumentError';
   }
 }
+
+export interface ImageRequest {
+  jobId: string;
+  kind: z.output<typeof imageKindSchema>;
+  options: z.output<typeof imageOptionsSchema>;
+}
+
+function queryNumber(params: URLSearchParams, name: string): number | undefined {
+  const value = params.get(name);
+  if (value === null || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`Expected a number for ${name} but received ${JSON.stringify(value)} of type string`);
+  return n;
+}
+
+/**
+ * Parses an image address, /api/jobs/<id>/images/<kind>?slice&maxSize&format&x&y&w&h, the same
+ * for the browser host and the desktop app's deepfield:// protocol; null for any other path.
+ */
+export function parseImageRequest(url: URL): ImageRequest | null {
+  const parts = url.pathname.split('/').filter(Boolean);
+  if (parts.length !== 5 || parts[0] !== 'api' || parts[1] !== 'jobs' || parts[3] !== 'images') return null;
+  const q = url.searchParams;
+  const x = queryNumber(q, 'x');
+  return {
+    jobId: parseArgument(jobIdSchema, decodeURIComponent(parts[2]), 'job id'),
+    kind: parseArgument(imageKindSchema, parts[4], 'image kind'),
+    options: parseArgument(
+      imageOptionsSchema,
+      {
+        slice: queryNumber(q, 'slice'),
+        maxSize: queryNumber(q, 'maxSize'),
+        format: q.get('format') ?? undefined,
+        region: x === undefined ? undefined : { x, y: queryNumber(q, 'y'), width: queryNumber(q, 'w'), height: queryNumber(q, 'h') },
+      },
+      'image options',
+    ),
+  };
+}

@@ -12,11 +12,10 @@ import type { HostInfo, JobEvent } from '../../shared/api';
 import { DeepfieldError } from '../engine/errors';
 import {
   exportRequestSchema,
-  imageKindSchema,
-  imageOptionsSchema,
   InvalidArgumentError,
   jobIdSchema,
   parseArgument,
+  parseImageRequest,
   pathSchema,
   pixelSchema,
   sliceIndexSchema,
@@ -192,6 +191,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const parts = url.pathname.split('/').filter(Boolean);
     if (parts[0] !== 'api') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'Method not allowed');
+      if (url.pathname === '/favicon.ico') {
+        response.writeHead(204).end(); // browsers ask for it; the page has none
+        return;
+      }
       return serveStatic(url.pathname, response, url.searchParams.has('token'));
     }
     const q = url.searchParams;
@@ -238,20 +241,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       response.end(Buffer.from(preview.values.buffer, preview.values.byteOffset, preview.values.byteLength));
       return;
     }
-    if (method === 'GET' && parts[1] === 'jobs' && parts[3] === 'images' && parts.length === 5) {
-      const kind = parseArgument(imageKindSchema, parts[4], 'image kind');
-      const x = optionalNumber(q, 'x');
-      const imageOptions = parseArgument(
-        imageOptionsSchema,
-        {
-          slice: optionalNumber(q, 'slice'),
-          maxSize: optionalNumber(q, 'maxSize'),
-          format: q.get('format') ?? undefined,
-          region: x === undefined ? undefined : { x, y: optionalNumber(q, 'y'), width: optionalNumber(q, 'w'), height: optionalNumber(q, 'h') },
-        },
-        'image options',
-      );
-      const image = await session.renderImage(jobId(), kind, imageOptions);
+    const imageRequest = method === 'GET' ? parseImageRequest(url) : null;
+    if (imageRequest) {
+      const image = await session.renderImage(imageRequest.jobId, imageRequest.kind, imageRequest.options);
       // A job's images never change: the browser may keep them for the page's life.
       response.writeHead(200, { 'content-type': image.contentType, 'cache-control': 'private, max-age=3600' });
       response.end(image.data);

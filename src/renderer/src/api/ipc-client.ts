@@ -1,11 +1,8 @@
 // DeepfieldApi over Electron IPC: the preload (src/preload/index.ts) exposes every call but
 // imageUrl as window.deepfield; images come through the app's deepfield:// protocol, on the same
 // paths the browser host uses.
-import type { DeepfieldApi } from '../../../shared/api';
+import type { DeepfieldApi, PreloadApi } from '../../../shared/api';
 import { imagePath } from './image-path';
-
-/** What the preload exposes: the API minus imageUrl, which needs no round trip. */
-export type PreloadApi = Omit<DeepfieldApi, 'imageUrl'>;
 
 declare global {
   interface Window {
