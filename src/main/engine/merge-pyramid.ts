@@ -14,15 +14,12 @@ import { computeConfidence } from './merge-confidence';
 import type { MergeOutput, MergeStage } from './merge-method';
 import { compositeView, withBandLock, type ProfileBuffers } from './merge-profile';
 import { collapse, forEachLaplacianLevel, gaussianPyramid, levelCount, levelSizes, type Level } from './merge-pyramid-kernel';
-import { regulariseDepth, varianceWeightedAverage } from './merge-regularise';
+import { regulariseDepth, roundedDepth, shareWeights, sliceWeightMap, varianceWeightedAverage, type SharedWeights } from './merge-regularise';
 
 export interface PyramidState {
   method: 'pyramid';
   sizes: Array<{ width: number; height: number }>;
-  /** Float32 per pixel: fractional slice index. */
-  depth: SharedArrayBuffer;
-  /** Float32 per pixel: share of the slice average. */
-  averageShare: SharedArrayBuffer;
+  weights: SharedWeights;
   /** Per level, Float32 planar channels: sum over slices of weight pyramid x Laplacian pyramid. */
   sums: SharedArrayBuffer[];
   /** Int32 per level: 0 free, 1 held. */
@@ -53,37 +50,24 @@ export const pyramidStage: MergeStage<PyramidState> = {
   method: 'pyramid',
   needsWeightedSums: true,
   prepare(profile: ProfileBuffers, layout: PixelLayout): PyramidState {
-    const { depth, averageShare } = regulariseDepth(profile, computeConfidence(profile), layout);
+    const regularised = regulariseDepth(profile, computeConfidence(profile), layout);
     const sizes = levelSizes(layout.width, layout.height, levelCount(layout.width, layout.height));
     const state: PyramidState = {
       method: 'pyramid',
       sizes,
-      depth: new SharedArrayBuffer(depth.length * 4),
-      averageShare: new SharedArrayBuffer(depth.length * 4),
+      weights: shareWeights(regularised),
       sums: sizes.map((s) => new SharedArrayBuffer(s.width * s.height * layout.channels * 4)),
       locks: new SharedArrayBuffer(sizes.length * 4),
     };
-    new Float32Array(state.depth).set(depth);
-    new Float32Array(state.averageShare).set(averageShare);
     return state;
   },
   composeSlice(state: PyramidState, layout: PixelLayout, sliceIndex: number, pixels: PixelData): void {
-    const depth = new Float32Array(state.depth);
-    const share = new Float32Array(state.averageShare);
-    const weight = new Float32Array(depth.length);
-    let any = false;
-    for (let p = 0; p < depth.length; p++) {
-      const tent = 1 - Math.abs(sliceIndex - depth[p]);
-      if (tent > 0) {
-        weight[p] = (1 - share[p]) * tent;
-        any = true;
-      }
-    }
-    if (any) accumulate(state, layout, weight, pixels);
+    const weight = sliceWeightMap(state.weights, sliceIndex);
+    if (weight) accumulate(state, layout, weight, pixels);
   },
   finish(state: PyramidState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
     const average = varianceWeightedAverage(profile, layout, compositeView(profile, layout));
-    accumulate(state, layout, new Float32Array(state.averageShare).slice(), average);
+    accumulate(state, layout, new Float32Array(state.weights.averageShare).slice(), average);
     const { channels, bitDepth } = layout;
     const top = bitDepth === 16 ? 65535 : 255;
     const composite = bitDepth === 16 ? new Uint16Array(profile.composite.byteLength / 2) : new Uint8Array(profile.composite.byteLength);
@@ -98,9 +82,6 @@ export const pyramidStage: MergeStage<PyramidState> = {
         composite[p * channels + c] = v < 0 ? 0 : v > top ? top : v;
       }
     }
-    const depth = new Float32Array(state.depth);
-    const indexMap = new Uint16Array(depth.length);
-    for (let p = 0; p < depth.length; p++) indexMap[p] = Math.round(depth[p]);
-    return { composite, indexMap };
+    return { composite, indexMap: roundedDepth(state.weights) };
   },
 };

@@ -1,65 +1,71 @@
-// Merge method "smooth": regularised selection (merge-regularise.ts). Each pixel takes the slice
-// at its regularised depth, rounded (second pass over the decoded slices), blended towards the
-// variance-weighted average of all slices where no slice is in focus, so flat areas get the
-// average's lower noise instead of the noisiest slice.
+// Merge method "smooth": regularised selection (merge-regularise.ts), blended per pixel. Each
+// output pixel is the weighted sum of the slices around its regularised depth (one slice where
+// the peak is decisive, a few where it is not), plus a share of the variance-weighted average of
+// all slices where none is in focus, so flat areas get the average's lower noise instead of the
+// noisiest slice. Second pass: decoded slices only, no focus measure.
 import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
 import { computeConfidence } from './merge-confidence';
 import type { MergeOutput, MergeStage } from './merge-method';
-import { compositeView, type ProfileBuffers } from './merge-profile';
-import { regulariseDepth, varianceWeightedAverage } from './merge-regularise';
+import { compositeView, withBandLock, type ProfileBuffers } from './merge-profile';
+import { regulariseDepth, roundedDepth, shareWeights, sliceWeightMap, varianceWeightedAverage, type SharedWeights } from './merge-regularise';
 
 export interface SmoothState {
   method: 'smooth';
-  /** Uint16 per pixel: the slice each output pixel is taken from. */
-  selected: SharedArrayBuffer;
-  /** Float32 per pixel: share of the slice average. */
-  averageShare: SharedArrayBuffer;
-  /** The selected slices' samples, in the stack's layout. */
-  composite: SharedArrayBuffer;
+  weights: SharedWeights;
+  /** Float32 per sample: sum over slices of weight x sample. */
+  sums: SharedArrayBuffer;
+  bandRows: number;
+  /** Int32 per band: 0 free, 1 held. */
+  locks: SharedArrayBuffer;
 }
 
 export const smoothStage: MergeStage<SmoothState> = {
   method: 'smooth',
   needsWeightedSums: true,
   prepare(profile: ProfileBuffers, layout: PixelLayout): SmoothState {
-    const { depth, averageShare } = regulariseDepth(profile, computeConfidence(profile), layout);
-    const state: SmoothState = {
+    const regularised = regulariseDepth(profile, computeConfidence(profile), layout);
+    return {
       method: 'smooth',
-      selected: new SharedArrayBuffer(depth.length * 2),
-      averageShare: new SharedArrayBuffer(depth.length * 4),
-      composite: new SharedArrayBuffer(profile.composite.byteLength),
+      weights: shareWeights(regularised),
+      sums: new SharedArrayBuffer(layout.width * layout.height * layout.channels * 4),
+      bandRows: profile.bandRows,
+      locks: new SharedArrayBuffer(profile.locks.byteLength),
     };
-    const selected = new Uint16Array(state.selected);
-    for (let p = 0; p < depth.length; p++) selected[p] = Math.round(depth[p]);
-    new Float32Array(state.averageShare).set(averageShare);
-    return state;
   },
   composeSlice(state: SmoothState, layout: PixelLayout, sliceIndex: number, pixels: PixelData): void {
-    // Each pixel is written by exactly one slice: no lock needed.
-    const selected = new Uint16Array(state.selected);
-    const composite = compositeView(state, layout);
-    const channels = layout.channels;
-    for (let p = 0; p < selected.length; p++) {
-      if (selected[p] !== sliceIndex) continue;
-      const s = p * channels;
-      for (let c = 0; c < channels; c++) composite[s + c] = pixels[s + c];
+    const weight = sliceWeightMap(state.weights, sliceIndex);
+    if (!weight) return;
+    const sums = new Float32Array(state.sums);
+    const locks = new Int32Array(state.locks);
+    const { width, height, channels } = layout;
+    for (let y0 = 0; y0 < height; y0 += state.bandRows) {
+      const end = Math.min(height, y0 + state.bandRows) * width;
+      withBandLock(locks, y0 / state.bandRows, () => {
+        for (let p = y0 * width; p < end; p++) {
+          const w = weight[p];
+          if (w === 0) continue;
+          const s = p * channels;
+          for (let c = 0; c < channels; c++) sums[s + c] += w * pixels[s + c];
+        }
+      });
     }
   },
   finish(state: SmoothState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
-    const chosen = compositeView(state, layout);
-    const average = varianceWeightedAverage(profile, layout, chosen);
-    const share = new Float32Array(state.averageShare);
-    const composite = chosen.slice();
+    const argmax = compositeView(profile, layout);
+    const average = varianceWeightedAverage(profile, layout, argmax);
+    const share = new Float32Array(state.weights.averageShare);
+    const sums = new Float32Array(state.sums);
+    const composite = argmax.slice();
+    const top = layout.bitDepth === 16 ? 65535 : 255;
     const channels = layout.channels;
     for (let p = 0; p < share.length; p++) {
-      const a = share[p];
-      if (a === 0) continue;
       for (let c = 0; c < channels; c++) {
         const i = p * channels + c;
-        composite[i] = Math.round(chosen[i] + a * (average[i] - chosen[i]));
+        const v = Math.round(sums[i] + share[p] * average[i]);
+        composite[i] = v < 0 ? 0 : v > top ? top : v;
       }
     }
-    return { composite, indexMap: new Uint16Array(state.selected).slice() };
+    return { composite, indexMap: roundedDepth(state.weights) };
   },
 };

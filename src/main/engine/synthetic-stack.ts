@@ -18,7 +18,18 @@ export interface SyntheticStackSpec {
   blurPerSlice?: number;
   /** Largest defocus blur sigma (px). */
   maxBlur?: number;
+  /** What the stack shows (default 'textured'); see SyntheticScene. */
+  scene?: SyntheticScene;
 }
+
+/**
+ * 'textured': detail everywhere on a depth of steps and slopes. 'textureless': the same with
+ * flat patches that no slice can bring into focus. 'halo': a bright textured object with a
+ * high-contrast edge in front of a flat, far background, rendered as two defocused layers so
+ * the object's blur spills over the background the way a lens spills it (the classic source of
+ * halos in focus stacks).
+ */
+export type SyntheticScene = 'textured' | 'textureless' | 'halo';
 
 export interface SyntheticStack {
   layout: PixelLayout;
@@ -101,12 +112,14 @@ function gaussianNoise(random: () => number): number {
 }
 
 export async function createSyntheticStack(spec: SyntheticStackSpec): Promise<SyntheticStack> {
+  if (spec.scene === 'halo') return createHaloStack(spec);
   const { width, height, sliceCount } = spec;
   const seed = spec.seed ?? 1;
   const blurPerSlice = spec.blurPerSlice ?? 1.2;
   const maxBlur = spec.maxBlur ?? 8;
   const noise = spec.noise ?? 0;
   const truth = renderTexture(width, height, seed);
+  if (spec.scene === 'textureless') flattenPatches(truth, width, height);
   const depth = renderDepth(width, height, sliceCount);
   // Defocus levels blurred once (by libvips); each slice interpolates between neighbouring levels.
   const levelCount = Math.ceil(maxBlur / blurPerSlice) + 1;
@@ -135,6 +148,108 @@ export async function createSyntheticStack(spec: SyntheticStackSpec): Promise<Sy
         for (let c = 0; c < 3; c++) {
           const i = p * 3 + c;
           let v = levels[l0][i] + (levels[l1][i] - levels[l0][i]) * f;
+          if (noise > 0) v += noise * gaussianNoise(random);
+          out[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Replaces a few rectangles of the texture with their mean colour: areas with no focus cue. */
+function flattenPatches(texture: Uint8Array, width: number, height: number): void {
+  const patches = [
+    [0.05, 0.55, 0.3, 0.9],
+    [0.45, 0.08, 0.75, 0.35],
+    [0.8, 0.6, 0.97, 0.95],
+  ];
+  for (const [fx0, fy0, fx1, fy1] of patches) {
+    const [x0, y0, x1, y1] = [Math.round(fx0 * width), Math.round(fy0 * height), Math.round(fx1 * width), Math.round(fy1 * height)];
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += texture[(y * width + x) * 3 + c];
+      const mean = Math.round(sum / Math.max(1, (x1 - x0) * (y1 - y0)));
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) texture[(y * width + x) * 3 + c] = mean;
+    }
+  }
+}
+
+/** Copies of `image` blurred by sigma min(maxBlur, j * blurPerSlice), j = 0 .. count-1. */
+async function blurLevels(image: Uint8Array, width: number, height: number, channels: 1 | 3, count: number, blurPerSlice: number, maxBlur: number) {
+  const levels: Uint8Array[] = [image];
+  for (let j = 1; j < count; j++) {
+    const sigma = Math.min(maxBlur, j * blurPerSlice);
+    const blurred = await sharp(image, { raw: { width, height, channels } }).blur({ sigma, precision: 'float' }).raw().toBuffer();
+    levels.push(new Uint8Array(blurred.buffer, blurred.byteOffset, blurred.length));
+  }
+  return levels;
+}
+
+/**
+ * The 'halo' scene: object (textured, bright) at depth round(0.2 (n-1)) over a flat dark
+ * background at depth n-1. Each slice is blur(alpha F) + (1 - blur(alpha)) blur(B), each layer
+ * blurred by its own distance from the focal plane (the layered defocus model).
+ */
+async function createHaloStack(spec: SyntheticStackSpec): Promise<SyntheticStack> {
+  const { width, height, sliceCount } = spec;
+  const seed = spec.seed ?? 1;
+  const blurPerSlice = spec.blurPerSlice ?? 1.2;
+  const maxBlur = spec.maxBlur ?? 8;
+  const noise = spec.noise ?? 0;
+  const top = sliceCount - 1;
+  const objectDepth = Math.round(0.2 * top);
+  const texture = renderTexture(width, height, seed);
+  const background = [40, 45, 55];
+  const alpha = new Uint8Array(width * height);
+  const premultiplied = new Uint8Array(width * height * 3);
+  const backgroundLayer = new Uint8Array(width * height * 3);
+  const truth = new Uint8Array(width * height * 3);
+  const depth = new Float32Array(width * height);
+  // A disc and a bar: straight and curved high-contrast edges, anti-aliased over one pixel.
+  const cx = width * 0.4;
+  const cy = height * 0.5;
+  const radius = Math.min(width, height) * 0.28;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      const inDisc = radius - Math.hypot(x + 0.5 - cx, y + 0.5 - cy) + 0.5;
+      const inBar = Math.min(x + 0.5 - width * 0.72, width * 0.82 - x - 0.5, y + 0.5 - height * 0.15, height * 0.85 - y - 0.5) + 0.5;
+      const a = Math.max(0, Math.min(1, Math.max(inDisc, inBar)));
+      alpha[p] = Math.round(255 * a);
+      depth[p] = a >= 0.5 ? objectDepth : top;
+      for (let c = 0; c < 3; c++) {
+        const fg = 150 + 0.4 * texture[p * 3 + c];
+        premultiplied[p * 3 + c] = Math.round(a * fg);
+        backgroundLayer[p * 3 + c] = background[c];
+        truth[p * 3 + c] = Math.round(a * fg + (1 - a) * background[c]);
+      }
+    }
+  }
+  const levelCount = Math.ceil(maxBlur / blurPerSlice) + 1;
+  const fgLevels = await blurLevels(premultiplied, width, height, 3, levelCount, blurPerSlice, maxBlur);
+  const alphaLevels = await blurLevels(alpha, width, height, 1, levelCount, blurPerSlice, maxBlur);
+  const bgLevels = await blurLevels(backgroundLayer, width, height, 3, levelCount, blurPerSlice, maxBlur);
+  const topLevel = levelCount - 1;
+  const at = (levels: Uint8Array[], level: number, i: number) => {
+    const l0 = Math.floor(level);
+    const l1 = Math.min(topLevel, l0 + 1);
+    return levels[l0][i] + (levels[l1][i] - levels[l0][i]) * (level - l0);
+  };
+  return {
+    layout: { width, height, channels: 3, bitDepth: 8 },
+    truth,
+    depth,
+    renderSlice(k: number): Uint8Array {
+      const random = seededRandom(seed * 7919 + k + 1);
+      const out = new Uint8Array(width * height * 3);
+      const fgLevel = Math.min(topLevel, Math.abs(objectDepth - k));
+      const bgLevel = Math.min(topLevel, Math.abs(top - k));
+      for (let p = 0; p < width * height; p++) {
+        const cover = at(alphaLevels, fgLevel, p) / 255;
+        for (let c = 0; c < 3; c++) {
+          const i = p * 3 + c;
+          let v = at(fgLevels, fgLevel, i) + (1 - cover) * at(bgLevels, bgLevel, i);
           if (noise > 0) v += noise * gaussianNoise(random);
           out[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
         }
