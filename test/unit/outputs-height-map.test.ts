@@ -5,14 +5,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { computeFocusBands } from '../../src/main/engine/focus-measure';
-import {
-  heightFromDepth,
-  parseZStep,
-  subSliceDepth,
-  wholeSliceDepth,
-  writeHeightMap,
-  zStepFromImageJ,
-} from '../../src/main/engine/height-map';
+import { heightFromDepth, parseZStep, writeHeightMap, zStepFromImageJ } from '../../src/main/engine/height-map';
+import type { ProfileBuffers } from '../../src/main/engine/merge-profile';
+import { subsliceDepth } from '../../src/main/engine/merge-subslice';
 import { createSyntheticStack } from '../../src/main/engine/synthetic-stack';
 import { encodeFloat32Tiff, readTiffFileTags, TAG } from '../../src/main/engine/tiff';
 import { tempDir } from '../helpers/fixtures';
@@ -84,10 +79,13 @@ describe('sub-slice depth', () => {
     for (let k = 0; k < sliceCount; k++) {
       computeFocusBands(stack.renderSlice(k), layout, 2, (y0, _y1, variance) => profiles[k].set(variance, y0 * width));
     }
-    const indexMap = new Uint16Array(width * height);
-    const best = new Float32Array(width * height);
-    const previous = new Float32Array(width * height).fill(NaN);
-    const next = new Float32Array(width * height).fill(NaN);
+    // The peak summaries the merge stage keeps (merge-profile.ts), filled from the full profiles.
+    const shared = (bytes: number) => new SharedArrayBuffer(width * height * bytes);
+    const buffers = { winner: shared(2), maxVariance: shared(4), below: shared(4), above: shared(4) };
+    const indexMap = new Uint16Array(buffers.winner);
+    const best = new Float32Array(buffers.maxVariance);
+    const previous = new Float32Array(buffers.below).fill(NaN);
+    const next = new Float32Array(buffers.above).fill(NaN);
     for (let p = 0; p < indexMap.length; p++) {
       let k = 0;
       for (let j = 1; j < sliceCount; j++) if (profiles[j][p] > profiles[k][p]) k = j;
@@ -96,8 +94,8 @@ describe('sub-slice depth', () => {
       if (k > 0) previous[p] = profiles[k - 1][p];
       if (k < sliceCount - 1) next[p] = profiles[k + 1][p];
     }
-    const refined = subSliceDepth(indexMap, { best, previous, next });
-    const whole = wholeSliceDepth(indexMap);
+    const refined = subsliceDepth(buffers as unknown as ProfileBuffers, indexMap);
+    const whole = Float32Array.from(indexMap);
 
     // The smooth part: the ramp, away from the raised block, the disc, the frame's edges, and the
     // first and last slices (a peak there has one neighbour only).
@@ -128,26 +126,5 @@ describe('sub-slice depth', () => {
     expect(n).toBeGreaterThan(2000);
     expect(refinedError).toBeLessThan(0.25);
     expect(refinedError).toBeLessThan(wholeError);
-  });
-
-  it('keeps the whole slice at the ends of the stack and where the profile has no peak', () => {
-    const indexMap = Uint16Array.from([0, 2, 1]);
-    const depth = subSliceDepth(indexMap, {
-      best: Float32Array.from([5, 5, 5]),
-      previous: Float32Array.from([NaN, 4, 5]),
-      next: Float32Array.from([4, NaN, 5]),
-    });
-    expect(Array.from(depth)).toEqual([0, 2, 1]);
-  });
-
-  it('moves towards the larger neighbour, symmetric profiles staying put', () => {
-    const depth = subSliceDepth(Uint16Array.from([3, 3]), {
-      best: Float32Array.from([10, 10]),
-      previous: Float32Array.from([5, 8]),
-      next: Float32Array.from([5, 2]),
-    });
-    expect(depth[0]).toBeCloseTo(3, 6);
-    expect(depth[1]).toBeLessThan(3);
-    expect(depth[1]).toBeGreaterThan(2.5);
   });
 });

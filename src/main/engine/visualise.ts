@@ -5,7 +5,7 @@
 // decodes and measures each slice again, one at a time.
 import path from 'node:path';
 import sharp from 'sharp';
-import { colourAt, colourLut, cssColour, DEPTH_COLOUR_MAP, type ColourMapName } from '../../shared/colour-maps';
+import { colourLut, cssColour, depthColour, type ColourMapName } from '../../shared/colour-maps';
 import { createVarianceScale, type ScaleMode } from '../../shared/colour-scale';
 import type { PixelLayout, SliceRef } from '../../shared/types';
 import { decodeSlice, type PixelData } from './decode';
@@ -14,13 +14,19 @@ import { computeFocusBands } from './focus-measure';
 import type { ZStep } from './height-map';
 import { writeAtomically, writeImageAtomic } from './write-image';
 
-/** Depth (in slices, fractional with --subslice) as RGB through the depth colour map. */
+const DEPTH_STEPS = 1024;
+
+/**
+ * Depth (in slices, fractional with --subslice) as RGB through depthColour, the colours the app's
+ * depth view and legend use, sampled finely enough that sub-slice depth is not banded.
+ */
 export function colouriseDepth(depth: Float32Array | Uint16Array, sliceCount: number): Uint8Array {
-  const lut = colourLut(DEPTH_COLOUR_MAP);
   const top = Math.max(1, sliceCount - 1);
+  const lut = new Uint8Array(DEPTH_STEPS * 3);
+  for (let i = 0; i < DEPTH_STEPS; i++) lut.set(depthColour((i / (DEPTH_STEPS - 1)) * top, sliceCount), i * 3);
   const rgb = new Uint8Array(depth.length * 3);
   for (let p = 0; p < depth.length; p++) {
-    const i = Math.round(Math.min(1, Math.max(0, depth[p] / top)) * 255) * 3;
+    const i = Math.round(Math.min(1, Math.max(0, depth[p] / top)) * (DEPTH_STEPS - 1)) * 3;
     rgb[p * 3] = lut[i];
     rgb[p * 3 + 1] = lut[i + 1];
     rgb[p * 3 + 2] = lut[i + 2];
@@ -48,7 +54,7 @@ export function depthLegendSvg(sliceCount: number, height: number, zStep?: ZStep
   const width = Math.ceil(margin * 2 + barWidth + font * 0.6 * labelChars + font);
   const stops = Array.from({ length: 17 }, (_, i) => {
     const t = i / 16;
-    return `<stop offset="${t}" stop-color="${cssColour(colourAt(DEPTH_COLOUR_MAP, t))}"/>`;
+    return `<stop offset="${t}" stop-color="${cssColour(depthColour(t * Math.max(1, sliceCount - 1), sliceCount))}"/>`;
   }).join('');
   const ticks = Math.min(sliceCount, 9);
   const tickMarks: string[] = [];

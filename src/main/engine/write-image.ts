@@ -162,7 +162,9 @@ function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, o
   if (layout.bitDepth === 16 && depth === 8) data = scaleTo8Bit(pixels as Uint16Array, layout);
   if (layout.bitDepth === 8 && depth === 16) data = scaleTo16Bit(pixels as Uint8Array);
   let image = sharp(data, { raw: { width, height, channels } });
+  // Without an explicit colourspace sharp writes one-band 8-bit data as RGB: keep grey grey.
   if (depth === 16) image = image.toColourspace(channels <= 2 ? 'grey16' : 'rgb16');
+  else if (channels <= 2) image = image.toColourspace('b-w');
   // decode hands over sRGB (sharp converts from the embedded profile on read), so converting back
   // into the reference's profile restores its colours. sharp does that conversion in 8 bits only
   // (16-bit data comes back in 0..255) and not for grey, so those get the profile copied as is.
