@@ -54,7 +54,10 @@ export interface HeatmapSettings {
   scaleMode: ScaleMode;
   overlayOpacity: number;
   maskRule: MaskRule;
-  /** 0..1 on the shared scale. */
+  /**
+   * 0..1 on the shared scale as displayed (so it follows the linear/log choice and the colour
+   * bar); 0.5 on the default log scale is 1% of the stack's maximum variance.
+   */
   maskThreshold: number;
 }
 
@@ -111,7 +114,7 @@ export const initialState: AppState = {
   splitView: null,
   // Log by default: local variance is heavy-tailed (a few edges dwarf everything else), so on a
   // linear scale most of every heatmap is the bottom colour.
-  heatmap: { style: 'colour', scaleMode: 'log', overlayOpacity: 0.6, maskRule: 'winner', maskThreshold: 0.2 },
+  heatmap: { style: 'colour', scaleMode: 'log', overlayOpacity: 0.6, maskRule: 'winner', maskThreshold: 0.5 },
   profile: null,
   error: null,
   toasts: [],

@@ -6,7 +6,8 @@ import type { VarianceScale } from '../../../shared/colour-scale';
 import type { FocusPreview } from '../../../shared/types';
 import { ColourBar } from '../heatmap/ColourBar';
 import { VIEW_ORDER, type ViewName } from '../keyboard';
-import type { Action, AppState, HeatmapSettings } from '../state/app-state';
+import { formatScore } from '../format';
+import type { Action, AppState, HeatmapSettings, JobStatus } from '../state/app-state';
 import { DepthLegend } from './DepthLegend';
 import { Stage } from './Stage';
 import { ViewLayers, viewPlaceholder, type DecodedIndexMap } from './ViewLayers';
@@ -30,7 +31,30 @@ export interface ViewerProps {
   indexMap: DecodedIndexMap | null;
 }
 
-function HeatmapControls({ settings, dispatch, winnerAvailable }: { settings: HeatmapSettings; dispatch: (action: Action) => void; winnerAvailable: boolean }) {
+function emptyStageText(status: JobStatus | undefined): string {
+  switch (status) {
+    case 'running':
+      return 'Reading the stack…';
+    case 'error':
+      return 'Nothing to show: the stack stopped with the error above.';
+    case 'cancelled':
+      return 'Cancelled before any slice was read.';
+    default:
+      return 'Open a folder of focus slices, drop one here, or try the demo stack.';
+  }
+}
+
+function HeatmapControls({
+  settings,
+  dispatch,
+  winnerAvailable,
+  varianceScale,
+}: {
+  settings: HeatmapSettings;
+  dispatch: (action: Action) => void;
+  winnerAvailable: boolean;
+  varianceScale: VarianceScale;
+}) {
   const set = (partial: Partial<HeatmapSettings>) => dispatch({ type: 'setHeatmap', settings: partial });
   return (
     <div className="heatmap-controls" role="group" aria-label="Heatmap settings">
@@ -85,6 +109,7 @@ function HeatmapControls({ settings, dispatch, winnerAvailable }: { settings: He
                 value={settings.maskThreshold}
                 onChange={(e) => set({ maskThreshold: Number(e.target.value) })}
               />
+              <output aria-label="Threshold variance">≥ {formatScore(varianceScale.fromUnit(settings.maskThreshold))}</output>
             </label>
           )}
         </>
@@ -151,7 +176,7 @@ export function Viewer(props: ViewerProps) {
       ))
     ) : (
       <div className="stage empty">
-        <p>Open a folder of focus slices, drop one here, or try the demo stack.</p>
+        <p>{emptyStageText(job?.status)}</p>
       </div>
     );
 
@@ -216,13 +241,15 @@ export function Viewer(props: ViewerProps) {
             </select>
           </label>
         )}
-        {showsHeatmap && <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} />}
+        {showsHeatmap && (
+          <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} varianceScale={varianceScale} />
+        )}
       </div>
       <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${state.view}`} className={state.splitView ? 'stages split' : 'stages'}>
         {stages}
       </div>
       <div className="viewer-key">
-        {showsHeatmap && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
+        {showsHeatmap && varianceScale.max > 0 && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
           <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
         )}
         {views.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
