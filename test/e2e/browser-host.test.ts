@@ -1,0 +1,196 @@
+// End to end in Debian's Chromium against the built browser host (`deepfield serve`), through the
+// UI a user sees: open the pcb stack, watch progress, heatmaps, composite at 100%, a pixel's
+// focus profile, export, cancel, the demo stack; and the host's refusals. Screenshots of each
+// main view go to test-results/e2e/.
+import { existsSync, promises as fs } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sharedData, tempDir } from '../helpers/fixtures';
+import { launchBrowser, missingPrerequisite, newPage, screenshot, serve, type ServedApp } from './browser-host-fixture';
+
+const skipReason = missingPrerequisite();
+if (skipReason) process.stdout.write(`[e2e] browser-host tests skipped: ${skipReason}\n`);
+
+/** A request with a Host header of our choosing (fetch does not allow setting it). */
+function rawGet(port: number, pathAndQuery: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: pathAndQuery, headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+      .on('error', reject);
+  });
+}
+
+async function waitForDone(page: Page, slices: number, timeout = 180_000): Promise<void> {
+  await page.getByText(new RegExp(`^Done: ${slices} slices in`)).waitFor({ timeout });
+}
+
+describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
+  let app: ServedApp;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+
+  beforeAll(async () => {
+    app = await serve(sharedData);
+    browser = await launchBrowser();
+    ({ page, problems } = await newPage(browser));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  test('opening ../shared/data/pcb shows progress, then seven heatmaps and the composite at its natural size', { timeout: 240_000 }, async () => {
+    await page.goto(app.url);
+    await screenshot(page, '01-start');
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Choose a stack folder' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await screenshot(page, '02-folder-browser');
+    await dialog.getByRole('button', { name: 'Open stack pcb' }).click();
+
+    const progress = page.getByRole('progressbar', { name: 'Stacking progress' });
+    await expect.poll(() => progress.getAttribute('aria-valuetext'), { timeout: 60_000 }).toMatch(/^slice [1-7] of 7/);
+    await screenshot(page, '03-progress');
+    await waitForDone(page, 7);
+
+    const slices = page.getByRole('complementary', { name: 'Slices' });
+    await expect.poll(() => slices.getByRole('button', { name: /^Slice \d: pcb_00\d\.jpg$/ }).count()).toBe(7);
+    const heatmaps = slices.getByRole('img', { name: /^Heatmap of slice \d$/ });
+    await expect.poll(() => heatmaps.count()).toBe(7);
+    for (let k = 0; k < 7; k++) {
+      const size = await heatmaps.nth(k).evaluate((canvas) => [(canvas as HTMLCanvasElement).width, (canvas as HTMLCanvasElement).height]);
+      expect(size[0]).toBeGreaterThan(100);
+    }
+
+    await page.getByRole('tab', { name: 'Heatmap' }).click();
+    await expect.poll(() => page.getByRole('img', { name: 'Heatmap view, slice 1' }).count()).toBe(1);
+    await screenshot(page, '04-heatmap');
+
+    await page.getByRole('tab', { name: 'Composite' }).click();
+    await page.getByRole('button', { name: '100%' }).click();
+    await expect.poll(() => page.locator('output[aria-label="Zoom level"]').textContent()).toBe('100%');
+    const composite = page.getByRole('img', { name: 'Composite' });
+    await expect
+      .poll(() => composite.evaluate((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight, img.getAttribute('data-loading')]), { timeout: 60_000 })
+      .toEqual([2048, 1536, null]);
+    await screenshot(page, '05-composite-100');
+
+    await page.getByRole('button', { name: 'Fit' }).click();
+    await page.getByRole('tab', { name: 'Depth' }).click();
+    await expect.poll(() => page.getByRole('img', { name: 'Depth map' }).evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await screenshot(page, '06-depth');
+    await page.getByRole('tab', { name: 'Slice' }).click();
+    await screenshot(page, '07-slice');
+    expect(problems).toEqual([]);
+  });
+
+  test('clicking a pixel shows its focus profile with the winning slice', { timeout: 60_000 }, async () => {
+    await page.getByRole('tab', { name: 'Composite' }).click();
+    const panel = page.locator('#view-panel');
+    const box = (await panel.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.5);
+    const profile = page.getByRole('region', { name: 'Pixel profile' });
+    const caption = profile.getByText(/^Pixel \(\d+, \d+\): sharpest in slice/);
+    await caption.waitFor({ timeout: 30_000 });
+    const [, x, y] = /Pixel \((\d+), (\d+)\)/.exec((await caption.textContent())!)!;
+    // The plotted profile is the host's exact one for that pixel, winner included.
+    const response = await page.evaluate(async (url) => (await fetch(url)).json(), `${app.origin}/api/host?token=${app.token}`);
+    expect(response.kind).toBe('browser');
+    const chart = profile.getByRole('img', { name: new RegExp(`^Variance of pixel ${x}, ${y} by slice; winner is slice [1-7]$`) });
+    expect(await chart.count()).toBe(1);
+    await screenshot(page, '08-pixel-profile');
+  });
+
+  test('exporting the composite writes a new PNG where the toast says', { timeout: 60_000 }, async () => {
+    await page.getByRole('button', { name: 'Export ▾' }).click();
+    await page.getByRole('group', { name: 'Export options' }).getByRole('button', { name: 'Composite as PNG' }).click();
+    const toast = page.getByRole('status', { name: 'Notifications' }).getByText(/^Saved .* to /);
+    await toast.waitFor({ timeout: 30_000 });
+    await screenshot(page, '09-export-toast');
+    const saved = /to (.+\.png)$/.exec((await toast.textContent())!)![1];
+    expect(saved).toBe(path.join(app.exportDir, 'pcb-composite.png'));
+    expect(await sharp(saved).metadata()).toMatchObject({ width: 2048, height: 1536, format: 'png' });
+    expect((await fs.readdir(app.exportDir)).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  test('a run can be cancelled', { timeout: 120_000 }, async () => {
+    await page.getByRole('button', { name: 'Run' }).click();
+    const cancel = page.getByRole('button', { name: 'Cancel' });
+    await expect.poll(() => cancel.isEnabled(), { timeout: 30_000 }).toBe(true);
+    await cancel.click();
+    await page.getByText(/^Cancelled after [0-6] of 7 slices/).waitFor({ timeout: 60_000 });
+    await screenshot(page, '10-cancelled');
+  });
+
+  test('the demo stack runs from start to composite', { timeout: 240_000 }, async () => {
+    await page.getByRole('button', { name: 'Try a demo stack' }).click();
+    await waitForDone(page, 12);
+    await page.getByRole('tab', { name: 'Composite' }).click();
+    await page.getByRole('button', { name: 'Fit' }).click();
+    await expect.poll(() => page.getByRole('img', { name: 'Composite' }).evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    await screenshot(page, '11-demo-composite');
+    await page.getByRole('tab', { name: 'Depth' }).click();
+    await expect.poll(() => page.getByRole('img', { name: 'Depth map' }).evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    await screenshot(page, '12-demo-depth');
+    await page.getByRole('tab', { name: 'Heatmap' }).click();
+    await screenshot(page, '13-demo-heatmap');
+  });
+
+  test('a request without the token is refused, and so is a foreign Host header', async () => {
+    const page2 = await browser.newPage();
+    const response = await page2.goto(`${app.origin}/`);
+    expect(response!.status()).toBe(401);
+    expect(await page2.getByRole('button', { name: 'Open folder' }).count()).toBe(0);
+    await screenshot(page2, '14-no-token');
+    await page2.close();
+    expect((await fetch(`${app.origin}/api/host`)).status).toBe(401);
+    expect((await fetch(`${app.origin}/api/host?token=${'0'.repeat(64)}`)).status).toBe(401);
+    expect(await rawGet(app.port, `/api/host?token=${app.token}`, `attacker.example:${app.port}`)).toBe(403);
+    expect(await rawGet(app.port, `/api/host?token=${app.token}`, `127.0.0.1:${app.port}`)).toBe(200);
+  });
+
+  test('a path outside the root is refused', async () => {
+    const outside = path.resolve(sharedData, '..');
+    const listing = await fetch(`${app.origin}/api/folders?path=${encodeURIComponent(outside)}&token=${app.token}`);
+    expect(listing.status).toBe(403);
+    expect((await listing.json()).error).toMatch(/outside the root/);
+    const job = await fetch(`${app.origin}/api/jobs?token=${app.token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: { kind: 'folder', path: '../../etc' } }),
+    });
+    expect(job.status).toBe(403);
+    // In the UI the folder browser cannot go above the root.
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Choose a stack folder' });
+    await expect.poll(() => dialog.getByRole('button', { name: 'Parent folder' }).isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('a symbolic link from inside the root to a stack outside it is refused', { timeout: 60_000 }, async () => {
+    const root = tempDir('deepfield-e2e-root-');
+    await fs.symlink(path.join(sharedData, 'pcb'), path.join(root, 'pcb-link'));
+    const confined = await serve(root);
+    try {
+      const listing = await fetch(`${confined.origin}/api/folders?path=${encodeURIComponent(path.join(root, 'pcb-link'))}&token=${confined.token}`);
+      expect(listing.status).toBe(403);
+      const job = await fetch(`${confined.origin}/api/jobs?token=${confined.token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: { kind: 'folder', path: 'pcb-link' } }),
+      });
+      expect(job.status).toBe(403);
+      expect(existsSync(confined.exportDir)).toBe(false);
+    } finally {
+      await confined.stop();
+    }
+  });
+});
