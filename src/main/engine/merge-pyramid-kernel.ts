@@ -129,8 +129,8 @@ export function forEachLaplacianLevel(base: Level, levels: number, onLevel: (l: 
 }
 
 /** Sums a Laplacian pyramid back into an image (the inverse of forEachLaplacianLevel). */
-export function collapse(levels: Level[]): Float32Array<ArrayBufferLike> {
-  let image = levels[levels.length - 1].values.slice();
+export function collapse(levels: Level[]): Float32Array {
+  let image: Float32Array = levels[levels.length - 1].values.slice();
   for (let l = levels.length - 2; l >= 0; l--) {
     const { width, height, values } = levels[l];
     const up = expand({ width: levels[l + 1].width, height: levels[l + 1].height, values: image }, width, height);
