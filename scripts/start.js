@@ -3,35 +3,13 @@
 // then the browser host (deepfield serve), built first if needed. Arguments after `--` go to
 // `deepfield serve` (e.g. npm start -- --root ../shared/data --port 8080).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findElectron } from './find-electron.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const bin = (name) => path.join(repo, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
-
-/**
- * Where Electron's binary is, or why there is none. Found the way electron's index.js finds it,
- * but without requiring that file: from v42 it downloads the binary on first require, which
- * hangs or fails on a machine without internet.
- */
-function findElectron() {
-  let packageDir;
-  try {
-    packageDir = path.dirname(require.resolve('electron/package.json'));
-  } catch {
-    return { reason: 'the electron package is not installed' };
-  }
-  const pathFile = path.join(packageDir, 'path.txt');
-  const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : undefined;
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  const binary = override ? path.join(override, executable || 'electron') : executable && path.join(packageDir, 'dist', executable);
-  if (!binary) return { reason: 'its binary was never downloaded (node_modules/electron/path.txt is missing)' };
-  if (!existsSync(binary)) return { reason: `${binary} is missing` };
-  return { binary };
-}
 
 function run(command, args) {
   const child = spawn(command, args, { cwd: repo, stdio: 'inherit' });
@@ -45,7 +23,7 @@ const extraArgs = process.argv.slice(2);
 if (electron.binary) {
   run(bin('electron-vite'), ['preview']);
 } else {
-  process.stdout.write(`Electron is not available (${electron.reason}): starting the browser host instead.\n`);
+  process.stdout.write(`Electron is not available here (${electron.reason}): starting the browser host instead.\n`);
   const built = ['out/main/cli.js', 'out/main/slice-worker.js', 'out/renderer/index.html'].every((f) => existsSync(path.join(repo, f)));
   if (!built) {
     const build = spawnSync(bin('electron-vite'), ['build'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });

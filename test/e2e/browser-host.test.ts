@@ -149,6 +149,7 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     const response = await page2.goto(`${app.origin}/`);
     expect(response!.status()).toBe(401);
     expect(await page2.getByRole('button', { name: 'Open folder' }).count()).toBe(0);
+    expect(await page2.textContent('body')).toMatch(/needs the token in the address it printed/);
     await screenshot(page2, '14-no-token');
     await page2.close();
     expect((await fetch(`${app.origin}/api/host`)).status).toBe(401);

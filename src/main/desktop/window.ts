@@ -16,7 +16,11 @@ export function lockDownSession(packaged: boolean): void {
   ses.setPermissionCheckHandler(() => false);
   // No remote content: only the app's own scheme (and, when developing, the dev server).
   ses.webRequest.onBeforeRequest((details, callback) => {
-    const allowed = details.url.startsWith(APP_ORIGIN + '/') || details.url.startsWith('devtools://') || (dev !== undefined && (details.url.startsWith(dev) || details.url.startsWith('ws://localhost')));
+    const url = details.url;
+    const allowed =
+      url.startsWith(APP_ORIGIN + '/') ||
+      /^(data|blob|devtools):/.test(url) ||
+      (dev !== undefined && (url.startsWith(dev) || url.startsWith('ws://localhost')));
     callback({ cancel: !allowed });
   });
 }

@@ -270,6 +270,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     response.setHeader('x-frame-options', 'DENY');
     const fail = (status: number, message: string, file?: string) => {
       if (response.headersSent) return response.end();
+      // A person opening a page gets a sentence; the API's callers get JSON.
+      if (!(request.url ?? '').startsWith('/api/')) {
+        response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+        return response.end(`Deepfield: ${message}.\n`);
+      }
       sendJson(response, status, { error: message, ...(file ? { file } : {}) });
     };
     const host = request.headers.host ?? '';
@@ -279,7 +284,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const given = (request.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get('token') ?? readCookie(request.headers.cookie, cookieName());
     if (!tokensMatch(given, token)) {
-      return fail(401, 'Refused: this Deepfield server needs the token from the address it printed at start');
+      return fail(401, `Refused: this server needs the token in the address it printed when it started (http://127.0.0.1:${port}/?token=...); copy the whole address from the terminal`);
     }
     route(request, response, url).catch((error: unknown) => {
       const status = statusOf(error);
