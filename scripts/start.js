@@ -26,7 +26,9 @@ if (electron.binary) {
   process.stdout.write(`Electron is not available here (${electron.reason}): starting the browser host instead.\n`);
   const built = ['out/main/cli.js', 'out/main/slice-worker.js', 'out/renderer/index.html'].every((f) => existsSync(path.join(repo, f)));
   if (!built) {
-    const build = spawnSync(bin('electron-vite'), ['build'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+    // The whole build (kernel, bundles, licences), as npm install's prepare step runs it.
+    const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
+    const build = spawnSync(npm[0], [...npm[1], 'run', 'build'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
     if (build.status !== 0) {
       process.stderr.write('deepfield: the build failed (see above); fix it and run npm start again\n');
       process.exit(1);
