@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_SIGMA, describeExpected } from '../shared/options';
+import { DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
 import { Engine } from './engine/stack';
 import { isAbortError } from './engine/errors';
 import { runStackCommand } from './cli/stack-command';
@@ -19,6 +19,11 @@ function parseNumber(parameter: string, check: (n: number) => boolean, expected:
     if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(describeExpected(expected, parameter, value));
     return n;
   };
+}
+
+function parseMethod(value: string): MergeMethod {
+  if (!(MERGE_METHODS as readonly string[]).includes(value)) throw new InvalidArgumentError(describeExpected(MERGE_METHODS.join(', ') + ' (one of)', 'method', value));
+  return value as MergeMethod;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -42,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
+    .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))
@@ -50,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
       await runStackCommand(engine, inputs, opts, controller.signal);
     });
   addOutputOptions(stackCommand, 'stack');
+  // Added after batch copied the job options: a per-file output, like the other stack outputs.
+  stackCommand.option('--confidence-map <png>', 'also write how decisive each pixel\'s focus peak is (0-1 as 16-bit grey) as a PNG or TIFF');
   registerBatchCommand(program, stackCommand, async (parent, opts) => {
     const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();
     engine = new Engine({ workerFile: WORKER_FILE, threads });

@@ -2,10 +2,11 @@
 // written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions, type StackOptionsInput } from '../../shared/options';
+import { parseStackOptions, type MergeMethod, type StackOptionsInput } from '../../shared/options';
 import type { Engine } from '../engine/stack';
 import { runStackJob, type OutputPlan } from '../engine/export';
 import { DeepfieldError } from '../engine/errors';
+import { checkOutputPath, writeImageAtomic } from '../engine/write-image';
 import { readSidecar, verifyInputs } from '../engine/sidecar';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
@@ -14,13 +15,16 @@ export interface StackCommandOptions extends OutputFlags {
   output?: string;
   replay?: string;
   sigma: number;
+  method?: MergeMethod;
+  /** Where to write the confidence map (stack only). */
+  confidenceMap?: string;
   json?: boolean;
   overwrite?: boolean;
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number }): StackOptionsInput {
-  return parseStackOptions({ sigma: opts.sigma });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod }): StackOptionsInput {
+  return parseStackOptions({ sigma: opts.sigma, method: opts.method });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -61,6 +65,13 @@ export async function runStackCommand(
     plan = planFromStackFlags(opts, opts.output);
   }
 
+  if (opts.confidenceMap) {
+    if (!/\.(png|tiff?)$/i.test(opts.confidenceMap)) {
+      throw new DeepfieldError(`The confidence map must be a .png or .tif file, not ${path.basename(opts.confidenceMap)}`, opts.confidenceMap);
+    }
+    await checkOutputPath(opts.confidenceMap, { overwrite: opts.overwrite });
+  }
+
   const progress = createProgressReporter();
   let outcome;
   try {
@@ -69,6 +80,10 @@ export async function runStackCommand(
     progress.stop();
   }
   const { result, writeMs } = outcome;
+  if (opts.confidenceMap) {
+    const confidence = Uint16Array.from(result.confidence(), (c) => Math.round(65535 * c));
+    await writeImageAtomic(opts.confidenceMap, confidence, { width: result.layout.width, height: result.layout.height, channels: 1, bitDepth: 16 });
+  }
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
   if (opts.json) {
