@@ -21,20 +21,24 @@ function referenceFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number
   const reflected = (size: number) => Int32Array.from({ length: size + 2 * r }, (_, i) => reflectIndex(i - r, size));
   const rowOf = reflected(height);
   const colOf = reflected(width);
+  // Two passes per pixel, m = sum w L then v = sum w (L - m)^2: the same value as s - m^2 in exact
+  // arithmetic, without its cancellation, so the reference stays exact on bright flat areas too.
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let m = 0;
-      let s = 0;
+      for (let dy = -r; dy <= r; dy++) {
+        const row = rowOf[y + dy + r] * width;
+        for (let dx = -r; dx <= r; dx++) m += w[dy + r] * w[dx + r] * lum[row + colOf[x + dx + r]];
+      }
+      let v = 0;
       for (let dy = -r; dy <= r; dy++) {
         const row = rowOf[y + dy + r] * width;
         for (let dx = -r; dx <= r; dx++) {
-          const weight = w[dy + r] * w[dx + r];
-          const l = lum[row + colOf[x + dx + r]];
-          m += weight * l;
-          s += weight * l * l;
+          const d = lum[row + colOf[x + dx + r]] - m;
+          v += w[dy + r] * w[dx + r] * d * d;
         }
       }
-      out[y * width + x] = Math.max(0, s - m * m);
+      out[y * width + x] = v;
     }
   }
   return out;
@@ -90,7 +94,9 @@ function expectWithinBound(actual: Float32Array, reference: Float64Array): numbe
     expect(actual[i]).toBeGreaterThanOrEqual(0);
     worst = Math.max(worst, Math.abs(actual[i] - reference[i]));
   }
-  const relative = top > 0 ? worst / top : worst;
+  // A flat image's map is zero up to rounding (~1e-16): judge it against a floor of 1e-6 squared
+  // sample units, far below the quantisation of any input.
+  const relative = worst / Math.max(top, 1e-6);
   expect(relative).toBeLessThanOrEqual(1e-5);
   return relative;
 }
@@ -107,7 +113,7 @@ describe('WebAssembly focus kernel', () => {
     expect(wasmKernelAvailable()).toBe(true);
   });
 
-  it('matches the float64 reference on 8-bit RGB noise across tile (256 columns) and block (128 rows) edges', () => {
+  it('matches the float64 reference on 8-bit RGB noise across tile (128 columns) and block (128 rows) edges', () => {
     const layout: PixelLayout = { width: 300, height: 150, channels: 3, bitDepth: 8 };
     check(randomImage(layout, 1), layout, 2);
   });
@@ -138,9 +144,20 @@ describe('WebAssembly focus kernel', () => {
     check(pixels, layout, 2);
   });
 
-  it('keeps 16-bit grey with bright and dark flat areas and a soft square within the bound', () => {
+  it('keeps the texture of bright flat 16-bit areas next to dark ones and a soft square, also locally', () => {
     const layout: PixelLayout = { width: 300, height: 140, channels: 1, bitDepth: 16 };
-    check(brightFlatImage(layout, 3, 3), layout, 2);
+    const { map, reference } = check(brightFlatImage(layout, 3, 3), layout, 2);
+    // Stricter than the bound: away from edges the few levels of texture must come through, even
+    // in tiles that also hold the dark area (a float32 kernel with a per-tile offset loses them).
+    let worstLocal = 0;
+    for (let y = 12; y < 128; y++) {
+      for (let x = 12; x < 168; x++) {
+        if (Math.abs(x - 150) < 30 && Math.abs(y - 70) < 30) continue;
+        const i = y * layout.width + x;
+        worstLocal = Math.max(worstLocal, Math.abs(map[i] - reference[i]) / reference[i]);
+      }
+    }
+    expect(worstLocal).toBeLessThan(1e-5);
   });
 
   it('keeps bright flat 16-bit RGB areas with texture within the bound', () => {
@@ -158,13 +175,13 @@ describe('WebAssembly focus kernel', () => {
     check(randomImage(layout, 6 + channels), layout, 2);
   });
 
-  it('redoes in float64 the tiles of a steep smooth 16-bit ramp, where float32 would miss the bound', () => {
-    // Variance of a ramp is tiny next to the spread of values across a tile: the hard case.
+  it('matches the reference on a steep smooth 16-bit ramp', () => {
+    // The ramp's variance is tiny next to the spread of values across a tile: a hard case for
+    // the offset trick alone (float32 lanes with a per-tile offset miss the bound here).
     const layout: PixelLayout = { width: 300, height: 24, channels: 1, bitDepth: 16 };
     const pixels = new Uint16Array(layout.width * layout.height);
     for (let y = 0; y < layout.height; y++) for (let x = 0; x < layout.width; x++) pixels[y * layout.width + x] = x * 210 + y;
-    const { stats } = check(pixels, layout, 2);
-    expect(stats.tilesInFloat64).toBeGreaterThan(0);
+    check(pixels, layout, 2);
   });
 
   it('returns the sum and maximum of the map it hands out', () => {
@@ -177,7 +194,6 @@ describe('WebAssembly focus kernel', () => {
       max = Math.max(max, v);
     }
     expect(stats.max).toBe(max);
-    expect(stats.sum).toBeCloseTo(sum, -1);
     expect(Math.abs(stats.sum - sum) / sum).toBeLessThan(1e-6);
   });
 

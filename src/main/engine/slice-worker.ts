@@ -3,8 +3,8 @@
 // statistics and an optional small preview.
 import sharp from 'sharp';
 import type { FocusPreview, PixelLayout, SliceRef } from '../../shared/types';
-import { decodeSlice } from './decode';
-import { computeFocusBands } from './focus-measure';
+import { decodeAligned, type SliceAlign } from './align-tasks';
+import { measureFocusBands } from './kernel/focus-variance';
 import { FocusPreviewBuilder } from './focus-preview';
 import type { MergeState } from './merge-method';
 import { fillPeakNeighbours, ProfileMerger, type ProfileBuffers } from './merge-profile';
@@ -29,6 +29,8 @@ export interface SliceTask {
   pass?: 'measure' | 'compose' | 'peaks';
   /** For the 'compose' pass: the method's shared state. */
   compose?: MergeState;
+  /** For an aligned job: how to bring the decoded slice onto `layout` (align-tasks.ts). */
+  align?: SliceAlign;
 }
 
 export interface SliceTaskResult {
@@ -39,30 +41,23 @@ export interface SliceTaskResult {
 
 export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
   const { layout } = task;
-  const pixels = await decodeSlice(task.slice, layout);
+  const pixels = await decodeAligned(task.slice, layout, task.align);
   if (task.pass === 'compose' && task.compose) {
     composeSlice(task.compose, layout, task.index, pixels);
     return { meanVariance: 0, maxVariance: 0 };
   }
   if (task.pass === 'peaks') {
     const fill = (y0: number, _y1: number, variance: Float32Array) => fillPeakNeighbours(task.merge, layout.width, task.index, y0, variance);
-    computeFocusBands(pixels, layout, task.sigma, fill, task.merge.bandRows);
+    measureFocusBands(pixels, layout, task.sigma, fill, task.merge.bandRows);
     return { meanVariance: 0, maxVariance: 0 };
   }
   const merger = new ProfileMerger(task.merge, layout);
   const preview = task.previewSize > 0 ? new FocusPreviewBuilder(layout.width, layout.height, task.previewSize) : undefined;
-  let sum = 0;
-  let max = 0;
-  computeFocusBands(
+  const { sum, max } = measureFocusBands(
     pixels,
     layout,
     task.sigma,
     (y0, _y1, variance) => {
-      for (let i = 0; i < variance.length; i++) {
-        const v = variance[i];
-        sum += v;
-        if (v > max) max = v;
-      }
       preview?.addBand(y0, variance);
       merger.mergeBand(task.index, y0, variance, pixels);
     },
@@ -70,3 +65,5 @@ export default async function processSlice(task: SliceTask): Promise<SliceTaskRe
   );
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
 }
+
+export { alignEstimate, alignPrepare } from './align-tasks';

@@ -10,7 +10,7 @@ import { computeFocusBands, DEFAULT_BAND_ROWS, type FocusBandHandler } from '../
 import { focusVarianceWasm } from './focus-variance.wasm.generated';
 
 /** Must match TILE and STRIDE in assembly/focus-variance.ts. */
-const TILE = 256;
+const TILE = 128;
 const STRIDE = TILE + 16;
 /** Rows per kernel call: tall enough that the 2 * radius halo rows cost little, short enough to stay in cache. */
 const BLOCK_ROWS = 128;
@@ -20,7 +20,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   configure(...args: number[]): void;
-  focusBand(rows: number, runningMax: number): void;
+  focusBand(rows: number): void;
 }
 
 export interface FocusMapStats {
@@ -28,8 +28,6 @@ export interface FocusMapStats {
   sum: number;
   /** Largest v in the slice. */
   max: number;
-  /** Tiles the kernel recomputed in float64 because float32 could have missed the accuracy bound. */
-  tilesInFloat64: number;
   /** Which kernel ran. */
   kernel: 'wasm-simd' | 'js-float64';
 }
@@ -64,27 +62,22 @@ function prepare(k: KernelExports, layout: PixelLayout, kernelWeights: Float64Ar
     return at;
   };
   const weights = take((radius + 1) * 16);
-  const weights64 = take((radius + 1) * 8);
   const input = take(inputRows * rowBytes + 64); // SIMD loads read up to 32 bytes past a row
-  const lum = take((TILE + 2 * radius + 8) * 8); // f64-sized for the fallback
+  const lum = take((TILE + 2 * radius + 8) * 8);
   const rowMean = take(inputRows * STRIDE * 8);
   const rowMeanSq = take(inputRows * STRIDE * 8);
   const colMean = take(TILE * 8);
   const output = take(blockRows * layout.width * 4 + 16);
-  const stats = take(32);
+  const stats = take(16);
   const pages = Math.ceil(next / PAGE) - k.memory.buffer.byteLength / PAGE;
   if (pages > 0) k.memory.grow(pages);
 
-  const splats = new Float32Array(k.memory.buffer, weights, (radius + 1) * 4);
-  const halves = new Float64Array(k.memory.buffer, weights64, radius + 1);
-  for (let t = 0; t <= radius; t++) {
-    splats.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
-    halves[t] = kernelWeights[radius + t];
-  }
-  new Float64Array(k.memory.buffer, stats, 4).fill(0);
+  const splats = new Float64Array(k.memory.buffer, weights, (radius + 1) * 2);
+  for (let t = 0; t <= radius; t++) splats.fill(kernelWeights[radius + t], t * 2, t * 2 + 2);
+  new Float64Array(k.memory.buffer, stats, 2).fill(0);
   k.configure(
     layout.width, layout.channels, layout.bitDepth === 16 ? 1 : 0, radius,
-    input, weights, weights64, lum, rowMean, rowMeanSq, colMean, output, stats,
+    input, weights, lum, rowMean, rowMeanSq, colMean, output, stats,
   );
   return { radius, rowBytes, input, output, stats };
 }
@@ -108,7 +101,7 @@ export function measureFocusBands(
   const { radius, rowBytes, input, output, stats } = prepare(k, layout, gaussianKernel(sigma), blockRows);
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const heap = new Uint8Array(k.memory.buffer);
-  const totals = new Float64Array(k.memory.buffer, stats, 4);
+  const totals = new Float64Array(k.memory.buffer, stats, 2);
 
   for (let y0 = 0; y0 < height; y0 += blockRows) {
     const rows = Math.min(blockRows, height - y0);
@@ -121,13 +114,14 @@ export function measureFocusBands(
       heap.set(source.subarray(first * rowBytes, (first + run) * rowBytes), input + j * rowBytes);
       j += run;
     }
-    k.focusBand(rows, totals[1]);
+    k.focusBand(rows);
     for (let b = 0; b < rows; b += bandRows) {
       const bandEnd = Math.min(rows, b + bandRows);
       onBand(y0 + b, y0 + bandEnd, new Float32Array(k.memory.buffer, output + b * width * 4, (bandEnd - b) * width));
     }
   }
-  return { sum: totals[0], max: totals[1], tilesInFloat64: totals[2], kernel: 'wasm-simd' };
+  // The map holds v rounded to float32; rounding is monotonic, so this is the map's own maximum.
+  return { sum: totals[0], max: Math.fround(totals[1]), kernel: 'wasm-simd' };
 }
 
 function measureWithJavaScript(
@@ -153,7 +147,7 @@ function measureWithJavaScript(
     },
     bandRows,
   );
-  return { sum, max, tilesInFloat64: 0, kernel: 'js-float64' };
+  return { sum, max, kernel: 'js-float64' };
 }
 
 /** The whole focus map from the fast kernel: for tests and small images. */

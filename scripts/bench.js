@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `npm run bench`: stacking speed against the decoding floor, and memory, on this machine.
+// For 10 and 40 slices of a 6000x4000 JPEG synthetic stack and 20 slices of 4096x4096 16-bit
+// greyscale TIFF (generated once, cached outside the repository: scripts/bench-data.js), it times
+// in child processes (a) decoding the same files with the same pool and (b) the full stack through
+// the built command line (decode, focus measure, argmax, composite and index map written), and
+// takes each process's peak RSS from /usr/bin/time -v (worker threads live in that one process).
+// Best of --runs (default 3) per measurement, with the spread reported as noise.
+// Not a test: nothing here asserts a time. Needs `npm run build` first.
+//
+//   npm run bench -- [--runs 3] [--slices 10,40] [--no-tiff] [--out bench-results/bench.json]
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureStack } from './bench-data.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const runs = Number(option('runs', '3'));
+const sliceCounts = option('slices', '10,40').split(',').map(Number);
+const withTiff = !process.argv.includes('--no-tiff');
+const outFile = path.resolve(root, option('out', 'bench-results/bench.json'));
+
+if (!existsSync(path.join(root, 'out', 'main', 'cli.js'))) {
+  process.stderr.write('bench: build first (npm run build)\n');
+  process.exit(1);
+}
+if (!existsSync('/usr/bin/time')) {
+  process.stderr.write('bench: needs /usr/bin/time (GNU time) for peak memory: apt-get install time\n');
+  process.exit(1);
+}
+
+/** Runs `node args` under /usr/bin/time -v; returns wall ms (spawn to exit), peak RSS and stdout. */
+function timedNode(args) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-v', process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      if (code !== 0) return reject(new Error(`node ${args.join(' ').slice(0, 200)} exited ${code}:\n${stderr.slice(-2000)}`));
+      const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
+      const cpu = (label) => Number(new RegExp(`${label} time \\(seconds\\): ([\\d.]+)`).exec(stderr)?.[1]);
+      resolve({ wallMs, peakRssMB: kb / 1024, cpuS: cpu('User') + cpu('System'), stdout });
+    });
+  });
+}
+
+function summarise(samples) {
+  const walls = samples.map((s) => s.wallMs);
+  const best = samples.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+  return {
+    wallMs: best.wallMs,
+    wallMsAll: walls.map((w) => Math.round(w)),
+    spread: (Math.max(...walls) - Math.min(...walls)) / Math.min(...walls),
+    peakRssMB: Math.max(...samples.map((s) => s.peakRssMB)),
+    cpuS: best.cpuS,
+  };
+}
+
+async function measureCase(name, files, { grey16, megapixels, composite }) {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'deepfield-bench-'));
+  const decode = [];
+  const stack = [];
+  try {
+    // Alternate the two so drifting background load hits both alike.
+    for (let r = 0; r < runs; r++) {
+      decode.push(await timedNode(['scripts/bench-decode.js', ...(grey16 ? ['--grey16'] : []), ...files]));
+      const out = path.join(work, `composite-${r}.${composite}`);
+      const index = path.join(work, `index-${r}.png`);
+      const result = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json']);
+      result.summary = JSON.parse(result.stdout);
+      stack.push(result);
+      await rm(out, { force: true });
+      await rm(index, { force: true });
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  const d = summarise(decode);
+  const s = summarise(stack);
+  const timings = stack.reduce((a, b) => (b.wallMs < a.wallMs ? b : a)).summary.timings;
+  return {
+    case: name,
+    slices: files.length,
+    megapixels,
+    decodeOnly: d,
+    fullStack: { ...s, engineTimings: timings },
+    ratio: s.wallMs / d.wallMs,
+    megapixelsPerSecond: (files.length * megapixels) / (s.wallMs / 1000),
+  };
+}
+
+const jpegFiles = await ensureStack('jpeg');
+const tiffFiles = withTiff ? await ensureStack('tiff16') : [];
+const results = [];
+for (const n of sliceCounts) {
+  process.stderr.write(`bench: jpeg x${n} (${runs} runs)\n`);
+  results.push(await measureCase(`jpeg 6000x4000 x${n}`, jpegFiles.slice(0, n), { grey16: false, megapixels: 24, composite: 'jpg' }));
+}
+if (withTiff) {
+  process.stderr.write(`bench: tiff16 x${tiffFiles.length} (${runs} runs)\n`);
+  results.push(await measureCase(`tiff16 4096x4096 x${tiffFiles.length}`, tiffFiles, { grey16: true, megapixels: 16.78, composite: 'tif' }));
+}
+
+const rows = results.map((r) => [
+  r.case,
+  (r.decodeOnly.wallMs / 1000).toFixed(2),
+  (r.fullStack.wallMs / 1000).toFixed(2),
+  r.ratio.toFixed(2) + 'x',
+  r.megapixelsPerSecond.toFixed(0),
+  r.decodeOnly.peakRssMB.toFixed(0),
+  r.fullStack.peakRssMB.toFixed(0),
+  `${(100 * r.decodeOnly.spread).toFixed(0)}% / ${(100 * r.fullStack.spread).toFixed(0)}%`,
+]);
+const header = ['case', 'decode s', 'stack s', 'ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+console.log(line(header));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const r of rows) console.log(line(r));
+const jpeg = results.filter((r) => r.case.startsWith('jpeg'));
+if (jpeg.length >= 2) {
+  const growth = jpeg.at(-1).fullStack.peakRssMB / jpeg[0].fullStack.peakRssMB - 1;
+  console.log(`peak RSS ${jpeg.at(-1).slices} vs ${jpeg[0].slices} slices: ${(100 * growth).toFixed(1)}%`);
+}
+
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+  runs,
+  results,
+};
+await mkdir(path.dirname(outFile), { recursive: true });
+await writeFile(outFile, JSON.stringify(report, null, 2) + '\n');
+console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
