@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   bitmapMaxSize,
+  detailRegion,
+  visibleRect,
   fitViewport,
   imagePixelAt,
   imageToScreen,
@@ -73,5 +75,31 @@ describe('viewport maths', () => {
 
   it('never asks for a preview at least as large as the image itself', () => {
     expect(bitmapMaxSize(0.1, { width: 1000, height: 800 })).toBeUndefined();
+  });
+});
+
+describe('detail region for large images', () => {
+  const big = { width: 6000, height: 4000 };
+
+  it('covers what is in view, grown to whole grid cells', () => {
+    expect(detailRegion({ x: 1000, y: 700, width: 800, height: 600 }, big, 512)).toEqual({ x: 512, y: 512, width: 1536, height: 1024 });
+  });
+
+  it('stays the same region for a small pan inside the same cells', () => {
+    const a = detailRegion({ x: 1000, y: 700, width: 800, height: 600 }, big, 512);
+    const b = detailRegion({ x: 1010, y: 690, width: 800, height: 600 }, big, 512);
+    expect(b).toEqual(a);
+  });
+
+  it('is clipped to the image at its edges', () => {
+    expect(detailRegion({ x: 5800, y: -100, width: 800, height: 600 }, big, 512)).toEqual({ x: 5632, y: 0, width: 368, height: 512 });
+  });
+
+  it('is null when the view shows none of the image', () => {
+    expect(detailRegion({ x: 7000, y: 0, width: 100, height: 100 }, big, 512)).toBeNull();
+  });
+
+  it('measures the visible rectangle from the viewport', () => {
+    expect(visibleRect({ scale: 2, centreX: 100, centreY: 50 }, { width: 400, height: 200 })).toEqual({ x: 0, y: 0, width: 200, height: 100 });
   });
 });

@@ -1,7 +1,8 @@
 // The area one view is drawn in: drag to pan, wheel to zoom about the pointer, click to pick a
 // pixel. Its size is reported so fit and the other stage of a split view use the same numbers.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { imagePixelAt, imageToScreen, layerTransform, panBy, zoomAt, type Point, type Size, type Viewport } from './viewport';
+import { VisibleRectContext } from './BitmapImage';
+import { imagePixelAt, imageToScreen, layerTransform, panBy, visibleRect, zoomAt, type Point, type Size, type Viewport } from './viewport';
 
 /** A press that moves less than this many CSS pixels is a click (pick a pixel), not a drag. */
 const CLICK_SLOP = 4;
@@ -105,7 +106,7 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
           className={viewport.scale > 1 ? 'plane pixelated' : 'plane'}
           style={{ width: natural.width, height: natural.height, transform: layerTransform(viewport, size) }}
         >
-          {children}
+          <VisibleRectContext.Provider value={size.width > 0 ? visibleRect(viewport, size) : null}>{children}</VisibleRectContext.Provider>
         </div>
       )}
       {markerAt && (

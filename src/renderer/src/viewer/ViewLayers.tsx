@@ -32,6 +32,14 @@ export interface ViewLayersProps {
   indexMap: DecodedIndexMap | null;
 }
 
+/**
+ * Photographic previews travel as JPEG (a fraction of the bytes); full-resolution pixels, which
+ * are what focus is judged on, as lossless PNG.
+ */
+function losslessUnlessPreview(maxSize: number | undefined, region: unknown): 'png' | 'jpeg' {
+  return maxSize !== undefined && !region ? 'jpeg' : 'png';
+}
+
 /** Why a view has nothing to draw yet, or null when it has. */
 export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDone: boolean; hasPreview: boolean }): string | null {
   switch (view) {
@@ -50,7 +58,7 @@ export function ViewLayers(props: ViewLayersProps) {
   const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap } = props;
   const sliceImage = (opacity?: number) => (
     <BitmapImage
-      urlFor={(maxSize) => api.imageUrl(jobId, 'slice', { slice, maxSize, format: maxSize ? 'jpeg' : 'png' })}
+      urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'slice', { slice, maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
       natural={natural}
       scale={scale}
       alt={`Slice ${slice + 1}`}
@@ -83,14 +91,14 @@ export function ViewLayers(props: ViewLayersProps) {
     case 'composite':
       return (
         <BitmapImage
-          urlFor={(maxSize) => api.imageUrl(jobId, 'composite', { maxSize, format: maxSize ? 'jpeg' : 'png' })}
+          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'composite', { maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
           natural={natural}
           scale={scale}
           alt="Composite"
         />
       );
     case 'depth':
-      return <BitmapImage urlFor={(maxSize) => api.imageUrl(jobId, 'depth', { maxSize })} natural={natural} scale={scale} alt="Depth map" />;
+      return <BitmapImage urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'depth', { maxSize, region })} natural={natural} scale={scale} alt="Depth map" />;
     case 'heatmap': {
       if (!heatmapLayer) return null;
       const label = `Heatmap view, slice ${slice + 1}`;

@@ -110,3 +110,35 @@ export function bitmapMaxSize(scale: number, image: Size, devicePixelRatio = 1):
   }
   return undefined;
 }
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The part of the image (full-resolution pixels, may reach past its edges) the view shows. */
+export function visibleRect(viewport: Viewport, view: Size): Rect {
+  const topLeft = screenToImage(viewport, view, { x: 0, y: 0 });
+  return { x: topLeft.x, y: topLeft.y, width: view.width / viewport.scale, height: view.height / viewport.scale };
+}
+
+/** Images whose longest side exceeds this get full resolution only for the part in view. */
+export const LARGE_IMAGE_SIZE = PREVIEW_SIZES[PREVIEW_SIZES.length - 1];
+
+/** Cell size the detail region snaps to, so small pans reuse the region already fetched. */
+export const DETAIL_GRID = 512;
+
+/**
+ * The full-resolution region worth fetching for what is in view: the visible rectangle grown to
+ * whole grid cells and clipped to the image, or null when nothing of the image is in view.
+ */
+export function detailRegion(visible: Rect, image: Size, grid = DETAIL_GRID): Rect | null {
+  const x0 = Math.max(0, Math.floor(visible.x / grid) * grid);
+  const y0 = Math.max(0, Math.floor(visible.y / grid) * grid);
+  const x1 = Math.min(image.width, Math.ceil((visible.x + visible.width) / grid) * grid);
+  const y1 = Math.min(image.height, Math.ceil((visible.y + visible.height) / grid) * grid);
+  if (x1 <= x0 || y1 <= y0) return null;
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
