@@ -155,4 +155,35 @@ describe('App with a fake host', () => {
     await settle();
     expect(api.exports[0]).toMatchObject({ kind: 'heatmap', slice: 0, scale: 'linear', colourMap: 'viridis' });
   });
+
+  it('opens a dropped folder when the host can tell its path', async () => {
+    const api = createFakeApi();
+    api.droppedFolder = async () => '/data/pcb';
+    const { container } = render(<App api={api} />);
+    await settle();
+    fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'pcb_001.jpg')] } });
+    await settle();
+    expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb' });
+  });
+
+  it('explains that a browser cannot open a dropped folder', async () => {
+    const api = createFakeApi();
+    const { container } = render(<App api={api} />);
+    await settle();
+    fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'pcb')] } });
+    await settle();
+    expect(api.started).toEqual([]);
+    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('use Open folder instead');
+  });
+
+  it('plots the focus profile of the pixel at the centre when Enter is pressed on a view', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.keyDown(screen.getByRole('group', { name: 'Composite view' }), { key: 'Enter' });
+    await settle();
+    expect(api.profiles).toHaveLength(1);
+    expect(screen.getByRole('region', { name: 'Pixel profile' }).textContent).toContain('sharpest in slice 2');
+  });
 });

@@ -11,7 +11,8 @@
 //                        "Slice N: <file>" (aria-current on the shown one) and, once measured,
 //                        img "Heatmap of slice N" (N is 1-based).
 //   tablist "Views": tab "Slice", tab "Heatmap", tab "Composite", tab "Depth"; tabpanel holds
-//                        group "<View> view" stages (two with checkbox "Split view").
+//                        group "<View> view" stages (two with checkbox "Split view"); a stage
+//                        is focusable, Enter picks the pixel at its centre.
 //   img "Composite", img "Slice N", img "Depth map", img "Heatmap view, slice N", each an image
 //                        layer with data-natural-width / data-natural-height = full-size pixels.
 //   group "Zoom": buttons "Fit", "100%", "200%", "Zoom in", "Zoom out"; status output "Zoom level".

@@ -71,6 +71,15 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
       className="stage"
       role="group"
       aria-label={label}
+      aria-description="Drag to pan, wheel to zoom, click a pixel (or press Enter for the one at the centre) to see its focus profile"
+      tabIndex={0}
+      onKeyDown={(event) => {
+        // The keyboard way to pick a pixel: the one under the centre of the view.
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+        const pixel = imagePixelAt(viewport, size, { x: size.width / 2, y: size.height / 2 }, natural);
+        if (pixel) onPixel(pixel);
+      }}
       onPointerDown={(event) => {
         if (event.button !== 0) return;
         event.currentTarget.setPointerCapture?.(event.pointerId);
