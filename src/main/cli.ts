@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
+import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
 import { Engine } from './engine/stack';
 import { isAbortError } from './engine/errors';
 import { runStackCommand } from './cli/stack-command';
@@ -19,6 +19,11 @@ function parseNumber(parameter: string, check: (n: number) => boolean, expected:
     if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(describeExpected(expected, parameter, value));
     return n;
   };
+}
+
+function parseAlign(value: string): AlignMethod {
+  if (!(ALIGN_METHODS as readonly string[]).includes(value)) throw new InvalidArgumentError(describeExpected(ALIGN_METHODS.join(', ') + ' (one of)', 'align', value));
+  return value as AlignMethod;
 }
 
 function parseMethod(value: string): MergeMethod {
@@ -48,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
     .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
+    .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (default: shift, rotation, magnification), affine', parseAlign, 'similarity')
+    .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
+    .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
+    .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', false)
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))

@@ -8,6 +8,10 @@ export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export const DEFAULT_SIGMA = 2;
 
+/** Alignment model of each slice to the reference slice; 'off' stacks the slices as they are. */
+export const ALIGN_METHODS = ['off', 'translation', 'similarity', 'affine'] as const;
+export type AlignMethod = (typeof ALIGN_METHODS)[number];
+
 const sigmaSchema = z
   .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
   .refine((v) => Number.isFinite(v) && v > 0 && v <= 64, {
@@ -21,6 +25,18 @@ export const stackOptionsSchema = z.object({
   method: z.enum(MERGE_METHODS).default('argmax'),
   /** Longest side of the per-slice heatmap previews returned with progress; 0 for none. */
   previewSize: z.number().int().min(0).max(4096).default(0),
+  /**
+   * How slices are aligned to the reference before merging. On by default: a hand-held or
+   * breathing bracket needs it, and an already aligned stack comes out unchanged (motions under
+   * 0.05 px and brightness changes under 0.5% are not applied).
+   */
+  align: z.enum(ALIGN_METHODS).default('similarity'),
+  /** 0-based index of the slice the others are aligned to; default the middle slice. */
+  reference: z.number().int().min(0).optional(),
+  /** Match each slice's gain and offset per channel to the reference. */
+  brightness: z.boolean().default(true),
+  /** Keep the full frame (edges filled by repeating the slice's edge) instead of cropping to the area all slices cover. */
+  keepSize: z.boolean().default(false),
 });
 
 export type StackOptions = z.output<typeof stackOptionsSchema>;

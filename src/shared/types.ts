@@ -62,4 +62,39 @@ export interface StackTimings {
   focusMs: number;
   writeMs: number;
   totalMs: number;
+  /** The alignment pre-pass (estimation), when the job was aligned; warping is inside focusMs. */
+  alignMs?: number;
+}
+
+/** How one slice was brought onto the reference slice's geometry and brightness. */
+export interface SliceAlignment {
+  index: number;
+  name: string;
+  /** 'reference' for the slice the others are aligned to; 'failed' slices are left unaligned. */
+  status: 'reference' | 'ok' | 'failed';
+  /** Why the estimate was rejected, when status is 'failed'. */
+  reason?: string;
+  /** Displacement of the frame centre from the reference to this slice, in pixels. */
+  shiftX: number;
+  shiftY: number;
+  /** Rotation from the reference to this slice, degrees counter-clockwise on screen (y down: clockwise). */
+  rotationDeg: number;
+  /** Magnification relative to the reference (1.02: this slice shows things 2% larger). */
+  scale: number;
+  /** Row-major 2x3 matrix mapping reference pixel coordinates to this slice's, full resolution. */
+  matrix: number[];
+  /** Brightness correction per colour channel: corrected = gain * value + offset (sample units). */
+  gains: number[];
+  offsets: number[];
+}
+
+/** The alignment of a whole stack; the composite and index map are in the `crop` frame. */
+export interface StackAlignment {
+  method: 'translation' | 'similarity' | 'affine';
+  reference: number;
+  /** The output frame within the reference slice (the whole slice with keepSize). */
+  crop: { x: number; y: number; width: number; height: number };
+  slices: SliceAlignment[];
+  /** Time spent estimating (the pre-pass), in milliseconds. */
+  estimateMs: number;
 }

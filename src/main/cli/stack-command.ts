@@ -2,7 +2,7 @@
 // written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions, type MergeMethod, type StackOptionsInput } from '../../shared/options';
+import { parseStackOptions, type AlignMethod, type MergeMethod, type StackOptionsInput } from '../../shared/options';
 import type { Engine } from '../engine/stack';
 import { runStackJob, type OutputPlan } from '../engine/export';
 import { DeepfieldError } from '../engine/errors';
@@ -16,6 +16,10 @@ export interface StackCommandOptions extends OutputFlags {
   replay?: string;
   sigma: number;
   method?: MergeMethod;
+  align?: AlignMethod;
+  reference?: number;
+  brightness?: boolean;
+  keepSize?: boolean;
   /** Where to write the confidence map (stack only). */
   confidenceMap?: string;
   json?: boolean;
@@ -23,8 +27,9 @@ export interface StackCommandOptions extends OutputFlags {
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod }): StackOptionsInput {
-  return parseStackOptions({ sigma: opts.sigma, method: opts.method });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean }): StackOptionsInput {
+  const { sigma, method, align, reference, brightness, keepSize } = opts;
+  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -86,6 +91,9 @@ export async function runStackCommand(
   }
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
+  for (const s of result.alignment?.slices ?? []) {
+    if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
+  }
   if (opts.json) {
     const summary = {
       slices: result.slices.length,
@@ -100,6 +108,7 @@ export async function runStackCommand(
       skipped: result.skipped,
       stats: result.stats.map((s, i) => ({ ...s, file: result.slices[i].file, page: result.slices[i].page ?? null })),
       timings: { ...result.timings, writeMs, totalMs: result.timings.totalMs + writeMs },
+      alignment: result.alignment ?? null,
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   } else {

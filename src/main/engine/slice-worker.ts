@@ -3,7 +3,7 @@
 // statistics and an optional small preview.
 import sharp from 'sharp';
 import type { FocusPreview, PixelLayout, SliceRef } from '../../shared/types';
-import { decodeSlice } from './decode';
+import { decodeAligned, type SliceAlign } from './align-tasks';
 import { measureFocusBands } from './kernel/focus-variance';
 import { FocusPreviewBuilder } from './focus-preview';
 import type { MergeState } from './merge-method';
@@ -29,6 +29,8 @@ export interface SliceTask {
   pass?: 'measure' | 'compose' | 'peaks';
   /** For the 'compose' pass: the method's shared state. */
   compose?: MergeState;
+  /** For an aligned job: how to bring the decoded slice onto `layout` (align-tasks.ts). */
+  align?: SliceAlign;
 }
 
 export interface SliceTaskResult {
@@ -39,7 +41,7 @@ export interface SliceTaskResult {
 
 export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
   const { layout } = task;
-  const pixels = await decodeSlice(task.slice, layout);
+  const pixels = await decodeAligned(task.slice, layout, task.align);
   if (task.pass === 'compose' && task.compose) {
     composeSlice(task.compose, layout, task.index, pixels);
     return { meanVariance: 0, maxVariance: 0 };
@@ -63,3 +65,5 @@ export default async function processSlice(task: SliceTask): Promise<SliceTaskRe
   );
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
 }
+
+export { alignEstimate, alignPrepare } from './align-tasks';

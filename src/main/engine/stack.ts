@@ -4,7 +4,8 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
-import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackProgress, StackTimings } from '../../shared/types';
+import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackProgress, StackTimings } from '../../shared/types';
+import { alignStack, type StackAlignmentResult } from './align-stage';
 import type { PixelData } from './decode';
 import { CancelledError, DeepfieldError, isAbortError } from './errors';
 import { countWins } from './merge-argmax';
@@ -51,6 +52,8 @@ export interface StackResult {
   indexMap: Uint16Array;
   stats: SliceStats[];
   timings: Omit<StackTimings, 'writeMs'>;
+  /** Per-slice transforms and gains, when the job was aligned; `layout` is then the aligned frame. */
+  alignment?: StackAlignment;
   /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
   confidence(): Float32Array;
   /**
@@ -78,6 +81,7 @@ interface MeasuredJob {
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
   focusMs: number;
+  align?: StackAlignmentResult;
 }
 
 export interface EngineConfig {
@@ -105,14 +109,17 @@ export class Engine {
     signal?.throwIfAborted();
 
     const { files, skipped } = await findSliceFiles(request.inputs);
-    const { slices, layout } = await probeSlices(files, signal);
+    const probed = await probeSlices(files, signal);
+    const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
+    const align = await alignStack((name, t) => this.pool.run(t, { name, signal }), this.threads, slices, probed.layout, options);
+    const layout = align?.layout ?? probed.layout;
 
     const merge = createProfileBuffers(layout, BAND_ROWS, slices.length, mergeStage(options.method).needsWeightedSums || request.remergeable === true);
     const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
     let done = 0;
-    const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge });
+    const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge, align: align?.tasks[index] });
     await this.runPass(slices, task, signal, (index, result) => {
       const slice = slices[index];
       partial[index] = { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance };
@@ -126,7 +133,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs }, started, signal);
+    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */
@@ -138,7 +145,7 @@ export class Engine {
     }
     const state = stage.prepare(profile, layout);
     if (stage.composeSlice) {
-      const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'compose', compose: state });
+      const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'compose', compose: state, align: job.align?.tasks[index] });
       await this.runPass(slices, task, signal);
     }
     const { composite, indexMap } = stage.finish(state, profile, layout);
@@ -146,7 +153,7 @@ export class Engine {
     let peaksComplete: Promise<void> | undefined;
     const completePeaks = (abort?: AbortSignal): Promise<void> => {
       const missing = slicesMissingPeakNeighbours(profile);
-      const task = (i: number): SliceTask => ({ slice: slices[missing[i]], index: missing[i], layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'peaks' });
+      const task = (i: number): SliceTask => ({ slice: slices[missing[i]], index: missing[i], layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'peaks', align: job.align?.tasks[missing[i]] });
       peaksComplete ??= this.runPass(missing.map((k) => slices[k]), task, abort);
       return peaksComplete;
     };
@@ -158,7 +165,8 @@ export class Engine {
       composite,
       indexMap,
       stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
-      timings: { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started },
+      timings: { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started, alignMs: job.align?.alignment.estimateMs },
+      alignment: job.align?.alignment,
       confidence: () => computeConfidence(profile),
       peak: async (abort) => {
         await completePeaks(abort);

@@ -1,0 +1,107 @@
+// Stage "align", orchestration on the main thread: the estimation pre-pass over the stack (reduced
+// copies decoded in workers, each neighbour pair estimated as soon as both copies exist, copies
+// dropped once both their pairs are done, so memory holds a few reduced copies at most), then the
+// plan: per-slice transforms and gains towards the reference and the output frame.
+import type { StackOptions } from '../../shared/options';
+import type { PixelLayout, SliceRef, StackAlignment } from '../../shared/types';
+import type { PairResult } from './align-estimate';
+import { planAlignment } from './align-plan';
+import type { AlignmentCopies } from './align-prepare';
+import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './align-tasks';
+import { DeepfieldError } from './errors';
+import { describeExpected } from '../../shared/options';
+
+export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask) => Promise<T>;
+
+export interface StackAlignmentResult {
+  alignment: StackAlignment;
+  /** The output frame's layout (cropped unless keepSize). */
+  layout: PixelLayout;
+  /** Per slice, what its tasks apply. */
+  tasks: SliceAlign[];
+}
+
+/** Runs at most `lanes` tasks at once, estimates before new decodes so copies do not pile up. */
+function createLimiter(lanes: number) {
+  let running = 0;
+  const urgent: Array<() => void> = [];
+  const normal: Array<() => void> = [];
+  const pump = () => {
+    while (running < lanes && (urgent.length || normal.length)) {
+      running++;
+      (urgent.shift() ?? normal.shift())!();
+    }
+  };
+  return <T>(work: () => Promise<T>, isUrgent: boolean): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      (isUrgent ? urgent : normal).push(() => {
+        work()
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            pump();
+          });
+      });
+      pump();
+    });
+}
+
+export async function alignStack(
+  run: RunTask,
+  lanes: number,
+  slices: SliceRef[],
+  layout: PixelLayout,
+  options: StackOptions,
+): Promise<StackAlignmentResult | undefined> {
+  if (options.align === 'off' || slices.length < 2) return undefined;
+  const started = performance.now();
+  const n = slices.length;
+  const reference = options.reference ?? Math.floor((n - 1) / 2);
+  if (reference >= n) {
+    throw new DeepfieldError(describeExpected(`a slice index from 0 to ${n - 1}`, 'reference', reference));
+  }
+  const limit = createLimiter(lanes);
+  const copies: Array<Promise<AlignmentCopies> | undefined> = slices.map((slice) =>
+    limit(() => run<AlignmentCopies>('alignPrepare', { slice, layout }), false),
+  );
+  // A failed decode surfaces through the pair that awaits it; this keeps the others quiet.
+  for (const copy of copies) copy?.catch(() => undefined);
+  // Each copy serves the pairs on both its sides; drop it after the second.
+  const uses = new Array<number>(n).fill(2);
+  uses[0] = 1;
+  uses[n - 1] = 1;
+  const release = (k: number) => {
+    if (--uses[k] === 0) copies[k] = undefined;
+  };
+  const pairs: Array<PairResult | undefined> = new Array(n);
+  await Promise.all(
+    Array.from({ length: n - 1 }, async (_, i) => {
+      // The pair (i, i+1): the slice nearer the reference is the template.
+      const far = i + 1 <= reference ? i : i + 1;
+      const near = far === i ? i + 1 : i;
+      const [a, b] = await Promise.all([copies[near]!, copies[far]!]);
+      pairs[far] = await limit(
+        () => run<PairResult>('alignEstimate', { near: a, far: b, model: options.align as AlignEstimateTask['model'], width: layout.width, height: layout.height }),
+        true,
+      );
+      release(i);
+      release(i + 1);
+    }),
+  );
+  const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;
+  const plan = planAlignment(slices, pairs, {
+    method: options.align,
+    reference,
+    brightness: options.brightness,
+    keepSize: options.keepSize,
+    width: layout.width,
+    height: layout.height,
+    colourChannels,
+    maxValue: layout.bitDepth === 16 ? 65535 : 255,
+  });
+  return {
+    alignment: { ...plan.alignment, estimateMs: performance.now() - started },
+    layout: { ...layout, width: plan.width, height: plan.height },
+    tasks: plan.warps.map((warp) => ({ source: layout, warp })),
+  };
+}
