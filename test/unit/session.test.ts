@@ -247,3 +247,25 @@ describe('focus profile on a real JPEG slice', () => {
     }
   });
 });
+
+describe('an aligned job (pcb: a hand-held bracket)', () => {
+  test('the focus profile equals the full focus map of each aligned slice, and its peak is the winner', { timeout: 180_000 }, async () => {
+    const { decodeAligned } = await import('../../src/main/engine/align-tasks');
+    const session = newSession();
+    const { jobId, events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: path.join(sharedData, 'pcb') }));
+    expect(events.at(-1)!.type).toBe('done');
+    const summary = session.summary(jobId);
+    // The session keeps how each slice was warped; read it to build the reference maps.
+    const aligns = (session as unknown as { jobs: Map<string, { aligns?: import('../../src/main/engine/align-tasks').SliceAlign[]; slices: { file: string; name: string }[] }> }).jobs.get(jobId)!;
+    expect(aligns.aligns).toHaveLength(7);
+    const pixels = [[summary.layout.width >> 1, summary.layout.height >> 1], [0, 0], [summary.layout.width - 1, 40]];
+    const profiles = await Promise.all(pixels.map(([x, y]) => session.focusProfile(jobId, x, y)));
+    for (let k = 0; k < 7; k++) {
+      const map = computeFocusMap(await decodeAligned(aligns.slices[k], summary.layout, aligns.aligns![k]), summary.layout, 2);
+      pixels.forEach(([x, y], i) => expect(profiles[i].values[k]).toBeCloseTo(map[y * summary.layout.width + x], 4));
+    }
+    for (const profile of profiles) expect(profile.winner).toBe(profile.values.indexOf(Math.max(...profile.values)));
+    const slice = await session.renderImage(jobId, 'slice', { slice: 0 });
+    expect(await sharp(slice.data).metadata()).toMatchObject({ width: summary.layout.width, height: summary.layout.height });
+  });
+});

@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackProgress, StackTimings } from '../../shared/types';
 import { alignStack, type StackAlignmentResult } from './align-stage';
+import type { SliceAlign } from './align-tasks';
 import type { PixelData } from './decode';
 import { CancelledError, DeepfieldError, isAbortError } from './errors';
 import { countWins } from './merge-argmax';
@@ -54,6 +55,8 @@ export interface StackResult {
   timings: Omit<StackTimings, 'writeMs'>;
   /** Per-slice transforms and gains, when the job was aligned; `layout` is then the aligned frame. */
   alignment?: StackAlignment;
+  /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
+  sliceAligns?: SliceAlign[];
   /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
   confidence(): Float32Array;
   /**
@@ -167,6 +170,7 @@ export class Engine {
       stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
       timings: { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started, alignMs: job.align?.alignment.estimateMs },
       alignment: job.align?.alignment,
+      sliceAligns: job.align?.tasks,
       confidence: () => computeConfidence(profile),
       peak: async (abort) => {
         await completePeaks(abort);

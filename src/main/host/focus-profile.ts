@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { gaussianRadius } from '../../shared/gaussian';
 import type { PixelLayout, SliceRef } from '../../shared/types';
 import type { PixelData } from '../engine/decode';
+import { decodeAligned, type SliceAlign } from '../engine/align-tasks';
 import { DeepfieldError } from '../engine/errors';
 import { computeFocusMap } from '../engine/focus-measure';
 
@@ -55,14 +56,46 @@ export async function focusValueAt(slice: SliceRef, layout: PixelLayout, sigma: 
   return map[(y - window.top) * window.width + (x - window.left)];
 }
 
-/** Raw variance of every slice at (x, y), a few slices at a time. */
-export async function focusProfile(slices: SliceRef[], layout: PixelLayout, sigma: number, x: number, y: number, parallel = 2): Promise<number[]> {
+/** Copies one window out of a whole decoded image. */
+export function cutWindow(pixels: PixelData, layout: PixelLayout, window: Window): PixelData {
+  const rowLength = window.width * layout.channels;
+  const out = pixels instanceof Uint16Array ? new Uint16Array(rowLength * window.height) : new Uint8Array(rowLength * window.height);
+  for (let y = 0; y < window.height; y++) {
+    const start = ((window.top + y) * layout.width + window.left) * layout.channels;
+    out.set(pixels.subarray(start, start + rowLength), y * rowLength);
+  }
+  return out;
+}
+
+/**
+ * Raw variance of one aligned slice at (x, y) of the aligned frame. The warp resamples the whole
+ * slice, so the slice is decoded and warped whole (as the worker does), then only the window
+ * is measured.
+ */
+export async function alignedFocusValueAt(slice: SliceRef, layout: PixelLayout, align: SliceAlign, sigma: number, x: number, y: number): Promise<number> {
+  const window = profileWindow(x, y, layout, sigma);
+  const pixels = cutWindow(await decodeAligned(slice, layout, align), layout, window);
+  const map = computeFocusMap(pixels, { ...layout, width: window.width, height: window.height }, sigma);
+  return map[(y - window.top) * window.width + (x - window.left)];
+}
+
+/** Raw variance of every slice at (x, y), a few slices at a time; `aligns` for an aligned job. */
+export async function focusProfile(
+  slices: SliceRef[],
+  layout: PixelLayout,
+  sigma: number,
+  x: number,
+  y: number,
+  aligns?: SliceAlign[],
+  parallel = 2,
+): Promise<number[]> {
   const values = new Array<number>(slices.length);
   let next = 0;
   const lane = async () => {
     while (next < slices.length) {
       const k = next++;
-      values[k] = await focusValueAt(slices[k], layout, sigma, x, y);
+      const align = aligns?.[k];
+      values[k] = align ? await alignedFocusValueAt(slices[k], layout, align, sigma, x, y) : await focusValueAt(slices[k], layout, sigma, x, y);
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, slices.length) }, lane));

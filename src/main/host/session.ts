@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, StackSource } from '../../shared/api';
 import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { decodeSlice, type PixelData } from '../engine/decode';
+import { decodeAligned, type SliceAlign } from '../engine/align-tasks';
+import type { PixelData } from '../engine/decode';
 import { DeepfieldError, isAbortError } from '../engine/errors';
 import { computeFocusMap } from '../engine/focus-measure';
 import type { Engine } from '../engine/stack';
@@ -55,6 +56,8 @@ interface Job {
   previews: Array<FocusPreview | undefined>;
   composite?: PixelData;
   indexMap?: Uint16Array;
+  /** For an aligned job: how each slice is brought onto the composite's frame. */
+  aligns?: SliceAlign[];
   summary?: JobSummary;
   /** Lazily made 8-bit copies for display. */
   composite8?: Uint8Array;
@@ -176,6 +179,7 @@ export class Session {
       job.layout = result.layout;
       job.composite = result.composite;
       job.indexMap = result.indexMap;
+      job.aligns = result.sliceAligns;
       job.summary = {
         jobId: job.id,
         source: job.source,
@@ -247,7 +251,7 @@ export class Session {
     if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= width || y >= height) {
       throw new DeepfieldError(`Expected a pixel inside ${width}x${height} for focusProfile but received (${x}, ${y})`);
     }
-    const values = await focusProfile(job.slices, job.layout, job.options.sigma, x, y);
+    const values = await focusProfile(job.slices, job.layout, job.options.sigma, x, y, job.aligns);
     return { values, winner: job.indexMap[y * width + x] };
   }
 
@@ -266,7 +270,9 @@ export class Session {
     if (slice !== undefined && !(Number.isInteger(slice) && slice >= 0 && slice < job.slices.length)) {
       throw new DeepfieldError(`Expected a slice number from 0 to ${job.slices.length - 1} for slice but received ${options.slice}`);
     }
-    const key = `${job.id}/${kind}/${slice ?? ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}`;
+    // Slices of an aligned job are shown in the composite's frame once the alignment is known.
+    const align = slice !== undefined && job.state === 'done' ? job.aligns?.[slice] : undefined;
+    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}`;
     const cached = this.imageCache.get(key);
     if (cached) {
       this.imageCache.delete(key); // re-insert: the Map's order is the recency order
@@ -275,7 +281,11 @@ export class Session {
     }
     const render = { format, maxSize, region };
     let image: RenderedImage;
-    if (kind === 'slice') {
+    if (kind === 'slice' && align) {
+      const pixels = await decodeAligned(job.slices[slice!], job.layout, align);
+      const pixels8 = job.layout.bitDepth === 16 ? scaleTo8Bit(pixels as Uint16Array, job.layout) : (pixels as Uint8Array);
+      image = await renderPixels(pixels8, width, height, job.layout.channels, render);
+    } else if (kind === 'slice') {
       image = await renderSlice(job.slices[slice!], job.layout, render);
     } else {
       const done = this.finishedJob(jobId);
@@ -344,7 +354,7 @@ export class Session {
           throw new DeepfieldError(`Expected a slice number from 0 to ${job.slices.length - 1} for slice but received ${k}`);
         }
         // Full resolution again, one slice at a time: decoded now rather than kept from the run.
-        const focusMap = computeFocusMap(await decodeSlice(job.slices[k], job.layout), job.layout, job.options.sigma);
+        const focusMap = computeFocusMap(await decodeAligned(job.slices[k], job.layout, job.aligns?.[k]), job.layout, job.options.sigma);
         writer = rgbWriter(heatmapRgb(focusMap, job.summary.maxVariance, request.scale ?? 'linear', request.colourMap ?? 'viridis'), width, height, request.format, request.quality);
         break;
       }
