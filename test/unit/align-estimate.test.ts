@@ -2,12 +2,12 @@
 // the error table the issue asks for is printed by the first tests.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Affine, applyAffine } from '../../src/main/engine/align-geometry';
-import { type AlignModel, estimateNeighbour, type PairResult } from '../../src/main/engine/align-estimate';
+import { estimateNeighbour, type PairResult } from '../../src/main/engine/align-estimate';
 import { copiesFromPixels } from '../../src/main/engine/align-prepare';
 import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align-plan';
 import { integerShift } from '../../src/main/engine/align-warp';
 import type { SliceRef } from '../../src/shared/types';
-import { createMisalignedStack, randomMotions, type MisalignedStack, type TrueMotion } from './align-fixtures';
+import { alignInProcess, createMisalignedStack, randomMotions, type MisalignedStack, type TrueMotion } from './align-fixtures';
 
 const WIDTH = 640;
 const HEIGHT = 480;
@@ -24,16 +24,6 @@ function cornerError(found: readonly number[], truth: Affine): number {
 
 function names(n: number): SliceRef[] {
   return Array.from({ length: n }, (_, i) => ({ file: `/synthetic/slice-${i}`, name: `slice-${i}` }));
-}
-
-/** Runs estimation and planning in-process, as the engine's pre-pass does in workers. */
-export function alignInProcess(observed: Uint8Array[], reference: number, method: AlignModel, keepSize = false): AlignmentPlan {
-  const copies = observed.map((p) => copiesFromPixels(p, WIDTH, HEIGHT, 3));
-  const pairs: PairResult[] = [];
-  for (let k = 0; k < observed.length; k++) {
-    if (k !== reference) pairs[k] = estimateNeighbour(copies[k < reference ? k + 1 : k - 1], copies[k], method, WIDTH, HEIGHT);
-  }
-  return planAlignment(names(observed.length), pairs, { method, reference, brightness: true, keepSize, width: WIDTH, height: HEIGHT, colourChannels: 3, maxValue: 255 });
 }
 
 function printTable(title: string, plan: AlignmentPlan, stack: MisalignedStack): void {

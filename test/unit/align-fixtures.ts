@@ -2,6 +2,9 @@
 // margin, each slice then resampled through its own known similarity transform and given a known
 // per-channel gain, as a hand-held camera with focus breathing and flicker would record it.
 import { type Affine, composeAffine, invertAffine } from '../../src/main/engine/align-geometry';
+import { type AlignModel, estimateNeighbour, type PairResult } from '../../src/main/engine/align-estimate';
+import { copiesFromPixels } from '../../src/main/engine/align-prepare';
+import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align-plan';
 import { warpSlice } from '../../src/main/engine/align-warp';
 import { createSyntheticStack, seededRandom } from '../../src/main/engine/synthetic-stack';
 import type { PixelLayout } from '../../src/shared/types';
@@ -16,6 +19,8 @@ export interface TrueMotion {
 
 export interface MisalignedStack {
   layout: PixelLayout;
+  /** The all-in-focus scene in the reference geometry. */
+  scene: Uint8Array;
   /** The never-misaligned slices (the reference geometry), same size as the observed ones. */
   aligned: Uint8Array[];
   /** What the camera recorded. */
@@ -67,7 +72,8 @@ export async function createMisalignedStack(
     const sliceToBig = composeAffine(crop, invertAffine(motionMatrix));
     observed.push(warpSlice(rendered, bigLayout, width, height, { matrix: sliceToBig, gains: motion.gains, offsets: [0, 0, 0] }) as Uint8Array);
   }
-  return { layout, aligned, observed, truth, motions: used };
+  const scene = warpSlice(big.truth, bigLayout, width, height, { matrix: crop }) as Uint8Array;
+  return { layout, scene, aligned, observed, truth, motions: used };
 }
 
 /** Random motions within the issue's ranges: shift up to 5% of the width, scale 0.97-1.03, rotation up to 1 degree, gain 0.8-1.2. */
@@ -82,3 +88,15 @@ export function randomMotions(count: number, width: number, seed: number): TrueM
     gains: [range(0.8, 1.2), range(0.8, 1.2), range(0.8, 1.2)] as [number, number, number],
   }));
 }
+
+/** Runs estimation and planning in-process on 640x480 slices, as the engine's pre-pass does in workers. */
+export function alignInProcess(observed: Uint8Array[], reference: number, method: AlignModel, keepSize = false): AlignmentPlan {
+  const [WIDTH, HEIGHT] = [640, 480];
+  const copies = observed.map((p) => copiesFromPixels(p, WIDTH, HEIGHT, 3));
+  const pairs: PairResult[] = [];
+  for (let k = 0; k < observed.length; k++) {
+    if (k !== reference) pairs[k] = estimateNeighbour(copies[k < reference ? k + 1 : k - 1], copies[k], method, WIDTH, HEIGHT);
+  }
+  return planAlignment(observed.map((_, i) => ({ file: `/synthetic/slice-${i}`, name: `slice-${i}` })), pairs, { method, reference, brightness: true, keepSize, width: WIDTH, height: HEIGHT, colourChannels: 3, maxValue: 255 });
+}
+
