@@ -103,6 +103,10 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     await expect.poll(() => page.getByRole('img', { name: 'Depth map' }).evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     await screenshot(page, '06-depth');
     await page.getByRole('tab', { name: 'Slice' }).click();
+    // An aligned slice is decoded and warped on request: wait for it before looking.
+    await expect
+      .poll(() => page.locator('#view-panel').getByRole('img', { name: 'Slice 1' }).evaluateAll((imgs) => imgs.length > 0 && imgs.every((img) => (img as HTMLImageElement).naturalWidth > 0)), { timeout: 30_000 })
+      .toBe(true);
     await screenshot(page, '07-slice');
     expect(problems).toEqual([]);
   });
