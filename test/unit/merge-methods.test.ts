@@ -68,7 +68,7 @@ describe('merge method pyramid', () => {
     const argmax = composeInMemory(profile, (k) => slices[k], layout, 'argmax');
     expect(pyramid.composite).toBeInstanceOf(Uint16Array);
     // A NaN or an overflow would show as 0 or a wrapped value far from the truth.
-    const worst = pyramid.composite.reduce((m, v, i) => Math.max(m, Math.abs(v - truth[i])), 0);
+    const worst = Array.from(pyramid.composite).reduce((m, v, i) => Math.max(m, Math.abs(v - truth[i])), 0);
     expect(worst).toBeLessThan(40 * 257);
     expect(rms(pyramid.composite, truth)).toBeLessThan(1.1 * rms(argmax.composite, truth));
   });
@@ -102,13 +102,13 @@ describe('merge state', () => {
       [3, 0, 6, 1, 5, 2, 4],
     ];
     const profiles = orders.map((order) => measureProfile((k) => slices[k], 7, stack.layout, 2, { order }));
-    const bytes = (buffer: SharedArrayBuffer) => Buffer.from(new Uint8Array(buffer));
+    const bytes = (buffer: SharedArrayBuffer | undefined) => Buffer.from(new Uint8Array(buffer!));
     for (const other of profiles.slice(1)) {
       for (const field of ['winner', 'maxVariance', 'composite', 'below', 'above'] as const) {
         expect(bytes(other[field]).equals(bytes(profiles[0][field])), field).toBe(true);
       }
-      const sums = new Float64Array(other.sumVariance);
-      new Float64Array(profiles[0].sumVariance).forEach((s, p) => expect(sums[p]).toBeCloseTo(s, 6));
+      const sums = new Float64Array(other.sumVariance!);
+      new Float64Array(profiles[0].sumVariance!).forEach((s, p) => expect(sums[p]).toBeCloseTo(s, 6));
     }
   });
 
@@ -119,8 +119,8 @@ describe('merge state', () => {
     const maps = slices.map((s) => computeFocusMap(s, stack.layout, 2));
     const profile = measureProfile((k) => slices[k], 5, stack.layout, 2, { order: [4, 2, 0, 3, 1] });
     const winner = new Uint16Array(profile.winner);
-    const below = new Float32Array(profile.below);
-    const above = new Float32Array(profile.above);
+    const below = new Float32Array(profile.below!);
+    const above = new Float32Array(profile.above!);
     for (let p = 0; p < winner.length; p++) {
       const w = winner[p];
       expect(below[p]).toBe(w > 0 ? maps[w - 1][p] : NaN);

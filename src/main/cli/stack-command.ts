@@ -80,7 +80,15 @@ export async function runStackCommand(
   const progress = createProgressReporter();
   let outcome;
   try {
-    outcome = await runStackJob(engine, { inputs, options, plan, overwrite: opts.overwrite, signal, onProgress: (p) => progress.update(p) });
+    outcome = await runStackJob(engine, {
+      inputs,
+      options,
+      plan,
+      overwrite: opts.overwrite,
+      signal,
+      onProgress: (p) => progress.update(p),
+      keepConfidence: Boolean(opts.confidenceMap),
+    });
   } finally {
     progress.stop();
   }

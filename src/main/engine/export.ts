@@ -201,6 +201,8 @@ export interface JobRequest {
   overwrite?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: StackProgress) => void;
+  /** Also keep the focus sums for result.confidence() (e.g. for a confidence map). */
+  keepConfidence?: boolean;
 }
 
 export interface JobOutcome {
@@ -244,7 +246,13 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   const existedBefore = new Set<string>();
   for (const target of targets) if (await fs.stat(target).catch(() => undefined)) existedBefore.add(target);
   try {
-    const result = await engine.stack({ inputs: request.inputs, options: request.options, signal: request.signal, onProgress: request.onProgress });
+    const result = await engine.stack({
+      inputs: request.inputs,
+      options: request.options,
+      signal: request.signal,
+      onProgress: request.onProgress,
+      keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true },
+    });
     const written = await writeOutputs(result, plan, {
       signal: request.signal,
       onProgress: request.onProgress,

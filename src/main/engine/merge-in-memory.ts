@@ -19,7 +19,11 @@ export function measureProfile(
   sigma: number,
   options: { order?: number[]; withWeightedSums?: boolean; completePeaks?: boolean } = {},
 ): ProfileBuffers {
-  const profile = createProfileBuffers(layout, DEFAULT_BAND_ROWS, sliceCount, options.withWeightedSums ?? true);
+  const profile = createProfileBuffers(layout, DEFAULT_BAND_ROWS, sliceCount, {
+    peaks: true,
+    sums: true,
+    weightedSums: options.withWeightedSums ?? true,
+  });
   const merger = new ProfileMerger(profile, layout);
   for (const k of options.order ?? Array.from({ length: sliceCount }, (_, i) => i)) {
     const pixels = slice(k);

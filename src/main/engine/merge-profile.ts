@@ -21,22 +21,36 @@ export interface ProfileBuffers {
   /** Interleaved samples of the argmax composite, in the stack's layout. */
   composite: SharedArrayBuffer;
   /** Float32 per pixel: v of slice winner-1, NaN while not (yet) seen or when there is none. */
-  below: SharedArrayBuffer;
+  below?: SharedArrayBuffer;
   /** Float32 per pixel: v of slice winner+1, NaN while not (yet) seen or when there is none. */
-  above: SharedArrayBuffer;
+  above?: SharedArrayBuffer;
   /** Float64 per pixel: the sum of v over the slices merged so far. */
-  sumVariance: SharedArrayBuffer;
+  sumVariance?: SharedArrayBuffer;
   /** Float32 per sample: sum over slices of v * pixel (absent for plain argmax jobs). */
   weightedSum?: SharedArrayBuffer;
   /** Int32 per band: 0 free, 1 held. */
   locks: SharedArrayBuffer;
 }
 
+/**
+ * Which summaries beyond the argmax a job keeps. Each costs memory per pixel (peaks 8 bytes,
+ * sums 8, weighted sums 4 per sample) and merge time, so a plain argmax job keeps none and stays
+ * at 6 bytes per pixel plus its composite.
+ */
+export interface ProfileFeatures {
+  /** v beside the peak, for sub-slice depth. */
+  peaks: boolean;
+  /** The sum of v, for confidence and the smooth/pyramid methods. */
+  sums: boolean;
+  /** Variance-weighted pixel sums, for the smooth/pyramid methods. */
+  weightedSums: boolean;
+}
+
 export function createProfileBuffers(
   layout: PixelLayout,
   bandRows: number,
   sliceCount: number,
-  withWeightedSums: boolean,
+  features: ProfileFeatures,
 ): ProfileBuffers {
   const pixels = layout.width * layout.height;
   const buffers: ProfileBuffers = {
@@ -45,29 +59,87 @@ export function createProfileBuffers(
     maxVariance: new SharedArrayBuffer(pixels * 4),
     winner: new SharedArrayBuffer(pixels * 2),
     composite: new SharedArrayBuffer(pixels * layout.channels * (layout.bitDepth / 8)),
-    below: new SharedArrayBuffer(pixels * 4),
-    above: new SharedArrayBuffer(pixels * 4),
-    sumVariance: new SharedArrayBuffer(pixels * 8),
-    weightedSum: withWeightedSums ? new SharedArrayBuffer(pixels * layout.channels * 4) : undefined,
+    sumVariance: features.sums || features.weightedSums ? new SharedArrayBuffer(pixels * 8) : undefined,
+    weightedSum: features.weightedSums ? new SharedArrayBuffer(pixels * layout.channels * 4) : undefined,
     locks: new SharedArrayBuffer(Math.ceil(layout.height / bandRows) * 4),
   };
   new Float32Array(buffers.maxVariance).fill(-1);
+  if (features.peaks) addPeakBuffers(buffers);
+  return buffers;
+}
+
+/** Adds the peak-neighbour fields (all NaN: unknown); filled by merging or by a repair pass. */
+export function addPeakBuffers(buffers: ProfileBuffers): void {
+  const pixels = buffers.maxVariance.byteLength / 4;
+  buffers.below = new SharedArrayBuffer(pixels * 4);
+  buffers.above = new SharedArrayBuffer(pixels * 4);
   new Float32Array(buffers.below).fill(NaN);
   new Float32Array(buffers.above).fill(NaN);
-  return buffers;
 }
 
 export function compositeView(buffers: { composite: SharedArrayBuffer }, layout: PixelLayout): PixelData {
   return layout.bitDepth === 16 ? new Uint16Array(buffers.composite) : new Uint8Array(buffers.composite);
 }
 
-export function withBandLock<T>(locks: Int32Array, band: number, work: () => T): T {
+function acquire(locks: Int32Array, band: number): void {
   while (Atomics.compareExchange(locks, band, 0, 1) !== 0) Atomics.wait(locks, band, 1);
+}
+
+function release(locks: Int32Array, band: number): void {
+  Atomics.store(locks, band, 0);
+  Atomics.notify(locks, band, 1);
+}
+
+export function withBandLock<T>(locks: Int32Array, band: number, work: () => T): T {
+  acquire(locks, band);
   try {
     return work();
   } finally {
-    Atomics.store(locks, band, 0);
-    Atomics.notify(locks, band, 1);
+    release(locks, band);
+  }
+}
+
+/**
+ * The plain argmax update, kept in its own small function so the JIT sees one monomorphic loop
+ * (this is the hot path of every default job: 24 million pixels per slice).
+ */
+function mergeArgmax(
+  k: number,
+  first: number,
+  variance: Float32Array,
+  pixels: PixelData,
+  maxVariance: Float32Array,
+  winner: Uint16Array,
+  composite: PixelData,
+  channels: number,
+): void {
+  const n = variance.length;
+  if (channels === 3) {
+    for (let i = 0; i < n; i++) {
+      const p = first + i;
+      const v = variance[i];
+      const best = maxVariance[p];
+      if (v > best || (v === best && k < winner[p])) {
+        maxVariance[p] = v;
+        winner[p] = k;
+        const s = p * 3;
+        composite[s] = pixels[s];
+        composite[s + 1] = pixels[s + 1];
+        composite[s + 2] = pixels[s + 2];
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const p = first + i;
+    const v = variance[i];
+    const best = maxVariance[p];
+    if (v > best || (v === best && k < winner[p])) {
+      maxVariance[p] = v;
+      winner[p] = k;
+      const s = p * channels;
+      for (let c = 0; c < channels; c++) composite[s + c] = pixels[s + c];
+    }
   }
 }
 
@@ -76,9 +148,9 @@ export class ProfileMerger {
   private readonly maxVariance: Float32Array;
   private readonly winner: Uint16Array;
   private readonly composite: PixelData;
-  private readonly below: Float32Array;
-  private readonly above: Float32Array;
-  private readonly sumVariance: Float64Array;
+  private readonly below?: Float32Array;
+  private readonly above?: Float32Array;
+  private readonly sumVariance?: Float64Array;
   private readonly weightedSum?: Float32Array;
   private readonly locks: Int32Array;
 
@@ -89,30 +161,44 @@ export class ProfileMerger {
     this.maxVariance = new Float32Array(buffers.maxVariance);
     this.winner = new Uint16Array(buffers.winner);
     this.composite = compositeView(buffers, layout);
-    this.below = new Float32Array(buffers.below);
-    this.above = new Float32Array(buffers.above);
-    this.sumVariance = new Float64Array(buffers.sumVariance);
+    this.below = buffers.below && new Float32Array(buffers.below);
+    this.above = buffers.above && new Float32Array(buffers.above);
+    this.sumVariance = buffers.sumVariance && new Float64Array(buffers.sumVariance);
     this.weightedSum = buffers.weightedSum && new Float32Array(buffers.weightedSum);
     this.locks = new Int32Array(buffers.locks);
   }
 
   /** Merges rows y0.. of one slice's focus map (and its pixels) into the running summaries. */
   mergeBand(sliceIndex: number, y0: number, variance: Float32Array, pixels: PixelData): void {
-    const { maxVariance, winner, composite, below, above, sumVariance, weightedSum } = this;
     const channels = this.layout.channels;
     const first = y0 * this.layout.width;
-    const k = sliceIndex;
-    withBandLock(this.locks, Math.floor(y0 / this.buffers.bandRows), () => {
-      for (let i = 0; i < variance.length; i++) {
-        const p = first + i;
-        const v = variance[i];
-        const best = maxVariance[p];
-        sumVariance[p] += v;
-        if (weightedSum) {
-          const s = p * channels;
-          for (let c = 0; c < channels; c++) weightedSum[s + c] += v * pixels[s + c];
-        }
-        if (v > best || (v === best && k < winner[p])) {
+    const band = Math.floor(y0 / this.buffers.bandRows);
+    acquire(this.locks, band);
+    try {
+      if (!this.below && !this.sumVariance) {
+        mergeArgmax(sliceIndex, first, variance, pixels, this.maxVariance, this.winner, this.composite, channels);
+      } else {
+        this.mergeWithSummaries(sliceIndex, first, variance, pixels);
+      }
+    } finally {
+      release(this.locks, band);
+    }
+  }
+
+  private mergeWithSummaries(k: number, first: number, variance: Float32Array, pixels: PixelData): void {
+    const { maxVariance, winner, composite, below, above, sumVariance, weightedSum } = this;
+    const channels = this.layout.channels;
+    for (let i = 0; i < variance.length; i++) {
+      const p = first + i;
+      const v = variance[i];
+      const best = maxVariance[p];
+      if (sumVariance) sumVariance[p] += v;
+      if (weightedSum) {
+        const s = p * channels;
+        for (let c = 0; c < channels; c++) weightedSum[s + c] += v * pixels[s + c];
+      }
+      if (v > best || (v === best && k < winner[p])) {
+        if (below && above) {
           // The new peak's neighbours: known exactly when the old peak, or a value kept beside
           // it, is one of them; otherwise NaN until that slice arrives (or a repair pass).
           const w = winner[p];
@@ -121,17 +207,16 @@ export class ProfileMerger {
           const newAbove = hadPeak && w === k + 1 ? best : hadPeak && w === k + 2 ? below[p] : NaN;
           below[p] = newBelow;
           above[p] = newAbove;
-          maxVariance[p] = v;
-          winner[p] = k;
-          const s = p * channels;
-          for (let c = 0; c < channels; c++) composite[s + c] = pixels[s + c];
-        } else if (k === winner[p] - 1) {
-          below[p] = v;
-        } else if (k === winner[p] + 1) {
-          above[p] = v;
         }
+        maxVariance[p] = v;
+        winner[p] = k;
+        const s = p * channels;
+        for (let c = 0; c < channels; c++) composite[s + c] = pixels[s + c];
+      } else if (below && above) {
+        if (k === winner[p] - 1) below[p] = v;
+        else if (k === winner[p] + 1) above[p] = v;
       }
-    });
+    }
   }
 }
 
@@ -142,9 +227,10 @@ export class ProfileMerger {
  * the final values do not depend on the order the workers finished in.
  */
 export function slicesMissingPeakNeighbours(buffers: ProfileBuffers): number[] {
+  if (!buffers.below || !buffers.above) addPeakBuffers(buffers);
   const winner = new Uint16Array(buffers.winner);
-  const below = new Float32Array(buffers.below);
-  const above = new Float32Array(buffers.above);
+  const below = new Float32Array(buffers.below!);
+  const above = new Float32Array(buffers.above!);
   const last = buffers.sliceCount - 1;
   const needed = new Uint8Array(buffers.sliceCount);
   for (let p = 0; p < winner.length; p++) {
@@ -159,6 +245,7 @@ export function slicesMissingPeakNeighbours(buffers: ProfileBuffers): number[] {
 
 /** Repair pass: stores slice k's focus values where k sits beside a pixel's peak. */
 export function fillPeakNeighbours(buffers: ProfileBuffers, width: number, sliceIndex: number, y0: number, variance: Float32Array): void {
+  if (!buffers.below || !buffers.above) throw new Error('fillPeakNeighbours needs the peak buffers (slicesMissingPeakNeighbours adds them)');
   const winner = new Uint16Array(buffers.winner);
   const below = new Float32Array(buffers.below);
   const above = new Float32Array(buffers.above);

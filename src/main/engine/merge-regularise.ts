@@ -122,7 +122,7 @@ function tentWeight(k: number, depth: number, spread: number, scale: number): nu
 export function varianceWeightedAverage(profile: ProfileBuffers, layout: PixelLayout, fallback: ArrayLike<number>): Float32Array {
   if (!profile.weightedSum) throw new Error('The first pass kept no variance-weighted sums for this job');
   const sums = new Float32Array(profile.weightedSum);
-  const total = new Float64Array(profile.sumVariance);
+  const total = new Float64Array(profile.sumVariance!); // kept whenever weighted sums are
   const channels = layout.channels;
   const average = new Float32Array(sums.length);
   for (let p = 0; p < total.length; p++) {

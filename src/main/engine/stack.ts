@@ -30,6 +30,12 @@ export interface StackRequest {
    * remerge() can switch to any method; smooth and pyramid jobs keep them anyway.
    */
   remergeable?: boolean;
+  /**
+   * Per-pixel summaries to keep for later questions (each costs memory and merge time; a plain
+   * argmax job keeps none): `peaks` for subsliceDepth()/peak() without re-measuring every slice,
+   * `confidence` for confidence().
+   */
+  keep?: { peaks?: boolean; confidence?: boolean };
 }
 
 /** Focus values around each pixel's raw peak (the argmax of its focus profile). */
@@ -119,7 +125,12 @@ export class Engine {
     const align = await alignStack((name, t) => this.pool.run(t, { name, signal }), this.threads, slices, probed.layout, options);
     const layout = align?.layout ?? probed.layout;
 
-    const merge = createProfileBuffers(layout, BAND_ROWS, slices.length, mergeStage(options.method).needsWeightedSums || request.remergeable === true);
+    const weightedSums = mergeStage(options.method).needsWeightedSums || request.remergeable === true;
+    const merge = createProfileBuffers(layout, BAND_ROWS, slices.length, {
+      peaks: request.keep?.peaks === true,
+      sums: request.keep?.confidence === true || weightedSums,
+      weightedSums,
+    });
     const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
     let done = 0;
     const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge, align: align?.tasks[index] });
@@ -176,9 +187,9 @@ export class Engine {
         await completePeaks(abort);
         return {
           winner: new Uint16Array(profile.winner),
-          below: new Float32Array(profile.below),
+          below: new Float32Array(profile.below!),
           at: new Float32Array(profile.maxVariance),
-          above: new Float32Array(profile.above),
+          above: new Float32Array(profile.above!),
         };
       },
       subsliceDepth: async (abort) => {
