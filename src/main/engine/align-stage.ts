@@ -8,7 +8,7 @@ import type { PairResult } from './align-estimate';
 import { planAlignment } from './align-plan';
 import type { AlignmentCopies } from './align-prepare';
 import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './align-tasks';
-import { DeepfieldError } from './errors';
+import { DeepfieldError, isAbortError } from './errors';
 import { describeExpected } from '../../shared/options';
 
 export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask) => Promise<T>;
@@ -62,7 +62,15 @@ export async function alignStack(
   }
   const limit = createLimiter(lanes);
   const copies: Array<Promise<AlignmentCopies> | undefined> = slices.map((slice) =>
-    limit(() => run<AlignmentCopies>('alignPrepare', { slice, layout }), false),
+    limit(
+      () =>
+        run<AlignmentCopies>('alignPrepare', { slice, layout }).catch((error: unknown) => {
+          // Errors lose their class crossing the thread boundary: name the slice again here.
+          if (isAbortError(error)) throw error;
+          throw new DeepfieldError(error instanceof Error ? error.message : String(error), slice.file);
+        }),
+      false,
+    ),
   );
   // A failed decode surfaces through the pair that awaits it; this keeps the others quiet.
   for (const copy of copies) copy?.catch(() => undefined);
