@@ -5,6 +5,7 @@
 import type { StackOptions } from '../../shared/options';
 import type { PixelLayout, SliceRef, StackAlignment } from '../../shared/types';
 import type { PairResult } from './align-estimate';
+import { IDENTITY } from './align-geometry';
 import { planAlignment } from './align-plan';
 import type { AlignmentCopies } from './align-prepare';
 import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './align-tasks';
@@ -17,7 +18,7 @@ export interface StackAlignmentResult {
   alignment: StackAlignment;
   /** The output frame's layout (cropped unless keepSize). */
   layout: PixelLayout;
-  /** Per slice, what its tasks apply. */
+  /** Per slice, what its tasks apply; empty when nothing needs applying. */
   tasks: SliceAlign[];
 }
 
@@ -107,9 +108,11 @@ export async function alignStack(
     colourChannels,
     maxValue: layout.bitDepth === 16 ? 65535 : 255,
   });
+  // Nothing to apply (an aligned, evenly lit stack): the slice tasks decode as if unaligned.
+  const still = plan.width === layout.width && plan.height === layout.height && plan.warps.every((w) => !w.gains && w.matrix.every((v, i) => v === IDENTITY[i]));
   return {
     alignment: { ...plan.alignment, estimateMs: performance.now() - started },
     layout: { ...layout, width: plan.width, height: plan.height },
-    tasks: plan.warps.map((warp) => ({ source: layout, warp })),
+    tasks: still ? [] : plan.warps.map((warp) => ({ source: layout, warp })),
   };
 }

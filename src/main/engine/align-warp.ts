@@ -64,6 +64,15 @@ export function warpSlice(pixels: PixelData, source: PixelLayout, width: number,
   if (shift) {
     const [dx, dy] = shift;
     const lut = buildLookUp(gains, offsets, colour, maxValue);
+    if (!lut && dx === 0 && dy === 0 && width === sw && height === sh) return pixels;
+    if (!lut && dx >= 0 && dy >= 0 && dx + width <= sw && dy + height <= sh) {
+      // A crop: whole rows at a time.
+      for (let y = 0; y < height; y++) {
+        const start = ((y + dy) * sw + dx) * channels;
+        out.set(pixels.subarray(start, start + width * channels), y * width * channels);
+      }
+      return out;
+    }
     for (let y = 0; y < height; y++) {
       const sy = Math.min(sh - 1, Math.max(0, y + dy));
       for (let x = 0; x < width; x++) {
