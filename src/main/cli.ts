@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import sharp from 'sharp';
 import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
 import { Engine } from './engine/stack';
 import { isAbortError } from './engine/errors';
@@ -10,6 +11,10 @@ import { addOutputOptions } from './cli/output-options';
 import { closeMetadataTool } from './engine/metadata';
 import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
 import { registerServeCommand } from './cli/serve-command';
+
+// The main thread only probes headers while workers stack, then encodes the outputs while the
+// workers are idle: let libvips use every core for that (sharp defaults to one thread on glibc).
+sharp.concurrency(os.availableParallelism());
 
 const WORKER_FILE = fileURLToPath(new URL('./slice-worker.js', import.meta.url));
 

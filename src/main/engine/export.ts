@@ -149,18 +149,28 @@ export async function writeOutputs(result: StackResult, plan: OutputPlan, option
 
   // The reference slice is the alignment's when there is one, else the first slice.
   const reference = slices[alignmentOf(result)?.reference ?? 0] ?? slices[0];
-  const metadata = plan.metadata ? await readReferenceMetadata(reference) : undefined;
-  await writeImageAtomic(plan.composite, result.composite, layout, {
-    quality: plan.quality,
-    depth: plan.depth,
-    tiffCompression: plan.tiffCompression,
-    metadata,
-  });
-  done(plan.composite);
+  // The composite and the index map are encoded at the same time (each encoder is mostly one
+  // thread, and the workers are idle by now); a file is recorded as soon as it is complete, so a
+  // failure of the other still leaves nothing behind (runStackJob removes what was recorded).
+  const writes: Array<Promise<string>> = [
+    (async () => {
+      const metadata = plan.metadata ? await readReferenceMetadata(reference) : undefined;
+      await writeImageAtomic(plan.composite, result.composite, layout, {
+        quality: plan.quality,
+        depth: plan.depth,
+        tiffCompression: plan.tiffCompression,
+        metadata,
+      });
+      return plan.composite;
+    })(),
+  ];
   if (plan.indexMap) {
-    await writeIndexMap(plan.indexMap, result.indexMap, layout.width, layout.height);
-    done(plan.indexMap);
+    const indexMap = plan.indexMap;
+    writes.push(writeIndexMap(indexMap, result.indexMap, layout.width, layout.height).then(() => indexMap));
   }
+  const settled = await Promise.allSettled(writes);
+  for (const outcome of settled) if (outcome.status === 'fulfilled') done(outcome.value);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   const zStep = plan.heightMap ? resolveZStep(plan, slices) : undefined;
   if (plan.depthMap || plan.heightMap) {
     const depth = plan.subslice ? await result.subsliceDepth(signal) : result.indexMap;

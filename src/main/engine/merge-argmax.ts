@@ -10,9 +10,9 @@ export const argmaxStage: MergeStage<MergeState & { method: 'argmax' }> = {
   needsWeightedSums: false,
   prepare: () => ({ method: 'argmax' }),
   finish(_state, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
-    // Copies: the profile stays intact so the job can be re-merged with another method.
-    const composite = compositeView(profile, layout).slice();
-    return { composite, indexMap: new Uint16Array(profile.winner).slice() };
+    // Views, not copies (120 MB saved at 24 MP): nothing writes to a result's composite or index
+    // map, so the profile stays intact for re-merging with another method.
+    return { composite: compositeView(profile, layout), indexMap: new Uint16Array(profile.winner) };
   },
 };
 
