@@ -63,7 +63,7 @@ function prepare(k: KernelExports, layout: PixelLayout, kernelWeights: Float64Ar
   };
   const weights = take((radius + 1) * 16);
   const input = take(inputRows * rowBytes + 64); // SIMD loads read up to 32 bytes past a row
-  const lum = take((TILE + 2 * radius + 8) * 8);
+  const lum = take((TILE + 2 * radius + 8) * 8 * 2); // luminance, then its squares
   const rowMean = take(inputRows * STRIDE * 8);
   const rowMeanSq = take(inputRows * STRIDE * 8);
   const colMean = take(TILE * 8);
