@@ -8,6 +8,10 @@
 import type { PixelLayout } from '../../shared/types';
 import type { Affine } from './align-geometry';
 import type { PixelData } from './decode';
+import { warpWithKernel } from './kernel/warp';
+
+/** 'auto': the WebAssembly kernel where available; 'js': the float64 JavaScript reference. */
+export type WarpKernel = 'auto' | 'js';
 
 /** What the worker applies to one slice; everything in full-resolution pixels. */
 export interface SliceWarp {
@@ -47,7 +51,14 @@ function cubicWeights(t: number, w: Float64Array): void {
  * Returns the slice resampled to `width` x `height` output pixels. A pure integer shift is a copy
  * (bit-identical to the input); brightness, when given, is applied with rounding and clamping.
  */
-export function warpSlice(pixels: PixelData, source: PixelLayout, width: number, height: number, warp: SliceWarp): PixelData {
+export function warpSlice(
+  pixels: PixelData,
+  source: PixelLayout,
+  width: number,
+  height: number,
+  warp: SliceWarp,
+  kernel: WarpKernel = 'auto',
+): PixelData {
   const { channels, bitDepth } = source;
   const sw = source.width;
   const sh = source.height;
@@ -85,6 +96,13 @@ export function warpSlice(pixels: PixelData, source: PixelLayout, width: number,
     return out;
   }
 
+  if (kernel === 'auto') {
+    // The WebAssembly SIMD kernel (assembly/warp.ts): same arithmetic in float32, within one level.
+    const fast = warpWithKernel(pixels, sw, sh, channels, bitDepth === 16, width, height, warp.matrix, gains, offsets);
+    if (fast) return fast;
+  }
+
+  // The reference, and the fallback where WebAssembly SIMD is missing.
   const [a, b, c0, d, e, f0] = warp.matrix;
   const wx = new Float64Array(4);
   const wy = new Float64Array(4);
