@@ -104,6 +104,8 @@ describe('deepfield stack outputs', () => {
       'stack', slices, '-o', out, '--depth-map', path.join(dir, 'depth.png'), '--height-map', path.join(dir, 'height.tif'),
       '--z-step', '0.5um', '--subslice', '--heatmaps', path.join(dir, 'heat'), '--focus-map', path.join(dir, 'focus.png'),
       '--masked', path.join(dir, 'masked'), '--masked-slices', '3',
+      // The known depth is on the full frame; alignment would crop it by its estimate's noise.
+      '--align', 'off',
     ]);
     expect(run.code, run.stderr).toBe(0);
     const depthMap = await sharp(path.join(dir, 'depth.png')).metadata();
@@ -135,6 +137,26 @@ describe('deepfield stack outputs', () => {
     expect(n).toBeGreaterThan(200);
     console.log(`height map through the command line: mean |error| ${(error / n).toFixed(3)} slice over ${n} pixels`);
     expect(error / n).toBeLessThan(0.25);
+  });
+
+  it('draws heatmaps and masks in the aligned frame when alignment crops the composite', async () => {
+    const dir = tempDir();
+    const slices = path.join(dir, 'slices');
+    await writeSyntheticStack({ width: 160, height: 96, sliceCount: 5, seed: 9 }, slices, 'png');
+    const out = path.join(dir, 'aligned.png');
+    const run = await runCli(['stack', slices, '-o', out, '--heatmaps', path.join(dir, 'heat'), '--masked', path.join(dir, 'masked'), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const composite = await sharp(out).metadata();
+    const summary = JSON.parse(run.stdout);
+    expect([composite.width, composite.height]).toEqual([summary.width, summary.height]);
+    for (const folder of ['heat', 'masked']) {
+      const files = await fs.readdir(path.join(dir, folder));
+      expect(files).toHaveLength(5);
+      for (const file of files) {
+        const meta = await sharp(path.join(dir, folder, file)).metadata();
+        expect([meta.width, meta.height]).toEqual([composite.width, composite.height]);
+      }
+    }
   });
 
   it('records every input hash in the sidecar; --replay reruns the job and refuses a changed input', async () => {

@@ -197,6 +197,7 @@ export async function writeOutputs(result: StackResult, plan: OutputPlan, option
       focusMap: plan.focusMap,
       maskedFolder: plan.masked,
       maskedSlices: plan.maskedSlices,
+      sliceAligns: result.sliceAligns,
       signal,
     });
     for (const file of written) done(file);

@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { colourLut, cssColour, depthColour, type ColourMapName } from '../../shared/colour-maps';
 import { createVarianceScale, type ScaleMode } from '../../shared/colour-scale';
 import type { PixelLayout, SliceRef } from '../../shared/types';
-import { decodeSlice, type PixelData } from './decode';
+import { decodeAligned, type SliceAlign } from './align-tasks';
+import type { PixelData } from './decode';
 import { CancelledError } from './errors';
 import { computeFocusBands } from './focus-measure';
 import type { ZStep } from './height-map';
@@ -116,6 +117,8 @@ export interface FocusVisualsRequest {
   /** Folder for in-focus-on-white images, and which slices (0-based; default all). */
   maskedFolder?: string;
   maskedSlices?: number[];
+  /** Per slice, how its pixels are brought onto `layout` when the job was aligned. */
+  sliceAligns?: Array<SliceAlign | undefined>;
   signal?: AbortSignal;
   onSlice?: (done: number, total: number) => void;
 }
@@ -169,7 +172,7 @@ export async function writeFocusVisuals(request: FocusVisualsRequest): Promise<s
   for (const k of todo) {
     if (request.signal?.aborted) throw new CancelledError();
     const slice = slices[k];
-    const pixels = await decodeSlice(slice, layout);
+    const pixels = await decodeAligned(slice, layout, request.sliceAligns?.[k]);
     if (masked.has(k)) {
       const file = path.join(request.maskedFolder!, perSliceFileName(slice, k, 'in-focus'));
       await writeImageAtomic(file, maskSlice(pixels, layout, indexMap, k), layout);
