@@ -18,6 +18,9 @@
 // adder's latency); a compile-time tile width with rows padded by 16 elements (no cache-set
 // aliasing at power-of-two strides).
 //
+// mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
+// state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
+//
 // Memory is laid out by the caller (src/main/engine/kernel/focus-variance.ts): every pointer is
 // handed to `configure`, and nothing here allocates.
 
@@ -329,5 +332,71 @@ export function focusBand(rows: i32): void {
       blurRow(j);
     }
     verticalPass(x0, tileWidth, rows);
+  }
+}
+
+/**
+ * The plain argmax merge of the band of `rows` rows starting at row `b` of the last focusBand
+ * call, against a copy of the running state at maxV (f32), win (u16) and comp (the composite's
+ * samples, the input's layout): where this slice's v beats the kept maximum, or ties it from a
+ * lower slice index `k`, takes v, k and the slice's pixel. Same comparisons as the JavaScript
+ * mergeArgmax in src/main/engine/merge-profile.ts, so the same bits.
+ */
+export function mergeArgmax(k: i32, b: i32, rows: i32, maxV: usize, win: usize, comp: usize): void {
+  const n = rows * width;
+  const v = output + (<usize>(b * width) << 2);
+  const pix = input + <usize>((radius + b) * rowBytes);
+  let i = 0;
+  if (channels == 3 && !sixteen) {
+    // Sixteen pixels per step: four f32x4 of v, two i16x8 of winners, three i8x16 of samples.
+    const kk = i32x4.splat(k);
+    const k16 = i16x8.splat(<i16>k);
+    for (; i + 16 <= n; i += 16) {
+      const vp = v + (<usize>i << 2);
+      const mp = maxV + (<usize>i << 2);
+      const wp = win + (<usize>i << 1);
+      const w01 = v128.load(wp);
+      const w23 = v128.load(wp, 16);
+      const v0 = v128.load(vp);
+      const v1 = v128.load(vp, 16);
+      const v2 = v128.load(vp, 32);
+      const v3 = v128.load(vp, 48);
+      const b0 = v128.load(mp);
+      const b1 = v128.load(mp, 16);
+      const b2 = v128.load(mp, 32);
+      const b3 = v128.load(mp, 48);
+      const m0 = v128.or(f32x4.gt(v0, b0), v128.and(f32x4.eq(v0, b0), i32x4.gt_s(i32x4.extend_low_i16x8_u(w01), kk)));
+      const m1 = v128.or(f32x4.gt(v1, b1), v128.and(f32x4.eq(v1, b1), i32x4.gt_s(i32x4.extend_high_i16x8_u(w01), kk)));
+      const m2 = v128.or(f32x4.gt(v2, b2), v128.and(f32x4.eq(v2, b2), i32x4.gt_s(i32x4.extend_low_i16x8_u(w23), kk)));
+      const m3 = v128.or(f32x4.gt(v3, b3), v128.and(f32x4.eq(v3, b3), i32x4.gt_s(i32x4.extend_high_i16x8_u(w23), kk)));
+      v128.store(mp, v128.bitselect(v0, b0, m0));
+      v128.store(mp, v128.bitselect(v1, b1, m1), 16);
+      v128.store(mp, v128.bitselect(v2, b2, m2), 32);
+      v128.store(mp, v128.bitselect(v3, b3, m3), 48);
+      const m01 = i16x8.narrow_i32x4_s(m0, m1);
+      const m23 = i16x8.narrow_i32x4_s(m2, m3);
+      v128.store(wp, v128.bitselect(k16, w01, m01));
+      v128.store(wp, v128.bitselect(k16, w23, m23), 16);
+      // One mask byte per pixel, spread over its three samples.
+      const mb = i8x16.narrow_i16x8_s(m01, m23);
+      const e0 = i8x16.swizzle(mb, i8x16(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5));
+      const e1 = i8x16.swizzle(mb, i8x16(5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10));
+      const e2 = i8x16.swizzle(mb, i8x16(10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15));
+      const cp = comp + <usize>(i * 3);
+      const pp = pix + <usize>(i * 3);
+      v128.store(cp, v128.bitselect(v128.load(pp), v128.load(cp), e0));
+      v128.store(cp, v128.bitselect(v128.load(pp, 16), v128.load(cp, 16), e1), 16);
+      v128.store(cp, v128.bitselect(v128.load(pp, 32), v128.load(cp, 32), e2), 32);
+    }
+  }
+  const bytes = <usize>(channels * (sixteen ? 2 : 1));
+  for (; i < n; i++) {
+    const x = load<f32>(v + (<usize>i << 2));
+    const best = load<f32>(maxV + (<usize>i << 2));
+    if (x > best || (x == best && k < <i32>load<u16>(win + (<usize>i << 1)))) {
+      store<f32>(maxV + (<usize>i << 2), x);
+      store<u16>(win + (<usize>i << 1), <u16>k);
+      memory.copy(comp + <usize>i * bytes, pix + <usize>i * bytes, bytes);
+    }
   }
 }

@@ -6,6 +6,7 @@ import { gaussianKernel, reflectIndex } from '../../src/shared/gaussian';
 import type { PixelLayout } from '../../src/shared/types';
 import type { PixelData } from '../../src/main/engine/decode';
 import { measureFocusBands, measureFocusMap, wasmKernelAvailable } from '../../src/main/engine/kernel/focus-variance';
+import { createProfileBuffers, ProfileMerger, type ProfileBuffers } from '../../src/main/engine/merge-profile';
 
 function referenceFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): Float64Array {
   const { width, height, channels } = layout;
@@ -208,5 +209,91 @@ describe('WebAssembly focus kernel', () => {
       [192, 256, 64 * 20],
       [256, 300, 44 * 20],
     ]);
+  });
+
+  it('keeps faint texture in a 16-bit tile that holds a bright and a dark half, also locally', () => {
+    // One 128-column tile, its left half at ~62000 and its right half at ~900, each with three
+    // levels of texture: a per-tile offset sits far from both halves (float32 lanes lost the
+    // texture here). Every pixel away from the step must match to 1e-5 of its own variance.
+    const layout: PixelLayout = { width: 128, height: 96, channels: 1, bitDepth: 16 };
+    const next = random(11);
+    const pixels = new Uint16Array(layout.width * layout.height);
+    for (let y = 0; y < layout.height; y++) {
+      for (let x = 0; x < layout.width; x++) pixels[y * layout.width + x] = (x < 64 ? 62000 : 900) + Math.floor(next() * 4);
+    }
+    const { map, reference } = check(pixels, layout, 2);
+    let worstLocal = 0;
+    for (let y = 0; y < layout.height; y++) {
+      for (let x = 0; x < layout.width; x++) {
+        if (Math.abs(x - 64) < 12) continue;
+        const i = y * layout.width + x;
+        worstLocal = Math.max(worstLocal, Math.abs(map[i] - reference[i]) / reference[i]);
+      }
+    }
+    expect(worstLocal).toBeLessThan(1e-5);
+  });
+});
+
+describe('the kernel\'s argmax merge', () => {
+  /** Merges the slices in `order` into fresh buffers, through the kernel's merge or the JavaScript one. */
+  function mergeAll(slices: PixelData[], layout: PixelLayout, order: number[], useKernel: boolean): ProfileBuffers {
+    const bandRows = 16;
+    const buffers = createProfileBuffers(layout, bandRows, slices.length, { peaks: false, sums: false, weightedSums: false });
+    const merger = new ProfileMerger(buffers, layout);
+    for (const k of order) {
+      let offered = 0;
+      measureFocusBands(
+        slices[k],
+        layout,
+        2,
+        (y0, _y1, variance, kernelMerge) => {
+          if (kernelMerge) offered++;
+          merger.mergeBand(k, y0, variance, slices[k], useKernel ? kernelMerge : undefined);
+        },
+        bandRows,
+      );
+      expect(offered).toBeGreaterThan(0);
+    }
+    return buffers;
+  }
+
+  const bytes = (b: SharedArrayBuffer) => Buffer.from(b);
+
+  it.each([
+    [{ width: 75, height: 70, channels: 3, bitDepth: 8 }],
+    [{ width: 131, height: 150, channels: 3, bitDepth: 8 }],
+    [{ width: 41, height: 37, channels: 1, bitDepth: 16 }],
+    [{ width: 43, height: 35, channels: 2, bitDepth: 8 }],
+    [{ width: 29, height: 33, channels: 3, bitDepth: 16 }],
+  ] as Array<[PixelLayout]>)('equals the JavaScript mergeArgmax bit for bit, ties included, in any order (%o)', (layout) => {
+    // Noise of different strengths, a flat slice (v = 0: ties with the other flat one), and
+    // exact duplicates (equal v everywhere: ties must go to the lowest index).
+    const noise = (seed: number, scale: number) => {
+      const p = randomImage(layout, seed);
+      for (let i = 0; i < p.length; i++) p[i] = Math.floor(p[i] * scale);
+      return p;
+    };
+    const flat = (value: number) => (layout.bitDepth === 16 ? new Uint16Array(layout.width * layout.height * layout.channels) : new Uint8Array(layout.width * layout.height * layout.channels)).fill(value);
+    const a = noise(20, 1); // the strongest slice, twice: its pixels are ties at the maximum
+    const slices = [flat(7), noise(21, 0.5), a, noise(22, 0.25), a.slice(), flat(9), noise(23, 0.4)];
+    let first: ProfileBuffers | undefined;
+    for (const order of [[0, 1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [4, 0, 5, 2, 6, 1, 3]]) {
+      const viaKernel = mergeAll(slices, layout, order, true);
+      const viaScript = mergeAll(slices, layout, order, false);
+      expect(bytes(viaKernel.maxVariance).equals(bytes(viaScript.maxVariance))).toBe(true);
+      expect(bytes(viaKernel.winner).equals(bytes(viaScript.winner))).toBe(true);
+      expect(bytes(viaKernel.composite).equals(bytes(viaScript.composite))).toBe(true);
+      const winner = new Uint16Array(viaKernel.winner);
+      expect(winner.includes(2)).toBe(true);
+      expect(winner.includes(4)).toBe(false); // the duplicate of slice 2 never wins its ties
+      first ??= viaKernel;
+      expect(bytes(viaKernel.winner).equals(bytes(first.winner))).toBe(true); // order-independent
+      expect(bytes(viaKernel.composite).equals(bytes(first.composite))).toBe(true);
+    }
+    // All flat: every pixel a tie at v = 0, won by slice 0 whatever the order.
+    const flats = [flat(3), flat(5), flat(1)];
+    const tied = mergeAll(flats, layout, [2, 1, 0], true);
+    expect(new Uint16Array(tied.winner).every((k) => k === 0)).toBe(true);
+    expect(bytes(tied.composite).equals(Buffer.from(flats[0].buffer))).toBe(true);
   });
 });

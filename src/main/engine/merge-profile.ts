@@ -10,6 +10,7 @@
 // only the cheap steps after this pass, never the focus measure.
 import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
+import type { ArgmaxBandMerge } from './kernel/focus-variance';
 
 export interface ProfileBuffers {
   bandRows: number;
@@ -168,14 +169,20 @@ export class ProfileMerger {
     this.locks = new Int32Array(buffers.locks);
   }
 
-  /** Merges rows y0.. of one slice's focus map (and its pixels) into the running summaries. */
-  mergeBand(sliceIndex: number, y0: number, variance: Float32Array, pixels: PixelData): void {
+  /**
+   * Merges rows y0.. of one slice's focus map (and its pixels) into the running summaries.
+   * `kernelMerge`, when the WebAssembly focus kernel offers it, does a plain argmax job's merge
+   * in SIMD instead of mergeArgmax below (same bits).
+   */
+  mergeBand(sliceIndex: number, y0: number, variance: Float32Array, pixels: PixelData, kernelMerge?: ArgmaxBandMerge): void {
     const channels = this.layout.channels;
     const first = y0 * this.layout.width;
     const band = Math.floor(y0 / this.buffers.bandRows);
     acquire(this.locks, band);
     try {
-      if (!this.below && !this.sumVariance) {
+      if (!this.below && !this.sumVariance && kernelMerge) {
+        kernelMerge(sliceIndex, this.maxVariance, this.winner, this.composite);
+      } else if (!this.below && !this.sumVariance) {
         mergeArgmax(sliceIndex, first, variance, pixels, this.maxVariance, this.winner, this.composite, channels);
       } else {
         this.mergeWithSummaries(sliceIndex, first, variance, pixels);

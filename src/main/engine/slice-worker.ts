@@ -57,9 +57,9 @@ export default async function processSlice(task: SliceTask): Promise<SliceTaskRe
     pixels,
     layout,
     task.sigma,
-    (y0, _y1, variance) => {
+    (y0, _y1, variance, kernelMerge) => {
       preview?.addBand(y0, variance);
-      merger.mergeBand(task.index, y0, variance, pixels);
+      merger.mergeBand(task.index, y0, variance, pixels, kernelMerge);
     },
     task.merge.bandRows,
   );
