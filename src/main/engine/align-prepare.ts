@@ -2,10 +2,9 @@
 // (a grey image at most ESTIMATION_SIDE on its longest side, and a small colour copy for the
 // brightness fit), so the estimation pre-pass never holds a full-size slice.
 // JPEG shrink-on-load makes this much cheaper than a full decode.
-import sharp from 'sharp';
 import type { PixelLayout, SliceRef } from '../../shared/types';
 import type { ColourThumb, GreyImage } from './align-geometry';
-import { DeepfieldError } from './errors';
+import { readRaw, samplesOf, sliceReader } from './decode';
 
 /** Longest side of the grey copy geometry is estimated on. */
 export const ESTIMATION_SIDE = 1024;
@@ -53,22 +52,12 @@ export function copiesFromPixels(pixels: ArrayLike<number>, width: number, heigh
 
 /** Decodes `slice` to its reduced copies, at the stack's bit depth (16-bit data stays 16-bit). */
 export async function prepareAlignmentCopies(slice: SliceRef, layout: PixelLayout): Promise<AlignmentCopies> {
-  const grey = layout.channels <= 2;
-  const sixteen = layout.bitDepth === 16;
   const size = reducedSize(layout.width, layout.height, ESTIMATION_SIDE);
-  let image = sharp(slice.file, slice.page === undefined ? {} : { page: slice.page }).rotate();
-  image = image.toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb').removeAlpha();
+  let image = sliceReader(slice, layout, false);
   if (size.width !== layout.width || size.height !== layout.height) {
     image = image.resize({ width: size.width, height: size.height, fit: 'fill' });
   }
-  let decoded;
-  try {
-    decoded = await image.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new DeepfieldError(`${slice.name} could not be decoded (corrupt or truncated?): ${reason}`, slice.file);
-  }
-  const { data, info } = decoded;
-  const samples = sixteen ? new Uint16Array(new Uint8Array(data).buffer) : data;
+  const { data, info } = await readRaw(slice, layout, image);
+  const samples = samplesOf(data, layout.bitDepth);
   return copiesFromPixels(samples, info.width, info.height, info.channels);
 }
