@@ -4,9 +4,8 @@
 // 16-bit interleaved samples with 1 to 4 channels. Taps beyond the slice repeat its edge. The
 // JavaScript warp in src/main/engine/align-warp.ts is the reference it is tested against.
 //
-// One output pixel at a time, its channels in the four f32 lanes: each tap is one unaligned
-// 16-byte load, one swizzle that spreads the pixel's samples into 32-bit lanes (zero-extended),
-// one conversion and one multiply-add. The sums are float32: against the float64 reference the
+// One output pixel at a time, its channels in the four f32 lanes: each tap is one widening load
+// (8 or 4 bytes, zero-extended to 32-bit lanes), one conversion and one multiply-add. The sums are float32: against the float64 reference the
 // result differs by at most one level, and only where the exact value lies within ~1e-3 of .5.
 //
 // Memory is laid out by the caller (src/main/engine/kernel/warp.ts): the source band (rows
@@ -28,12 +27,12 @@ let mc: f64 = 0;
 let md: f64 = 0;
 let me: f64 = 1;
 let mf: f64 = 0;
-let xLimit: f64 = 0;
-let yLimit: f64 = 0;
 let gain: v128 = f32x4.splat(1);
 let offset: v128 = f32x4.splat(0);
-let maxValue: v128 = f32x4.splat(255);
-let spread: v128 = i8x16.splat(0); // swizzle: pixel samples at byte 0 (and 1) of each 32-bit lane
+// 8 bits: swizzles of four consecutive pixels' bytes into i16 pairs (tap 0, tap 1) and (tap 2,
+// tap 3) per channel, zero-extended; channels beyond the pixel's read as 0.
+let swizzleA: v128 = i8x16.splat(-1);
+let swizzleB: v128 = i8x16.splat(-1);
 
 // Keys a = -0.5 as w(t) = ((A t + B) t + C) t + D, one tap per lane (offsets -1, 0, 1, 2).
 const KA: v128 = f32x4(-0.5, 1.5, -1.5, 0.5);
@@ -76,15 +75,24 @@ export function configure(
   md = d;
   me = e;
   mf = f;
-  // Beyond these every tap is clamped to the edge anyway; keeps floor() within i32.
-  xLimit = <f64>sourceWidth_ + 4;
-  yLimit = <f64>sourceHeight_ + 4;
   gain = f32x4(g0, g1, g2, g3);
-  offset = f32x4(o0, o1, o2, o3);
-  maxValue = f32x4.splat(sixteen ? 65535 : 255);
-  spread = sixteen
-    ? i8x16(0, 1, -1, -1, 2, 3, -1, -1, 4, 5, -1, -1, 6, 7, -1, -1)
-    : i8x16(0, -1, -1, -1, 1, -1, -1, -1, 2, -1, -1, -1, 3, -1, -1, -1);
+  offset = f32x4.add(f32x4(o0, o1, o2, o3), f32x4.splat(0.5));
+  swizzleA = pairSwizzle(channels_, 0);
+  swizzleB = pairSwizzle(channels_, 2);
+}
+
+/** Bytes (i16 lane 2 ch: tap `first`, lane 2 ch + 1: tap `first` + 1, of channel ch), 0xff = zero. */
+function pairSwizzle(channels_: i32, first: i32): v128 {
+  let low: u64 = 0xffffffffffffffff;
+  let high: u64 = 0xffffffffffffffff;
+  for (let ch: i32 = 0; ch < channels_; ch++) {
+    const lane = <u64>((first * channels_ + ch) | (((first + 1) * channels_ + ch) << 16)) | 0xff00ff00;
+    const shift = <u64>((ch & 1) * 32);
+    const clear = ~(<u64>0xffffffff << shift);
+    if (ch < 2) low = (low & clear) | (lane << shift);
+    else high = (high & clear) | (lane << shift);
+  }
+  return i64x2.replace_lane(i64x2.splat(low), 1, high);
 }
 
 @inline function weights(t: f32): v128 {
@@ -92,16 +100,25 @@ export function configure(
   return f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(KA, tv), KB), tv), KC), tv), KD);
 }
 
-@inline function tap(at: usize): v128 {
-  return f32x4.convert_i32x4_s(i8x16.swizzle(v128.load(at), spread));
+/** A pixel's samples (up to four; the lanes past `channels` hold the next pixel's), as f32x4. */
+@inline function tap<T>(at: usize): v128 {
+  if (sizeof<T>() == 2) return f32x4.convert_i32x4_s(v128.load16x4_u(at));
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(v128.load8x8_u(at)));
 }
 
 /** One source row's four taps, weighted by wx. */
-@inline function horizontal(row: usize, x0: usize, x1: usize, x2: usize, x3: usize, w0: v128, w1: v128, w2: v128, w3: v128): v128 {
+@inline function horizontal<T>(row: usize, x0: usize, x1: usize, x2: usize, x3: usize, w0: v128, w1: v128, w2: v128, w3: v128): v128 {
   return f32x4.add(
-    f32x4.add(f32x4.mul(tap(row + x0), w0), f32x4.mul(tap(row + x1), w1)),
-    f32x4.add(f32x4.mul(tap(row + x2), w2), f32x4.mul(tap(row + x3), w3)),
+    f32x4.add(f32x4.mul(tap<T>(row + x0), w0), f32x4.mul(tap<T>(row + x1), w1)),
+    f32x4.add(f32x4.mul(tap<T>(row + x2), w2), f32x4.mul(tap<T>(row + x3), w3)),
   );
+}
+
+/** Sum over a row's four taps of w * sample, per channel, as f32x4 scaled by 2^14 (8 bits). */
+@inline function rowQ14(at: usize, pairA: v128, pairB: v128, wa: v128, wb: v128): v128 {
+  const pixels = v128.load(at);
+  const sum = i32x4.add(i32x4.dot_i16x8_s(i8x16.swizzle(pixels, pairA), wa), i32x4.dot_i16x8_s(i8x16.swizzle(pixels, pairB), wb));
+  return f32x4.convert_i32x4_s(sum);
 }
 
 @inline function clampi(v: i32, lo: i32, hi: i32): i32 {
@@ -114,27 +131,68 @@ export function configure(
  * output rows touches after clamping to the slice.
  */
 export function warpRows(y0: i32, rows: i32, bandStart: i32, bandRows: i32): void {
+  if (sixteen) run<u16>(y0, rows, bandStart, bandRows);
+  else run<u8>(y0, rows, bandStart, bandRows);
+}
+
+@inline function run<T>(y0: i32, rows: i32, bandStart: i32, bandRows: i32): void {
   const lastColumn = sourceWidth - 1;
   const bandEnd = bandStart + bandRows - 1;
-  const half = f32x4.splat(0.5);
-  const zero = f32x4.splat(0);
+  const q14 = f32x4.splat(16384);
+  const unQ14 = f32x4.splat(1.0 / 16384);
+  const pairA = swizzleA;
+  const pairB = swizzleB;
   let out = output;
   for (let r = 0; r < rows; r++) {
     const y = <f64>(y0 + r);
-    const rowX = mb * y + mc;
-    const rowY = me * y + mf;
-    for (let x = 0; x < outWidth; x++) {
-      const fx = <f64>x;
-      const sx = min(max(ma * fx + rowX, -4.0), xLimit);
-      const sy = min(max(md * fx + rowY, -4.0), yLimit);
+    // Stepped along the row exactly as the JavaScript reference does. The caller keeps every
+    // coordinate well within i32 (no clamping needed here).
+    let sx = mb * y + mc;
+    let sy = me * y + mf;
+    for (let x = 0; x < outWidth; x++, sx += ma, sy += md) {
       const flx = Math.floor(sx);
       const fly = Math.floor(sy);
       const ix = <i32>flx;
       const iy = <i32>fly;
       const wx = weights(<f32>(sx - flx));
       const wy = weights(<f32>(sy - fly));
+      let r0: usize, r1: usize, r2: usize, r3: usize;
+      if (iy > bandStart && iy + 2 <= bandEnd) {
+        r0 = input + <usize>((iy - 1 - bandStart) * rowBytes);
+        r1 = r0 + <usize>rowBytes;
+        r2 = r1 + <usize>rowBytes;
+        r3 = r2 + <usize>rowBytes;
+      } else {
+        r0 = input + <usize>((clampi(iy - 1, bandStart, bandEnd) - bandStart) * rowBytes);
+        r1 = input + <usize>((clampi(iy, bandStart, bandEnd) - bandStart) * rowBytes);
+        r2 = input + <usize>((clampi(iy + 1, bandStart, bandEnd) - bandStart) * rowBytes);
+        r3 = input + <usize>((clampi(iy + 2, bandStart, bandEnd) - bandStart) * rowBytes);
+      }
+      const interior = ix >= 1 && ix + 2 <= lastColumn;
+      let acc: v128;
+      if (sizeof<T>() == 1 && interior) {
+        // 8 bits, all four columns inside: the four taps of a row are one 16-byte load; the
+        // horizontal pass is exact integer arithmetic on Q14 weights (two i16 dot products), the
+        // vertical one float32. Quantising the weights moves the result by < 0.04 level.
+        const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(wx, q14)));
+        const q16 = i16x8.narrow_i32x4_s(q, q);
+        const wa = v128.shuffle<i16>(q16, q16, 0, 1, 0, 1, 0, 1, 0, 1);
+        const wb = v128.shuffle<i16>(q16, q16, 2, 3, 2, 3, 2, 3, 2, 3);
+        const c0 = <usize>((ix - 1) * pixelBytes);
+        acc = f32x4.add(
+          f32x4.add(
+            f32x4.mul(rowQ14(r0 + c0, pairA, pairB, wa, wb), v128.shuffle<f32>(wy, wy, 0, 0, 0, 0)),
+            f32x4.mul(rowQ14(r1 + c0, pairA, pairB, wa, wb), v128.shuffle<f32>(wy, wy, 1, 1, 1, 1)),
+          ),
+          f32x4.add(
+            f32x4.mul(rowQ14(r2 + c0, pairA, pairB, wa, wb), v128.shuffle<f32>(wy, wy, 2, 2, 2, 2)),
+            f32x4.mul(rowQ14(r3 + c0, pairA, pairB, wa, wb), v128.shuffle<f32>(wy, wy, 3, 3, 3, 3)),
+          ),
+        );
+        acc = f32x4.mul(acc, unQ14);
+      } else {
       let c0: usize, c1: usize, c2: usize, c3: usize;
-      if (ix >= 1 && ix + 2 <= lastColumn) {
+      if (interior) {
         c0 = <usize>((ix - 1) * pixelBytes);
         c1 = c0 + <usize>pixelBytes;
         c2 = c1 + <usize>pixelBytes;
@@ -145,36 +203,34 @@ export function warpRows(y0: i32, rows: i32, bandStart: i32, bandRows: i32): voi
         c2 = <usize>(clampi(ix + 1, 0, lastColumn) * pixelBytes);
         c3 = <usize>(clampi(ix + 2, 0, lastColumn) * pixelBytes);
       }
-      const r0 = input + <usize>((clampi(iy - 1, bandStart, bandEnd) - bandStart) * rowBytes);
-      const r1 = input + <usize>((clampi(iy, bandStart, bandEnd) - bandStart) * rowBytes);
-      const r2 = input + <usize>((clampi(iy + 1, bandStart, bandEnd) - bandStart) * rowBytes);
-      const r3 = input + <usize>((clampi(iy + 2, bandStart, bandEnd) - bandStart) * rowBytes);
       const w0 = v128.shuffle<f32>(wx, wx, 0, 0, 0, 0);
       const w1 = v128.shuffle<f32>(wx, wx, 1, 1, 1, 1);
       const w2 = v128.shuffle<f32>(wx, wx, 2, 2, 2, 2);
       const w3 = v128.shuffle<f32>(wx, wx, 3, 3, 3, 3);
-      const acc = f32x4.add(
+      acc = f32x4.add(
         f32x4.add(
-          f32x4.mul(horizontal(r0, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 0, 0, 0, 0)),
-          f32x4.mul(horizontal(r1, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 1, 1, 1, 1)),
+          f32x4.mul(horizontal<T>(r0, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 0, 0, 0, 0)),
+          f32x4.mul(horizontal<T>(r1, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 1, 1, 1, 1)),
         ),
         f32x4.add(
-          f32x4.mul(horizontal(r2, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 2, 2, 2, 2)),
-          f32x4.mul(horizontal(r3, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 3, 3, 3, 3)),
+          f32x4.mul(horizontal<T>(r2, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 2, 2, 2, 2)),
+          f32x4.mul(horizontal<T>(r3, c0, c1, c2, c3, w0, w1, w2, w3), v128.shuffle<f32>(wy, wy, 3, 3, 3, 3)),
         ),
       );
-      // Math.round (half up), then clamp to the sample range.
-      const v = f32x4.pmin(f32x4.pmax(f32x4.floor(f32x4.add(f32x4.add(f32x4.mul(acc, gain), offset), half)), zero), maxValue);
-      const n = i32x4.trunc_sat_f32x4_s(v);
+      }
+      // Math.round (half up) and clamping to the sample range: `offset` holds offset + 0.5, and
+      // truncation equals floor wherever the value is not negative; negative values, like those
+      // past the maximum, are then clamped by the saturating narrowings below.
+      const n = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.mul(acc, gain), offset));
       // Stores whole lanes: a pixel with fewer channels spills into the next pixel's first
       // samples, which that pixel then overwrites (the block has slack after its last pixel).
-      if (sixteen) {
+      if (sizeof<T>() == 2) {
         const packed = i16x8.narrow_i32x4_u(n, n);
         if (channels > 2) v128.store64_lane(out, packed, 0);
         else if (channels == 2) v128.store32_lane(out, packed, 0);
         else v128.store16_lane(out, packed, 0);
       } else {
-        const h = i16x8.narrow_i32x4_u(n, n);
+        const h = i16x8.narrow_i32x4_s(n, n);
         const packed = i8x16.narrow_i16x8_u(h, h);
         if (channels > 2) v128.store32_lane(out, packed, 0);
         else if (channels == 2) v128.store16_lane(out, packed, 0);
