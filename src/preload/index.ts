@@ -16,7 +16,7 @@ const api: PreloadApi = {
   },
   listFolder: (path) => invoke(IPC_CHANNELS.listFolder, path),
   recentStacks: () => invoke(IPC_CHANNELS.recentStacks),
-  startStack: (source, options) => invoke(IPC_CHANNELS.startStack, source, options),
+  startStack: (source, options, range) => invoke(IPC_CHANNELS.startStack, source, options, range),
   cancel: (jobId) => invoke(IPC_CHANNELS.cancel, jobId),
   jobSummary: (jobId) => invoke(IPC_CHANNELS.jobSummary, jobId),
   onJobEvent: (listener) => {
@@ -27,6 +27,7 @@ const api: PreloadApi = {
   getFocusPreview: (jobId, slice) => invoke(IPC_CHANNELS.getFocusPreview, jobId, slice),
   focusProfile: (jobId, x, y) => invoke(IPC_CHANNELS.focusProfile, jobId, x, y),
   exportImage: (request) => invoke(IPC_CHANNELS.exportImage, request),
+  remerge: (jobId, method) => invoke(IPC_CHANNELS.remerge, jobId, method),
 };
 
 contextBridge.exposeInMainWorld('deepfield', api);

@@ -2,8 +2,8 @@
 // the preload (desktop app) and HTTP + server-sent events (browser host). The renderer never knows
 // which. Everything here is plain data; binary payloads travel as typed arrays (IPC) or as
 // fetched binary bodies (HTTP), decoded by the implementation, never by the UI.
-import type { StackOptionsInput } from './options';
-import type { FocusPreview, PixelLayout, SkippedFile, SliceStats, StackPhase } from './types';
+import type { MergeMethod, StackOptionsInput } from './options';
+import type { FocusPreview, PixelLayout, SkippedFile, SliceStats, StackAlignment, StackPhase } from './types';
 
 export type HostKind = 'electron' | 'browser';
 
@@ -50,6 +50,28 @@ export interface JobSummary {
   /** Largest raw variance over all slices: the top of the shared heatmap scale. */
   maxVariance: number;
   timings: { totalMs: number };
+  /** The method the job was stacked with; others come from remerge() without a new focus pass. */
+  method?: MergeMethod;
+  /** Per-slice transforms, gains and failures, when the job was aligned. */
+  alignment?: StackAlignment;
+  /** The part of the folder's slices that was stacked, 1-based and inclusive, when limited. */
+  range?: SliceRange;
+}
+
+/** Slices `from` to `to` of a folder, 1-based and inclusive, in the folder's (natural) order. */
+export interface SliceRange {
+  from: number;
+  to: number;
+}
+
+/** What a job re-merged with another method reports (its composite is then an image of that method). */
+export interface RemergeResult {
+  jobId: string;
+  method: MergeMethod;
+  /** Share of pixels each slice won under this method. */
+  pixelsWon: number[];
+  /** Time the re-merge took (0 when it was already done). */
+  ms: number;
 }
 
 export type JobEvent =
@@ -66,9 +88,10 @@ export type JobEvent =
  * 'slice': a source slice as decoded (16-bit stretched to its range); 'composite': the result;
  * 'depth': the index map colourised with depthColour (src/shared/colour-maps.ts), so a legend
  * drawn with the same function matches; 'index': the raw index map as 8-bit grey (slice k of N
- * at round(255 k / (N - 1))).
+ * at round(255 k / (N - 1))); 'confidence': how decisive each pixel's focus peak is, 0..1 painted
+ * with the inferno colour map.
  */
-export type ImageKind = 'slice' | 'composite' | 'depth' | 'index';
+export type ImageKind = 'slice' | 'composite' | 'depth' | 'index' | 'confidence';
 
 /** A rectangle in full-resolution pixel coordinates (for deep-zoom tiles). */
 export interface ImageRegion {
@@ -87,9 +110,46 @@ export interface ImageUrlOptions {
   format?: 'png' | 'jpeg';
   /** Only this part of the image (full-resolution coordinates), then scaled to maxSize. */
   region?: ImageRegion;
+  /** For kinds 'composite', 'depth' and 'index': the merge method (call remerge first); default the job's. */
+  method?: MergeMethod;
 }
 
-export type ExportKind = 'composite' | 'indexMap' | 'depthColour' | 'heatmap';
+/** Single files (the menu's quick exports), or 'outputs': a whole OutputPlan written into a new folder. */
+export type ExportKind = 'composite' | 'indexMap' | 'depthColour' | 'heatmap' | 'outputs';
+
+/**
+ * The export dialog's choices, written by the engine's writeOutputs (src/main/engine/export.ts)
+ * exactly as the command line writes them. The composite is always written.
+ */
+export interface ExportOutputs {
+  composite: {
+    format: 'png' | 'tiff' | 'jpeg' | 'webp';
+    /** Bits per sample; 16 to 8 scales the data's actual range. Default: the input's. */
+    depth?: 8 | 16;
+    /** JPEG/WebP quality 1-100 (default 92). */
+    quality?: number;
+    /** TIFF: lossless only (default deflate). */
+    tiffCompression?: 'deflate' | 'lzw';
+    /** Carry the reference slice's EXIF, ICC and XMP (default true). */
+    metadata?: boolean;
+  };
+  indexMap?: boolean;
+  /** Colourised depth map with its legend. */
+  depthMap?: boolean;
+  /** Height map in physical units: needs the slice spacing, e.g. "0.5um" (or ImageJ metadata). */
+  heightMap?: boolean;
+  zStep?: string;
+  /** Refine depth below one slice (depth and height maps). */
+  subslice?: boolean;
+  /** Heatmaps of every slice, on one shared scale. */
+  heatmaps?: boolean;
+  heatmapScale?: 'linear' | 'log';
+  colourMap?: 'viridis' | 'inferno';
+  /** The inverted greyscale focus map. */
+  focusMap?: boolean;
+  /** In-focus areas on white of these slices (0-based); absent for none. */
+  maskedSlices?: number[];
+}
 
 export interface ExportRequest {
   jobId: string;
@@ -103,11 +163,19 @@ export interface ExportRequest {
   scale?: 'linear' | 'log';
   /** For heatmaps: the colour map; default 'viridis'. */
   colourMap?: 'viridis' | 'inferno';
+  /** Kind 'outputs': what to write. */
+  outputs?: ExportOutputs;
+  /** The merge method whose composite and maps to export (call remerge first); default the job's. */
+  method?: MergeMethod;
 }
 
 export interface ExportResult {
-  /** Where the file went, for the toast. A new file: exports never replace an existing one. */
+  /**
+   * Where the file went, for the toast. A new file: exports never replace an existing one. For
+   * kind 'outputs', a new folder holding `files`.
+   */
   path: string;
+  files?: string[];
 }
 
 export interface DeepfieldApi {
@@ -124,7 +192,8 @@ export interface DeepfieldApi {
   droppedFolder(file: object): Promise<string | null>;
   /** Folders stacked before, newest first (only those that still exist and may be opened). */
   recentStacks(): Promise<string[]>;
-  startStack(source: StackSource, options?: StackOptionsInput): Promise<{ jobId: string }>;
+  /** `range` limits a folder to some of its slices (e.g. 3 to 17) before anything is read. */
+  startStack(source: StackSource, options?: StackOptionsInput, range?: SliceRange): Promise<{ jobId: string }>;
   cancel(jobId: string): Promise<void>;
   /** The summary of a finished job (the same one its 'done' event carried). */
   jobSummary(jobId: string): Promise<JobSummary>;
@@ -141,6 +210,11 @@ export interface DeepfieldApi {
    * Browser: writes into HostInfo.exportDir. Either way a new file with a unique name.
    */
   exportImage(request: ExportRequest): Promise<ExportResult | null>;
+  /**
+   * Merges a finished job again with another method from the focus profile it kept: no progress
+   * events, no second focus pass. Afterwards images and exports may name that method.
+   */
+  remerge(jobId: string, method: MergeMethod): Promise<RemergeResult>;
 }
 
 /** What the desktop app's preload exposes as window.deepfield: the API minus imageUrl, which needs no round trip. */

@@ -12,6 +12,7 @@ export const IPC_CHANNELS = {
   getFocusPreview: 'deepfield:focus-preview',
   focusProfile: 'deepfield:focus-profile',
   exportImage: 'deepfield:export-image',
+  remerge: 'deepfield:remerge',
 } as const;
 
 export const JOB_EVENT_CHANNEL = 'deepfield:job-event';

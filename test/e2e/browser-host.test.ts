@@ -141,6 +141,78 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     expect((await fs.readdir(app.exportDir)).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
+  test('the alignment panel lists the seven pcb slices with their shift, rotation, scale and gain', async () => {
+    const panel = page.getByRole('region', { name: 'Alignment' });
+    const rows = panel.getByRole('row', { name: /^Slice \d: / });
+    await expect.poll(() => rows.count()).toBe(7);
+    // pcb is a hand-held bracket: the reference is one slice, and the others report a scale.
+    expect(await panel.getByRole('row', { name: /: reference$/ }).count()).toBe(1);
+    const texts = await rows.allTextContents();
+    process.stdout.write(`[e2e] alignment panel rows: ${JSON.stringify(texts)}\n`);
+    await panel.scrollIntoViewIfNeeded();
+    await screenshot(page, '15-alignment-panel');
+  });
+
+  test('switching method re-merges the finished job without a new run, and the split view compares two methods', { timeout: 180_000 }, async () => {
+    const jobRequests: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => {
+      if (r.method() === 'POST' && /\/api\/jobs(\?|$)/.test(r.url())) jobRequests.push(r.url());
+    };
+    page.on('request', onRequest);
+    const doneText = await page.getByText(/^Done: 7 slices in/).textContent();
+    await page.getByRole('tab', { name: 'Composite' }).click();
+    await page.getByRole('combobox', { name: 'Merge method' }).selectOption('smooth');
+    await page.getByRole('status', { name: 'Notifications' }).getByText(/^Merged with smooth in .* from the same focus maps/).waitFor({ timeout: 120_000 });
+    const smooth = page.getByRole('img', { name: 'Composite (smooth)' });
+    await expect.poll(() => smooth.evaluate((img) => [(img as HTMLImageElement).src.includes('method=smooth'), (img as HTMLImageElement).naturalWidth > 0]), { timeout: 60_000 }).toEqual([true, true]);
+    // The same job, finished once: no new job was posted and the progress line did not change.
+    expect(jobRequests).toEqual([]);
+    expect(await page.getByText(/^Done: 7 slices in/).textContent()).toBe(doneText);
+
+    await page.getByRole('checkbox', { name: 'Split view' }).check();
+    await page.getByRole('combobox', { name: 'Right-hand view' }).selectOption('composite');
+    await page.getByRole('combobox', { name: 'Right-hand method' }).selectOption('argmax');
+    const argmax = page.getByRole('img', { name: 'Composite (argmax)' });
+    await expect.poll(() => argmax.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 60_000 }).toBeGreaterThan(0);
+    await page.getByRole('button', { name: '200%' }).click();
+    // At 200% each stage swaps its fitted preview for the full-resolution image once that has
+    // loaded: wait for both, so the screenshot compares detail with detail.
+    const fullSize = (img: Element) => !(img as HTMLImageElement).src.includes('maxSize=') && (img as HTMLImageElement).complete;
+    await expect.poll(() => smooth.evaluate(fullSize), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => argmax.evaluate(fullSize), { timeout: 60_000 }).toBe(true);
+    await screenshot(page, '16-split-smooth-vs-argmax');
+    expect(jobRequests).toEqual([]);
+    page.off('request', onRequest);
+    await page.getByRole('button', { name: 'Fit' }).click();
+    await page.getByRole('checkbox', { name: 'Split view' }).uncheck();
+  });
+
+  test('the confidence map is shown as a map', { timeout: 60_000 }, async () => {
+    await page.getByRole('tab', { name: 'Confidence' }).click();
+    const map = page.getByRole('img', { name: 'Confidence map' });
+    await expect.poll(() => map.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    await screenshot(page, '17-confidence');
+  });
+
+  test('the export dialog writes an index map and a depth map into a new folder', { timeout: 120_000 }, async () => {
+    await page.getByRole('button', { name: 'Export ▾' }).click();
+    await page.getByRole('button', { name: 'More outputs…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export outputs' });
+    await dialog.getByRole('checkbox', { name: 'Index map (16-bit PNG)' }).check();
+    await dialog.getByRole('checkbox', { name: 'Depth map in colour, with legend' }).check();
+    await dialog.getByRole('combobox', { name: 'Composite format' }).selectOption('tiff');
+    await screenshot(page, '18-export-dialog');
+    await dialog.getByRole('button', { name: 'Export files' }).click();
+    const toast = page.getByRole('status', { name: 'Notifications' }).getByText(/^Saved \d+ files to /);
+    await toast.waitFor({ timeout: 60_000 });
+    const folder = /to (.+)$/.exec((await toast.textContent())!)![1];
+    expect(path.dirname(folder)).toBe(app.exportDir);
+    expect((await fs.readdir(folder)).sort()).toEqual(['composite.tif', 'depth.png', 'index.png']);
+    const [width, height] = await compositeSize(page);
+    expect(await sharp(path.join(folder, 'index.png')).metadata()).toMatchObject({ width, height, depth: 'ushort' });
+    expect(await sharp(path.join(folder, 'depth.png')).metadata()).toMatchObject({ format: 'png' });
+  });
+
   test('a run can be cancelled', { timeout: 120_000 }, async () => {
     await page.getByRole('button', { name: 'Run' }).click();
     const cancel = page.getByRole('button', { name: 'Cancel' });
@@ -148,6 +220,21 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     await cancel.click();
     await page.getByText(/^Cancelled after [0-6] of 7 slices/).waitFor({ timeout: 60_000 });
     await screenshot(page, '10-cancelled');
+  });
+
+  test('a slice range stacks only those slices: 2 to 5 of pcb shows four', { timeout: 240_000 }, async () => {
+    await page.getByRole('textbox', { name: 'First slice' }).fill('2');
+    await page.getByRole('textbox', { name: 'Last slice' }).fill('5');
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    await page.getByRole('dialog', { name: 'Choose a stack folder' }).getByRole('button', { name: 'Open stack pcb' }).click();
+    await waitForDone(page, 4);
+    const slices = page.getByRole('complementary', { name: 'Slices' });
+    const names = await slices.getByRole('button', { name: /^Slice \d: / }).evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')));
+    expect(names).toEqual(['Slice 1: pcb_002.jpg', 'Slice 2: pcb_003.jpg', 'Slice 3: pcb_004.jpg', 'Slice 4: pcb_005.jpg']);
+    await screenshot(page, '19-range-2-to-5');
+    // Remembered options must not leak into the tests after this one.
+    await page.getByRole('textbox', { name: 'First slice' }).fill('');
+    await page.getByRole('textbox', { name: 'Last slice' }).fill('');
   });
 
   test('the demo stack runs from start to composite', { timeout: 240_000 }, async () => {

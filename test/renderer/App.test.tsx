@@ -4,7 +4,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/renderer/src/App';
 import { createFakeApi, type FakeApi } from './fake-api';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  // The app remembers its last-used options; each test starts from the defaults.
+  localStorage.clear();
+});
+
+/** What the toolbar's alignment fields send by default. */
+const ALIGN_DEFAULTS = { align: 'similarity', brightness: true, keepSize: false };
 
 async function settle(): Promise<void> {
   // Lets resolved API promises (previews, profiles, exports) reach React.
@@ -24,7 +31,7 @@ describe('App with a fake host', () => {
   it('starts the demo stack with the default sigma and method', async () => {
     const api = createFakeApi();
     await startDemo(api);
-    expect(api.started).toEqual([{ source: { kind: 'demo' }, options: { sigma: 2, method: 'argmax' } }]);
+    expect(api.started).toEqual([{ source: { kind: 'demo' }, options: { sigma: 2, method: 'argmax', ...ALIGN_DEFAULTS } }]);
   });
 
   it('re-runs the open stack with the sigma and method chosen', async () => {
@@ -35,7 +42,7 @@ describe('App with a fake host', () => {
     fireEvent.change(screen.getByRole('combobox', { name: 'Merge method' }), { target: { value: 'pyramid' } });
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
     await settle();
-    expect(api.started[1]).toEqual({ source: { kind: 'demo' }, options: { sigma: 3.5, method: 'pyramid' } });
+    expect(api.started[1]).toEqual({ source: { kind: 'demo' }, options: { sigma: 3.5, method: 'pyramid', ...ALIGN_DEFAULTS } });
   });
 
   it('shows progress slice by slice and a heatmap per measured slice', async () => {
@@ -185,5 +192,141 @@ describe('App with a fake host', () => {
     await settle();
     expect(api.profiles).toHaveLength(1);
     expect(screen.getByRole('region', { name: 'Pixel profile' }).textContent).toContain('sharpest in slice 2');
+  });
+});
+
+describe('App: alignment, slice range, method comparison, export dialog, remembered options', () => {
+  it('passes the alignment options and the slice range with Run, and remembers them for the next session', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Alignment' }), { target: { value: 'affine' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Reference slice' }), { target: { value: '2' } });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Match brightness' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Keep full size' }));
+    fireEvent.change(screen.getByRole('textbox', { name: 'First slice' }), { target: { value: '3' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Last slice' }), { target: { value: '17' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open folder' }));
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Open stack pcb' }));
+    await settle();
+    expect(api.started[0]).toEqual({
+      source: { kind: 'folder', path: '/data/pcb' },
+      options: { sigma: 2, method: 'argmax', align: 'affine', reference: 1, brightness: false, keepSize: true },
+      range: { from: 3, to: 17 },
+    });
+    cleanup();
+    // A new session of the app starts with the same choices.
+    render(<App api={createFakeApi()} />);
+    await settle();
+    expect((screen.getByRole('combobox', { name: 'Alignment' }) as HTMLSelectElement).value).toBe('affine');
+    expect((screen.getByRole('textbox', { name: 'First slice' }) as HTMLInputElement).value).toBe('3');
+    expect((screen.getByRole('checkbox', { name: 'Keep full size' }) as HTMLInputElement).checked).toBe(true);
+  });
+
+  it('refuses a reversed slice range without starting', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.change(screen.getByRole('textbox', { name: 'First slice' }), { target: { value: '9' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Last slice' }), { target: { value: '3' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open folder' }));
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Open stack pcb' }));
+    await settle();
+    expect(api.started).toEqual([]);
+    expect(screen.getByRole('alert').textContent).toMatch(/first not above last/);
+  });
+
+  it('lists each slice’s alignment and flags the one that failed with its reason', async () => {
+    const api = createFakeApi({ sliceCount: 3, alignment: { failed: 2 } });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    const panel = screen.getByRole('region', { name: 'Alignment' });
+    const rows = within(panel).getAllByRole('row', { name: /^Slice \d/ });
+    expect(rows.map((r) => r.getAttribute('aria-label'))).toEqual(['Slice 1: aligned', 'Slice 2: reference', 'Slice 3: alignment failed: scale off by 14%']);
+    // shift (-1.5, 0), rotation 0, scale 0.996, mean gain of 1.02, 1, 0.98.
+    expect(rows[0].textContent).toBe('1-1.5, 0.00.000.99601.000');
+    expect(panel.textContent).toContain('1 failed');
+  });
+
+  it('switching method after a run re-merges it without starting a new run, and the composite shows that method', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Merge method' }), { target: { value: 'smooth' } });
+    await settle();
+    expect(api.remerges).toEqual([{ jobId: 'job-1', method: 'smooth' }]);
+    expect(api.started).toHaveLength(1);
+    // The image swaps to the new URL once it has loaded (never in this DOM): the layer is named for it.
+    expect(screen.getByRole('img', { name: 'Composite (smooth)' })).toBeTruthy();
+  });
+
+  it('the split view compares two methods side by side on the same viewport', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Split view' }));
+    fireEvent.change(screen.getByRole('combobox', { name: 'Right-hand view' }), { target: { value: 'composite' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Right-hand method' }), { target: { value: 'pyramid' } });
+    await settle();
+    expect(api.remerges).toEqual([{ jobId: 'job-1', method: 'pyramid' }]);
+    expect(screen.getByRole('img', { name: 'Composite' })).toBeTruthy();
+    expect(screen.getByRole('img', { name: 'Composite (pyramid)' })).toBeTruthy();
+    // Both stages share one transform: the same style on both layers.
+    const [left, right] = screen.getAllByRole('img', { name: /^Composite/ });
+    expect(left.parentElement!.getAttribute('style')).toBe(right.parentElement!.getAttribute('style'));
+  });
+
+  it('shows the confidence map as its own view', async () => {
+    const api = createFakeApi();
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.keyDown(window, { key: '5' });
+    expect(screen.getByRole('tab', { name: 'Confidence' }).getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByRole('img', { name: 'Confidence map' }).getAttribute('src')).toContain('/confidence.png');
+  });
+
+  it('the export dialog sends every chosen output in one request and says where the folder went', async () => {
+    const api = createFakeApi({ sliceCount: 4 });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Export ▾' }));
+    fireEvent.click(screen.getByRole('button', { name: 'More outputs…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Export outputs' });
+    fireEvent.change(within(dialog).getByRole('combobox', { name: 'Composite format' }), { target: { value: 'tiff' } });
+    fireEvent.change(within(dialog).getByRole('combobox', { name: 'Bit depth' }), { target: { value: '16' } });
+    fireEvent.click(within(dialog).getByRole('checkbox', { name: 'Height map (32-bit float TIFF)' }));
+    fireEvent.change(within(dialog).getByRole('textbox', { name: 'Z-step' }), { target: { value: '0.5' } });
+    fireEvent.click(within(dialog).getByRole('checkbox', { name: 'Heatmaps of all slices (shared scale)' }));
+    fireEvent.change(within(dialog).getByRole('textbox', { name: 'In-focus slices' }), { target: { value: '1, 3-4' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Export files' }));
+    await settle();
+    expect(api.exports).toHaveLength(1);
+    expect(api.exports[0]).toMatchObject({
+      kind: 'outputs',
+      outputs: { composite: { format: 'tiff', depth: 16, tiffCompression: 'deflate' }, indexMap: true, depthMap: true, heightMap: true, zStep: '0.5um', heatmaps: true, maskedSlices: [0, 2, 3] },
+    });
+    expect(screen.getByText('Saved 1 files to /data/exports/pcb-export')).toBeTruthy();
+  });
+
+  it('the export dialog names a bad slice list and sends nothing', async () => {
+    const api = createFakeApi({ sliceCount: 4 });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Export ▾' }));
+    fireEvent.click(screen.getByRole('button', { name: 'More outputs…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Export outputs' });
+    fireEvent.change(within(dialog).getByRole('textbox', { name: 'In-focus slices' }), { target: { value: '7' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Export files' }));
+    await settle();
+    expect(api.exports).toEqual([]);
+    expect(within(dialog).getByRole('alert').textContent).toMatch(/from 1 to 4 .* received "7"/);
   });
 });

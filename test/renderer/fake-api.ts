@@ -8,9 +8,10 @@ import type {
   ImageUrlOptions,
   JobEvent,
   JobSummary,
+  SliceRange,
   StackSource,
 } from '../../src/shared/api';
-import type { StackOptionsInput } from '../../src/shared/options';
+import type { MergeMethod, StackOptionsInput } from '../../src/shared/options';
 import type { FocusPreview, PixelLayout } from '../../src/shared/types';
 
 export interface FakeApiOptions {
@@ -18,10 +19,13 @@ export interface FakeApiOptions {
   layout?: PixelLayout;
   /** Slice whose decoding fails with an engine error, naming its file. */
   failingSlice?: number;
+  /** Reported in the summary as the alignment: slice `failed` (0-based) is flagged as failed. */
+  alignment?: { failed?: number };
 }
 
 export interface FakeApi extends DeepfieldApi {
-  started: { source: StackSource; options?: StackOptionsInput }[];
+  started: { source: StackSource; options?: StackOptionsInput; range?: SliceRange }[];
+  remerges: { jobId: string; method: MergeMethod }[];
   cancelled: string[];
   exports: ExportRequest[];
   profiles: { x: number; y: number }[];
@@ -50,6 +54,33 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     skipped: [],
     maxVariance: 100 + sliceCount - 1,
     timings: { totalMs: 1234 },
+    method: 'argmax',
+    ...(options.alignment
+      ? {
+          alignment: {
+            method: 'similarity' as const,
+            reference: Math.floor(sliceCount / 2),
+            crop: { x: 0, y: 0, ...layout },
+            estimateMs: 12,
+            slices: slices.map((s) => {
+              const reference = s.index === Math.floor(sliceCount / 2);
+              const failed = s.index === options.alignment?.failed;
+              return {
+                ...s,
+                status: reference ? ('reference' as const) : failed ? ('failed' as const) : ('ok' as const),
+                ...(failed ? { reason: 'scale off by 14%' } : {}),
+                shiftX: reference || failed ? 0 : 1.5 * (s.index - 1),
+                shiftY: reference || failed ? 0 : -0.25 * s.index,
+                rotationDeg: reference || failed ? 0 : 0.1 * s.index,
+                scale: reference || failed ? 1 : 1 + 0.004 * (s.index - 1),
+                matrix: [1, 0, 0, 0, 1, 0],
+                gains: [1.02, 1, 0.98],
+                offsets: [0, 0, 0],
+              };
+            }),
+          },
+        }
+      : {}),
   });
 
   const api: FakeApi = {
@@ -57,6 +88,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     cancelled: [],
     exports: [],
     profiles: [],
+    remerges: [],
     async hostInfo() {
       return { kind: 'browser', version: '0.0.0-test', root: '/data', exportDir: '/data/exports' };
     },
@@ -83,8 +115,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     async recentStacks() {
       return ['/data/pcb'];
     },
-    async startStack(source, stackOptions) {
-      api.started.push({ source, options: stackOptions });
+    async startStack(source, stackOptions, range) {
+      api.started.push({ source, options: stackOptions, ...(range ? { range } : {}) });
       const jobId = `job-${++jobCounter}`;
       queue = [{ type: 'started', jobId, source, layout, slices, skipped: [] }];
       slices.forEach((slice, i) => {
@@ -131,11 +163,17 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       const query = new URLSearchParams();
       if (imageOptions.slice !== undefined) query.set('slice', String(imageOptions.slice));
       if (imageOptions.maxSize !== undefined) query.set('maxSize', String(imageOptions.maxSize));
+      if (imageOptions.method !== undefined) query.set('method', imageOptions.method);
       return `/fake/${jobId}/${kind}.png?${query}`;
     },
     async exportImage(request) {
       api.exports.push(request);
+      if (request.kind === 'outputs') return { path: '/data/exports/pcb-export', files: ['/data/exports/pcb-export/composite.png'] };
       return { path: `/data/exports/${request.kind}.${request.format === 'jpeg' ? 'jpg' : request.format}` };
+    },
+    async remerge(jobId, method) {
+      api.remerges.push({ jobId, method });
+      return { jobId, method, pixelsWon: slices.map(() => Math.round((layout.width * layout.height) / sliceCount)), ms: 5 };
     },
     step() {
       const event = queue.shift();

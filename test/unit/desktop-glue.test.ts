@@ -74,6 +74,28 @@ describe('IPC', () => {
     await expect(call(IPC_CHANNELS.exportImage, { jobId: crypto.randomUUID(), kind: 'composite', format: 'bmp' })).rejects.toThrow(/^Invalid export request/);
   });
 
+  test('a slice range, re-merging and a many-file export travel over IPC, validated', async () => {
+    dialogResult.canceled = false;
+    dialogResult.filePaths = [chosen];
+    expect(await call(IPC_CHANNELS.chooseFolder)).toBe(chosen);
+    await expect(call(IPC_CHANNELS.startStack, { kind: 'folder', path: chosen }, {}, { from: 2, to: 1 })).rejects.toThrow(/^Invalid range/);
+    const { jobId } = (await call(IPC_CHANNELS.startStack, { kind: 'folder', path: chosen }, { align: 'off' }, { from: 1, to: 2 })) as { jobId: string };
+    let summary: { slices: unknown[] } | undefined;
+    for (let i = 0; i < 200 && !summary; i++) {
+      summary = (await call(IPC_CHANNELS.jobSummary, jobId).catch(() => undefined)) as typeof summary;
+      if (!summary) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(summary!.slices).toHaveLength(2);
+    await expect(call(IPC_CHANNELS.remerge, jobId, 'median')).rejects.toThrow(/^Invalid method/);
+    expect(await call(IPC_CHANNELS.remerge, jobId, 'pyramid')).toMatchObject({ jobId, method: 'pyramid' });
+    // Many files: the folder dialog's choice gets a new sub-folder.
+    const target = tempDir();
+    dialogResult.filePaths = [target];
+    const exported = (await call(IPC_CHANNELS.exportImage, { jobId, kind: 'outputs', format: 'png', method: 'pyramid', outputs: { composite: { format: 'png' }, indexMap: true } })) as { path: string; files: string[] };
+    expect(exported.path).toBe(path.join(target, 'chosen-pyramid-export'));
+    expect((await fs.readdir(exported.path)).sort()).toEqual(['composite.png', 'index.png']);
+  });
+
   test('calls from a frame that is not the app are refused', async () => {
     const foreign = { senderFrame: { url: 'https://example.com/' }, sender: {} };
     await expect(handlers.get(IPC_CHANNELS.hostInfo)!(foreign)).rejects.toThrow(/Refused/);

@@ -192,3 +192,72 @@ describe('a job over HTTP', () => {
     await fs.access(exported.json().path);
   });
 });
+
+describe('the app options over HTTP', () => {
+  /** Starts a job and polls its summary until it is done. */
+  async function stackDone(body: unknown): Promise<any> {
+    const started = await request('/api/jobs', { method: 'POST', body });
+    expect(started.status).toBe(200);
+    const { jobId } = started.json();
+    for (let i = 0; i < 300; i++) {
+      const summary = await request(`/api/jobs/${jobId}`);
+      if (summary.status === 200) return summary.json();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the job did not finish');
+  }
+
+  test('a slice range and the alignment options are taken, and malformed ones refused', async () => {
+    const summary = await stackDone({ source: { kind: 'folder', path: 'stack' }, options: { align: 'off' }, range: { from: 2, to: 3 } });
+    expect(summary.slices.map((s: { name: string }) => s.name)).toEqual(['s2.png', 's3.png']);
+    const bad = [
+      { source: { kind: 'folder', path: 'stack' }, range: { from: 3, to: 2 } },
+      { source: { kind: 'folder', path: 'stack' }, range: { from: 0, to: 2 } },
+      { source: { kind: 'folder', path: 'stack' }, options: { align: 'perspective' } },
+      { source: { kind: 'folder', path: 'stack' }, options: { reference: -1 } },
+      { source: { kind: 'folder', path: 'stack' }, options: { keepSize: 'yes' } },
+    ];
+    for (const body of bad) {
+      const response = await request('/api/jobs', { method: 'POST', body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.json().error).toMatch(/^Invalid (range|options)/);
+    }
+  });
+
+  test('re-merging with another method answers without events, and the composite of that method can then be fetched', async () => {
+    const summary = await stackDone({ source: { kind: 'folder', path: 'stack' }, options: { align: 'off' } });
+    const jobId = summary.jobId;
+    expect(summary.method).toBe('argmax');
+    expect((await request(`/api/jobs/${jobId}/images/composite?method=pyramid`)).status).toBe(400);
+    const remerged = await request(`/api/jobs/${jobId}/remerge`, { method: 'POST', body: { method: 'pyramid' } });
+    expect(remerged.status).toBe(200);
+    expect(remerged.json()).toMatchObject({ jobId, method: 'pyramid' });
+    const image = await request(`/api/jobs/${jobId}/images/composite?method=pyramid`);
+    expect(image.status).toBe(200);
+    expect((await request(`/api/jobs/${jobId}/images/confidence?maxSize=20`)).status).toBe(200);
+    expect((await request(`/api/jobs/${jobId}/remerge`, { method: 'POST', body: { method: 'median' } })).status).toBe(400);
+    expect((await request(`/api/jobs/${jobId}/images/composite?method=median`)).status).toBe(400);
+  });
+
+  test('export dialog requests are validated: lossy TIFF compression, a bad format or outputs without kind are refused', async () => {
+    const summary = await stackDone({ source: { kind: 'folder', path: 'stack' }, options: { align: 'off' } });
+    const jobId = summary.jobId;
+    const bad = [
+      { jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'tiff', tiffCompression: 'jpeg' } } },
+      { jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'gif' } } },
+      { jobId, kind: 'outputs', format: 'png' },
+      { jobId, kind: 'composite', format: 'png', outputs: { composite: { format: 'png' } } },
+      { jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png', depth: 12 } } },
+      { jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, extra: true } },
+    ];
+    for (const body of bad) {
+      const response = await request('/api/exports', { method: 'POST', body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.json().error).toMatch(/^Invalid export request/);
+    }
+    const ok = await request('/api/exports', { method: 'POST', body: { jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, indexMap: true, depthMap: true } } });
+    expect(ok.status).toBe(200);
+    expect(ok.json().files.map((f: string) => path.basename(f)).sort()).toEqual(['composite.png', 'depth.png', 'index.png']);
+    expect(path.dirname(ok.json().path)).toBe(exportDir);
+  });
+});

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { JobEvent } from '../../src/shared/api';
 import { depthColour } from '../../src/shared/colour-maps';
 import { decodeSlice } from '../../src/main/engine/decode';
@@ -267,5 +267,107 @@ describe('an aligned job (pcb: a hand-held bracket)', () => {
     for (const profile of profiles) expect(profile.winner).toBe(profile.values.indexOf(Math.max(...profile.values)));
     const slice = await session.renderImage(jobId, 'slice', { slice: 0 });
     expect(await sharp(slice.data).metadata()).toMatchObject({ width: summary.layout.width, height: summary.layout.height });
+  });
+});
+
+describe('app options: slice range, alignment, method switching, confidence, export dialog', () => {
+  let session: Session;
+  let dir: string;
+  let exportDir: string;
+  beforeAll(async () => {
+    dir = path.join(tempDir(), 'range stack');
+    await writeStack(dir, 5);
+    exportDir = path.join(tempDir(), 'exports');
+    session = newSession({ exportDir, keepJobs: 4 });
+  });
+
+  test('a slice range stacks only those slices of the folder, in order', async () => {
+    const { jobId, events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }, { from: 2, to: 4 }));
+    const summary = session.summary(jobId);
+    expect(summary.slices.map((s) => s.name)).toEqual(['z2.png', 'z3.png', 'z4.png']);
+    expect(summary.range).toEqual({ from: 2, to: 4 });
+    expect(events.filter((e) => e.type === 'progress' && e.phase === 'focus')).toHaveLength(3);
+  });
+
+  test('a range whose first slice is past the folder fails the job with a message saying so', async () => {
+    const { events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }, { from: 7, to: 9 }));
+    expect(events.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/first slice from 1 to 5 .* received 7/) });
+  });
+
+  test('the alignment options reach the engine and the summary carries each slice’s alignment', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'translation', reference: 1, brightness: false }));
+    const alignment = session.summary(jobId).alignment!;
+    expect(alignment.method).toBe('translation');
+    expect(alignment.reference).toBe(1);
+    expect(alignment.slices).toHaveLength(5);
+    expect(alignment.slices[1].status).toBe('reference');
+    // brightness off: every gain stays 1.
+    for (const slice of alignment.slices) expect(slice.gains.every((g) => g === 1)).toBe(true);
+  });
+
+  test('switching method re-merges from the kept focus profile: no focus measure runs again and no events are sent', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off', method: 'argmax' }));
+    const argmax = await session.renderImage(jobId, 'composite', {});
+    // Every task the engine's pool runs: a focus-measure task has no `pass`; a re-merge may
+    // only run compose passes (a second decode, never a second focus measure).
+    const pool = (engine as unknown as { pool: { run: (task: { pass?: string }, options: unknown) => Promise<unknown> } }).pool;
+    const run = vi.spyOn(pool, 'run');
+    const events: JobEvent[] = [];
+    const off = session.onEvent((e) => events.push(e));
+    try {
+      await expect(session.renderImage(jobId, 'composite', { method: 'pyramid' })).rejects.toThrow(/re-merge it first/);
+      const remerged = await session.remerge(jobId, 'pyramid');
+      expect(remerged.method).toBe('pyramid');
+      expect(remerged.pixelsWon.reduce((a, b) => a + b, 0)).toBe(96 * 64);
+      const tasks = run.mock.calls.map(([task]) => task.pass ?? 'measure');
+      expect(tasks).not.toContain('measure');
+      expect(events).toEqual([]);
+      const pyramid = await session.renderImage(jobId, 'composite', { method: 'pyramid' });
+      expect(pyramid.data.equals(argmax.data)).toBe(false);
+      // The stacked method is still there, unchanged, and asking again re-merges nothing.
+      expect((await session.renderImage(jobId, 'composite', { method: 'argmax' })).data.equals(argmax.data)).toBe(true);
+      run.mockClear();
+      expect((await session.remerge(jobId, 'pyramid')).ms).toBe(0);
+      expect(run).not.toHaveBeenCalled();
+    } finally {
+      off();
+      run.mockRestore();
+    }
+  });
+
+  test('the confidence map is an image of the stack’s size, dark where the peak is ambiguous', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }));
+    const image = await session.renderImage(jobId, 'confidence', {});
+    const { data, info } = await sharp(image.data).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([96, 64]);
+    // Not one flat colour: textured bands are decisive, flat ones are not.
+    const reds = new Set<number>();
+    for (let i = 0; i < data.length; i += info.channels) reds.add(data[i]);
+    expect(reds.size).toBeGreaterThan(10);
+  });
+
+  test('the export dialog’s outputs go through writeOutputs into a new folder, never over an earlier one', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }));
+    const outputs = { composite: { format: 'tiff' as const, depth: 16 as const, tiffCompression: 'lzw' as const, metadata: false }, indexMap: true, depthMap: true, heightMap: true, zStep: '0.5um', subslice: true, heatmaps: true, focusMap: true, maskedSlices: [0, 2] };
+    const first = await session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs });
+    expect(first.path).toBe(path.join(exportDir, 'range_stack-export'));
+    const names = first.files!.map((f) => path.relative(first.path, f)).sort();
+    expect(names).toEqual(expect.arrayContaining(['composite.tif', 'depth.png', 'focus-map.png', 'height.tif', 'index.png']));
+    expect(names.filter((n) => n.startsWith(`heatmaps${path.sep}`))).toHaveLength(5);
+    expect(names.filter((n) => n.startsWith(`in-focus${path.sep}`))).toHaveLength(2);
+    expect(await sharp(path.join(first.path, 'composite.tif')).metadata()).toMatchObject({ format: 'tiff', depth: 'ushort', width: 96, height: 64 });
+    expect(await sharp(path.join(first.path, 'height.tif')).metadata()).toMatchObject({ depth: 'float' });
+    const second = await session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'webp', quality: 80 } } });
+    expect(second.path).toBe(path.join(exportDir, 'range_stack-export-2'));
+    expect(second.files).toEqual([path.join(second.path, 'composite.webp')]);
+  });
+
+  test('an export dialog request that cannot be written is refused before any folder is made', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }));
+    const before = await fs.readdir(exportDir).catch(() => []);
+    await expect(session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'jpeg', depth: 16 } } })).rejects.toThrow(/Expected 8 for depth with JPEG/);
+    await expect(session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, heightMap: true } })).rejects.toThrow(/slice spacing/);
+    await expect(session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, maskedSlices: [9] } })).rejects.toThrow(/from 1 to 5 .* received 10/);
+    expect(await fs.readdir(exportDir).catch(() => [])).toEqual(before);
   });
 });

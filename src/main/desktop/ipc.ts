@@ -8,10 +8,12 @@ import { DeepfieldError } from '../engine/errors';
 import {
   exportRequestSchema,
   jobIdSchema,
+  mergeMethodSchema,
   parseArgument,
   pathSchema,
   pixelSchema,
   sliceIndexSchema,
+  sliceRangeSchema,
   stackOptionsInputSchema,
   stackSourceSchema,
 } from '../host/api-schemas';
@@ -74,12 +76,17 @@ export function registerIpc(session: Session, allowed: AllowedFolders): () => vo
     return recent;
   });
 
-  handle(IPC_CHANNELS.startStack, async (_event, source, options) => {
+  handle(IPC_CHANNELS.startStack, async (_event, source, options, range) => {
     const parsed = parseArgument(stackSourceSchema, source, 'source');
     const stackOptions = parseArgument(stackOptionsInputSchema, options, 'options');
+    const sliceRange = parseArgument(sliceRangeSchema, range, 'range');
     if (parsed.kind === 'folder') parsed.path = await allowed.check(parsed.path);
-    return session.startStack(parsed, stackOptions);
+    return session.startStack(parsed, stackOptions, sliceRange);
   });
+
+  handle(IPC_CHANNELS.remerge, (_event, jobId, method) =>
+    session.remerge(parseArgument(jobIdSchema, jobId, 'job id'), parseArgument(mergeMethodSchema, method, 'method')),
+  );
 
   handle(IPC_CHANNELS.cancel, (_event, jobId) => session.cancel(parseArgument(jobIdSchema, jobId, 'job id')));
   handle(IPC_CHANNELS.jobSummary, (_event, jobId) => session.summary(parseArgument(jobIdSchema, jobId, 'job id')));
@@ -96,6 +103,13 @@ export function registerIpc(session: Session, allowed: AllowedFolders): () => vo
     const summary = session.summary(parsed.jobId);
     const stackName = summary.source.kind === 'folder' ? path.basename(summary.source.path) : 'demo';
     const window = BrowserWindow.fromWebContents(event.sender) ?? undefined;
+    if (parsed.kind === 'outputs') {
+      // Many files: the user picks a folder, and the session makes a new sub-folder in it.
+      const folderOptions = { title: 'Export into folder', defaultPath: app.getPath('pictures'), properties: ['openDirectory' as const, 'createDirectory' as const] };
+      const chosen = window ? await dialog.showOpenDialog(window, folderOptions) : await dialog.showOpenDialog(folderOptions);
+      if (chosen.canceled || chosen.filePaths.length === 0) return null;
+      return session.exportImage(parsed, chosen.filePaths[0]);
+    }
     const options = {
       title: 'Export',
       defaultPath: path.join(app.getPath('pictures'), defaultExportName(stackName, parsed)),

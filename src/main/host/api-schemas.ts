@@ -1,7 +1,7 @@
 // Schemas for every argument that crosses into a host from the renderer (IPC or HTTP): checked
 // once at the boundary, so the session service only ever sees well-formed values.
 import { z } from 'zod';
-import { MERGE_METHODS } from '../../shared/options';
+import { ALIGN_METHODS, MERGE_METHODS } from '../../shared/options';
 import { DeepfieldError } from '../engine/errors';
 
 const MAX_PATH = 4096;
@@ -17,13 +17,29 @@ export const stackSourceSchema = z.discriminatedUnion('kind', [
 
 /** What the renderer may choose; previewSize is the host's business. */
 export const stackOptionsInputSchema = z
-  .object({ sigma: z.number().optional(), method: z.enum(MERGE_METHODS).optional() })
+  .object({
+    sigma: z.number().optional(),
+    method: z.enum(MERGE_METHODS).optional(),
+    align: z.enum(ALIGN_METHODS).optional(),
+    reference: sliceIndexSchema.optional(),
+    brightness: z.boolean().optional(),
+    keepSize: z.boolean().optional(),
+  })
   .strict()
+  .optional();
+
+export const mergeMethodSchema = z.enum(MERGE_METHODS);
+
+/** Slices from..to of a folder, 1-based and inclusive. */
+export const sliceRangeSchema = z
+  .object({ from: z.number().int().min(1).max(65535), to: z.number().int().min(1).max(65535) })
+  .strict()
+  .refine((r) => r.from <= r.to, { error: (issue) => `Expected from <= to for range but received ${JSON.stringify(issue.input)}` })
   .optional();
 
 export const pixelSchema = z.object({ x: z.number().int().min(0), y: z.number().int().min(0) });
 
-export const imageKindSchema = z.enum(['slice', 'composite', 'depth', 'index']);
+export const imageKindSchema = z.enum(['slice', 'composite', 'depth', 'index', 'confidence']);
 
 export const imageOptionsSchema = z
   .object({
@@ -34,20 +50,53 @@ export const imageOptionsSchema = z
       .object({ x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().min(1), height: z.number().int().min(1) })
       .strict()
       .optional(),
+    method: mergeMethodSchema.optional(),
+  })
+  .strict();
+
+const qualitySchema = z.number().int().min(1).max(100);
+
+export const exportOutputsSchema = z
+  .object({
+    composite: z
+      .object({
+        format: z.enum(['png', 'tiff', 'jpeg', 'webp']),
+        depth: z.union([z.literal(8), z.literal(16)]).optional(),
+        quality: qualitySchema.optional(),
+        // Lossless only: JPEG-in-TIFF is refused by design (issue 5).
+        tiffCompression: z.enum(['deflate', 'lzw']).optional(),
+        metadata: z.boolean().optional(),
+      })
+      .strict(),
+    indexMap: z.boolean().optional(),
+    depthMap: z.boolean().optional(),
+    heightMap: z.boolean().optional(),
+    zStep: z.string().min(1).max(32).optional(),
+    subslice: z.boolean().optional(),
+    heatmaps: z.boolean().optional(),
+    heatmapScale: z.enum(['linear', 'log']).optional(),
+    colourMap: z.enum(['viridis', 'inferno']).optional(),
+    focusMap: z.boolean().optional(),
+    maskedSlices: z.array(sliceIndexSchema).max(65535).optional(),
   })
   .strict();
 
 export const exportRequestSchema = z
   .object({
     jobId: jobIdSchema,
-    kind: z.enum(['composite', 'indexMap', 'depthColour', 'heatmap']),
+    kind: z.enum(['composite', 'indexMap', 'depthColour', 'heatmap', 'outputs']),
     format: z.enum(['png', 'tiff', 'jpeg']),
-    quality: z.number().int().min(1).max(100).optional(),
+    quality: qualitySchema.optional(),
     slice: sliceIndexSchema.optional(),
     scale: z.enum(['linear', 'log']).optional(),
     colourMap: z.enum(['viridis', 'inferno']).optional(),
+    outputs: exportOutputsSchema.optional(),
+    method: mergeMethodSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.kind === 'outputs') === (r.outputs !== undefined), {
+    error: 'Expected outputs exactly when kind is "outputs"',
+  });
 
 /** Parses `value` or throws one readable line naming the argument. */
 export function parseArgument<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
@@ -99,6 +148,7 @@ export function parseImageRequest(url: URL): ImageRequest | null {
         slice: queryNumber(q, 'slice'),
         maxSize: queryNumber(q, 'maxSize'),
         format: q.get('format') ?? undefined,
+        method: q.get('method') ?? undefined,
         region: x === undefined ? undefined : { x, y: queryNumber(q, 'y'), width: queryNumber(q, 'w'), height: queryNumber(q, 'h') },
       },
       'image options',

@@ -5,13 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ExportRequest } from '../../shared/api';
+import type { ExportOutputs, ExportRequest, ExportResult } from '../../shared/api';
 import { colourLut } from '../../shared/colour-maps';
 import { createVarianceScale } from '../../shared/colour-scale';
 import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from '../engine/decode';
 import { DeepfieldError, describeFsError } from '../engine/errors';
-import { writeImageAtomic, writeIndexMap } from '../engine/write-image';
+import { DEFAULT_OUTPUT_PLAN, resolveZStep, validatePlan, writeOutputs, type OutputPlan } from '../engine/export';
+import type { StackResult } from '../engine/stack';
+import { formatFromPath, outputDepth, writeImageAtomic, writeIndexMap } from '../engine/write-image';
 
 const EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg' } as const;
 
@@ -116,4 +118,79 @@ export function heatmapRgb(focusMap: Float32Array, maxVariance: number, scale: '
     rgb[i * 3 + 2] = lut[j + 2];
   }
   return rgb;
+}
+
+const COMPOSITE_EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg', webp: '.webp' } as const;
+
+/** The engine's OutputPlan for the export dialog's choices, every file inside `folder`. */
+export function outputPlanFor(folder: string, outputs: ExportOutputs): OutputPlan {
+  const { composite } = outputs;
+  return {
+    ...DEFAULT_OUTPUT_PLAN,
+    composite: path.join(folder, `composite${COMPOSITE_EXTENSION[composite.format]}`),
+    depth: composite.depth,
+    quality: composite.quality ?? DEFAULT_OUTPUT_PLAN.quality,
+    tiffCompression: composite.tiffCompression ?? DEFAULT_OUTPUT_PLAN.tiffCompression,
+    metadata: composite.metadata ?? DEFAULT_OUTPUT_PLAN.metadata,
+    indexMap: outputs.indexMap ? path.join(folder, 'index.png') : undefined,
+    depthMap: outputs.depthMap ? path.join(folder, 'depth.png') : undefined,
+    heightMap: outputs.heightMap ? path.join(folder, 'height.tif') : undefined,
+    zStep: outputs.zStep,
+    subslice: outputs.subslice ?? false,
+    heatmaps: outputs.heatmaps ? path.join(folder, 'heatmaps') : undefined,
+    focusMap: outputs.focusMap ? path.join(folder, 'focus-map.png') : undefined,
+    masked: outputs.maskedSlices?.length ? path.join(folder, 'in-focus') : undefined,
+    maskedSlices: outputs.maskedSlices?.length ? outputs.maskedSlices : undefined,
+    heatmapScale: outputs.heatmapScale ?? DEFAULT_OUTPUT_PLAN.heatmapScale,
+    colourMap: outputs.colourMap ?? DEFAULT_OUTPUT_PLAN.colourMap,
+    // The app's exports come from a job already in memory: no replayable sidecar.
+    sidecar: false,
+  };
+}
+
+/** Creates `base`, or `base-2`, `base-3`, ... when taken: a folder nobody else has, so nothing in it is replaced. */
+async function makeUniqueFolder(base: string): Promise<string> {
+  try {
+    await fs.mkdir(path.dirname(base), { recursive: true });
+  } catch (error) {
+    throw new DeepfieldError(`Cannot export to ${path.dirname(base)}: ${describeFsError(error)}`, base);
+  }
+  for (let attempt = 1; attempt < 10_000; attempt++) {
+    const candidate = attempt === 1 ? base : `${base}-${attempt}`;
+    try {
+      await fs.mkdir(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') continue;
+      throw new DeepfieldError(`Cannot export to ${candidate}: ${describeFsError(error)}`, candidate);
+    }
+  }
+  throw new DeepfieldError(`Cannot find a free folder name next to ${base}`, base);
+}
+
+/**
+ * Writes the dialog's choices with the engine's writeOutputs into a new folder `base` (or the
+ * first free variant). The plan is checked before the folder is made; a failure removes it.
+ */
+export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs): Promise<ExportResult> {
+  const check = outputPlanFor(base, outputs);
+  validatePlan(check);
+  outputDepth(formatFromPath(check.composite), result.layout, check.depth);
+  if (check.heightMap && !resolveZStep(check, result.slices)) {
+    throw new DeepfieldError('A height map needs the slice spacing: give a z-step such as 0.5um (the slices carry no ImageJ spacing)');
+  }
+  const outOfRange = check.maskedSlices?.filter((k) => k >= result.slices.length) ?? [];
+  if (outOfRange.length > 0) {
+    throw new DeepfieldError(`Expected slice numbers from 1 to ${result.slices.length} for masked slices but received ${outOfRange.map((k) => k + 1).join(',')}`);
+  }
+  const folder = await makeUniqueFolder(base);
+  const plan = outputPlanFor(folder, outputs);
+  try {
+    for (const sub of [plan.heatmaps, plan.masked]) if (sub) await fs.mkdir(sub);
+    const written = await writeOutputs(result, plan);
+    return { path: folder, files: written.files };
+  } catch (error) {
+    await fs.rm(folder, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -14,11 +14,13 @@ import {
   exportRequestSchema,
   InvalidArgumentError,
   jobIdSchema,
+  mergeMethodSchema,
   parseArgument,
   parseImageRequest,
   pathSchema,
   pixelSchema,
   sliceIndexSchema,
+  sliceRangeSchema,
   stackOptionsInputSchema,
   stackSourceSchema,
 } from './api-schemas';
@@ -210,13 +212,18 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       case 'GET recent':
         return sendJson(response, 200, await session.recentStacks());
       case 'POST jobs': {
-        const body = (await readJson(request)) as { source?: unknown; options?: unknown } | undefined;
+        const body = (await readJson(request)) as { source?: unknown; options?: unknown; range?: unknown } | undefined;
         const source = parseArgument(stackSourceSchema, body?.source, 'source');
         const stackOptions = parseArgument(stackOptionsInputSchema, body?.options, 'options');
-        return sendJson(response, 200, await session.startStack(source, stackOptions));
+        const range = parseArgument(sliceRangeSchema, body?.range, 'range');
+        return sendJson(response, 200, await session.startStack(source, stackOptions, range));
       }
       case 'GET jobs/:id':
         return sendJson(response, 200, session.summary(jobId()));
+      case 'POST jobs/:id/remerge': {
+        const body = (await readJson(request)) as { method?: unknown } | undefined;
+        return sendJson(response, 200, await session.remerge(jobId(), parseArgument(mergeMethodSchema, body?.method, 'method')));
+      }
       case 'POST jobs/:id/cancel':
         session.cancel(jobId());
         return sendJson(response, 200, null);

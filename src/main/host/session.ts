@@ -2,28 +2,31 @@
 // plain Node so the desktop app (over IPC), the browser host (over HTTP) and the tests share it.
 // Per job it keeps the composite, the index map, one small focus preview per slice and the
 // statistics; never a full-resolution focus map per slice (profiles and heatmap exports decode
-// again what they need).
+// again what they need). A finished job also keeps the engine's StackResult, stacked remergeable
+// with its confidence and peak summaries, so the app can switch merge method, show the
+// confidence map and export height maps without measuring focus a second time.
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, StackSource } from '../../shared/api';
-import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../shared/options';
+import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, RemergeResult, SliceRange, StackSource } from '../../shared/api';
+import { colourLut } from '../../shared/colour-maps';
+import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
 import { decodeAligned, type SliceAlign } from '../engine/align-tasks';
 import type { PixelData } from '../engine/decode';
 import { DeepfieldError, isAbortError } from '../engine/errors';
 import { computeFocusMap } from '../engine/focus-measure';
-import type { Engine } from '../engine/stack';
+import type { Engine, StackResult } from '../engine/stack';
 import { findSliceFiles, probeSlices } from '../engine/slices';
 import type { SyntheticStackSpec } from '../engine/synthetic-stack';
 import { scaleTo8Bit } from '../engine/write-image';
 import { ensureDemoStack } from './demo';
-import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeUnique, type ImageWriter } from './exports';
+import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
 import { focusProfile } from './focus-profile';
 import { listFolder } from './folders';
 import { AccessDeniedError, NotFoundError, type RootFolder } from './paths';
 import { RecentStacks } from './recent';
-import { depthRgb, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
+import { colourise, depthRgb, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
 
 export interface SessionConfig {
   engine: Engine;
@@ -59,10 +62,25 @@ interface Job {
   /** For an aligned job: how each slice is brought onto the composite's frame. */
   aligns?: SliceAlign[];
   summary?: JobSummary;
-  /** Lazily made 8-bit copies for display. */
+  /** The folder's slices that were stacked, when the user limited them. */
+  range?: SliceRange;
+  /**
+   * The job's result under each merge method asked for so far (the stacked method first); each
+   * carries lazily made 8-bit copies for display. Re-merges reuse the focus profile kept in the
+   * first result.
+   */
+  merged: Map<MergeMethod, Promise<MergedResult>>;
+  /** The engine's result of the run itself: its focus profile answers confidence() and remerge(). */
+  result?: StackResult;
+  /** The confidence map painted for display, made on first request. */
+  confidence8?: Uint8Array;
+  finished?: number;
+}
+
+interface MergedResult {
+  result: StackResult;
   composite8?: Uint8Array;
   index8?: Uint8Array;
-  finished?: number;
 }
 
 const IMAGE_CACHE_BYTES = 96 * 1024 * 1024;
@@ -128,7 +146,10 @@ export class Session {
     return out;
   }
 
-  async startStack(source: StackSource, optionsInput: StackOptionsInput = {}): Promise<{ jobId: string }> {
+  async startStack(source: StackSource, optionsInput: StackOptionsInput = {}, range?: SliceRange): Promise<{ jobId: string }> {
+    if (range && !(Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 1 && range.from <= range.to)) {
+      throw new DeepfieldError(`Expected slices from 1 up to a number not below it for range but received ${JSON.stringify(range)}`);
+    }
     const options = parseStackOptions({ ...optionsInput, previewSize: this.config.previewSize ?? 1024 });
     // Resolve the folder before answering, so a refused path fails the call itself.
     const folder = source.kind === 'folder' ? await this.resolvePath(source.path) : undefined;
@@ -141,6 +162,8 @@ export class Session {
       options,
       skipped: [],
       previews: [],
+      range,
+      merged: new Map(),
     };
     this.jobs.set(job.id, job);
     void this.run(job, folder);
@@ -159,6 +182,19 @@ export class Session {
         else found.skipped.push({ file, reason: 'a link to a file outside the root folder' });
       }
       if (files.length === 0) throw new DeepfieldError(`No readable images in ${stackFolder}`, stackFolder);
+      if (job.range) {
+        // The range counts the folder's slices in their natural order, as the strip numbers them.
+        // A "to" past the end means "to the last slice" (the app's blank end field).
+        const from = job.range.from;
+        const to = Math.min(job.range.to, files.length);
+        if (from > files.length) {
+          throw new DeepfieldError(`Expected a first slice from 1 to ${files.length} for range but received ${from}`, stackFolder);
+        }
+        if (to - from < 1) throw new DeepfieldError(`A stack needs two or more slices: the range ${from} to ${to} holds one`, stackFolder);
+        job.range = { from, to };
+        files.splice(to);
+        files.splice(0, from - 1);
+      }
       const { slices, layout } = await probeSlices(files, signal);
       job.slices = slices;
       job.layout = layout;
@@ -169,6 +205,10 @@ export class Session {
         inputs: files,
         options: job.options,
         signal,
+        // Kept so remerge() can switch to any method and confidence()/subsliceDepth() answer
+        // without a second focus pass; plain argmax output is unchanged by keeping them.
+        remergeable: true,
+        keep: { confidence: true, peaks: true },
         onProgress: (p) => {
           if (p.slice?.preview) job.previews[p.slice.index] = p.slice.preview;
           const slice = p.slice && { index: p.slice.index, name: p.slice.name, meanVariance: p.slice.meanVariance, maxVariance: p.slice.maxVariance };
@@ -180,6 +220,8 @@ export class Session {
       job.composite = result.composite;
       job.indexMap = result.indexMap;
       job.aligns = result.sliceAligns;
+      job.result = result;
+      job.merged.set(result.options.method, Promise.resolve({ result }));
       job.summary = {
         jobId: job.id,
         source: job.source,
@@ -189,6 +231,9 @@ export class Session {
         skipped: [...job.skipped, ...result.skipped.filter((s) => !job.skipped.some((k) => k.file === s.file))],
         maxVariance: result.stats.reduce((m, s) => Math.max(m, s.maxVariance), 0),
         timings: { totalMs: result.timings.totalMs },
+        method: result.options.method,
+        ...(result.alignment ? { alignment: result.alignment } : {}),
+        ...(job.range ? { range: job.range } : {}),
       };
       this.finish(job, 'done');
       if (folder) await this.recent.add(folder).catch(() => undefined); // a read-only config folder only loses the recent list
@@ -210,7 +255,11 @@ export class Session {
   private finish(job: Job, state: JobState): void {
     job.state = state;
     job.finished = ++this.finishedCount;
-    if (state !== 'done') job.previews = [];
+    if (state !== 'done') {
+      job.previews = [];
+      job.merged.clear();
+      job.result = undefined;
+    }
     const finished = [...this.jobs.values()].filter((j) => j.state !== 'running').sort((a, b) => b.finished! - a.finished!);
     for (const old of finished.slice(this.config.keepJobs ?? 2)) {
       this.jobs.delete(old.id);
@@ -272,7 +321,8 @@ export class Session {
     }
     // Slices of an aligned job are shown in the composite's frame once the alignment is known.
     const align = slice !== undefined && job.state === 'done' ? job.aligns?.[slice] : undefined;
-    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}`;
+    const method = kind === 'slice' || kind === 'confidence' ? '' : (options.method ?? job.options.method);
+    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}/${method}`;
     const cached = this.imageCache.get(key);
     if (cached) {
       this.imageCache.delete(key); // re-insert: the Map's order is the recency order
@@ -289,26 +339,72 @@ export class Session {
       image = await renderSlice(job.slices[slice!], job.layout, render);
     } else {
       const done = this.finishedJob(jobId);
-      if (kind === 'composite') {
-        image = await renderPixels(this.composite8(done), width, height, done.layout.channels, render);
-      } else if (kind === 'index') {
-        image = await renderPixels(this.index8(done), width, height, 1, render, true);
+      if (kind === 'confidence') {
+        image = await renderPixels(this.confidence8(done), width, height, 3, render);
       } else {
-        image = await renderDepth(this.index8(done), width, height, done.slices.length, render);
+        const merged = await this.mergedResult(done, options.method, false);
+        if (kind === 'composite') {
+          image = await renderPixels(this.composite8(done, merged), width, height, done.layout.channels, render);
+        } else if (kind === 'index') {
+          image = await renderPixels(this.index8(done, merged), width, height, 1, render, true);
+        } else {
+          image = await renderDepth(this.index8(done, merged), width, height, done.slices.length, render);
+        }
       }
     }
     this.cache(key, image);
     return image;
   }
 
-  private composite8(job: Job & { composite: PixelData; layout: PixelLayout }): Uint8Array {
-    job.composite8 ??= job.layout.bitDepth === 16 ? scaleTo8Bit(job.composite as Uint16Array, job.layout) : (job.composite as Uint8Array);
-    return job.composite8;
+  private composite8(job: Job & { layout: PixelLayout }, merged: MergedResult): Uint8Array {
+    const composite = merged.result.composite;
+    merged.composite8 ??= job.layout.bitDepth === 16 ? scaleTo8Bit(composite as Uint16Array, job.layout) : (composite as Uint8Array);
+    return merged.composite8;
   }
 
-  private index8(job: Job & { indexMap: Uint16Array; slices: SliceRef[] }): Uint8Array {
-    job.index8 ??= indexTo8Bit(job.indexMap, job.slices.length);
-    return job.index8;
+  private index8(job: Job & { slices: SliceRef[] }, merged: MergedResult): Uint8Array {
+    merged.index8 ??= indexTo8Bit(merged.result.indexMap, job.slices.length);
+    return merged.index8;
+  }
+
+  /** The confidence map (0..1 per pixel) through the inferno map: dark where the focus peak is ambiguous. */
+  private confidence8(job: Job & { slices: SliceRef[] }): Uint8Array {
+    if (!job.confidence8) {
+      if (!job.result) throw new DeepfieldError('This job kept no focus profile: run it again to see its confidence');
+      const confidence = job.result.confidence();
+      const levels = new Uint8Array(confidence.length);
+      for (let i = 0; i < confidence.length; i++) levels[i] = Math.round(Math.min(1, Math.max(0, confidence[i])) * 255);
+      job.confidence8 = colourise(levels, colourLut('inferno'));
+    }
+    return job.confidence8;
+  }
+
+  /**
+   * The finished job merged with `method` (default: the stacked one). A method not merged yet is
+   * merged now from the kept focus profile (StackResult.remerge) only when `create` is set, so
+   * an image request cannot start a re-merge by itself.
+   */
+  private mergedResult(job: Job, method: MergeMethod | undefined, create: boolean): Promise<MergedResult> {
+    const wanted = method ?? job.options.method;
+    const known = job.merged.get(wanted);
+    if (known) return known;
+    if (!create) return Promise.reject(new DeepfieldError(`The job has not been merged with ${wanted}: re-merge it first`));
+    const first = job.result;
+    if (!first) return Promise.reject(new DeepfieldError('This job kept no focus profile: run it again to switch method'));
+    const merging = first.remerge(wanted).then((result) => ({ result }));
+    // A failed re-merge is forgotten, so asking again tries again.
+    merging.catch(() => job.merged.delete(wanted));
+    job.merged.set(wanted, merging);
+    return merging;
+  }
+
+  /** Merges a finished job with another method, without progress events or a new focus pass. */
+  async remerge(jobId: string, method: MergeMethod): Promise<RemergeResult> {
+    const job = this.finishedJob(jobId);
+    const started = performance.now();
+    const had = job.merged.has(method);
+    const { result } = await this.mergedResult(job, method, true);
+    return { jobId, method, pixelsWon: result.stats.map((s) => s.pixelsWon), ms: had ? 0 : performance.now() - started };
   }
 
   private cache(key: string, image: RenderedImage): void {
@@ -335,18 +431,27 @@ export class Session {
    */
   async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
     const job = this.finishedJob(request.jobId);
+    const merged = await this.mergedResult(job, request.method, false);
+    if (request.kind === 'outputs') {
+      if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
+      // A new folder under the export folder (or the folder the user chose) holds every file.
+      const parent = target ?? this.requireExportDir();
+      const method = merged.result.options.method;
+      const name = `${job.name}${method === job.options.method ? '' : `-${method}`}-export`;
+      return writeOutputsUnique(merged.result, path.join(parent, name.replace(/[^\w.-]+/g, '_')), request.outputs);
+    }
     const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, request));
     const { width, height } = job.layout;
     let writer: ImageWriter;
     switch (request.kind) {
       case 'composite':
-        writer = compositeWriter(job.composite, job.layout, request.format, request.quality);
+        writer = compositeWriter(merged.result.composite, job.layout, request.format, request.quality);
         break;
       case 'indexMap':
-        writer = indexMapWriter(job.indexMap, width, height, request.format);
+        writer = indexMapWriter(merged.result.indexMap, width, height, request.format);
         break;
       case 'depthColour':
-        writer = rgbWriter(depthRgb(this.index8(job), job.slices.length), width, height, request.format, request.quality);
+        writer = rgbWriter(depthRgb(this.index8(job, merged), job.slices.length), width, height, request.format, request.quality);
         break;
       case 'heatmap': {
         const k = request.slice;

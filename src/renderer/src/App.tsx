@@ -1,20 +1,33 @@
 // Test hooks: stable accessible names the end-to-end tests select by (role "name").
 //   toolbar "Stack":     button "Open folder", button "Try a demo stack", combobox "Recent stacks",
-//                        textbox "Sigma", combobox "Merge method", button "Run", button "Export" (opens group "Export options"
+//                        textbox "Sigma", combobox "Merge method" (after a finished run: re-merges it,
+//                        no new progress), group "Alignment and range" (combobox "Alignment",
+//                        textbox "Reference slice", checkboxes "Match brightness", "Keep full size",
+//                        textboxes "First slice", "Last slice"), button "Run", button "Export" (opens group "Export options"
 //                        with buttons "Composite as PNG", "Composite as 16-bit TIFF",
 //                        "Composite as JPEG", spinbutton "JPEG quality", "Index map (PNG)",
-//                        "Depth map in colour (PNG)", "Heatmap of slice N (PNG)"),
+//                        "Depth map in colour (PNG)", "Heatmap of slice N (PNG)", "More outputs…"),
 //                        button "Light theme" (aria-pressed).
+//   dialog "Export outputs": combobox "Composite format", "Bit depth", "TIFF compression",
+//                        spinbutton "Quality", checkboxes "Keep metadata (EXIF, ICC, XMP)", "Index map (16-bit PNG)",
+//                        "Depth map in colour, with legend", "Height map (32-bit float TIFF)", textbox "Z-step",
+//                        combobox "Z-step unit", checkbox "Sub-slice refinement", "Heatmaps of all slices (shared scale)",
+//                        comboboxes "Heatmap colour map", "Heatmap export scale", checkbox "Inverted focus map",
+//                        textbox "In-focus slices", buttons "Export files", "Close".
 //   dialog "Choose a stack folder" (browser host): list "Folders", buttons "Browse <name>",
 //                        "Open stack <name>", "Parent folder", "Open this folder", "Close".
 //   region "Slices" (complementary): list with one listitem per slice; in each, button
 //                        "Slice N: <file>" (aria-current on the shown one) and, once measured,
 //                        img "Heatmap of slice N" (N is 1-based).
-//   tablist "Views": tab "Slice", tab "Heatmap", tab "Composite", tab "Depth"; tabpanel holds
-//                        group "<View> view" stages (two with checkbox "Split view"); a stage
-//                        is focusable, Enter picks the pixel at its centre.
-//   img "Composite", img "Slice N", img "Depth map", img "Heatmap view, slice N", each an image
+//   tablist "Views": tab "Slice", tab "Heatmap", tab "Composite", tab "Depth", tab "Confidence";
+//                        tabpanel holds group "<View> view" stages (two with checkbox "Split view",
+//                        combobox "Right-hand view", and for a composite/depth right side combobox
+//                        "Right-hand method"); a stage is focusable, Enter picks the pixel at its centre.
+//   img "Composite" (or "Composite (<method>)" once re-merged), img "Slice N", img "Depth map",
+//                        img "Confidence map", img "Heatmap view, slice N", each an image
 //                        layer with data-natural-width / data-natural-height = full-size pixels.
+//   region "Alignment" (right column): a table row per slice, named "Slice N: aligned|reference|
+//                        alignment failed: <reason>".
 //   group "Zoom": buttons "Fit", "100%", "200%", "Zoom in", "Zoom out"; status output "Zoom level".
 //   group "Heatmap settings": comboboxes "Heatmap style", "Heatmap scale", "In-focus rule";
 //                        sliders "Overlay opacity", "Focus threshold". figure "Colour bar: …".
@@ -22,12 +35,13 @@
 //                        region "Pixel profile" (text "Pixel (x, y): sharpest in slice N").
 //   progressbar "Stacking progress" (aria-valuenow = slices done), button "Cancel" (also Esc).
 //   alert: engine errors, naming the file. status "Notifications": toasts ("Saved … to <path>").
-// Keys: Left/Right slices, 1-4 views, F fit, 0 100%, +/- zoom, Esc cancel.
+// Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel.
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from 'react';
 import type { DeepfieldApi, HostInfo, JobEvent, JobSummary, StackSource } from '../../shared/api';
 import { createVarianceScale } from '../../shared/colour-scale';
-import { DEFAULT_SIGMA, parseStackOptions, type MergeMethod } from '../../shared/options';
+import { parseStackOptions, type MergeMethod } from '../../shared/options';
 import type { FocusPreview } from '../../shared/types';
+import { AlignmentPanel } from './components/AlignmentPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import type { ExportChoice } from './components/ExportMenu';
 import { FocusPanel } from './components/FocusPanel';
@@ -35,9 +49,10 @@ import { FolderBrowser } from './components/FolderBrowser';
 import { ErrorBanner, fileName, Toasts } from './components/Notices';
 import { ProgressBar } from './components/ProgressBar';
 import { SliceStrip } from './components/SliceStrip';
-import { Toolbar } from './components/Toolbar';
+import { Toolbar, type StackFields } from './components/Toolbar';
 import { decodeIndexImage, maxOverPreviews } from './heatmap/paint';
 import { commandForKey, keysTakenBy } from './keyboard';
+import { exportOutputsFrom, loadSettings, saveSettings, sliceRangeFrom, type ExportChoices, type Settings } from './settings';
 import { initialState, reducer } from './state/app-state';
 import { Viewer } from './viewer/Viewer';
 import type { DecodedIndexMap } from './viewer/ViewLayers';
@@ -51,7 +66,27 @@ const EXPORT_NAMES: Record<ExportChoice['kind'], string> = {
   indexMap: 'index map',
   depthColour: 'depth map',
   heatmap: 'heatmap',
+  outputs: 'outputs',
 };
+
+/** localStorage, or nothing where the page may not use it (sandboxed, some private windows). */
+function settingsStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The alignment fields as stack options; a typed reference is 1-based, the engine's 0-based. */
+function alignOptions(fields: StackFields): { align: StackFields['align']; reference?: number; brightness: boolean; keepSize: boolean } {
+  const reference = fields.reference.trim();
+  const n = Number(reference);
+  if (reference !== '' && !(Number.isInteger(n) && n >= 1)) {
+    throw new Error(`Expected a slice number from 1 for reference slice but received ${JSON.stringify(reference)}`);
+  }
+  return { align: fields.align, ...(reference === '' ? {} : { reference: n - 1 }), brightness: fields.brightness, keepSize: fields.keepSize };
+}
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -94,9 +129,15 @@ export function App({ api }: { api: DeepfieldApi }) {
   const [hostInfo, setHostInfo] = useState<HostInfo | null>(null);
   const [recent, setRecent] = useState<string[]>([]);
   const [source, setSource] = useState<StackSource | null>(null);
-  const [sigma, setSigma] = useState(String(DEFAULT_SIGMA));
+  // Last-used choices, remembered between sessions (issue 5).
+  const [settings, setSettings] = useState<Settings>(() => loadSettings(settingsStorage()));
+  useEffect(() => saveSettings(settingsStorage(), settings), [settings]);
+  const updateSettings = useCallback((partial: Partial<Settings>) => setSettings((s) => ({ ...s, ...partial })), []);
+  const { sigma, method } = settings;
+  const setSigma = useCallback((text: string) => updateSettings({ sigma: text }), [updateSettings]);
   const [sigmaError, setSigmaError] = useState<string | null>(null);
-  const [method, setMethod] = useState<MergeMethod>('argmax');
+  const [fieldsError, setFieldsError] = useState<string | null>(null);
+  const fields: StackFields = settings;
   const [browsing, setBrowsing] = useState(false);
   const [viewport, setViewport] = useState<Viewport>({ scale: 1, centreX: 0, centreY: 0 });
   const [indexMap, setIndexMap] = useState<DecodedIndexMap | null>(null);
@@ -179,6 +220,16 @@ export function App({ api }: { api: DeepfieldApi }) {
         setSigmaError(describeError(error));
         return;
       }
+      let aligned;
+      let range;
+      try {
+        aligned = alignOptions(fields);
+        range = stackSource.kind === 'folder' ? sliceRangeFrom(fields.rangeFrom, fields.rangeTo) : undefined;
+        setFieldsError(null);
+      } catch (error) {
+        setFieldsError(describeError(error));
+        return;
+      }
       const previous = jobIdRef.current;
       if (previous && state.job?.status === 'running') api.cancel(previous).catch(() => undefined);
       setSource(stackSource);
@@ -187,7 +238,7 @@ export function App({ api }: { api: DeepfieldApi }) {
       previews.current = new Map();
       setIndexMap(null);
       try {
-        const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method });
+        const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method, ...aligned }, range);
         jobIdRef.current = jobId;
         lastEventAt.current = Date.now();
         dispatch({ type: 'jobStarted', jobId, source: stackSource });
@@ -199,7 +250,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         dispatch({ type: 'failed', error: { message: describeError(error), file: stackSource.kind === 'folder' ? stackSource.path : undefined } });
       }
     },
-    [api, sigma, method, state.job?.status, handleEvent],
+    [api, sigma, method, fields, state.job?.status, handleEvent],
   );
 
   const openFolder = useCallback(
@@ -226,13 +277,50 @@ export function App({ api }: { api: DeepfieldApi }) {
     if (jobId && state.job?.status === 'running') api.cancel(jobId).catch((error: unknown) => dispatch({ type: 'toast', message: `Cancel failed: ${describeError(error)}`, tone: 'error' }));
   }, [api, state.job?.status]);
 
+  // Exports follow the method on show, so what is saved is what the user compared.
+  const exportMethod = state.shownMethod ? { method: state.shownMethod } : {};
+
   const onExport = (choice: ExportChoice) => {
     if (!job) return;
-    const request = { jobId: job.jobId, ...choice, ...(choice.kind === 'heatmap' ? { scale: state.heatmap.scaleMode, colourMap: 'viridis' as const } : {}) };
+    const request = { jobId: job.jobId, ...choice, ...exportMethod, ...(choice.kind === 'heatmap' ? { scale: state.heatmap.scaleMode, colourMap: 'viridis' as const } : {}) };
     api.exportImage(request).then(
       (result) => result && dispatch({ type: 'toast', message: `Saved ${EXPORT_NAMES[choice.kind]} to ${result.path}` }),
       (error: unknown) => dispatch({ type: 'toast', message: `Export failed: ${describeError(error)}`, tone: 'error' }),
     );
+  };
+
+  const onExportOutputs = (choices: ExportChoices) => {
+    if (!job || !state.summary) return;
+    let outputs;
+    try {
+      outputs = exportOutputsFrom(choices, state.summary.slices.length);
+    } catch (error) {
+      dispatch({ type: 'toast', message: `Export failed: ${describeError(error)}`, tone: 'error' });
+      return;
+    }
+    api.exportImage({ jobId: job.jobId, kind: 'outputs', format: 'png', outputs, ...exportMethod }).then(
+      (result) => result && dispatch({ type: 'toast', message: `Saved ${result.files?.length ?? 0} files to ${result.path}` }),
+      (error: unknown) => dispatch({ type: 'toast', message: `Export failed: ${describeError(error)}`, tone: 'error' }),
+    );
+  };
+
+  /** Re-merges the finished job with `chosen` (no new focus pass, no progress run) and shows it. */
+  const remerge = (chosen: MergeMethod, side: 'main' | 'compare') => {
+    if (!job || job.status !== 'done') return;
+    const jobId = job.jobId;
+    api.remerge(jobId, chosen).then(
+      (result) => {
+        if (jobIdRef.current !== jobId) return;
+        dispatch({ type: 'remerged', jobId, method: chosen, side, pixelsWon: result.pixelsWon });
+        if (result.ms > 0) dispatch({ type: 'toast', message: `Merged with ${chosen} in ${(result.ms / 1000).toFixed(1)} s from the same focus maps` });
+      },
+      (error: unknown) => dispatch({ type: 'toast', message: `Cannot merge with ${chosen}: ${describeError(error)}`, tone: 'error' }),
+    );
+  };
+
+  const onMethod = (chosen: MergeMethod) => {
+    updateSettings({ method: chosen });
+    remerge(chosen, 'main');
   };
 
   // Fit whenever a stack of a new size appears (and the stage has been measured).
@@ -352,7 +440,9 @@ export function App({ api }: { api: DeepfieldApi }) {
 
   const dismissToast = useCallback((id: number) => dispatch({ type: 'dismissToast', id }), []);
   const running = job?.status === 'running';
-  const title = source ? (source.kind === 'demo' ? 'Demo stack' : fileName(source.path)) : null;
+  // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
+  const range = state.summary?.range;
+  const title = source ? `${source.kind === 'demo' ? 'Demo stack' : fileName(source.path)}${range ? ` · slices ${range.from}–${range.to} of the folder` : ''}` : null;
 
   return (
     <div className={`app theme-${state.theme}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
@@ -370,10 +460,20 @@ export function App({ api }: { api: DeepfieldApi }) {
         onDemo={() => void run({ kind: 'demo' })}
         onRecent={openFolder}
         onSigma={setSigma}
-        onMethod={setMethod}
+        onMethod={onMethod}
         onRun={() => source && void run(source)}
         onExport={onExport}
         onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
+        fields={fields}
+        onFields={(partial) => {
+          setFieldsError(null);
+          updateSettings(partial);
+        }}
+        fieldsError={fieldsError}
+        sliceCount={state.summary?.slices.length ?? 0}
+        exportChoices={settings.export}
+        onExportChoices={(choices) => updateSettings({ export: choices })}
+        onExportOutputs={onExportOutputs}
       />
       <div className="workspace">
         <ErrorBoundary area="slice strip">
@@ -415,11 +515,19 @@ export function App({ api }: { api: DeepfieldApi }) {
               previewFor={previewFor}
               varianceScale={varianceScale}
               indexMap={indexMap}
+              onCompareMethod={(chosen) => remerge(chosen, 'compare')}
             />
           </ErrorBoundary>
         </div>
         <ErrorBoundary area="focus panel">
-          <FocusPanel slices={state.slices} current={state.currentSlice} profile={state.profile} onSelect={(slice) => dispatch({ type: 'selectSlice', slice })} />
+          <FocusPanel slices={state.slices} current={state.currentSlice} profile={state.profile} onSelect={(slice) => dispatch({ type: 'selectSlice', slice })}>
+            <AlignmentPanel
+              alignment={state.summary?.alignment}
+              done={job?.status === 'done'}
+              current={state.currentSlice}
+              onSelect={(slice) => dispatch({ type: 'selectSlice', slice })}
+            />
+          </FocusPanel>
         </ErrorBoundary>
       </div>
       <ProgressBar job={job} lastEventAt={lastEventAt.current} onCancel={cancel} />

@@ -1,8 +1,8 @@
 // Keyboard shortcuts of the main window, as a pure mapping from a key press to a command so the
 // rules (which keys, and when typing in a field must not trigger them) are testable without a DOM.
 
-export type ViewName = 'slice' | 'heatmap' | 'composite' | 'depth';
-export const VIEW_ORDER: readonly ViewName[] = ['slice', 'heatmap', 'composite', 'depth'];
+export type ViewName = 'slice' | 'heatmap' | 'composite' | 'depth' | 'confidence';
+export const VIEW_ORDER: readonly ViewName[] = ['slice', 'heatmap', 'composite', 'depth', 'confidence'];
 
 export type Command =
   | { type: 'stepSlice'; delta: -1 | 1 }
@@ -40,6 +40,7 @@ export function commandForKey(press: KeyPress): Command | null {
     case '2':
     case '3':
     case '4':
+    case '5':
       return { type: 'showView', view: VIEW_ORDER[Number(press.key) - 1] };
     case 'f':
     case 'F':

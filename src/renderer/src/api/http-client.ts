@@ -1,7 +1,7 @@
 // DeepfieldApi over HTTP and server-sent events, for the browser host (deepfield serve). The
 // token comes from the address the server printed; it travels as a header on API calls and in
 // the query where the browser makes the request itself (images, the event stream).
-import type { DeepfieldApi, ExportResult, FolderListing, HostInfo, JobEvent, JobSummary } from '../../../shared/api';
+import type { DeepfieldApi, ExportResult, FolderListing, HostInfo, JobEvent, JobSummary, RemergeResult } from '../../../shared/api';
 import type { FocusPreview } from '../../../shared/types';
 import { imagePath } from './image-path';
 
@@ -61,9 +61,9 @@ export function createHttpApi(token: string): DeepfieldApi {
     droppedFolder: async () => null,
     listFolder: (path?: string) => call<FolderListing>('GET', path === undefined ? '/api/folders' : `/api/folders?path=${encodeURIComponent(path)}`),
     recentStacks: () => call<string[]>('GET', '/api/recent'),
-    async startStack(source, options) {
+    async startStack(source, options, range) {
       await connect();
-      return call<{ jobId: string }>('POST', '/api/jobs', { source, options });
+      return call<{ jobId: string }>('POST', '/api/jobs', { source, options, ...(range ? { range } : {}) });
     },
     async cancel(jobId) {
       await call<null>('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`);
@@ -87,5 +87,6 @@ export function createHttpApi(token: string): DeepfieldApi {
     focusProfile: (jobId, x, y) => call<{ values: number[]; winner: number }>('GET', `/api/jobs/${encodeURIComponent(jobId)}/profile?x=${x}&y=${y}`),
     imageUrl: (jobId, kind, options) => withToken(imagePath(jobId, kind, options)),
     exportImage: (request) => call<ExportResult>('POST', '/api/exports', request),
+    remerge: (jobId, method) => call<RemergeResult>('POST', `/api/jobs/${encodeURIComponent(jobId)}/remerge`, { method }),
   };
 }

@@ -7,6 +7,7 @@ export function imagePath(jobId: string, kind: ImageKind, options: ImageUrlOptio
   if (options.slice !== undefined) query.set('slice', String(options.slice));
   if (options.maxSize !== undefined) query.set('maxSize', String(Math.round(options.maxSize)));
   if (options.format) query.set('format', options.format);
+  if (options.method) query.set('method', options.method);
   if (options.region) {
     const { x, y, width, height } = options.region;
     query.set('x', String(x));

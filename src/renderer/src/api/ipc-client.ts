@@ -20,7 +20,7 @@ export function createIpcApi(preload: PreloadApi): DeepfieldApi {
     droppedFolder: (file) => preload.droppedFolder(file),
     listFolder: (path) => preload.listFolder(path),
     recentStacks: () => preload.recentStacks(),
-    startStack: (source, options) => preload.startStack(source, options),
+    startStack: (source, options, range) => preload.startStack(source, options, range),
     cancel: (jobId) => preload.cancel(jobId),
     jobSummary: (jobId) => preload.jobSummary(jobId),
     onJobEvent: (listener) => preload.onJobEvent(listener),
@@ -28,5 +28,6 @@ export function createIpcApi(preload: PreloadApi): DeepfieldApi {
     focusProfile: (jobId, x, y) => preload.focusProfile(jobId, x, y),
     imageUrl: (jobId, kind, options) => `${APP_ORIGIN}${imagePath(jobId, kind, options)}`,
     exportImage: (request) => preload.exportImage(request),
+    remerge: (jobId, method) => preload.remerge(jobId, method),
   };
 }

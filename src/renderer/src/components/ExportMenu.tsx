@@ -1,12 +1,26 @@
-// Export: the composite in three formats, the index map, the colourised depth map and the current
-// slice's heatmap. Where each file went is shown in a toast by the caller.
+// Export: quick single files (the composite in three formats, the index map, the colourised depth
+// map, the current slice's heatmap) and "More outputs…", the dialog with everything the engine
+// writes. Where the files went is shown in a toast by the caller.
 import { useEffect, useRef, useState } from 'react';
 import type { ExportRequest } from '../../../shared/api';
+import type { ExportChoices } from '../settings';
+import { ExportDialog } from './ExportDialog';
 
 export type ExportChoice = Omit<ExportRequest, 'jobId'>;
 
-export function ExportMenu({ disabled, currentSlice, onExport }: { disabled: boolean; currentSlice: number; onExport: (choice: ExportChoice) => void }) {
+export interface ExportMenuProps {
+  disabled: boolean;
+  currentSlice: number;
+  onExport: (choice: ExportChoice) => void;
+  sliceCount: number;
+  choices: ExportChoices;
+  onChoices: (choices: ExportChoices) => void;
+  onExportOutputs: (choices: ExportChoices) => void;
+}
+
+export function ExportMenu({ disabled, currentSlice, onExport, sliceCount, choices, onChoices, onExportOutputs }: ExportMenuProps) {
   const [open, setOpen] = useState(false);
+  const [dialogOpen, setDialogOpen] = useState(false);
   const [quality, setQuality] = useState(92);
   const rootRef = useRef<HTMLDivElement>(null);
 
@@ -73,7 +87,28 @@ export function ExportMenu({ disabled, currentSlice, onExport }: { disabled: boo
           <button type="button" onClick={() => choose({ kind: 'heatmap', format: 'png', slice: currentSlice })}>
             Heatmap of slice {currentSlice + 1} (PNG)
           </button>
+          <button
+            type="button"
+            onClick={() => {
+              setOpen(false);
+              setDialogOpen(true);
+            }}
+          >
+            More outputs…
+          </button>
         </div>
+      )}
+      {dialogOpen && !disabled && (
+        <ExportDialog
+          choices={choices}
+          sliceCount={sliceCount}
+          onChoices={onChoices}
+          onClose={() => setDialogOpen(false)}
+          onExport={(chosen) => {
+            setDialogOpen(false);
+            onExportOutputs(chosen);
+          }}
+        />
       )}
     </div>
   );

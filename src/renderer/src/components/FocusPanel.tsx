@@ -1,10 +1,24 @@
 // The right-hand panel: the stack's focus curve (sharpness score per slice) and, after a click
 // on the image, that pixel's focus profile with its winning slice marked.
+import type { ReactNode } from 'react';
 import { formatScore } from '../format';
 import { LineChart } from '../chart/LineChart';
 import type { PixelProfile, SliceEntry } from '../state/app-state';
 
-export function FocusPanel({ slices, current, profile, onSelect }: { slices: SliceEntry[]; current: number; profile: PixelProfile | null; onSelect: (slice: number) => void }) {
+export function FocusPanel({
+  slices,
+  current,
+  profile,
+  onSelect,
+  children,
+}: {
+  slices: SliceEntry[];
+  current: number;
+  profile: PixelProfile | null;
+  onSelect: (slice: number) => void;
+  /** Further sections of the column (the alignment table). */
+  children?: ReactNode;
+}) {
   const scores = slices.map((s) => s.meanVariance ?? Number.NaN);
   const sharpest = scores.reduce((best, v, i) => (Number.isFinite(v) && (best < 0 || v > scores[best]) ? i : best), -1);
   return (
@@ -46,6 +60,7 @@ export function FocusPanel({ slices, current, profile, onSelect }: { slices: Sli
           <p className="muted">Click a pixel in any view to see its variance through the stack.</p>
         )}
       </section>
+      {children}
     </aside>
   );
 }

@@ -1,9 +1,20 @@
-// The top bar: where a stack comes from (open, demo, recent), how it is stacked (sigma), run,
-// export, and the theme.
+// The top bar: where a stack comes from (open, demo, recent), how it is stacked (sigma, method,
+// alignment, slice range), run, export, and the theme.
 import { useId } from 'react';
-import { MERGE_METHODS, type MergeMethod } from '../../../shared/options';
+import { ALIGN_METHODS, MERGE_METHODS, type AlignMethod, type MergeMethod } from '../../../shared/options';
+import type { ExportChoices } from '../settings';
 import type { Theme } from '../state/app-state';
 import { ExportMenu, type ExportChoice } from './ExportMenu';
+
+/** The alignment and range fields as typed (numbers stay text until Run, so errors can quote them). */
+export interface StackFields {
+  align: AlignMethod;
+  reference: string;
+  brightness: boolean;
+  keepSize: boolean;
+  rangeFrom: string;
+  rangeTo: string;
+}
 
 export interface ToolbarProps {
   recent: string[];
@@ -23,6 +34,82 @@ export interface ToolbarProps {
   onRun: () => void;
   onExport: (choice: ExportChoice) => void;
   onTheme: (theme: Theme) => void;
+  fields: StackFields;
+  onFields: (fields: Partial<StackFields>) => void;
+  /** Set when the fields cannot be used (shown beside them, announced). */
+  fieldsError?: string | null;
+  sliceCount: number;
+  exportChoices: ExportChoices;
+  onExportChoices: (choices: ExportChoices) => void;
+  onExportOutputs: (choices: ExportChoices) => void;
+}
+
+/** Alignment (issue 6) and the slice range (issue 5): passed to the engine with the next Run. */
+function StackFieldsGroup({ fields, onFields, error }: { fields: StackFields; onFields: (f: Partial<StackFields>) => void; error?: string | null }) {
+  const errorId = useId();
+  const aligned = fields.align !== 'off';
+  return (
+    <div className="stack-fields" role="group" aria-label="Alignment and range" aria-describedby={error ? errorId : undefined}>
+      <label title="How each slice is aligned to the reference before merging: off, translation, similarity (shift, rotation, scale) or affine">
+        align
+        <select aria-label="Alignment" value={fields.align} onChange={(e) => onFields({ align: e.target.value as AlignMethod })}>
+          {ALIGN_METHODS.map((align) => (
+            <option key={align}>{align}</option>
+          ))}
+        </select>
+      </label>
+      <label title="The slice the others are aligned to (1-based among the stacked slices); blank for the middle one">
+        ref
+        <input
+          className="small-number"
+          type="text"
+          inputMode="numeric"
+          aria-label="Reference slice"
+          placeholder="mid"
+          disabled={!aligned}
+          value={fields.reference}
+          onChange={(e) => onFields({ reference: e.target.value })}
+        />
+      </label>
+      <label title="Match each slice's gain and offset per channel to the reference">
+        <input type="checkbox" aria-label="Match brightness" checked={fields.brightness} disabled={!aligned} onChange={(e) => onFields({ brightness: e.target.checked })} />
+        brightness
+      </label>
+      <label title="Keep the full frame (edges filled) instead of cropping to the area every slice covers">
+        <input type="checkbox" aria-label="Keep full size" checked={fields.keepSize} disabled={!aligned} onChange={(e) => onFields({ keepSize: e.target.checked })} />
+        keep size
+      </label>
+      <label title="Stack only slices from..to of the folder (1-based, inclusive); blank for all">
+        slices
+        <input
+          className="small-number"
+          type="text"
+          inputMode="numeric"
+          aria-label="First slice"
+          placeholder="1"
+          value={fields.rangeFrom}
+          onChange={(e) => onFields({ rangeFrom: e.target.value })}
+        />
+      </label>
+      <label>
+        to
+        <input
+          className="small-number"
+          type="text"
+          inputMode="numeric"
+          aria-label="Last slice"
+          placeholder="last"
+          value={fields.rangeTo}
+          onChange={(e) => onFields({ rangeTo: e.target.value })}
+        />
+      </label>
+      {error && (
+        <span id={errorId} className="error-text" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
 }
 
 export function Toolbar(props: ToolbarProps) {
@@ -84,11 +171,20 @@ export function Toolbar(props: ToolbarProps) {
           ))}
         </select>
       </label>
+      <StackFieldsGroup fields={props.fields} onFields={props.onFields} error={props.fieldsError} />
       <button type="button" className="primary" onClick={props.onRun} disabled={!props.canRun || props.running} title="Stack the open folder (Enter in sigma)">
         Run
       </button>
       <span className="separator" aria-hidden="true" />
-      <ExportMenu disabled={!props.canExport} currentSlice={props.currentSlice} onExport={props.onExport} />
+      <ExportMenu
+        disabled={!props.canExport}
+        currentSlice={props.currentSlice}
+        onExport={props.onExport}
+        sliceCount={props.sliceCount}
+        choices={props.exportChoices}
+        onChoices={props.onExportChoices}
+        onExportOutputs={props.onExportOutputs}
+      />
       <span className="spacer" />
       <button type="button" aria-pressed={props.theme === 'light'} onClick={() => props.onTheme(props.theme === 'light' ? 'dark' : 'light')}>
         Light theme

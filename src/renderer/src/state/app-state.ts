@@ -3,6 +3,7 @@
 // previews, decoded index maps) lives outside, in refs keyed by job, so state stays cheap to copy.
 import type { JobEvent, JobSummary, StackSource } from '../../../shared/api';
 import type { ScaleMode } from '../../../shared/colour-scale';
+import type { MergeMethod } from '../../../shared/options';
 import type { PixelLayout, SkippedFile, StackPhase } from '../../../shared/types';
 import type { ViewName } from '../keyboard';
 
@@ -95,6 +96,13 @@ export interface AppState {
   viewChosenByApp: boolean;
   /** Second view of the split view, or null when the viewer shows one view. */
   splitView: ViewName | null;
+  /**
+   * The merge method whose composite and depth the left (or only) stage shows, and the one the
+   * right stage shows: both come from remerge() on the finished job, so comparing methods side by
+   * side never measures focus again. Null: the method the job was stacked with.
+   */
+  shownMethod: MergeMethod | null;
+  compareMethod: MergeMethod | null;
   heatmap: HeatmapSettings;
   profile: PixelProfile | null;
   error: EngineError | null;
@@ -112,6 +120,8 @@ export const initialState: AppState = {
   view: 'composite',
   viewChosenByApp: true,
   splitView: null,
+  shownMethod: null,
+  compareMethod: null,
   // Log by default: local variance is heavy-tailed (a few edges dwarf everything else), so on a
   // linear scale most of every heatmap is the bottom colour.
   heatmap: { style: 'colour', scaleMode: 'log', overlayOpacity: 0.6, maskRule: 'winner', maskThreshold: 0.5 },
@@ -135,7 +145,9 @@ export type Action =
   | { type: 'dismissError' }
   | { type: 'toast'; message: string; tone?: Toast['tone'] }
   | { type: 'dismissToast'; id: number }
-  | { type: 'setTheme'; theme: Theme };
+  | { type: 'setTheme'; theme: Theme }
+  /** The finished job now also exists merged with `method`; `side` says which stage shows it. */
+  | { type: 'remerged'; jobId: string; method: MergeMethod; side: 'main' | 'compare'; pixelsWon: number[] };
 
 function withSlice(slices: SliceEntry[], total: number, entry: Partial<SliceEntry> & { index: number }): SliceEntry[] {
   const length = Math.max(slices.length, total, entry.index + 1);
@@ -222,6 +234,8 @@ export function reducer(state: AppState, action: Action): AppState {
         slices: [],
         reportedMaxVariance: 0,
         currentSlice: 0,
+        shownMethod: null,
+        compareMethod: null,
         profile: null,
         error: null,
         view: state.viewChosenByApp || state.view === 'composite' || state.view === 'depth' ? 'heatmap' : state.view,
@@ -258,5 +272,12 @@ export function reducer(state: AppState, action: Action): AppState {
       return { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) };
     case 'setTheme':
       return { ...state, theme: action.theme };
+    case 'remerged': {
+      if (state.job?.jobId !== action.jobId) return state;
+      if (action.side === 'compare') return { ...state, compareMethod: action.method };
+      // The strip's shares of pixels won follow the method on show.
+      const slices = state.slices.map((s) => ({ ...s, pixelsWon: action.pixelsWon[s.index] ?? s.pixelsWon }));
+      return { ...state, shownMethod: action.method, slices };
+    }
   }
 }

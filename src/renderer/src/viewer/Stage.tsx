@@ -17,10 +17,12 @@ export interface StageProps {
   marker: Point | null;
   /** Shown instead of the layers while the view has nothing to draw. */
   placeholder: string | null;
+  /** Names what this stage shows, over its corner (split view: which side is which method). */
+  caption?: string;
   children: ReactNode;
 }
 
-export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, children }: StageProps) {
+export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, caption, children }: StageProps) {
   const stageRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<Size>({ width: 0, height: 0 });
   // The wheel listener outlives renders; it reads the current size from here.
@@ -117,6 +119,11 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
         >
           <VisibleRectContext.Provider value={size.width > 0 ? visibleRect(viewport, size) : null}>{children}</VisibleRectContext.Provider>
         </div>
+      )}
+      {caption && (
+        <span className="stage-caption" aria-hidden="true">
+          {caption}
+        </span>
       )}
       {markerAt && (
         <div className="pixel-marker" style={{ left: markerAt.x, top: markerAt.y }} aria-hidden="true" />

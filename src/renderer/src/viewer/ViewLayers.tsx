@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import type { DeepfieldApi } from '../../../shared/api';
 import { colourLut } from '../../../shared/colour-maps';
 import type { VarianceScale } from '../../../shared/colour-scale';
+import type { MergeMethod } from '../../../shared/options';
 import type { FocusPreview } from '../../../shared/types';
 import { maskAboveThreshold, maskWinner, paintHeatmap, paintInvertedGrey, paintWhiteCover } from '../heatmap/paint';
 import type { ViewName } from '../keyboard';
@@ -30,6 +31,8 @@ export interface ViewLayersProps {
   preview: FocusPreview | undefined;
   varianceScale: VarianceScale;
   indexMap: DecodedIndexMap | null;
+  /** Composite and depth of this merge method (already re-merged by the host); default the job's. */
+  method?: MergeMethod;
 }
 
 /**
@@ -51,11 +54,13 @@ export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDon
       return p.jobDone ? null : 'The composite appears when the stack is done.';
     case 'depth':
       return p.jobDone ? null : 'The depth map appears when the stack is done.';
+    case 'confidence':
+      return p.jobDone ? null : 'The confidence map appears when the stack is done.';
   }
 }
 
 export function ViewLayers(props: ViewLayersProps) {
-  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap } = props;
+  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method } = props;
   const sliceImage = (opacity?: number) => (
     <BitmapImage
       urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'slice', { slice, maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
@@ -91,14 +96,23 @@ export function ViewLayers(props: ViewLayersProps) {
     case 'composite':
       return (
         <BitmapImage
-          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'composite', { maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
+          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'composite', { maxSize, region, format: losslessUnlessPreview(maxSize, region), method })}
           natural={natural}
           scale={scale}
-          alt="Composite"
+          alt={method ? `Composite (${method})` : 'Composite'}
         />
       );
     case 'depth':
-      return <BitmapImage urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'depth', { maxSize, region })} natural={natural} scale={scale} alt="Depth map" />;
+      return (
+        <BitmapImage
+          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'depth', { maxSize, region, method })}
+          natural={natural}
+          scale={scale}
+          alt={method ? `Depth map (${method})` : 'Depth map'}
+        />
+      );
+    case 'confidence':
+      return <BitmapImage urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'confidence', { maxSize, region })} natural={natural} scale={scale} alt="Confidence map" />;
     case 'heatmap': {
       if (!heatmapLayer) return null;
       const label = `Heatmap view, slice ${slice + 1}`;

@@ -3,17 +3,19 @@
 import { useRef, type KeyboardEvent } from 'react';
 import type { DeepfieldApi } from '../../../shared/api';
 import type { VarianceScale } from '../../../shared/colour-scale';
+import { MERGE_METHODS, type MergeMethod } from '../../../shared/options';
 import type { FocusPreview } from '../../../shared/types';
 import { ColourBar } from '../heatmap/ColourBar';
 import { VIEW_ORDER, type ViewName } from '../keyboard';
 import { formatScore } from '../format';
 import type { Action, AppState, HeatmapSettings, JobStatus } from '../state/app-state';
+import { ConfidenceLegend } from './ConfidenceLegend';
 import { DepthLegend } from './DepthLegend';
 import { Stage } from './Stage';
 import { ViewLayers, viewPlaceholder, type DecodedIndexMap } from './ViewLayers';
 import type { Point, Size, Viewport } from './viewport';
 
-export const VIEW_LABELS: Record<ViewName, string> = { slice: 'Slice', heatmap: 'Heatmap', composite: 'Composite', depth: 'Depth' };
+export const VIEW_LABELS: Record<ViewName, string> = { slice: 'Slice', heatmap: 'Heatmap', composite: 'Composite', depth: 'Depth', confidence: 'Confidence' };
 
 export interface ViewerProps {
   state: AppState;
@@ -29,6 +31,8 @@ export interface ViewerProps {
   previewFor: (slice: number) => FocusPreview | undefined;
   varianceScale: VarianceScale;
   indexMap: DecodedIndexMap | null;
+  /** Picks the right-hand stage's merge method (the caller re-merges, then shows it). */
+  onCompareMethod: (method: MergeMethod) => void;
 }
 
 function emptyStageText(status: JobStatus | undefined): string {
@@ -142,10 +146,12 @@ export function Viewer(props: ViewerProps) {
   const slice = state.currentSlice;
   const sliceEntry = state.slices[slice];
 
+  const methodOf = (i: number) => (i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? state.summary?.method;
   const stages =
     job && layout ? (
       views.map((view, i) => (
         <Stage
+          caption={state.splitView ? `${VIEW_LABELS[view]}${(view === 'composite' || view === 'depth') && methodOf(i) ? ` · ${methodOf(i)}` : ''}` : undefined}
           key={`${i}-${view}`}
           label={`${VIEW_LABELS[view]} view`}
           natural={layout}
@@ -171,6 +177,7 @@ export function Viewer(props: ViewerProps) {
             preview={props.previewFor(slice)}
             varianceScale={varianceScale}
             indexMap={props.indexMap}
+            method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
           />
         </Stage>
       ))
@@ -241,6 +248,20 @@ export function Viewer(props: ViewerProps) {
             </select>
           </label>
         )}
+        {state.splitView && (state.splitView === 'composite' || state.splitView === 'depth') && job?.status === 'done' && (
+          <label title="Merge the same focus maps with another method and show it on the right: no new focus pass">
+            Right method
+            <select
+              aria-label="Right-hand method"
+              value={state.compareMethod ?? state.shownMethod ?? state.summary?.method ?? 'argmax'}
+              onChange={(e) => props.onCompareMethod(e.target.value as MergeMethod)}
+            >
+              {MERGE_METHODS.map((method) => (
+                <option key={method}>{method}</option>
+              ))}
+            </select>
+          </label>
+        )}
         {showsHeatmap && (
           <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} varianceScale={varianceScale} />
         )}
@@ -253,6 +274,7 @@ export function Viewer(props: ViewerProps) {
           <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
         )}
         {views.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
+        {views.includes('confidence') && <ConfidenceLegend />}
         {job && layout && (
           <span className="image-info">
             {views.includes('slice') || views.includes('heatmap') ? `Slice ${slice + 1}${sliceEntry?.name ? `: ${sliceEntry.name}` : ''} · ` : ''}

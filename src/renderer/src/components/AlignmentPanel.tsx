@@ -1,0 +1,84 @@
+// The right column's alignment section (issue 6): what the engine found for each slice relative
+// to the reference (shift, rotation, scale, brightness gain), and which slices it could not align
+// and why: those were stacked unaligned, so their edges may double in the composite.
+import type { StackAlignment } from '../../../shared/types';
+
+function signed(value: number, digits: number): string {
+  const text = value.toFixed(digits);
+  return value > 0 ? `+${text}` : text === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : text;
+}
+
+/** Mean gain over the channels: one number per slice for the table; the title holds each channel's. */
+function meanGain(gains: number[]): number {
+  return gains.length === 0 ? 1 : gains.reduce((a, b) => a + b, 0) / gains.length;
+}
+
+export function AlignmentPanel({ alignment, done, current, onSelect }: { alignment: StackAlignment | undefined; done: boolean; current: number; onSelect: (slice: number) => void }) {
+  const failed = alignment?.slices.filter((s) => s.status === 'failed') ?? [];
+  return (
+    <section aria-label="Alignment" className="alignment-panel">
+      <h2>Alignment</h2>
+      {!alignment ? (
+        <p className="muted">{done ? 'Not aligned (align off, or nothing to correct).' : 'Each slice’s shift, rotation, scale and gain appear here when the stack is done.'}</p>
+      ) : (
+        <>
+          <p className="muted">
+            {alignment.method} to slice {alignment.reference + 1} · {alignment.crop.width}×{alignment.crop.height}
+            {failed.length > 0 && (
+              <strong className="error-text">
+                {' '}
+                · {failed.length} failed
+              </strong>
+            )}
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col" title="Shift of the frame centre, x and y, in pixels">
+                  shift px
+                </th>
+                <th scope="col" title="Rotation in degrees">
+                  rot °
+                </th>
+                <th scope="col" title="Magnification relative to the reference">
+                  scale
+                </th>
+                <th scope="col" title="Brightness gain, mean over channels">
+                  gain
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {alignment.slices.map((s) => (
+                <tr
+                  key={s.index}
+                  className={`${s.status}${s.index === current ? ' current' : ''}`}
+                  aria-label={`Slice ${s.index + 1}: ${s.status === 'failed' ? `alignment failed: ${s.reason ?? 'no reason given'}` : s.status === 'reference' ? 'reference' : 'aligned'}`}
+                  onClick={() => onSelect(s.index)}
+                  title={s.name}
+                >
+                  <th scope="row">{s.index + 1}</th>
+                  {s.status === 'failed' ? (
+                    <td colSpan={4} className="error-text">
+                      ⚠ failed: {s.reason ?? 'no reason given'}
+                    </td>
+                  ) : (
+                    <>
+                      <td>
+                        {signed(s.shiftX, 1)}, {signed(s.shiftY, 1)}
+                      </td>
+                      <td>{signed(s.rotationDeg, 2)}</td>
+                      <td>{s.scale.toFixed(4)}</td>
+                      <td title={`per channel: ${s.gains.map((g) => g.toFixed(3)).join(', ')}`}>{meanGain(s.gains).toFixed(3)}</td>
+                    </>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
