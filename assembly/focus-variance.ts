@@ -12,11 +12,11 @@
 // close to the 1e-5 bound, and far off relative to the local variance where a tile mixes bright
 // and dark 16-bit areas.
 //
-// Speed (platform notes): both blurs in one horizontal pass, on L and on L^2 squared once per
-// sample (not once per tap); the vertical pass sums m and s in separate loops (fewer register
-// spills), eight columns per step with independent sums (one sum per step was bound by the
-// adder's latency); a compile-time tile width with rows padded by 16 elements (no cache-set
-// aliasing at power-of-two strides).
+// Speed (platform notes): both blurs in one horizontal pass (squaring L at every tap measured
+// faster than loading squares computed once: the pass is bound by loads); the vertical pass sums
+// m and s in separate loops (fewer register spills), eight columns per step with independent
+// sums (one sum per step was bound by the adder's latency); a compile-time tile width with rows
+// padded by 16 elements (no cache-set aliasing at power-of-two strides).
 //
 // mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
 // state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
@@ -35,12 +35,7 @@ let radius: i32 = 0;
 let rowBytes: i32 = 0;
 let input: usize = 0; // (rows + 2 radius) source rows, already reflected at the top and bottom
 let weights: usize = 0; // f64x2 splats of the kernel's right half, centre first
-let lum: usize = 0; // one luminance row of a tile plus its horizontal halo, f64; then its squares
-
-/** The squares of lum's samples, right after them (the caller sizes lum for both). */
-@inline function lumSq(): usize {
-  return lum + (<usize>(TILE + 2 * radius + 8) << 3);
-}
+let lum: usize = 0; // one luminance row of a tile plus its horizontal halo, f64
 let rowMean: usize = 0; // horizontal pass, (rows + 2 radius) x STRIDE f64
 let rowMeanSq: usize = 0;
 let colMean: usize = 0; // one row of vertical means, TILE f64
@@ -184,37 +179,32 @@ function fillLuminance(j: i32, x0: i32, c: i32): void {
   for (; x < end; x++) store<f64>(lum + (<usize>(x - first) << 3), luminanceAt(row, reflect(x, width), c));
 }
 
-/** Squares lum[0 .. TILE + 2 radius) into lumSq, once per sample rather than once per tap. */
-function squareLuminance(): void {
-  const sq = lumSq();
-  const n = TILE + 2 * radius;
-  for (let i = 0; i < n; i += 2) {
-    const a = v128.load(lum + (<usize>i << 3));
-    v128.store(sq + (<usize>i << 3), f64x2.mul(a, a));
-  }
-}
-
 /** Horizontal pass over one luminance row: m and s of the tile's columns, both blurs at once. */
 function blurRow(j: i32): void {
   const w0 = v128.load(weights);
   const m0 = rowMean + <usize>(j * STRIDE * 8);
   const s0 = rowMeanSq + <usize>(j * STRIDE * 8);
-  const sq = lumSq() - lum;
   for (let x = 0; x < TILE; x += 4) {
     // Four columns per step (two f64x2 each) share every weight load.
     const q = lum + (<usize>(x + radius) << 3);
-    let ma = f64x2.mul(w0, v128.load(q));
-    let mb = f64x2.mul(w0, v128.load(q, 16));
-    let sa = f64x2.mul(w0, v128.load(q + sq));
-    let sb = f64x2.mul(w0, v128.load(q + sq, 16));
+    const a = v128.load(q);
+    const b = v128.load(q, 16);
+    let ma = f64x2.mul(w0, a);
+    let mb = f64x2.mul(w0, b);
+    let sa = f64x2.mul(w0, f64x2.mul(a, a));
+    let sb = f64x2.mul(w0, f64x2.mul(b, b));
     for (let t = 1; t <= radius; t++) {
       const w = v128.load(weights + (<usize>t << 4));
       const lo = q - (<usize>t << 3);
       const hi = q + (<usize>t << 3);
-      ma = f64x2.add(ma, f64x2.mul(w, f64x2.add(v128.load(lo), v128.load(hi))));
-      mb = f64x2.add(mb, f64x2.mul(w, f64x2.add(v128.load(lo, 16), v128.load(hi, 16))));
-      sa = f64x2.add(sa, f64x2.mul(w, f64x2.add(v128.load(lo + sq), v128.load(hi + sq))));
-      sb = f64x2.add(sb, f64x2.mul(w, f64x2.add(v128.load(lo + sq, 16), v128.load(hi + sq, 16))));
+      const la = v128.load(lo);
+      const ha = v128.load(hi);
+      const lb = v128.load(lo, 16);
+      const hb = v128.load(hi, 16);
+      ma = f64x2.add(ma, f64x2.mul(w, f64x2.add(la, ha)));
+      mb = f64x2.add(mb, f64x2.mul(w, f64x2.add(lb, hb)));
+      sa = f64x2.add(sa, f64x2.mul(w, f64x2.add(f64x2.mul(la, la), f64x2.mul(ha, ha))));
+      sb = f64x2.add(sb, f64x2.mul(w, f64x2.add(f64x2.mul(lb, lb), f64x2.mul(hb, hb))));
     }
     const at = <usize>x << 3;
     v128.store(m0 + at, ma);
@@ -328,7 +318,6 @@ export function focusBand(rows: i32): void {
     const c = tileOffset(x0, tileWidth, inputRows);
     for (let j = 0; j < inputRows; j++) {
       fillLuminance(j, x0, c);
-      squareLuminance();
       blurRow(j);
     }
     verticalPass(x0, tileWidth, rows);

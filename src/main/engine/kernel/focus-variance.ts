@@ -2,8 +2,9 @@
 // rows: copies each block's source rows (reflected at the top and bottom edges) into the kernel's
 // memory, lets it compute the block's focus map, and hands the map to the caller band by band.
 // Memory stays a few blocks deep whatever the slice's size. A plain argmax job's merge of each
-// band can run in the kernel too (ArgmaxBandMerge): four times faster than the JavaScript loop. Where WebAssembly SIMD is missing, the
-// float64 JavaScript kernel (focus-measure.ts) does the same job, more slowly.
+// band can run in the kernel too (ArgmaxBandMerge), several times faster than the JavaScript
+// loop. Where WebAssembly SIMD is missing, the float64 JavaScript kernel (focus-measure.ts) does
+// the same job, more slowly.
 import { gaussianKernel, reflectIndex } from '../../../shared/gaussian';
 import type { PixelLayout } from '../../../shared/types';
 import type { PixelData } from '../decode';
@@ -76,7 +77,7 @@ function prepare(k: KernelExports, layout: PixelLayout, kernelWeights: Float64Ar
   };
   const weights = take((radius + 1) * 16);
   const input = take(inputRows * rowBytes + 64); // SIMD loads read up to 32 bytes past a row
-  const lum = take((TILE + 2 * radius + 8) * 8 * 2); // luminance, then its squares
+  const lum = take((TILE + 2 * radius + 8) * 8);
   const rowMean = take(inputRows * STRIDE * 8);
   const rowMeanSq = take(inputRows * STRIDE * 8);
   const colMean = take(TILE * 8);
