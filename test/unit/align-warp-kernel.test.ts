@@ -101,3 +101,13 @@ describe.skipIf(!wasmWarpAvailable())('the WebAssembly warp kernel', () => {
     expect(out.every((v) => v === 40000)).toBe(true);
   });
 });
+
+describe('warpWithKernel', () => {
+  it('leaves transforms that reach beyond i32 coordinates to the JavaScript warp', () => {
+    const pixels = new Uint8Array(8 * 8).fill(9);
+    expect(warpWithKernel(pixels, 8, 8, 1, false, 8, 8, [1, 0, 3e9, 0, 1, 0], [1], [0])).toBeUndefined();
+    expect(warpWithKernel(pixels, 8, 8, 1, false, 8, 8, [1, 0, Number.NaN, 0, 1, 0], [1], [0])).toBeUndefined();
+    const out = warpSlice(pixels, { width: 8, height: 8, channels: 1, bitDepth: 8 }, 8, 8, { matrix: [1, 0, 3e9, 0, 1, 0.5] });
+    expect(out.every((v) => v === 9)).toBe(true);
+  });
+});

@@ -82,6 +82,15 @@ export function warpWithKernel(
 ): PixelData | undefined {
   const k = loadKernel();
   if (!k || channels < 1 || channels > 4) return undefined;
+  // The kernel floors source coordinates to i32 unchecked: leave absurd transforms to the caller.
+  const [a, b, c, d, e, f] = matrix;
+  for (const y of [0, height]) {
+    for (const x of [0, width]) {
+      const sx = a * x + b * y + c;
+      const sy = d * x + e * y + f;
+      if (!(Math.abs(sx) < 2 ** 30 && Math.abs(sy) < 2 ** 30)) return undefined;
+    }
+  }
   const bytesPerSample = sixteen ? 2 : 1;
   const rowBytes = sourceWidth * channels * bytesPerSample;
   const outRowBytes = width * channels * bytesPerSample;
