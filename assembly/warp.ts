@@ -76,7 +76,7 @@ export function configure(
   me = e;
   mf = f;
   gain = f32x4(g0, g1, g2, g3);
-  offset = f32x4.add(f32x4(o0, o1, o2, o3), f32x4.splat(0.5));
+  offset = f32x4(o0, o1, o2, o3);
   swizzleA = pairSwizzle(channels_, 0);
   swizzleB = pairSwizzle(channels_, 2);
 }
@@ -95,8 +95,7 @@ function pairSwizzle(channels_: i32, first: i32): v128 {
   return i64x2.replace_lane(i64x2.splat(low), 1, high);
 }
 
-@inline function weights(t: f32): v128 {
-  const tv = f32x4.splat(t);
+@inline function weights(tv: v128): v128 {
   return f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(KA, tv), KB), tv), KC), tv), KD);
 }
 
@@ -112,6 +111,11 @@ function pairSwizzle(channels_: i32, first: i32): v128 {
     f32x4.add(f32x4.mul(tap<T>(row + x0), w0), f32x4.mul(tap<T>(row + x1), w1)),
     f32x4.add(f32x4.mul(tap<T>(row + x2), w2), f32x4.mul(tap<T>(row + x3), w3)),
   );
+}
+
+/** Rounds to the nearest integer (ties to even), |v| < 2^22: cheaper than trunc_sat in V8. */
+@inline function roundToI32(v: v128): v128 {
+  return i32x4.sub(f32x4.add(v, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
 }
 
 /** Sum over a row's four taps of w * sample, per channel, as f32x4 scaled by 2^14 (8 bits). */
@@ -139,6 +143,8 @@ export function warpRows(y0: i32, rows: i32, bandStart: i32, bandRows: i32): voi
   const lastColumn = sourceWidth - 1;
   const bandEnd = bandStart + bandRows - 1;
   const q14 = f32x4.splat(16384);
+  const big = f32x4.splat(1048576.0);
+  const small = f32x4.splat(-1048576.0);
   const unQ14 = f32x4.splat(1.0 / 16384);
   const pairA = swizzleA;
   const pairB = swizzleB;
@@ -147,15 +153,17 @@ export function warpRows(y0: i32, rows: i32, bandStart: i32, bandRows: i32): voi
     const y = <f64>(y0 + r);
     // Stepped along the row exactly as the JavaScript reference does. The caller keeps every
     // coordinate well within i32 (no clamping needed here).
-    let sx = mb * y + mc;
-    let sy = me * y + mf;
-    for (let x = 0; x < outWidth; x++, sx += ma, sy += md) {
-      const flx = Math.floor(sx);
-      const fly = Math.floor(sy);
-      const ix = <i32>flx;
-      const iy = <i32>fly;
-      const wx = weights(<f32>(sx - flx));
-      const wy = weights(<f32>(sy - fly));
+    // (sx, sy) in one f64x2: lane by lane the same IEEE arithmetic as the scalar reference.
+    let sxy = f64x2(mb * y + mc, me * y + mf);
+    const step = f64x2(ma, md);
+    for (let x = 0; x < outWidth; x++, sxy = f64x2.add(sxy, step)) {
+      const fl = f64x2.floor(sxy);
+      const ixy = i32x4.trunc_sat_f64x2_s_zero(fl);
+      const ix = i32x4.extract_lane(ixy, 0);
+      const iy = i32x4.extract_lane(ixy, 1);
+      const t = f32x4.demote_f64x2_zero(f64x2.sub(sxy, fl));
+      const wx = weights(v128.shuffle<f32>(t, t, 0, 0, 0, 0));
+      const wy = weights(v128.shuffle<f32>(t, t, 1, 1, 1, 1));
       let r0: usize, r1: usize, r2: usize, r3: usize;
       if (iy > bandStart && iy + 2 <= bandEnd) {
         r0 = input + <usize>((iy - 1 - bandStart) * rowBytes);
@@ -174,7 +182,7 @@ export function warpRows(y0: i32, rows: i32, bandStart: i32, bandRows: i32): voi
         // 8 bits, all four columns inside: the four taps of a row are one 16-byte load; the
         // horizontal pass is exact integer arithmetic on Q14 weights (two i16 dot products), the
         // vertical one float32. Quantising the weights moves the result by < 0.04 level.
-        const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(wx, q14)));
+        const q = roundToI32(f32x4.mul(wx, q14));
         const q16 = i16x8.narrow_i32x4_s(q, q);
         const wa = v128.shuffle<i16>(q16, q16, 0, 1, 0, 1, 0, 1, 0, 1);
         const wb = v128.shuffle<i16>(q16, q16, 2, 3, 2, 3, 2, 3, 2, 3);
@@ -218,10 +226,9 @@ export function warpRows(y0: i32, rows: i32, bandStart: i32, bandRows: i32): voi
         ),
       );
       }
-      // Math.round (half up) and clamping to the sample range: `offset` holds offset + 0.5, and
-      // truncation equals floor wherever the value is not negative; negative values, like those
-      // past the maximum, are then clamped by the saturating narrowings below.
-      const n = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.mul(acc, gain), offset));
+      // Rounding (to nearest, ties to even: the reference's Math.round differs only on exact
+      // ties) and clamping to the sample range, by the saturating narrowings below.
+      const n = roundToI32(f32x4.pmax(f32x4.pmin(f32x4.add(f32x4.mul(acc, gain), offset), big), small));
       // Stores whole lanes: a pixel with fewer channels spills into the next pixel's first
       // samples, which that pixel then overwrites (the block has slack after its last pixel).
       if (sizeof<T>() == 2) {
