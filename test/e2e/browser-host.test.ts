@@ -231,6 +231,9 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     const slices = page.getByRole('complementary', { name: 'Slices' });
     const names = await slices.getByRole('button', { name: /^Slice \d: / }).evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')));
     expect(names).toEqual(['Slice 1: pcb_002.jpg', 'Slice 2: pcb_003.jpg', 'Slice 3: pcb_004.jpg', 'Slice 4: pcb_005.jpg']);
+    expect(await page.getByRole('region', { name: 'Alignment' }).getByRole('row', { name: /^Slice \d: / }).count()).toBe(4);
+    await page.getByRole('tab', { name: 'Composite' }).click();
+    await expect.poll(() => page.getByRole('img', { name: /^Composite/ }).evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
     await screenshot(page, '19-range-2-to-5');
     // Remembered options must not leak into the tests after this one.
     await page.getByRole('textbox', { name: 'First slice' }).fill('');

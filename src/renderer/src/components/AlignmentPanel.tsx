@@ -3,9 +3,11 @@
 // and why: those were stacked unaligned, so their edges may double in the composite.
 import type { StackAlignment } from '../../../shared/types';
 
+/** A signed number; one that rounds to zero shows as plain 0 (no "+0.00" or "-0.0" noise). */
 function signed(value: number, digits: number): string {
   const text = value.toFixed(digits);
-  return value > 0 ? `+${text}` : text === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : text;
+  if (Number(text) === 0) return (0).toFixed(digits);
+  return value > 0 ? `+${text}` : text;
 }
 
 /** Mean gain over the channels: one number per slice for the table; the title holds each channel's. */

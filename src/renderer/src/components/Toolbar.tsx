@@ -134,7 +134,7 @@ export function Toolbar(props: ToolbarProps) {
           if (e.target.value) props.onRecent(e.target.value);
         }}
       >
-        <option value="">{props.recent.length === 0 ? 'No recent stacks' : 'Recent stacks…'}</option>
+        <option value="">{props.recent.length === 0 ? 'No recent' : 'Recent…'}</option>
         {props.recent.map((path) => (
           <option key={path} value={path}>
             {path}
@@ -186,8 +186,9 @@ export function Toolbar(props: ToolbarProps) {
         onExportOutputs={props.onExportOutputs}
       />
       <span className="spacer" />
-      <button type="button" aria-pressed={props.theme === 'light'} onClick={() => props.onTheme(props.theme === 'light' ? 'dark' : 'light')}>
-        Light theme
+      {/* A symbol, so the toolbar's options and Run fit one row at 1440 px; named for screen readers. */}
+      <button type="button" aria-label="Light theme" title="Light theme" aria-pressed={props.theme === 'light'} onClick={() => props.onTheme(props.theme === 'light' ? 'dark' : 'light')}>
+        ◐
       </button>
     </header>
   );
