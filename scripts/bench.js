@@ -8,7 +8,10 @@
 // Best of --runs (default 3) per measurement, with the spread reported as noise.
 // Not a test: nothing here asserts a time. Needs `npm run build` first.
 //
-//   npm run bench -- [--runs 3] [--slices 10,40] [--no-tiff] [--out bench-results/bench.json]
+//   npm run bench -- [--runs 3] [--slices 10,40] [--no-tiff] [--no-align] [--out bench-results/bench.json]
+//
+// 'stack' is the design's pipeline with --align off (the issue 4 target: ratio to decode-only);
+// 'aligned' is the default job (similarity alignment), reported as what alignment adds.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +29,7 @@ function option(name, fallback) {
 const runs = Number(option('runs', '3'));
 const sliceCounts = option('slices', '10,40').split(',').map(Number);
 const withTiff = !process.argv.includes('--no-tiff');
+const withAlign = !process.argv.includes('--no-align');
 const outFile = path.resolve(root, option('out', 'bench-results/bench.json'));
 
 if (!existsSync(path.join(root, 'out', 'main', 'cli.js'))) {
@@ -73,17 +77,29 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'deepfield-bench-'));
   const decode = [];
   const stack = [];
+  const aligned = [];
   try {
     // Alternate the two so drifting background load hits both alike.
     for (let r = 0; r < runs; r++) {
       decode.push(await timedNode(['scripts/bench-decode.js', ...(grey16 ? ['--grey16'] : []), ...files]));
       const out = path.join(work, `composite-${r}.${composite}`);
       const index = path.join(work, `index-${r}.png`);
-      const result = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json']);
+      // The design's pipeline (issue 4's target) without alignment, then the default job with
+      // similarity alignment, to report what alignment adds (issue 6's budget: half).
+      const result = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', 'off']);
       result.summary = JSON.parse(result.stdout);
       stack.push(result);
       await rm(out, { force: true });
       await rm(index, { force: true });
+      await rm(`${out}.deepfield.json`, { force: true });
+      if (withAlign) {
+        const withAlignment = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json']);
+        withAlignment.summary = JSON.parse(withAlignment.stdout);
+        aligned.push(withAlignment);
+        await rm(out, { force: true });
+        await rm(index, { force: true });
+        await rm(`${out}.deepfield.json`, { force: true });
+      }
     }
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -91,6 +107,7 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
   const d = summarise(decode);
   const s = summarise(stack);
   const timings = stack.reduce((a, b) => (b.wallMs < a.wallMs ? b : a)).summary.timings;
+  const a = aligned.length ? summarise(aligned) : undefined;
   return {
     case: name,
     slices: files.length,
@@ -98,6 +115,7 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
     decodeOnly: d,
     fullStack: { ...s, engineTimings: timings },
     ratio: s.wallMs / d.wallMs,
+    aligned: a && { ...a, alignAdds: a.wallMs / s.wallMs - 1 },
     megapixelsPerSecond: (files.length * megapixels) / (s.wallMs / 1000),
   };
 }
@@ -123,8 +141,11 @@ const rows = results.map((r) => [
   r.decodeOnly.peakRssMB.toFixed(0),
   r.fullStack.peakRssMB.toFixed(0),
   `${(100 * r.decodeOnly.spread).toFixed(0)}% / ${(100 * r.fullStack.spread).toFixed(0)}%`,
+  r.aligned ? (r.aligned.wallMs / 1000).toFixed(2) : '-',
+  r.aligned ? `+${(100 * r.aligned.alignAdds).toFixed(0)}%` : '-',
+  r.aligned ? r.aligned.peakRssMB.toFixed(0) : '-',
 ]);
-const header = ['case', 'decode s', 'stack s', 'ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)'];
+const header = ['case', 'decode s', 'stack s', 'ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'aligned s', 'align adds', 'aligned RSS MB'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
 console.log(line(header));
