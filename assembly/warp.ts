@@ -34,7 +34,9 @@ let offset: v128 = f32x4.splat(0);
 let swizzleA: v128 = i8x16.splat(-1);
 let swizzleB: v128 = i8x16.splat(-1);
 
-// Keys a = -0.5 as w(t) = ((A t + B) t + C) t + D, one tap per lane (offsets -1, 0, 1, 2).
+// Keys with a = KEYS_A = -0.5 (src/main/engine/align-warp.ts) as w(t) = ((A t + B) t + C) t + D,
+// one tap per lane (offsets -1, 0, 1, 2): A = (a, a+2, -(a+2), -a), B = (-2a, -(a+3), 2a+3, a),
+// C = (a, 0, -a, 0), D = (0, 1, 0, 0).
 const KA: v128 = f32x4(-0.5, 1.5, -1.5, 0.5);
 const KB: v128 = f32x4(1.0, -2.5, 2.0, -0.5);
 const KC: v128 = f32x4(-0.5, 0.0, 0.5, 0.0);

@@ -3,8 +3,10 @@
 // after decoding and before the focus measure. Interpolation is Keys' cubic convolution with
 // a = -0.5 (R. Keys, "Cubic convolution interpolation for digital image processing", IEEE ASSP
 // 29(6), 1981): third-order accurate, reproduces linear ramps exactly, no overshoot beyond a
-// few percent. Taps beyond the slice repeat its edge, which is how `keepSize` fills the borders
-// without inventing dark edges that the focus measure would mistake for detail.
+// few percent. Taps beyond the slice repeat its edge, which is how `keepSize` fills
+// the borders without inventing dark edges that the focus measure would mistake for detail.
+// The WebAssembly SIMD kernel (assembly/warp.ts, via kernel/warp.ts) does the general case; the
+// JavaScript below is its reference and the fallback where WebAssembly SIMD is missing.
 import type { PixelLayout } from '../../shared/types';
 import type { Affine } from './align-geometry';
 import type { PixelData } from './decode';
@@ -37,14 +39,30 @@ export function integerShift(matrix: Affine, width: number, height: number): [nu
   return off < IDENTITY_TOLERANCE ? [dx, dy] : undefined;
 }
 
+/**
+ * Keys' free parameter. -0.5 is the only value with which the kernel reproduces linear ramps
+ * (sum of w_i * offset_i = t) and converges at third order; -0.75 (OpenCV's INTER_CUBIC) is
+ * sharper and closes most of the realigned synthetic bracket's PSNR gap (1.38 dB -> 0.14 dB in
+ * test/unit/align-warp.test.ts) but displaces gradients by up to 0.05 px (t (t - 1/2) (t - 1)),
+ * which fails the ramp test. assembly/warp.ts has the same weights as constants.
+ */
+export const KEYS_A = -0.5;
+
+// Keys' kernel for taps at offsets -1, 0, 1, 2 from floor(x), as polynomials in the fraction t:
+// w0 = a (t^3 - 2t^2 + t), w1 = (a+2) t^3 - (a+3) t^2 + 1, w2 = -(a+2) t^3 + (2a+3) t^2 - a t,
+// w3 = -a (t^3 - t^2).
+const A0 = KEYS_A;
+const A1 = KEYS_A + 2;
+const A2 = KEYS_A + 3;
+const A3 = 2 * KEYS_A + 3;
+
 function cubicWeights(t: number, w: Float64Array): void {
-  // Keys kernel, a = -0.5, for taps at offsets -1, 0, 1, 2 from floor(x).
   const t2 = t * t;
   const t3 = t2 * t;
-  w[0] = -0.5 * t3 + t2 - 0.5 * t;
-  w[1] = 1.5 * t3 - 2.5 * t2 + 1;
-  w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
-  w[3] = 0.5 * t3 - 0.5 * t2;
+  w[0] = A0 * (t3 - 2 * t2 + t);
+  w[1] = A1 * t3 - A2 * t2 + 1;
+  w[2] = -A1 * t3 + A3 * t2 - A0 * t;
+  w[3] = -A0 * (t3 - t2);
 }
 
 /**
@@ -115,14 +133,14 @@ export function warpSlice(
       const y0 = Math.floor(sy);
       const o = (y * width + x) * channels;
       if (channels === 3 && x0 >= 1 && y0 >= 1 && x0 + 2 < sw && y0 + 2 < sh) {
-        // The hot path, unrolled for RGB: 16 taps, weights as locals (Keys kernel, a = -0.5).
+        // The hot path, unrolled for RGB: 16 taps, weights as locals (as cubicWeights).
         const tx = sx - x0;
         const tx2 = tx * tx;
         const tx3 = tx2 * tx;
-        const x0w = -0.5 * tx3 + tx2 - 0.5 * tx;
-        const x1w = 1.5 * tx3 - 2.5 * tx2 + 1;
-        const x2w = -1.5 * tx3 + 2 * tx2 + 0.5 * tx;
-        const x3w = 0.5 * tx3 - 0.5 * tx2;
+        const x0w = A0 * (tx3 - 2 * tx2 + tx);
+        const x1w = A1 * tx3 - A2 * tx2 + 1;
+        const x2w = -A1 * tx3 + A3 * tx2 - A0 * tx;
+        const x3w = -A0 * (tx3 - tx2);
         const ty = sy - y0;
         const ty2 = ty * ty;
         const ty3 = ty2 * ty;
@@ -131,7 +149,7 @@ export function warpSlice(
         let bl = 0;
         let row = ((y0 - 1) * sw + (x0 - 1)) * 3;
         for (let j = 0; j < 4; j++, row += sw * 3) {
-          const wj = j === 0 ? -0.5 * ty3 + ty2 - 0.5 * ty : j === 1 ? 1.5 * ty3 - 2.5 * ty2 + 1 : j === 2 ? -1.5 * ty3 + 2 * ty2 + 0.5 * ty : 0.5 * ty3 - 0.5 * ty2;
+          const wj = j === 0 ? A0 * (ty3 - 2 * ty2 + ty) : j === 1 ? A1 * ty3 - A2 * ty2 + 1 : j === 2 ? -A1 * ty3 + A3 * ty2 - A0 * ty : -A0 * (ty3 - ty2);
           const hr = x0w * pixels[row] + x1w * pixels[row + 3] + x2w * pixels[row + 6] + x3w * pixels[row + 9];
           const hg = x0w * pixels[row + 1] + x1w * pixels[row + 4] + x2w * pixels[row + 7] + x3w * pixels[row + 10];
           const hb = x0w * pixels[row + 2] + x1w * pixels[row + 5] + x2w * pixels[row + 8] + x3w * pixels[row + 11];
