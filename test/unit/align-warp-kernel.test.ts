@@ -129,3 +129,31 @@ describe('warpWithKernel', () => {
     expect(out.every((v) => v === 9)).toBe(true);
   });
 });
+
+describe('integer shifts with brightness correction', () => {
+  it('equal the per-pixel definition, for shifts inside, across and beyond the slice edges', () => {
+    const rand = random(99);
+    for (const bitDepth of [8, 16] as const) {
+      for (let channels = 1; channels <= 4; channels++) {
+        const layout: PixelLayout = { width: 23, height: 17, channels, bitDepth };
+        const pixels = image(layout, rand);
+        const max = bitDepth === 16 ? 65535 : 255;
+        const colour = channels === 2 || channels === 4 ? channels - 1 : channels;
+        const gains = Array.from({ length: colour }, () => 0.8 + 0.45 * rand());
+        const offsets = Array.from({ length: colour }, () => (rand() - 0.5) * 0.05 * max);
+        for (const [dx, dy, width, height] of [[0, 0, 23, 17], [3, 2, 15, 11], [-4, 3, 23, 17], [5, -2, 23, 17], [-30, 0, 10, 5], [30, 40, 6, 4], [-2, -1, 30, 20]]) {
+          const out = warpSlice(pixels, layout, width, height, { matrix: [1, 0, dx, 0, 1, dy], gains, offsets });
+          for (let y = 0; y < height; y++) {
+            for (let x = 0; x < width; x++) {
+              const s = (Math.min(16, Math.max(0, y + dy)) * 23 + Math.min(22, Math.max(0, x + dx))) * channels;
+              for (let c = 0; c < channels; c++) {
+                const v = c < colour ? Math.min(max, Math.max(0, Math.round(gains[c] * pixels[s + c] + offsets[c]))) : pixels[s + c];
+                if (out[(y * width + x) * channels + c] !== v) expect.fail(`${bitDepth}-bit ${channels} ch shift ${dx},${dy}: (${x},${y},${c}) is ${out[(y * width + x) * channels + c]}, expected ${v}`);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+});

@@ -81,7 +81,7 @@ export function warpSlice(
   const sw = source.width;
   const sh = source.height;
   const maxValue = bitDepth === 16 ? 65535 : 255;
-  const out: PixelData = bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  const allocate = (): PixelData => (bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels));
   const colour = channels === 2 || channels === 4 ? channels - 1 : channels;
   const gains = new Float64Array(channels).fill(1);
   const offsets = new Float64Array(channels);
@@ -94,6 +94,7 @@ export function warpSlice(
     const [dx, dy] = shift;
     const lut = buildLookUp(gains, offsets, colour, maxValue);
     if (!lut && dx === 0 && dy === 0 && width === sw && height === sh) return pixels;
+    const out = allocate();
     if (!lut && dx >= 0 && dy >= 0 && dx + width <= sw && dy + height <= sh) {
       // A crop: whole rows at a time.
       for (let y = 0; y < height; y++) {
@@ -102,13 +103,29 @@ export function warpSlice(
       }
       return out;
     }
+    // Output columns [x0, x1) read inside the slice; the rest repeat its edge columns.
+    const x0 = Math.min(width, Math.max(0, -dx));
+    const x1 = Math.max(x0, Math.min(width, sw - dx));
     for (let y = 0; y < height; y++) {
       const sy = Math.min(sh - 1, Math.max(0, y + dy));
+      const rowOut = y * width * channels;
+      const rowIn = sy * sw * channels;
       for (let x = 0; x < width; x++) {
+        if (x === x0) x = x1; // skip the inside run
+        if (x >= width) break;
         const sx = Math.min(sw - 1, Math.max(0, x + dx));
-        const s = (sy * sw + sx) * channels;
-        const o = (y * width + x) * channels;
+        const s = rowIn + sx * channels;
+        const o = rowOut + x * channels;
         for (let c = 0; c < channels; c++) out[o + c] = lut && c < colour ? lut[c][pixels[s + c]] : pixels[s + c];
+      }
+      // The inside run, one channel at a time (monomorphic loops, no clamping).
+      const start = rowOut + x0 * channels;
+      const end = rowOut + x1 * channels;
+      const delta = rowIn + (x0 + dx) * channels - start;
+      for (let c = 0; c < channels; c++) {
+        const table = lut && c < colour ? lut[c] : undefined;
+        if (table) for (let i = start + c; i < end; i += channels) out[i] = table[pixels[i + delta]];
+        else for (let i = start + c; i < end; i += channels) out[i] = pixels[i + delta];
       }
     }
     return out;
@@ -121,6 +138,7 @@ export function warpSlice(
   }
 
   // The reference, and the fallback where WebAssembly SIMD is missing.
+  const out = allocate();
   const [a, b, c0, d, e, f0] = warp.matrix;
   const wx = new Float64Array(4);
   const wy = new Float64Array(4);
