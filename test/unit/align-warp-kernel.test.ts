@@ -56,7 +56,7 @@ describe.skipIf(!wasmWarpAvailable())('the WebAssembly warp kernel', () => {
         for (let trial = 0; trial < 6; trial++) {
           const sw = 17 + Math.floor(rand() * 90);
           const sh = 9 + Math.floor(rand() * 70);
-          const layout: PixelLayout = { width: sw, height: sh, channels, bitDepth };
+          const layout: PixelLayout = { width: sw, height: sh, channels: channels as PixelLayout['channels'], bitDepth };
           const pixels = image(layout, rand);
           const width = Math.max(1, Math.round(sw * (0.8 + 0.3 * rand())));
           const height = Math.max(1, Math.round(sh * (0.8 + 0.3 * rand())));
@@ -135,7 +135,7 @@ describe('integer shifts with brightness correction', () => {
     const rand = random(99);
     for (const bitDepth of [8, 16] as const) {
       for (let channels = 1; channels <= 4; channels++) {
-        const layout: PixelLayout = { width: 23, height: 17, channels, bitDepth };
+        const layout: PixelLayout = { width: 23, height: 17, channels: channels as PixelLayout['channels'], bitDepth };
         const pixels = image(layout, rand);
         const max = bitDepth === 16 ? 65535 : 255;
         const colour = channels === 2 || channels === 4 ? channels - 1 : channels;
