@@ -4,9 +4,15 @@
 // 16-bit interleaved samples with 1 to 4 channels. Taps beyond the slice repeat its edge. The
 // JavaScript warp in src/main/engine/align-warp.ts is the reference it is tested against.
 //
-// One output pixel at a time, its channels in the four f32 lanes: each tap is one widening load
-// (8 or 4 bytes, zero-extended to 32-bit lanes), one conversion and one multiply-add. The sums are float32: against the float64 reference the
-// result differs by at most one level, and only where the exact value lies within ~1e-3 of .5.
+// One output pixel at a time, its channels in the four lanes. 8 bits, all four columns inside
+// the slice (nearly every pixel): each of the four rows is one 16-byte load, two swizzles into
+// (tap, tap) i16 pairs per channel and two i32x4 dot products with Q14 weights, then the vertical
+// pass in float32. 16 bits, and 8 bits at the left and right edges: each tap is one widening load,
+// one conversion and one float32 multiply-add. Rounding is to nearest with ties to even (the
+// reference's Math.round rounds ties up) and clamping is by the saturating narrowings. Against
+// the float64 reference (test/unit/align-warp-kernel.test.ts) results differ by at most one level,
+// on about 0.3% of samples. Measured on a 6000x4000 RGB slice (one loaded core, CPU time): JS
+// 2380 ms 8-bit / 2740 ms 16-bit, this kernel 460 / 680 ms including the band copies.
 //
 // Memory is laid out by the caller (src/main/engine/kernel/warp.ts): the source band (rows
 // bandStart .. bandStart + bandRows of the slice, copied in, followed by 32 bytes of slack for the
