@@ -134,7 +134,7 @@ export function Toolbar(props: ToolbarProps) {
           if (e.target.value) props.onRecent(e.target.value);
         }}
       >
-        <option value="">{props.recent.length === 0 ? 'No recent' : 'Recent…'}</option>
+        <option value="">{props.recent.length === 0 ? 'No recent' : 'Recent'}</option>
         {props.recent.map((path) => (
           <option key={path} value={path}>
             {path}
