@@ -1,6 +1,8 @@
 // The worker-thread task: decode one slice, compute its focus map band by band and merge each
 // band straight into the shared argmax state. Nothing of the slice outlives the task but its
 // statistics and an optional small preview.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import sharp from 'sharp';
 import type { FocusPreview, PixelLayout, SliceRef } from '../../shared/types';
 import { decodeAligned, type SliceAlign } from './align-tasks';
@@ -13,6 +15,13 @@ import { composeSlice } from './merge-stages';
 // One libvips thread per worker: the pool already has one worker per core.
 sharp.concurrency(1);
 sharp.cache(false);
+
+// A decoded slice is a Buffer whose pixels (72 MB at 24 MP) belong to libvips until V8 collects
+// the small JS object holding them, and an idle worker does not collect: without a collection
+// after each task, every worker keeps one or two dead slices alive (measured: ~190 MB per worker
+// instead of ~75 MB). V8 exposes gc() to contexts made after the flag is set.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 export interface SliceTask {
   slice: SliceRef;
@@ -40,6 +49,14 @@ export interface SliceTaskResult {
 }
 
 export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
+  try {
+    return await runSliceTask(task);
+  } finally {
+    collectGarbage();
+  }
+}
+
+async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
   const { layout } = task;
   const pixels = await decodeAligned(task.slice, layout, task.align);
   if (task.pass === 'compose' && task.compose) {

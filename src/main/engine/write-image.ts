@@ -178,7 +178,9 @@ function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, o
       // Lossless only: JPEG-in-TIFF would also force 8 bits.
       return { image: image.tiff({ compression: options.tiffCompression ?? 'deflate', predictor: 'horizontal' }), embeddedIcc };
     case 'jpeg':
-      return { image: image.jpeg({ quality, chromaSubsampling: '4:4:4' }), embeddedIcc };
+      // No Huffman optimisation: it holds every DCT coefficient of the image until the end (about
+      // 140 MB more at 24 MP, measured), for files only a few per cent smaller.
+      return { image: image.jpeg({ quality, chromaSubsampling: '4:4:4', optimiseCoding: false }), embeddedIcc };
     case 'webp':
       return { image: image.webp({ quality }), embeddedIcc };
   }
