@@ -128,6 +128,7 @@ check(stray.length === 0, `app.asar holds nothing besides out/, bin/, package.js
 const packagedPkg = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8'));
 check(inArchive.has(packagedPkg.main), `package.json "main" (${packagedPkg.main}) is in app.asar`);
 check(packagedPkg.version === rootPkg.version, `packaged version is ${rootPkg.version}`);
+check(existsSync(path.join(resources, 'docs', 'README.md')), 'the README ships as resources/docs/README.md (the About dialog\'s documentation)');
 
 // The renderer must come from the package over file://: relative asset URLs, and no dev-server URL
 // baked into the main process.
@@ -135,7 +136,12 @@ const rendererHtml = asar.extractFile(archive, 'out/renderer/index.html').toStri
 const absoluteAssets = [...rendererHtml.matchAll(/\b(?:src|href)="(\/[^"]*)"/g)].map((m) => m[1]);
 check(absoluteAssets.length === 0, `out/renderer/index.html uses relative asset paths (file:// safe)${absoluteAssets.length ? `; absolute: ${absoluteAssets.join(', ')}` : ''}`);
 const mainCode = files.filter(([f]) => f.startsWith('out/main/') && f.endsWith('.js')).map(([f]) => asar.extractFile(archive, f).toString('utf8')).join('\n');
-check(mainCode.includes('renderer/index.html'), 'the main process loads out/renderer/index.html from the package');
+// The window loads deepfield://app/index.html, which the main process serves from out/renderer
+// beside itself inside the package (src/main/desktop/protocol.ts), never from a server.
+check(
+  mainCode.includes('index.html') && mainCode.includes('../renderer') && /deepfield/.test(mainCode),
+  'the main process serves the packaged out/renderer (deepfield://app/index.html)',
+);
 check(!/https?:\/\/(localhost|127\.0\.0\.1):5173/.test(mainCode), 'the main process has no hard-coded Vite dev-server URL');
 
 // --- 3. sharp's native parts are real files in app.asar.unpacked -----------------------------------

@@ -1,7 +1,7 @@
 // The About dialog (version, runtime, documentation link) and the licences of the bundled
 // libraries, read from out/licences.json which scripts/collect-licences.js writes at build time.
 import { app, BrowserWindow, dialog, Menu, shell, type MenuItemConstructorOptions } from 'electron';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 interface LicenceEntry {
@@ -31,10 +31,22 @@ function isWebLink(url: string | null | undefined): url is string {
   return typeof url === 'string' && /^https?:\/\//.test(url);
 }
 
+/**
+ * Where the documentation is: the project's web page when package.json names one, else the
+ * README shipped beside the app (electron-builder's extraResources: resources/docs/README.md),
+ * or the repository's README in a development build.
+ */
+function documentation(homepage: string | null | undefined): { label: string; open: () => Promise<unknown> } | undefined {
+  if (isWebLink(homepage)) return { label: homepage, open: () => shell.openExternal(homepage) };
+  const candidates = [path.join(process.resourcesPath ?? '', 'docs', 'README.md'), path.join(app.getAppPath(), 'README.md')];
+  const file = candidates.find((f) => existsSync(f));
+  return file ? { label: file, open: () => shell.openPath(file) } : undefined;
+}
+
 export async function showAboutDialog(parent?: BrowserWindow): Promise<void> {
   const licences = readLicences();
-  const docs = licences?.app.homepage;
-  const buttons = ['OK', 'Licences…', ...(isWebLink(docs) ? ['Documentation'] : [])];
+  const docs = documentation(licences?.app.homepage);
+  const buttons = ['OK', 'Licences…', ...(docs ? ['Documentation'] : [])];
   const options = {
     type: 'info' as const,
     title: `About ${app.getName()}`,
@@ -44,7 +56,7 @@ export async function showAboutDialog(parent?: BrowserWindow): Promise<void> {
       '',
       `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node.js ${process.versions.node}`,
       `${licences?.app.licence ?? 'MIT'} licence. Bundled libraries: ${licences ? licences.packages.length : 'list not built'}; see Licences.`,
-      ...(isWebLink(docs) ? [`Documentation: ${docs}`] : []),
+      ...(docs ? [`Documentation: ${docs.label}`] : []),
     ].join('\n'),
     buttons,
     defaultId: 0,
@@ -53,7 +65,7 @@ export async function showAboutDialog(parent?: BrowserWindow): Promise<void> {
   };
   const { response } = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
   if (buttons[response] === 'Licences…') showLicencesWindow(licences);
-  if (buttons[response] === 'Documentation' && isWebLink(docs)) await shell.openExternal(docs);
+  if (buttons[response] === 'Documentation') await docs?.open();
 }
 
 function escapeHtml(text: string): string {
@@ -112,7 +124,7 @@ export function aboutMenuItem(): MenuItemConstructorOptions {
 /** Electron's default menus with About in its platform's place. Call after `ready`. */
 export function installAppMenu(): void {
   const isMac = process.platform === 'darwin';
-  const docs = readLicences()?.app.homepage;
+  const docs = documentation(readLicences()?.app.homepage);
   const template: MenuItemConstructorOptions[] = [
     ...(isMac
       ? [{
@@ -127,7 +139,7 @@ export function installAppMenu(): void {
     {
       role: 'help',
       submenu: [
-        ...(isWebLink(docs) ? [{ label: 'Documentation', click: () => void shell.openExternal(docs) }] : []),
+        ...(docs ? [{ label: 'Documentation', click: () => void docs.open() }] : []),
         ...(isMac ? [] : [aboutMenuItem()]),
       ],
     },
