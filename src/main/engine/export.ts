@@ -11,7 +11,7 @@ import type { StackOptions, StackOptionsInput } from '../../shared/options';
 import type { SliceRef, StackProgress } from '../../shared/types';
 import { CancelledError, DeepfieldError } from './errors';
 import { heightFromDepth, parseZStep, writeHeightMap, zStepFromImageJ, type ZStep } from './height-map';
-import { readReferenceMetadata } from './metadata';
+import { readReferenceMetadata, warmUpMetadataTool } from './metadata';
 import { recordInputs, sidecarPathFor, writeSidecar, deepfieldVersion, type Sidecar } from './sidecar';
 import { findSliceFiles, probeSlices } from './slices';
 import type { Engine, StackResult } from './stack';
@@ -251,6 +251,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   }
 
   const started = performance.now();
+  if (plan.metadata && inputFiles.length > 0) warmUpMetadataTool(inputFiles[0]);
   const hashing = plan.sidecar ? recordInputs(inputFiles, request.signal) : undefined;
   hashing?.catch(() => undefined); // awaited below; a failure here must not go unhandled meanwhile
   const created: string[] = [];

@@ -55,6 +55,19 @@ function exifTool(): ExifTool {
   return tool;
 }
 
+/**
+ * Starts ExifTool now, in the background, when `file` carries tags to copy: perl takes about a
+ * second to load it, which then overlaps the stacking instead of delaying the first write.
+ */
+export function warmUpMetadataTool(file: string): void {
+  void sharp(file)
+    .metadata()
+    .then((meta) => {
+      if (meta.exif?.length || meta.xmp?.length || meta.format === 'tiff') return exifTool().version();
+    })
+    .catch(() => undefined); // only a head start: the real read reports any problem
+}
+
 /** Ends the ExifTool process, if one was started; a process that used metadata calls this before exiting. */
 export async function closeMetadataTool(): Promise<void> {
   const running = tool;
