@@ -4,12 +4,10 @@
 // passes, so a window with that margin gives the same value the full map has there. Where the
 // window is cut by the image's edge it ends exactly at that edge, so the kernel's mirror padding
 // mirrors the same samples it mirrors in the full image.
-import sharp from 'sharp';
 import { gaussianRadius } from '../../shared/gaussian';
 import type { PixelLayout, SliceRef } from '../../shared/types';
-import type { PixelData } from '../engine/decode';
+import { readRaw, samplesOf, sliceReader, type PixelData } from '../engine/decode';
 import { decodeAligned, type SliceAlign } from '../engine/align-tasks';
-import { DeepfieldError } from '../engine/errors';
 import { computeFocusMap } from '../engine/focus-measure';
 
 export interface Window {
@@ -31,21 +29,8 @@ export function profileWindow(x: number, y: number, layout: PixelLayout, sigma: 
 
 /** Decodes one window of a slice the way decodeSlice decodes the whole of it. */
 export async function decodeWindow(slice: SliceRef, layout: PixelLayout, window: Window): Promise<PixelData> {
-  const grey = layout.channels <= 2;
-  const alpha = layout.channels === 2 || layout.channels === 4;
-  const sixteen = layout.bitDepth === 16;
-  let image = sharp(slice.file, slice.page === undefined ? {} : { page: slice.page }).rotate();
-  image = image.toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
-  image = alpha ? image.ensureAlpha() : image.removeAlpha();
-  let data: Buffer;
-  try {
-    data = await image.extract(window).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new DeepfieldError(`${slice.name} could not be decoded (changed since stacking?): ${reason}`, slice.file);
-  }
-  const copy = new Uint8Array(data); // own, aligned buffer (a Uint16Array view needs an even offset)
-  return sixteen ? new Uint16Array(copy.buffer) : copy;
+  const { data } = await readRaw(slice, layout, sliceReader(slice, layout).extract(window), 'changed since stacking?');
+  return samplesOf(data, layout.bitDepth);
 }
 
 /** Raw variance of one slice at (x, y). */
