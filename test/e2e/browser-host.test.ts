@@ -12,6 +12,8 @@ import { sharedData, tempDir } from '../helpers/fixtures';
 import { launchBrowser, missingPrerequisite, newPage, screenshot, serve, type ServedApp } from './browser-host-fixture';
 
 const skipReason = missingPrerequisite();
+// CI installs Chromium (.ci/run): there a missing prerequisite is a failure, not a skip.
+if (skipReason && process.env.CI) throw new Error(`browser-host e2e tests cannot run in CI: ${skipReason}`);
 if (skipReason) process.stdout.write(`[e2e] browser-host tests skipped: ${skipReason}\n`);
 
 /** A request with a Host header of our choosing (fetch does not allow setting it). */

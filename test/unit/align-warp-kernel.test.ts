@@ -45,7 +45,10 @@ function randomMatrix(rand: () => number, width: number, height: number): Affine
   return [a, b, (rand() - 0.5) * 0.2 * width, d, e, (rand() - 0.5) * 0.2 * height];
 }
 
-describe.skipIf(!wasmWarpAvailable())('the WebAssembly warp kernel', () => {
+const kernelMissing = !wasmWarpAvailable();
+if (kernelMissing) console.log('WebAssembly warp kernel tests skipped: this runtime has no WebAssembly SIMD (the JS warp is used instead)');
+
+describe.skipIf(kernelMissing)('the WebAssembly warp kernel', () => {
   it('matches the JavaScript reference within one level on random images and transforms', () => {
     const rand = random(20261125);
     let cases = 0;
