@@ -10,12 +10,15 @@ import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Each kernel: assembly/<name>.ts -> src/main/engine/kernel/<name>.wasm.generated.ts exporting <exportName>.
+// Each kernel: assembly/<name>.ts -> src/main/engine/kernel/<name>.wasm.generated.ts exporting
+// <exportName>. The focus kernel imports its memory (shared, so every worker's instance can work
+// on one job's argmax state in place: src/main/engine/kernel/focus-variance.ts, KernelArena).
+const sharedMemory = ['--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536', '--enable', 'threads'];
 const kernels = [
-  ['focus-variance', 'focusVarianceWasm'],
-  ['warp', 'warpWasm'],
+  ['focus-variance', 'focusVarianceWasm', sharedMemory],
+  ['warp', 'warpWasm', []],
 ];
-for (const [name, exportName] of kernels) {
+for (const [name, exportName, extraFlags] of kernels) {
 const source = path.join(root, 'assembly', `${name}.ts`);
 const target = path.join(root, 'src', 'main', 'engine', 'kernel', `${name}.wasm.generated.ts`);
 
@@ -26,6 +29,7 @@ const { error, stderr } = await asc.main([
   source,
   '--outFile', wasmFile,
   '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd',
+  ...extraFlags,
 ]);
 if (error) {
   process.stderr.write(stderr.toString());

@@ -83,3 +83,8 @@ export function stripStack(count: number, width: number, height: number, seed = 
   }
   return slices;
 }
+
+/** The bytes a typed array views (not its whole buffer: engine results are views on shared memory). */
+export function bytesOf(view: ArrayBufferView): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}

@@ -8,7 +8,7 @@ import { computeFocusMap } from '../../src/main/engine/focus-measure';
 import { CancelledError, DeepfieldError } from '../../src/main/engine/errors';
 import { findSliceFiles, naturalCompare } from '../../src/main/engine/slices';
 import type { StackProgress } from '../../src/shared/types';
-import { builtWorkerFile, random, stripStack, tempDir, writeGrey16, writeRgb8 } from '../helpers/fixtures';
+import { builtWorkerFile, bytesOf, random, stripStack, tempDir, writeGrey16, writeRgb8 } from '../helpers/fixtures';
 
 let engine: Engine;
 beforeAll(() => {
@@ -104,8 +104,8 @@ describe('argmax composite', () => {
     try {
       const a = await single.stack({ inputs: [dir] });
       const b = await engine.stack({ inputs: [dir] });
-      expect(Buffer.from(a.indexMap.buffer).equals(Buffer.from(b.indexMap.buffer))).toBe(true);
-      expect(Buffer.from(a.composite.buffer).equals(Buffer.from(b.composite.buffer))).toBe(true);
+      expect(bytesOf(a.indexMap).equals(bytesOf(b.indexMap))).toBe(true);
+      expect(bytesOf(a.composite).equals(bytesOf(b.composite))).toBe(true);
     } finally {
       await single.close();
     }

@@ -235,10 +235,17 @@ describe('WebAssembly focus kernel', () => {
 });
 
 describe('the kernel\'s argmax merge', () => {
-  /** Merges the slices in `order` into fresh buffers, through the kernel's merge or the JavaScript one. */
-  function mergeAll(slices: PixelData[], layout: PixelLayout, order: number[], useKernel: boolean): ProfileBuffers {
+  /**
+   * Merges the slices in `order` into fresh buffers: through the kernel's merge in place (state in
+   * the job's shared kernel arena), the kernel's merge by copying (state in plain shared
+   * buffers), or the JavaScript one.
+   */
+  function mergeAll(slices: PixelData[], layout: PixelLayout, order: number[], how: 'in-place' | 'copying' | 'script'): ProfileBuffers {
     const bandRows = 16;
-    const buffers = createProfileBuffers(layout, bandRows, slices.length, { peaks: false, sums: false, weightedSums: false });
+    const features = { peaks: false, sums: false, weightedSums: false };
+    const buffers = createProfileBuffers(layout, bandRows, slices.length, features, how === 'in-place' ? { sigma: 2, workers: 2 } : undefined);
+    expect(buffers.arena !== undefined).toBe(how === 'in-place');
+    const useKernel = how !== 'script';
     const merger = new ProfileMerger(buffers, layout);
     for (const k of order) {
       let offered = 0;
@@ -251,13 +258,14 @@ describe('the kernel\'s argmax merge', () => {
           merger.mergeBand(k, y0, variance, slices[k], useKernel ? kernelMerge : undefined);
         },
         bandRows,
+        buffers.arena,
       );
       expect(offered).toBeGreaterThan(0);
     }
     return buffers;
   }
 
-  const bytes = (b: SharedArrayBuffer) => Buffer.from(b);
+  const bytes = (view: ArrayBufferView) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
   it.each([
     [{ width: 75, height: 70, channels: 3, bitDepth: 8 }],
@@ -276,24 +284,27 @@ describe('the kernel\'s argmax merge', () => {
     const flat = (value: number) => (layout.bitDepth === 16 ? new Uint16Array(layout.width * layout.height * layout.channels) : new Uint8Array(layout.width * layout.height * layout.channels)).fill(value);
     const a = noise(20, 1); // the strongest slice, twice: its pixels are ties at the maximum
     const slices = [flat(7), noise(21, 0.5), a, noise(22, 0.25), a.slice(), flat(9), noise(23, 0.4)];
-    let first: ProfileBuffers | undefined;
+    let first: ProfileBuffers['argmax'] | undefined;
     for (const order of [[0, 1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [4, 0, 5, 2, 6, 1, 3]]) {
-      const viaKernel = mergeAll(slices, layout, order, true);
-      const viaScript = mergeAll(slices, layout, order, false);
-      expect(bytes(viaKernel.maxVariance).equals(bytes(viaScript.maxVariance))).toBe(true);
-      expect(bytes(viaKernel.winner).equals(bytes(viaScript.winner))).toBe(true);
-      expect(bytes(viaKernel.composite).equals(bytes(viaScript.composite))).toBe(true);
-      const winner = new Uint16Array(viaKernel.winner);
-      expect(winner.includes(2)).toBe(true);
-      expect(winner.includes(4)).toBe(false); // the duplicate of slice 2 never wins its ties
-      first ??= viaKernel;
-      expect(bytes(viaKernel.winner).equals(bytes(first.winner))).toBe(true); // order-independent
-      expect(bytes(viaKernel.composite).equals(bytes(first.composite))).toBe(true);
+      const viaScript = mergeAll(slices, layout, order, 'script').argmax;
+      for (const how of ['in-place', 'copying'] as const) {
+        const viaKernel = mergeAll(slices, layout, order, how).argmax;
+        expect(bytes(viaKernel.maxVariance).equals(bytes(viaScript.maxVariance)), how).toBe(true);
+        expect(bytes(viaKernel.winner).equals(bytes(viaScript.winner)), how).toBe(true);
+        expect(bytes(viaKernel.composite).equals(bytes(viaScript.composite)), how).toBe(true);
+      }
+      expect(viaScript.winner.includes(2)).toBe(true);
+      expect(viaScript.winner.includes(4)).toBe(false); // the duplicate of slice 2 never wins its ties
+      first ??= viaScript;
+      expect(bytes(viaScript.winner).equals(bytes(first.winner))).toBe(true); // order-independent
+      expect(bytes(viaScript.composite).equals(bytes(first.composite))).toBe(true);
     }
     // All flat: every pixel a tie at v = 0, won by slice 0 whatever the order.
     const flats = [flat(3), flat(5), flat(1)];
-    const tied = mergeAll(flats, layout, [2, 1, 0], true);
-    expect(new Uint16Array(tied.winner).every((k) => k === 0)).toBe(true);
-    expect(bytes(tied.composite).equals(Buffer.from(flats[0].buffer))).toBe(true);
+    for (const how of ['in-place', 'copying'] as const) {
+      const tied = mergeAll(flats, layout, [2, 1, 0], how).argmax;
+      expect(tied.winner.every((k) => k === 0)).toBe(true);
+      expect(bytes(tied.composite).equals(Buffer.from(flats[0].buffer))).toBe(true);
+    }
   });
 });

@@ -1,5 +1,6 @@
 // The argmax method is the design's default and must stay bit-for-bit what the design says:
 // per pixel the slice with the highest raw variance, ties to the lowest index, its pixel copied.
+import { bytesOf } from '../helpers/fixtures';
 import { describe, expect, test } from 'vitest';
 import { computeFocusMap } from '../../src/main/engine/focus-measure';
 import { composeInMemory, measureProfile } from '../../src/main/engine/merge-in-memory';
@@ -32,8 +33,8 @@ describe('merge method argmax', () => {
     const expected = referenceArgmax(slices, width, height);
     const profile = measureProfile((k) => slices[k], 7, stack.layout, 2);
     const merged = composeInMemory(profile, (k) => slices[k], stack.layout, 'argmax');
-    expect(Buffer.from(merged.indexMap.buffer).equals(Buffer.from(expected.winner.buffer))).toBe(true);
-    expect(Buffer.from(merged.composite.buffer).equals(Buffer.from(expected.composite.buffer))).toBe(true);
+    expect(bytesOf(merged.indexMap).equals(bytesOf(expected.winner))).toBe(true);
+    expect(bytesOf(merged.composite).equals(bytesOf(expected.composite))).toBe(true);
   });
 
   test('ties go to the lowest slice index whatever order the slices arrive in', async () => {

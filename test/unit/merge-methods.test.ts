@@ -103,8 +103,12 @@ describe('merge state', () => {
     ];
     const profiles = orders.map((order) => measureProfile((k) => slices[k], 7, stack.layout, 2, { order }));
     const bytes = (buffer: SharedArrayBuffer | undefined) => Buffer.from(new Uint8Array(buffer!));
+    const viewBytes = (view: ArrayBufferView) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
     for (const other of profiles.slice(1)) {
-      for (const field of ['winner', 'maxVariance', 'composite', 'below', 'above'] as const) {
+      for (const field of ['winner', 'maxVariance', 'composite'] as const) {
+        expect(viewBytes(other.argmax[field]).equals(viewBytes(profiles[0].argmax[field])), field).toBe(true);
+      }
+      for (const field of ['below', 'above'] as const) {
         expect(bytes(other[field]).equals(bytes(profiles[0][field])), field).toBe(true);
       }
       const sums = new Float64Array(other.sumVariance!);
@@ -118,7 +122,7 @@ describe('merge state', () => {
     const { computeFocusMap } = await import('../../src/main/engine/focus-measure');
     const maps = slices.map((s) => computeFocusMap(s, stack.layout, 2));
     const profile = measureProfile((k) => slices[k], 5, stack.layout, 2, { order: [4, 2, 0, 3, 1] });
-    const winner = new Uint16Array(profile.winner);
+    const winner = profile.argmax.winner;
     const below = new Float32Array(profile.below!);
     const above = new Float32Array(profile.above!);
     for (let p = 0; p < winner.length; p++) {

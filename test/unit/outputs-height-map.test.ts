@@ -81,9 +81,9 @@ describe('sub-slice depth', () => {
     }
     // The peak summaries the merge stage keeps (merge-profile.ts), filled from the full profiles.
     const shared = (bytes: number) => new SharedArrayBuffer(width * height * bytes);
-    const buffers = { winner: shared(2), maxVariance: shared(4), below: shared(4), above: shared(4) };
-    const indexMap = new Uint16Array(buffers.winner);
-    const best = new Float32Array(buffers.maxVariance);
+    const indexMap = new Uint16Array(shared(2));
+    const best = new Float32Array(shared(4));
+    const buffers = { argmax: { winner: indexMap, maxVariance: best }, below: shared(4), above: shared(4) };
     const previous = new Float32Array(buffers.below).fill(NaN);
     const next = new Float32Array(buffers.above).fill(NaN);
     for (let p = 0; p < indexMap.length; p++) {

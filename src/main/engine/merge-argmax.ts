@@ -3,16 +3,16 @@
 // already holds exactly that composite, so this method has no second pass.
 import type { PixelLayout } from '../../shared/types';
 import type { MergeOutput, MergeStage, MergeState } from './merge-method';
-import { compositeView, type ProfileBuffers } from './merge-profile';
+import type { ProfileBuffers } from './merge-profile';
 
 export const argmaxStage: MergeStage<MergeState & { method: 'argmax' }> = {
   method: 'argmax',
   needsWeightedSums: false,
   prepare: () => ({ method: 'argmax' }),
-  finish(_state, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
+  finish(_state, profile: ProfileBuffers, _layout: PixelLayout): MergeOutput {
     // Views, not copies (120 MB saved at 24 MP): nothing writes to a result's composite or index
     // map, so the profile stays intact for re-merging with another method.
-    return { composite: compositeView(profile, layout), indexMap: new Uint16Array(profile.winner) };
+    return { composite: profile.argmax.composite, indexMap: profile.argmax.winner };
   },
 };
 

@@ -7,7 +7,7 @@
 import type { ProfileBuffers } from './merge-profile';
 
 export function computeConfidence(profile: ProfileBuffers): Float32Array {
-  const max = new Float32Array(profile.maxVariance);
+  const max = profile.argmax.maxVariance;
   if (!profile.sumVariance) throw new Error('This job kept no focus sums: stack it with keep.confidence to get its confidence map');
   const sum = new Float64Array(profile.sumVariance);
   const n = profile.sliceCount;

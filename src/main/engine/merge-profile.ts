@@ -6,21 +6,29 @@
 // - the sum of v (the profile's mean, for the confidence of Pertuz et al. 2013's kind);
 // - optionally, variance-weighted sums of the pixels (the composite where no slice is in focus).
 // State lives in shared memory, updated band by band under a per-band lock, so two workers can
-// merge slices in any order. Every method reads the same summaries: switching methods re-runs
+// merge slices in any order. The argmax state sits in the job's kernel arena (one shared
+// WebAssembly memory), where the focus kernel merges each band in place. Every method reads the same summaries: switching methods re-runs
 // only the cheap steps after this pass, never the focus measure.
 import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
-import type { ArgmaxBandMerge } from './kernel/focus-variance';
+import { type ArgmaxBandMerge, createKernelArena, type KernelArena } from './kernel/focus-variance';
+
+/** The plain argmax: views on shared memory (the kernel arena's, or plain shared buffers). */
+export interface ArgmaxState {
+  /** Float32 per pixel: the highest variance seen so far (-1 before any slice). */
+  maxVariance: Float32Array;
+  /** Uint16 per pixel: the index of the slice that holds the maximum. */
+  winner: Uint16Array;
+  /** Interleaved samples of the argmax composite, in the stack's layout. */
+  composite: PixelData;
+}
 
 export interface ProfileBuffers {
   bandRows: number;
   sliceCount: number;
-  /** Float32 per pixel: the highest variance seen so far (-1 before any slice). */
-  maxVariance: SharedArrayBuffer;
-  /** Uint16 per pixel: the index of the slice that holds the maximum. */
-  winner: SharedArrayBuffer;
-  /** Interleaved samples of the argmax composite, in the stack's layout. */
-  composite: SharedArrayBuffer;
+  argmax: ArgmaxState;
+  /** The shared WebAssembly memory `argmax` lives in, when the focus kernel can use it. */
+  arena?: KernelArena;
   /** Float32 per pixel: v of slice winner-1, NaN while not (yet) seen or when there is none. */
   below?: SharedArrayBuffer;
   /** Float32 per pixel: v of slice winner+1, NaN while not (yet) seen or when there is none. */
@@ -47,39 +55,52 @@ export interface ProfileFeatures {
   weightedSums: boolean;
 }
 
+/** For state the focus kernel merges in place: its sigma and how many tasks run at once. */
+export interface KernelPlacement {
+  sigma: number;
+  workers: number;
+}
+
 export function createProfileBuffers(
   layout: PixelLayout,
   bandRows: number,
   sliceCount: number,
   features: ProfileFeatures,
+  kernel?: KernelPlacement,
 ): ProfileBuffers {
   const pixels = layout.width * layout.height;
+  const sizes = [pixels * 4, pixels * 2, pixels * layout.channels * (layout.bitDepth / 8)].map((n) => Math.ceil(n / 16) * 16);
+  const arena = kernel && createKernelArena(layout, kernel.sigma, bandRows, kernel.workers, sizes[0] + sizes[1] + sizes[2]);
+  const memory = arena ? arena.memory.buffer : new SharedArrayBuffer(sizes[0] + sizes[1] + sizes[2]);
+  const start = arena ? arena.stateOffset : 0;
+  const compositeAt = start + sizes[0] + sizes[1];
+  const samples = pixels * layout.channels;
+  const argmax: ArgmaxState = {
+    maxVariance: new Float32Array(memory, start, pixels),
+    winner: new Uint16Array(memory, start + sizes[0], pixels),
+    composite: layout.bitDepth === 16 ? new Uint16Array(memory, compositeAt, samples) : new Uint8Array(memory, compositeAt, samples),
+  };
   const buffers: ProfileBuffers = {
     bandRows,
     sliceCount,
-    maxVariance: new SharedArrayBuffer(pixels * 4),
-    winner: new SharedArrayBuffer(pixels * 2),
-    composite: new SharedArrayBuffer(pixels * layout.channels * (layout.bitDepth / 8)),
+    argmax,
+    arena,
     sumVariance: features.sums || features.weightedSums ? new SharedArrayBuffer(pixels * 8) : undefined,
     weightedSum: features.weightedSums ? new SharedArrayBuffer(pixels * layout.channels * 4) : undefined,
     locks: new SharedArrayBuffer(Math.ceil(layout.height / bandRows) * 4),
   };
-  new Float32Array(buffers.maxVariance).fill(-1);
+  argmax.maxVariance.fill(-1);
   if (features.peaks) addPeakBuffers(buffers);
   return buffers;
 }
 
 /** Adds the peak-neighbour fields (all NaN: unknown); filled by merging or by a repair pass. */
 export function addPeakBuffers(buffers: ProfileBuffers): void {
-  const pixels = buffers.maxVariance.byteLength / 4;
+  const pixels = buffers.argmax.maxVariance.length;
   buffers.below = new SharedArrayBuffer(pixels * 4);
   buffers.above = new SharedArrayBuffer(pixels * 4);
   new Float32Array(buffers.below).fill(NaN);
   new Float32Array(buffers.above).fill(NaN);
-}
-
-export function compositeView(buffers: { composite: SharedArrayBuffer }, layout: PixelLayout): PixelData {
-  return layout.bitDepth === 16 ? new Uint16Array(buffers.composite) : new Uint8Array(buffers.composite);
 }
 
 function acquire(locks: Int32Array, band: number): void {
@@ -159,9 +180,9 @@ export class ProfileMerger {
     private readonly buffers: ProfileBuffers,
     private readonly layout: PixelLayout,
   ) {
-    this.maxVariance = new Float32Array(buffers.maxVariance);
-    this.winner = new Uint16Array(buffers.winner);
-    this.composite = compositeView(buffers, layout);
+    this.maxVariance = buffers.argmax.maxVariance;
+    this.winner = buffers.argmax.winner;
+    this.composite = buffers.argmax.composite;
     this.below = buffers.below && new Float32Array(buffers.below);
     this.above = buffers.above && new Float32Array(buffers.above);
     this.sumVariance = buffers.sumVariance && new Float64Array(buffers.sumVariance);
@@ -235,7 +256,7 @@ export class ProfileMerger {
  */
 export function slicesMissingPeakNeighbours(buffers: ProfileBuffers): number[] {
   if (!buffers.below || !buffers.above) addPeakBuffers(buffers);
-  const winner = new Uint16Array(buffers.winner);
+  const winner = buffers.argmax.winner;
   const below = new Float32Array(buffers.below!);
   const above = new Float32Array(buffers.above!);
   const last = buffers.sliceCount - 1;
@@ -253,7 +274,7 @@ export function slicesMissingPeakNeighbours(buffers: ProfileBuffers): number[] {
 /** Repair pass: stores slice k's focus values where k sits beside a pixel's peak. */
 export function fillPeakNeighbours(buffers: ProfileBuffers, width: number, sliceIndex: number, y0: number, variance: Float32Array): void {
   if (!buffers.below || !buffers.above) throw new Error('fillPeakNeighbours needs the peak buffers (slicesMissingPeakNeighbours adds them)');
-  const winner = new Uint16Array(buffers.winner);
+  const winner = buffers.argmax.winner;
   const below = new Float32Array(buffers.below);
   const above = new Float32Array(buffers.above);
   const first = y0 * width;

@@ -12,7 +12,7 @@ import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
 import { computeConfidence } from './merge-confidence';
 import type { MergeOutput, MergeStage } from './merge-method';
-import { compositeView, withBandLock, type ProfileBuffers } from './merge-profile';
+import { withBandLock, type ProfileBuffers } from './merge-profile';
 import { collapse, forEachLaplacianLevel, gaussianPyramid, levelCount, levelSizes, type Level } from './merge-pyramid-kernel';
 import { regulariseDepth, roundedDepth, shareWeights, sliceWeightMap, varianceWeightedAverage, type SharedWeights } from './merge-regularise';
 
@@ -66,11 +66,11 @@ export const pyramidStage: MergeStage<PyramidState> = {
     if (weight) accumulate(state, layout, weight, pixels);
   },
   finish(state: PyramidState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
-    const average = varianceWeightedAverage(profile, layout, compositeView(profile, layout));
+    const average = varianceWeightedAverage(profile, layout, profile.argmax.composite);
     accumulate(state, layout, new Float32Array(state.weights.averageShare).slice(), average);
     const { channels, bitDepth } = layout;
     const top = bitDepth === 16 ? 65535 : 255;
-    const composite = bitDepth === 16 ? new Uint16Array(profile.composite.byteLength / 2) : new Uint8Array(profile.composite.byteLength);
+    const composite = bitDepth === 16 ? new Uint16Array(profile.argmax.composite.length) : new Uint8Array(profile.argmax.composite.length);
     for (let c = 0; c < channels; c++) {
       const levels: Level[] = state.sizes.map((s, l) => {
         const size = s.width * s.height;

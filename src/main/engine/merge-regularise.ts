@@ -73,8 +73,8 @@ function vote(winner: Uint16Array, votes: Float32Array, own: Float32Array, width
 
 export function regulariseDepth(profile: ProfileBuffers, confidence: Float32Array, layout: PixelLayout, params = REGULARISE): Regularised {
   const { width, height } = layout;
-  const winner = new Uint16Array(profile.winner);
-  const energy = new Float32Array(profile.maxVariance);
+  const winner = profile.argmax.winner;
+  const energy = profile.argmax.maxVariance;
   const n = winner.length;
   const votes = new Float32Array(n);
   for (let p = 0; p < n; p++) votes[p] = Math.max(0, energy[p]) * confidence[p] ** params.confidencePower;

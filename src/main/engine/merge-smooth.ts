@@ -7,7 +7,7 @@ import type { PixelLayout } from '../../shared/types';
 import type { PixelData } from './decode';
 import { computeConfidence } from './merge-confidence';
 import type { MergeOutput, MergeStage } from './merge-method';
-import { compositeView, withBandLock, type ProfileBuffers } from './merge-profile';
+import { withBandLock, type ProfileBuffers } from './merge-profile';
 import { regulariseDepth, roundedDepth, shareWeights, sliceWeightMap, varianceWeightedAverage, type SharedWeights } from './merge-regularise';
 
 export interface SmoothState {
@@ -52,7 +52,7 @@ export const smoothStage: MergeStage<SmoothState> = {
     }
   },
   finish(state: SmoothState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
-    const argmax = compositeView(profile, layout);
+    const argmax = profile.argmax.composite;
     const average = varianceWeightedAverage(profile, layout, argmax);
     const share = new Float32Array(state.weights.averageShare);
     const sums = new Float32Array(state.sums);

@@ -6,8 +6,8 @@
 import type { ProfileBuffers } from './merge-profile';
 
 export function subsliceDepth(profile: ProfileBuffers, indexMap: Uint16Array): Float32Array {
-  const winner = new Uint16Array(profile.winner);
-  const at = new Float32Array(profile.maxVariance);
+  const winner = profile.argmax.winner;
+  const at = profile.argmax.maxVariance;
   if (!profile.below || !profile.above) throw new Error('The peak neighbours were not measured (StackResult.subsliceDepth measures them)');
   const below = new Float32Array(profile.below);
   const above = new Float32Array(profile.above);

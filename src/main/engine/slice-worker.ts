@@ -65,7 +65,7 @@ async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
   }
   if (task.pass === 'peaks') {
     const fill = (y0: number, _y1: number, variance: Float32Array) => fillPeakNeighbours(task.merge, layout.width, task.index, y0, variance);
-    measureFocusBands(pixels, layout, task.sigma, fill, task.merge.bandRows);
+    measureFocusBands(pixels, layout, task.sigma, fill, task.merge.bandRows, task.merge.arena);
     return { meanVariance: 0, maxVariance: 0 };
   }
   const merger = new ProfileMerger(task.merge, layout);
@@ -79,6 +79,7 @@ async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
       merger.mergeBand(task.index, y0, variance, pixels, kernelMerge);
     },
     task.merge.bandRows,
+    task.merge.arena,
   );
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
 }

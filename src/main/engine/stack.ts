@@ -130,7 +130,7 @@ export class Engine {
       peaks: request.keep?.peaks === true,
       sums: request.keep?.confidence === true || weightedSums,
       weightedSums,
-    });
+    }, { sigma: options.sigma, workers: this.threads });
     const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
     let done = 0;
     const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge, align: align?.tasks[index] });
@@ -186,9 +186,9 @@ export class Engine {
       peak: async (abort) => {
         await completePeaks(abort);
         return {
-          winner: new Uint16Array(profile.winner),
+          winner: profile.argmax.winner,
           below: new Float32Array(profile.below!),
-          at: new Float32Array(profile.maxVariance),
+          at: profile.argmax.maxVariance,
           above: new Float32Array(profile.above!),
         };
       },
