@@ -107,6 +107,8 @@ export interface WriteOptions {
   depth?: 8 | 16;
   /** TIFF compression, lossless only; default deflate. */
   tiffCompression?: TiffCompression;
+  /** zlib level of PNG output, 0-9; default 6. */
+  pngCompression?: number;
   /** The reference slice's EXIF, XMP and ICC profile, carried into the file. */
   metadata?: ReferenceMetadata;
 }
@@ -173,7 +175,7 @@ function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, o
   const quality = options.quality ?? 92;
   switch (format) {
     case 'png':
-      return { image: image.png({ compressionLevel: 6 }), embeddedIcc };
+      return { image: image.png({ compressionLevel: options.pngCompression ?? 6 }), embeddedIcc };
     case 'tiff':
       // Lossless only: JPEG-in-TIFF would also force 8 bits.
       return { image: image.tiff({ compression: options.tiffCompression ?? 'deflate', predictor: 'horizontal' }), embeddedIcc };
@@ -234,5 +236,7 @@ export async function writeImageAtomic(
 
 /** The index map as a 16-bit greyscale PNG (or TIFF), values = 0-based slice index. */
 export async function writeIndexMap(output: string, indexMap: Uint16Array, width: number, height: number): Promise<void> {
-  await writeImageAtomic(output, indexMap, { width, height, channels: 1, bitDepth: 16 });
+  // zlib level 3: half the time of the default 6 on a 24 MP map (0.74 vs 1.43 s, the last step
+  // of every job, nothing else running), for a file ~18% larger; TIFF keeps its own default.
+  await writeImageAtomic(output, indexMap, { width, height, channels: 1, bitDepth: 16 }, { pngCompression: 3 });
 }
