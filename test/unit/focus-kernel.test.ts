@@ -240,11 +240,14 @@ describe('the kernel\'s argmax merge', () => {
    * the job's shared kernel arena), the kernel's merge by copying (state in plain shared
    * buffers), or the JavaScript one.
    */
-  function mergeAll(slices: PixelData[], layout: PixelLayout, order: number[], how: 'in-place' | 'copying' | 'script'): ProfileBuffers {
+  function mergeAll(slices: PixelData[], layout: PixelLayout, order: number[], how: 'in-place' | 'in-place, second slot' | 'copying' | 'script'): ProfileBuffers {
     const bandRows = 16;
     const features = { peaks: false, sums: false, weightedSums: false };
-    const buffers = createProfileBuffers(layout, bandRows, slices.length, features, how === 'in-place' ? { sigma: 2, workers: 2 } : undefined);
-    expect(buffers.arena !== undefined).toBe(how === 'in-place');
+    const inPlace = how.startsWith('in-place');
+    const buffers = createProfileBuffers(layout, bandRows, slices.length, features, inPlace ? { sigma: 2, workers: 2 } : undefined);
+    expect(buffers.arena !== undefined).toBe(inPlace);
+    // The second worker's slot starts its bands half way down the image.
+    if (how === 'in-place, second slot') Atomics.store(buffers.arena!.claims, 0, 1);
     const useKernel = how !== 'script';
     const merger = new ProfileMerger(buffers, layout);
     for (const k of order) {
@@ -287,7 +290,7 @@ describe('the kernel\'s argmax merge', () => {
     let first: ProfileBuffers['argmax'] | undefined;
     for (const order of [[0, 1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [4, 0, 5, 2, 6, 1, 3]]) {
       const viaScript = mergeAll(slices, layout, order, 'script').argmax;
-      for (const how of ['in-place', 'copying'] as const) {
+      for (const how of ['in-place', 'in-place, second slot', 'copying'] as const) {
         const viaKernel = mergeAll(slices, layout, order, how).argmax;
         expect(bytes(viaKernel.maxVariance).equals(bytes(viaScript.maxVariance)), how).toBe(true);
         expect(bytes(viaKernel.winner).equals(bytes(viaScript.winner)), how).toBe(true);

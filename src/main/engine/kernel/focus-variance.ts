@@ -167,11 +167,13 @@ function claimSlot(arena: KernelArena): number {
 }
 
 /**
- * Computes the focus map of `pixels` and calls `onBand` for each band of `bandRows` rows, in
- * order, as computeFocusBands does (same values within the accuracy bound). The band array is a
- * view into the kernel's memory, valid only during the call. Returns the map's statistics.
+ * Computes the focus map of `pixels` and calls `onBand` for each band of `bandRows` rows, as
+ * computeFocusBands does (same values within the accuracy bound). The band array is a view into
+ * the kernel's memory, valid only during the call. Returns the map's statistics.
  * With `arena`, the kernel works in one of its slots and merges in place into state views that
- * live in the arena's memory.
+ * live in the arena's memory; the bands then come top to bottom from a starting row that
+ * differs per slot (wrapping round), so workers that start together do not queue for the same
+ * band's lock all the way down.
  */
 export function measureFocusBands(
   pixels: PixelData,
@@ -192,7 +194,10 @@ export function measureFocusBands(
   const memory = inPlace ? arena!.memory : threadMemory(align(instanceHeapBase()) + scratch.bytes + 64);
   const base = inPlace ? arena!.slotOffset + slot * arena!.slotBytes : align(instanceHeapBase());
   try {
-    return measureWithKernel(instanceFor(memory), memory, base, scratch, pixels, layout, kernelWeights, blockRows, bandRows, onBand, inPlace);
+    const blocks = Math.ceil(layout.height / blockRows);
+    const firstBlock = inPlace ? Math.floor((slot * blocks) / arena!.claims.length) : 0;
+    const k = instanceFor(memory);
+    return measureWithKernel(k, memory, base, scratch, pixels, layout, kernelWeights, blockRows, bandRows, onBand, inPlace, firstBlock);
   } finally {
     if (inPlace) Atomics.store(arena!.claims, slot, 0);
   }
@@ -210,6 +215,7 @@ function measureWithKernel(
   bandRows: number,
   onBand: KernelBandHandler,
   inPlace: boolean,
+  firstBlock: number,
 ): FocusMapStats {
   const { width, height, channels } = layout;
   const radius = (kernelWeights.length - 1) / 2;
@@ -253,7 +259,9 @@ function measureWithKernel(
   };
   const merge = inPlace ? mergeInPlace : mergeByCopy;
 
-  for (let y0 = 0; y0 < height; y0 += blockRows) {
+  const blocks = Math.ceil(height / blockRows);
+  for (let i = 0; i < blocks; i++) {
+    const y0 = ((firstBlock + i) % blocks) * blockRows;
     const rows = Math.min(blockRows, height - y0);
     // Source rows y0 - radius .. y0 + rows + radius, copied in runs of consecutive rows.
     const inputRows = rows + 2 * radius;
