@@ -109,14 +109,141 @@ function bilinear(image: GreyImage, x: number, y: number): number {
   return top + (bottom - top) * fy;
 }
 
+/** Twiddle factors e^(-2 pi i k / n), k < n / 2, computed directly (no recurrence drift). */
+function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  const cos = new Float64Array(n / 2);
+  const sin = new Float64Array(n / 2);
+  for (let k = 0; k < n / 2; k++) {
+    cos[k] = Math.cos((2 * Math.PI * k) / n);
+    sin[k] = -Math.sin((2 * Math.PI * k) / n);
+  }
+  return { cos, sin };
+}
+
+/**
+ * In-place radix-2 FFT (iterative Cooley-Tukey) of `n` complex values spaced `stride` apart from
+ * `offset`; `inverse` conjugates the twiddles and leaves the 1/n scaling to the caller.
+ */
+function fft(re: Float64Array, im: Float64Array, offset: number, stride: number, n: number, w: { cos: Float64Array; sin: Float64Array }, inverse: boolean): void {
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      const a = offset + i * stride;
+      const b = offset + j * stride;
+      const r = re[a];
+      re[a] = re[b];
+      re[b] = r;
+      const m = im[a];
+      im[a] = im[b];
+      im[b] = m;
+    }
+  }
+  const sign = inverse ? -1 : 1;
+  for (let size = 2; size <= n; size <<= 1) {
+    const half = size >> 1;
+    const step = n / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < half; k++) {
+        const cr = w.cos[k * step];
+        const ci = sign * w.sin[k * step];
+        const a = offset + (start + k) * stride;
+        const b = a + half * stride;
+        const tr = re[b] * cr - im[b] * ci;
+        const ti = re[b] * ci + im[b] * cr;
+        re[b] = re[a] - tr;
+        im[b] = im[a] - ti;
+        re[a] += tr;
+        im[a] += ti;
+      }
+    }
+  }
+}
+
+/** 2-D FFT of a `width` x `height` row-major complex array (both powers of two), in place. */
+function fft2(re: Float64Array, im: Float64Array, width: number, height: number, inverse: boolean): void {
+  const rows = twiddles(width);
+  const columns = twiddles(height);
+  for (let y = 0; y < height; y++) fft(re, im, y * width, 1, width, rows, inverse);
+  for (let x = 0; x < width; x++) fft(re, im, x, width, height, columns, inverse);
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+/** Summed-area tables of v and v^2, (width+1) x (height+1), for any rectangle's sums in O(1). */
+function summedAreas(values: Float64Array, width: number, height: number): { sum: Float64Array; squares: Float64Array } {
+  const stride = width + 1;
+  const sum = new Float64Array(stride * (height + 1));
+  const squares = new Float64Array(stride * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    let rowSquares = 0;
+    for (let x = 0; x < width; x++) {
+      const v = values[y * width + x];
+      row += v;
+      rowSquares += v * v;
+      sum[(y + 1) * stride + x + 1] = sum[y * stride + x + 1] + row;
+      squares[(y + 1) * stride + x + 1] = squares[y * stride + x + 1] + rowSquares;
+    }
+  }
+  return { sum, squares };
+}
+
+function rectangleSum(table: Float64Array, width: number, x0: number, y0: number, x1: number, y1: number): number {
+  const stride = width + 1;
+  return table[y1 * stride + x1] - table[y0 * stride + x1] - table[y1 * stride + x0] + table[y0 * stride + x0];
+}
+
+/** The image minus its mean, in doubles: correlation sums stay exact enough whatever the offset. */
+function centred(image: GreyImage): Float64Array {
+  let mean = 0;
+  for (let i = 0; i < image.data.length; i++) mean += image.data[i];
+  mean /= image.data.length;
+  const out = new Float64Array(image.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = image.data[i] - mean;
+  return out;
+}
+
 /**
  * Exhaustive integer-translation search at the coarsest level by normalised cross-correlation over
- * the overlap: robust where Gauss-Newton's basin (a few pixels) is too small for the shift.
+ * the overlap: robust where Gauss-Newton's basin (a few pixels) is too small for the shift. Every
+ * shift's sum of products comes from one FFT cross-correlation (padded past the search range, so
+ * nothing wraps round) and the overlap's sums and sums of squares from summed-area tables, so the
+ * search costs a few FFTs instead of a pass over the overlap per shift. NCC is unchanged by
+ * subtracting a constant from either image, so both are centred first for precision.
  */
 function searchTranslation(template: GreyImage, image: GreyImage): Affine {
   const { width, height } = template;
   const rx = Math.max(1, Math.round(width * SEARCH_FRACTION));
   const ry = Math.max(1, Math.round(height * SEARCH_FRACTION));
+  const t = centred(template);
+  const v = centred(image);
+  const ts = summedAreas(t, width, height);
+  const vs = summedAreas(v, image.width, image.height);
+  const pw = nextPowerOfTwo(Math.max(width, image.width) + rx);
+  const ph = nextPowerOfTwo(Math.max(height, image.height) + ry);
+  const tr = new Float64Array(pw * ph);
+  const ti = new Float64Array(pw * ph);
+  const vr = new Float64Array(pw * ph);
+  const vi = new Float64Array(pw * ph);
+  for (let y = 0; y < height; y++) tr.set(t.subarray(y * width, (y + 1) * width), y * pw);
+  for (let y = 0; y < image.height; y++) vr.set(v.subarray(y * image.width, (y + 1) * image.width), y * pw);
+  fft2(tr, ti, pw, ph, false);
+  fft2(vr, vi, pw, ph, false);
+  // conj(T) * I transforms back to sum_p T(p) I(p + shift), at index (shift mod padded size).
+  for (let k = 0; k < tr.length; k++) {
+    const re = tr[k] * vr[k] + ti[k] * vi[k];
+    const im = tr[k] * vi[k] - ti[k] * vr[k];
+    tr[k] = re;
+    ti[k] = im;
+  }
+  fft2(tr, ti, pw, ph, true);
+  const scale = 1 / (pw * ph);
   let best = -Infinity;
   let bestDx = 0;
   let bestDy = 0;
@@ -129,24 +256,11 @@ function searchTranslation(template: GreyImage, image: GreyImage): Affine {
       const n = (x1 - x0) * (y1 - y0);
       // Demand half the frame in common, so a tiny overlap cannot win by chance.
       if (x1 <= x0 || y1 <= y0 || n < 0.5 * width * height) continue;
-      let st = 0;
-      let si = 0;
-      let stt = 0;
-      let sii = 0;
-      let sti = 0;
-      for (let y = y0; y < y1; y++) {
-        const rt = y * width;
-        const ri = (y + dy) * image.width + dx;
-        for (let x = x0; x < x1; x++) {
-          const t = template.data[rt + x];
-          const v = image.data[ri + x];
-          st += t;
-          si += v;
-          stt += t * t;
-          sii += v * v;
-          sti += t * v;
-        }
-      }
+      const st = rectangleSum(ts.sum, width, x0, y0, x1, y1);
+      const stt = rectangleSum(ts.squares, width, x0, y0, x1, y1);
+      const si = rectangleSum(vs.sum, image.width, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
+      const sii = rectangleSum(vs.squares, image.width, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
+      const sti = tr[((dy + ph) % ph) * pw + ((dx + pw) % pw)] * scale;
       const cov = sti - (st * si) / n;
       const den = Math.sqrt(Math.max(1e-12, (stt - (st * st) / n) * (sii - (si * si) / n)));
       // A slight preference for small shifts breaks ties on repetitive texture.
@@ -190,10 +304,10 @@ function selectSamples(template: GreyImage, model: AlignModel): Samples {
     }
   }
   // Keep the stronger half of the gradients (threshold from a strided sample of magnitudes).
-  const probe: number[] = [];
   const stride = Math.max(1, Math.floor((width * height) / 20000));
-  for (let i = 0; i < mags.length; i += stride) probe.push(mags[i]);
-  probe.sort((a, b) => a - b);
+  const probe = new Float32Array(Math.ceil(mags.length / stride));
+  for (let i = 0, k = 0; i < mags.length; i += stride) probe[k++] = mags[i];
+  probe.sort();
   const threshold = probe[Math.floor(probe.length * 0.5)];
   let candidates = 0;
   for (let i = 0; i < mags.length; i++) if (mags[i] > threshold) candidates++;
@@ -383,12 +497,10 @@ export function cornerMotion(m: Affine, width: number, height: number, from: Aff
 }
 
 /**
- * Estimates the transform taking slice `a` (template) onto slice `b`: coarse translation search,
+ * Estimates the transform taking slice `a` (template, pyramid `pa`) onto slice `b` (`pb`): coarse translation search,
  * then Gauss-Newton level by level, translation first at the coarsest level.
  */
-export function estimatePair(a: GreyImage, b: GreyImage, model: AlignModel): PairEstimate {
-  const pa = buildPyramid(a);
-  const pb = buildPyramid(b);
+export function estimatePair(pa: GreyImage[], pb: GreyImage[], model: AlignModel): PairEstimate {
   const top = pa.length - 1;
   let matrix = searchTranslation(pa[top], pb[top]);
   let result: LevelResult = { matrix, correlation: 0, converged: false };
@@ -431,6 +543,7 @@ export function fitBrightness(ref: ColourThumb, slice: ColourThumb, matrix: Affi
   const ys: number[][] = Array.from({ length: channels }, () => []);
   const sumRef = new Float64Array(channels);
   const sumSlice = new Float64Array(channels);
+  const [m0, m1, m2, m3, m4, m5] = matrix;
   for (let by = 0; by < bh; by++) {
     for (let bx = 0; bx < bw; bx++) {
       sumRef.fill(0);
@@ -438,7 +551,8 @@ export function fitBrightness(ref: ColourThumb, slice: ColourThumb, matrix: Affi
       let complete = true;
       for (let y = by * BRIGHTNESS_BLOCK; complete && y < (by + 1) * BRIGHTNESS_BLOCK; y++) {
         for (let x = bx * BRIGHTNESS_BLOCK; x < (bx + 1) * BRIGHTNESS_BLOCK; x++) {
-          const [wx, wy] = applyAffine(matrix, x, y);
+          const wx = m0 * x + m1 * y + m2;
+          const wy = m3 * x + m4 * y + m5;
           if (!(wx >= 0 && wy >= 0 && wx < slice.width - 1 && wy < slice.height - 1)) {
             complete = false;
             break;
@@ -536,11 +650,11 @@ const MIN_SIDE = 32;
  * reduced copies, and expresses the result at the full resolution `width` x `height`.
  */
 export function estimateNeighbour(near: AlignmentCopies, far: AlignmentCopies, model: AlignModel, width: number, height: number): PairResult {
-  const { grey } = near;
+  const grey = near.pyramid[0];
   if (Math.min(grey.width, grey.height) < MIN_SIDE) {
     return { matrix: IDENTITY, correlation: 0, converged: false, error: `the slices are too small to align (under ${MIN_SIDE} px)` };
   }
-  const found = estimatePair(near.grey, far.grey, model);
+  const found = estimatePair(near.pyramid, far.pyramid, model);
   const matrix = reducedToFullTransform(found.matrix, width, height, grey.width, grey.height);
   const onColour = fullToReducedTransform(matrix, width, height, near.colour.width, near.colour.height);
   return { matrix, correlation: found.correlation, converged: found.converged, brightness: fitBrightness(near.colour, far.colour, onColour) };

@@ -4,6 +4,7 @@
 // JPEG shrink-on-load makes this much cheaper than a full decode.
 import type { PixelLayout, SliceRef } from '../../shared/types';
 import type { ColourThumb, GreyImage } from './align-geometry';
+import { buildPyramid } from './align-estimate';
 import { readRaw, samplesOf, sliceReader } from './decode';
 
 /** Longest side of the grey copy geometry is estimated on. */
@@ -12,7 +13,11 @@ export const ESTIMATION_SIDE = 1024;
 export const COLOUR_SIDE = 512;
 
 export interface AlignmentCopies {
-  grey: GreyImage;
+  /**
+   * The grey copy and its Gaussian pyramid (finest first), built here once per slice rather than
+   * once per pair: every slice but the ends is estimated against both its neighbours.
+   */
+  pyramid: GreyImage[];
   colour: ColourThumb;
 }
 
@@ -34,18 +39,19 @@ export function copiesFromPixels(pixels: ArrayLike<number>, width: number, heigh
   const colourData = new Float32Array(size.width * size.height * colour);
   // Box average over each colour pixel's footprint; the same footprint for every slice.
   const counts = new Float32Array(size.width * size.height);
+  const column = new Int32Array(width);
+  for (let x = 0; x < width; x++) column[x] = Math.min(size.width - 1, Math.floor((x * size.width) / width));
   for (let y = 0; y < height; y++) {
-    const ty = Math.min(size.height - 1, Math.floor((y * size.height) / height));
-    for (let x = 0; x < width; x++) {
-      const tx = Math.min(size.width - 1, Math.floor((x * size.width) / width));
-      const t = ty * size.width + tx;
+    const row = Math.min(size.height - 1, Math.floor((y * size.height) / height)) * size.width;
+    for (let x = 0, i = y * width * channels; x < width; x++, i += channels) {
+      const t = row + column[x];
       counts[t]++;
-      for (let c = 0; c < colour; c++) colourData[t * colour + c] += pixels[(y * width + x) * channels + c];
+      for (let c = 0; c < colour; c++) colourData[t * colour + c] += pixels[i + c];
     }
   }
   for (let t = 0; t < counts.length; t++) for (let c = 0; c < colour; c++) colourData[t * colour + c] /= Math.max(1, counts[t]);
   return {
-    grey: { width, height, data: grey },
+    pyramid: buildPyramid({ width, height, data: grey }),
     colour: { width: size.width, height: size.height, channels: colour, data: colourData },
   };
 }
