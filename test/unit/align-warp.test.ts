@@ -70,9 +70,11 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
 }
 
 describe('the realigned synthetic bracket', () => {
-  it('stacks within 0.5 dB PSNR of the bracket corrected by the true transforms, and within 2 dB of the never-misaligned one', async () => {
+  it('stacks within 0.5 dB PSNR of the never-misaligned bracket, and as well as the true transforms do', async () => {
     const [width, height] = [640, 480];
-    const stack = await createMisalignedStack(width, height, randomMotions(7, width, 11), 3);
+    // Recorded as a camera records it (each pixel the scene's mean over its footprint), so the
+    // alignment's warp is the only resampling any slice sees.
+    const stack = await createMisalignedStack(width, height, randomMotions(7, width, 11), 3, 3, 3);
     const plan = alignInProcess(stack.observed, 3, 'similarity');
     const { crop } = plan.alignment;
     const cropped: PixelLayout = { width: crop.width, height: crop.height, channels: 3, bitDepth: 8 };
@@ -88,12 +90,13 @@ describe('the realigned synthetic bracket', () => {
     const [pNever, pRealigned, pTruth, pUnaligned] = [never, realigned, byTruth, unaligned].map((c) => psnr(c, scene));
     console.log(
       `composite PSNR against the all-in-focus scene (crop ${crop.width}x${crop.height}): never misaligned ${pNever.toFixed(2)} dB, ` +
-        `realigned ${pRealigned.toFixed(2)} dB, corrected by the true transforms ${pTruth.toFixed(2)} dB, left misaligned ${pUnaligned.toFixed(2)} dB`,
+        `realigned ${pRealigned.toFixed(2)} dB (${(pNever - pRealigned).toFixed(2)} dB below), corrected by the true transforms ${pTruth.toFixed(2)} dB, ` +
+        `left misaligned ${pUnaligned.toFixed(2)} dB`,
     );
-    // The estimates are as good as the truth; the rest of the gap to the never-misaligned stack
-    // is the resampling itself (the fixture's and the correction's bicubic passes).
+    // The issue's criterion. What is left of the gap is the warp's interpolation: the estimates
+    // are as good as the truth.
+    expect(pNever - pRealigned).toBeLessThan(0.5);
     expect(Math.abs(pRealigned - pTruth)).toBeLessThan(0.5);
-    expect(pNever - pRealigned).toBeLessThan(2);
     expect(pUnaligned).toBeLessThan(pNever - 10);
   });
 });

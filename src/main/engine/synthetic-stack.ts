@@ -20,6 +20,13 @@ export interface SyntheticStackSpec {
   maxBlur?: number;
   /** What the stack shows (default 'textured'); see SyntheticScene. */
   scene?: SyntheticScene;
+  /**
+   * Renders the same scene `supersample` times finer (default 1): the stack's layout is
+   * supersample * width by supersample * height, and the texture's cells, the blur sigmas and
+   * the halo's edges scale with it. A camera model averages such a render over each sensor
+   * pixel's footprint (test/unit/align-fixtures.ts). `noise` is added per rendered pixel.
+   */
+  supersample?: number;
 }
 
 /**
@@ -32,6 +39,7 @@ export interface SyntheticStackSpec {
 export type SyntheticScene = 'textured' | 'textureless' | 'halo';
 
 export interface SyntheticStack {
+  /** The rendered frame: the spec's width and height times its supersample. */
   layout: PixelLayout;
   /** The all-in-focus scene, RGB 8-bit interleaved. */
   truth: Uint8Array;
@@ -53,26 +61,37 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Multi-octave value noise per channel: detail at every scale so every region has focus cues. */
-function renderTexture(width: number, height: number, seed: number): Uint8Array {
+/** Where rendered pixel i's centre is, in the scene's pixels (clamped at the frame's first centre). */
+function scenePosition(i: number, supersample: number): number {
+  return Math.max(0, (i + 0.5) / supersample - 0.5);
+}
+
+/**
+ * Multi-octave value noise per channel: detail at every scale so every region has focus cues.
+ * The same noise, cells in scene pixels, whatever the supersampling; rendered
+ * supersample * sceneWidth by supersample * sceneHeight.
+ */
+function renderTexture(sceneWidth: number, sceneHeight: number, seed: number, supersample: number): Uint8Array {
   const random = seededRandom(seed);
+  const width = sceneWidth * supersample;
+  const height = sceneHeight * supersample;
   const out = new Float32Array(width * height * 3);
   const cells = [96, 24, 6, 2];
   const amplitudes = [0.35, 0.3, 0.2, 0.15];
   for (let octave = 0; octave < cells.length; octave++) {
     const cell = cells[octave];
-    const gw = Math.ceil(width / cell) + 2;
-    const gh = Math.ceil(height / cell) + 2;
+    const gw = Math.ceil(sceneWidth / cell) + 2;
+    const gh = Math.ceil(sceneHeight / cell) + 2;
     for (let c = 0; c < 3; c++) {
       const grid = new Float32Array(gw * gh);
       for (let i = 0; i < grid.length; i++) grid[i] = random();
       const amp = amplitudes[octave] * 255;
       for (let y = 0; y < height; y++) {
-        const gy = y / cell;
+        const gy = scenePosition(y, supersample) / cell;
         const y0 = Math.floor(gy);
         const fy = gy - y0;
         for (let x = 0; x < width; x++) {
-          const gx = x / cell;
+          const gx = scenePosition(x, supersample) / cell;
           const x0 = Math.floor(gx);
           const fx = gx - x0;
           const g = y0 * gw + x0;
@@ -88,19 +107,24 @@ function renderTexture(width: number, height: number, seed: number): Uint8Array 
   return texture;
 }
 
-/** Depth of steps and slopes: a ramp across the frame, a raised block and a disc. */
-function renderDepth(width: number, height: number, sliceCount: number): Float32Array {
-  const depth = new Float32Array(width * height);
+/**
+ * Depth of steps and slopes: a ramp across the frame, a raised block and a disc, in scene pixels;
+ * rendered supersample * width by supersample * height.
+ */
+function renderDepth(width: number, height: number, sliceCount: number, supersample: number): Float32Array {
+  const depth = new Float32Array(width * height * supersample * supersample);
   const top = sliceCount - 1;
   const cx = width * 0.7;
   const cy = height * 0.55;
   const radius = Math.min(width, height) * 0.2;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+  for (let row = 0; row < height * supersample; row++) {
+    const y = scenePosition(row, supersample);
+    for (let column = 0; column < width * supersample; column++) {
+      const x = scenePosition(column, supersample);
       let d = (top * x) / Math.max(1, width - 1); // slope
       if (x > width * 0.1 && x < width * 0.35 && y > height * 0.15 && y < height * 0.45) d = top * 0.8; // step
       if ((x - cx) ** 2 + (y - cy) ** 2 < radius * radius) d = top * 0.15; // disc
-      depth[y * width + x] = d;
+      depth[row * width * supersample + column] = d;
     }
   }
   return depth;
@@ -111,27 +135,36 @@ function gaussianNoise(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-export async function createSyntheticStack(spec: SyntheticStackSpec): Promise<SyntheticStack> {
-  if (spec.scene === 'halo') return createHaloStack(spec);
-  const { width, height, sliceCount } = spec;
-  const seed = spec.seed ?? 1;
+/** The spec's frame and blurs in rendered pixels: `supersample` times the scene's. */
+function renderedSize(spec: SyntheticStackSpec) {
+  const supersample = spec.supersample ?? 1;
+  if (!Number.isInteger(supersample) || supersample < 1) {
+    throw new Error(`Expected a positive integer for supersample but received ${supersample} of type ${typeof supersample}`);
+  }
   const blurPerSlice = spec.blurPerSlice ?? 1.2;
   const maxBlur = spec.maxBlur ?? 8;
+  return {
+    supersample,
+    width: spec.width * supersample,
+    height: spec.height * supersample,
+    blurPerSlice: blurPerSlice * supersample,
+    maxBlur: maxBlur * supersample,
+    /** Level j is blurred by sigma min(maxBlur, j * blurPerSlice). */
+    levelCount: Math.ceil(maxBlur / blurPerSlice) + 1,
+  };
+}
+
+export async function createSyntheticStack(spec: SyntheticStackSpec): Promise<SyntheticStack> {
+  if (spec.scene === 'halo') return createHaloStack(spec);
+  const { sliceCount } = spec;
+  const { supersample, width, height, blurPerSlice, maxBlur, levelCount } = renderedSize(spec);
+  const seed = spec.seed ?? 1;
   const noise = spec.noise ?? 0;
-  const truth = renderTexture(width, height, seed);
+  const truth = renderTexture(spec.width, spec.height, seed, supersample);
   if (spec.scene === 'textureless') flattenPatches(truth, width, height);
-  const depth = renderDepth(width, height, sliceCount);
+  const depth = renderDepth(spec.width, spec.height, sliceCount, supersample);
   // Defocus levels blurred once (by libvips); each slice interpolates between neighbouring levels.
-  const levelCount = Math.ceil(maxBlur / blurPerSlice) + 1;
-  const levels: Uint8Array[] = [truth];
-  for (let j = 1; j < levelCount; j++) {
-    const sigma = Math.min(maxBlur, j * blurPerSlice);
-    const blurred = await sharp(truth, { raw: { width, height, channels: 3 } })
-      .blur({ sigma, precision: 'float' })
-      .raw()
-      .toBuffer();
-    levels.push(new Uint8Array(blurred.buffer, blurred.byteOffset, blurred.length));
-  }
+  const levels = await blurLevels(truth, width, height, 3, levelCount, blurPerSlice, maxBlur, supersample);
   return {
     layout: { width, height, channels: 3, bitDepth: 8 },
     truth,
@@ -175,12 +208,17 @@ function flattenPatches(texture: Uint8Array, width: number, height: number): voi
   }
 }
 
-/** Copies of `image` blurred by sigma min(maxBlur, j * blurPerSlice), j = 0 .. count-1. */
-async function blurLevels(image: Uint8Array, width: number, height: number, channels: 1 | 3, count: number, blurPerSlice: number, maxBlur: number) {
+/**
+ * Copies of `image` blurred by sigma min(maxBlur, j * blurPerSlice), j = 0 .. count-1. Sigmas of
+ * tens of pixels (supersampled renders) use libvips' approximate Gaussian, whose cost does not
+ * grow with sigma; it stays within one level of the float one.
+ */
+async function blurLevels(image: Uint8Array, width: number, height: number, channels: 1 | 3, count: number, blurPerSlice: number, maxBlur: number, supersample: number) {
+  const precision = supersample > 1 ? 'approximate' : 'float';
   const levels: Uint8Array[] = [image];
   for (let j = 1; j < count; j++) {
     const sigma = Math.min(maxBlur, j * blurPerSlice);
-    const blurred = await sharp(image, { raw: { width, height, channels } }).blur({ sigma, precision: 'float' }).raw().toBuffer();
+    const blurred = await sharp(image, { raw: { width, height, channels } }).blur({ sigma, precision }).raw().toBuffer();
     levels.push(new Uint8Array(blurred.buffer, blurred.byteOffset, blurred.length));
   }
   return levels;
@@ -192,21 +230,20 @@ async function blurLevels(image: Uint8Array, width: number, height: number, chan
  * blurred by its own distance from the focal plane (the layered defocus model).
  */
 async function createHaloStack(spec: SyntheticStackSpec): Promise<SyntheticStack> {
-  const { width, height, sliceCount } = spec;
+  const { sliceCount } = spec;
+  const { supersample, width, height, blurPerSlice, maxBlur, levelCount } = renderedSize(spec);
   const seed = spec.seed ?? 1;
-  const blurPerSlice = spec.blurPerSlice ?? 1.2;
-  const maxBlur = spec.maxBlur ?? 8;
   const noise = spec.noise ?? 0;
   const top = sliceCount - 1;
   const objectDepth = Math.round(0.2 * top);
-  const texture = renderTexture(width, height, seed);
+  const texture = renderTexture(spec.width, spec.height, seed, supersample);
   const background = [40, 45, 55];
   const alpha = new Uint8Array(width * height);
   const premultiplied = new Uint8Array(width * height * 3);
   const backgroundLayer = new Uint8Array(width * height * 3);
   const truth = new Uint8Array(width * height * 3);
   const depth = new Float32Array(width * height);
-  // A disc and a bar: straight and curved high-contrast edges, anti-aliased over one pixel.
+  // A disc and a bar: straight and curved high-contrast edges, anti-aliased over one rendered pixel.
   const cx = width * 0.4;
   const cy = height * 0.5;
   const radius = Math.min(width, height) * 0.28;
@@ -226,10 +263,9 @@ async function createHaloStack(spec: SyntheticStackSpec): Promise<SyntheticStack
       }
     }
   }
-  const levelCount = Math.ceil(maxBlur / blurPerSlice) + 1;
-  const fgLevels = await blurLevels(premultiplied, width, height, 3, levelCount, blurPerSlice, maxBlur);
-  const alphaLevels = await blurLevels(alpha, width, height, 1, levelCount, blurPerSlice, maxBlur);
-  const bgLevels = await blurLevels(backgroundLayer, width, height, 3, levelCount, blurPerSlice, maxBlur);
+  const fgLevels = await blurLevels(premultiplied, width, height, 3, levelCount, blurPerSlice, maxBlur, supersample);
+  const alphaLevels = await blurLevels(alpha, width, height, 1, levelCount, blurPerSlice, maxBlur, supersample);
+  const bgLevels = await blurLevels(backgroundLayer, width, height, 3, levelCount, blurPerSlice, maxBlur, supersample);
   const topLevel = levelCount - 1;
   const at = (levels: Uint8Array[], level: number, i: number) => {
     const l0 = Math.floor(level);
