@@ -61,8 +61,13 @@ export function downsample(image: GreyImage): GreyImage {
   }
   const w2 = Math.max(1, Math.floor(width / 2));
   const h2 = Math.max(1, Math.floor(height / 2));
+  // Level pixel i covers parent pixels 2i and 2i+1: its centre is at parent 2i + 0.5. Each row's
+  // column pairs are summed once (exactly, in doubles), then the rows are filtered.
+  const pairs = new Float64Array(w2 * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < w2; x++) pairs[y * w2 + x] = tmp[y * width + 2 * x] + tmp[y * width + Math.min(width - 1, 2 * x + 1)];
+  }
   const out = new Float32Array(w2 * h2);
-  // Level pixel i covers parent pixels 2i and 2i+1: its centre is at parent 2i + 0.5.
   for (let y = 0; y < h2; y++) {
     for (let x = 0; x < w2; x++) {
       let s = 0;
@@ -70,8 +75,8 @@ export function downsample(image: GreyImage): GreyImage {
         const w = k[t + 2];
         const ya = Math.min(height - 1, Math.max(0, 2 * y + t));
         const yb = Math.min(height - 1, Math.max(0, 2 * y + 1 + t));
-        s += w * 0.5 * (tmp[ya * width + 2 * x] + tmp[ya * width + Math.min(width - 1, 2 * x + 1)]);
-        s += w * 0.5 * (tmp[yb * width + 2 * x] + tmp[yb * width + Math.min(width - 1, 2 * x + 1)]);
+        s += w * 0.5 * pairs[ya * w2 + x];
+        s += w * 0.5 * pairs[yb * w2 + x];
       }
       out[y * w2 + x] = s / 2;
     }
@@ -121,23 +126,22 @@ function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
 }
 
 /**
- * In-place radix-2 FFT (iterative Cooley-Tukey) of `n` complex values spaced `stride` apart from
- * `offset`; `inverse` conjugates the twiddles and leaves the 1/n scaling to the caller.
+ * In-place radix-2 FFT (iterative Cooley-Tukey) of the `n` complex values at `re`/`im`; `inverse`
+ * conjugates the twiddles and leaves the 1/n scaling to the caller.
  */
-function fft(re: Float64Array, im: Float64Array, offset: number, stride: number, n: number, w: { cos: Float64Array; sin: Float64Array }, inverse: boolean): void {
+function fft(re: Float64Array, im: Float64Array, w: { cos: Float64Array; sin: Float64Array }, inverse: boolean): void {
+  const n = re.length;
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
     if (i < j) {
-      const a = offset + i * stride;
-      const b = offset + j * stride;
-      const r = re[a];
-      re[a] = re[b];
-      re[b] = r;
-      const m = im[a];
-      im[a] = im[b];
-      im[b] = m;
+      const r = re[i];
+      re[i] = re[j];
+      re[j] = r;
+      const m = im[i];
+      im[i] = im[j];
+      im[j] = m;
     }
   }
   const sign = inverse ? -1 : 1;
@@ -148,8 +152,8 @@ function fft(re: Float64Array, im: Float64Array, offset: number, stride: number,
       for (let k = 0; k < half; k++) {
         const cr = w.cos[k * step];
         const ci = sign * w.sin[k * step];
-        const a = offset + (start + k) * stride;
-        const b = a + half * stride;
+        const a = start + k;
+        const b = a + half;
         const tr = re[b] * cr - im[b] * ci;
         const ti = re[b] * ci + im[b] * cr;
         re[b] = re[a] - tr;
@@ -161,12 +165,32 @@ function fft(re: Float64Array, im: Float64Array, offset: number, stride: number,
   }
 }
 
-/** 2-D FFT of a `width` x `height` row-major complex array (both powers of two), in place. */
-function fft2(re: Float64Array, im: Float64Array, width: number, height: number, inverse: boolean): void {
-  const rows = twiddles(width);
-  const columns = twiddles(height);
-  for (let y = 0; y < height; y++) fft(re, im, y * width, 1, width, rows, inverse);
-  for (let x = 0; x < width; x++) fft(re, im, x, width, height, columns, inverse);
+/**
+ * 2-D FFT of a `width` x `height` row-major complex array (both powers of two), in place. Only
+ * `rows` are transformed along x: going forward the other rows are zero (and stay zero), going
+ * back they are not wanted. Columns go through a contiguous copy, which keeps the cache warm.
+ */
+function fft2(re: Float64Array, im: Float64Array, width: number, height: number, rows: number[], inverse: boolean): void {
+  const alongX = twiddles(width);
+  const alongY = twiddles(height);
+  const rowPass = () => {
+    for (const y of rows) fft(re.subarray(y * width, (y + 1) * width), im.subarray(y * width, (y + 1) * width), alongX, inverse);
+  };
+  if (!inverse) rowPass();
+  const cr = new Float64Array(height);
+  const ci = new Float64Array(height);
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      cr[y] = re[y * width + x];
+      ci[y] = im[y * width + x];
+    }
+    fft(cr, ci, alongY, inverse);
+    for (let y = 0; y < height; y++) {
+      re[y * width + x] = cr[y];
+      im[y * width + x] = ci[y];
+    }
+  }
+  if (inverse) rowPass();
 }
 
 function nextPowerOfTwo(n: number): number {
@@ -227,22 +251,31 @@ function searchTranslation(template: GreyImage, image: GreyImage): Affine {
   const vs = summedAreas(v, image.width, image.height);
   const pw = nextPowerOfTwo(Math.max(width, image.width) + rx);
   const ph = nextPowerOfTwo(Math.max(height, image.height) + ry);
-  const tr = new Float64Array(pw * ph);
-  const ti = new Float64Array(pw * ph);
-  const vr = new Float64Array(pw * ph);
-  const vi = new Float64Array(pw * ph);
-  for (let y = 0; y < height; y++) tr.set(t.subarray(y * width, (y + 1) * width), y * pw);
-  for (let y = 0; y < image.height; y++) vr.set(v.subarray(y * image.width, (y + 1) * image.width), y * pw);
-  fft2(tr, ti, pw, ph, false);
-  fft2(vr, vi, pw, ph, false);
-  // conj(T) * I transforms back to sum_p T(p) I(p + shift), at index (shift mod padded size).
-  for (let k = 0; k < tr.length; k++) {
-    const re = tr[k] * vr[k] + ti[k] * vi[k];
-    const im = tr[k] * vi[k] - ti[k] * vr[k];
-    tr[k] = re;
-    ti[k] = im;
+  // Both real images in one complex transform, Z = T + iI, then split by the symmetry of real
+  // signals' spectra: T^(k) = (Z(k) + conj Z(-k)) / 2, I^(k) = (Z(k) - conj Z(-k)) / 2i.
+  const zr = new Float64Array(pw * ph);
+  const zi = new Float64Array(pw * ph);
+  for (let y = 0; y < height; y++) zr.set(t.subarray(y * width, (y + 1) * width), y * pw);
+  for (let y = 0; y < image.height; y++) zi.set(v.subarray(y * image.width, (y + 1) * image.width), y * pw);
+  fft2(zr, zi, pw, ph, Array.from({ length: Math.max(height, image.height) }, (_, y) => y), false);
+  // conj(T^) I^ transforms back to sum_p T(p) I(p + shift), at index (shift mod padded size).
+  const cr = new Float64Array(pw * ph);
+  const ci = new Float64Array(pw * ph);
+  for (let ky = 0; ky < ph; ky++) {
+    for (let kx = 0; kx < pw; kx++) {
+      const k = ky * pw + kx;
+      const mirror = ((ph - ky) % ph) * pw + ((pw - kx) % pw);
+      const a = zr[k];
+      const b = zi[k];
+      const c = zr[mirror];
+      const d = zi[mirror];
+      cr[k] = 0.25 * ((a + c) * (b + d) + (b - d) * (c - a));
+      ci[k] = 0.25 * ((a + c) * (c - a) - (b - d) * (b + d));
+    }
   }
-  fft2(tr, ti, pw, ph, true);
+  // Only the rows of shifts -ry..ry are needed back.
+  const shiftRows = Array.from({ length: 2 * ry + 1 }, (_, k) => (k - ry + ph) % ph);
+  fft2(cr, ci, pw, ph, shiftRows, true);
   const scale = 1 / (pw * ph);
   let best = -Infinity;
   let bestDx = 0;
@@ -260,7 +293,7 @@ function searchTranslation(template: GreyImage, image: GreyImage): Affine {
       const stt = rectangleSum(ts.squares, width, x0, y0, x1, y1);
       const si = rectangleSum(vs.sum, image.width, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
       const sii = rectangleSum(vs.squares, image.width, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
-      const sti = tr[((dy + ph) % ph) * pw + ((dx + pw) % pw)] * scale;
+      const sti = cr[((dy + ph) % ph) * pw + ((dx + pw) % pw)] * scale;
       const cov = sti - (st * si) / n;
       const den = Math.sqrt(Math.max(1e-12, (stt - (st * st) / n) * (sii - (si * si) / n)));
       // A slight preference for small shifts breaks ties on repetitive texture.
@@ -282,6 +315,32 @@ interface Samples {
   value: Float32Array;
   /** Steepest-descent vectors, `params` per sample. */
   steepest: Float32Array;
+}
+
+/** The k-th smallest of `values` (0-based), as sorting would find it; reorders `values` (Hoare's selection). */
+function kthSmallest(values: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const swap = values[i];
+        values[i] = values[j];
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k];
 }
 
 /**
@@ -307,12 +366,13 @@ function selectSamples(template: GreyImage, model: AlignModel): Samples {
   const stride = Math.max(1, Math.floor((width * height) / 20000));
   const probe = new Float32Array(Math.ceil(mags.length / stride));
   for (let i = 0, k = 0; i < mags.length; i += stride) probe[k++] = mags[i];
-  probe.sort();
-  const threshold = probe[Math.floor(probe.length * 0.5)];
-  let candidates = 0;
-  for (let i = 0; i < mags.length; i++) if (mags[i] > threshold) candidates++;
-  const step = Math.max(1, Math.ceil(candidates / MAX_SAMPLES));
-  const capacity = Math.ceil(candidates / step) + 1;
+  const threshold = kthSmallest(probe, Math.floor(probe.length * 0.5));
+  // Candidates in row-major order; every step-th is kept, so at most MAX_SAMPLES spread evenly.
+  const candidates = new Int32Array(mags.length);
+  let count = 0;
+  for (let i = 0; i < mags.length; i++) if (mags[i] > threshold) candidates[count++] = i;
+  const step = Math.max(1, Math.ceil(count / MAX_SAMPLES));
+  const capacity = Math.ceil(count / step) + 1;
   const samples: Samples = {
     count: 0,
     x: new Float32Array(capacity),
@@ -320,31 +380,29 @@ function selectSamples(template: GreyImage, model: AlignModel): Samples {
     value: new Float32Array(capacity),
     steepest: new Float32Array(capacity * params),
   };
-  let seen = 0;
-  for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const i = y * width + x;
-      if (!(mags[i] > threshold) || seen++ % step !== 0) continue;
-      const gx = 0.5 * (data[i + 1] - data[i - 1]);
-      const gy = 0.5 * (data[i + width] - data[i - width]);
-      const u = (x - cx) / scale;
-      const v = (y - cy) / scale;
-      const n = samples.count++;
-      samples.x[n] = x;
-      samples.y[n] = y;
-      samples.value[n] = data[i];
-      const s = n * params;
-      samples.steepest[s] = gx;
-      samples.steepest[s + 1] = gy;
-      if (model === 'similarity') {
-        samples.steepest[s + 2] = gx * u + gy * v;
-        samples.steepest[s + 3] = -gx * v + gy * u;
-      } else if (model === 'affine') {
-        samples.steepest[s + 2] = gx * u;
-        samples.steepest[s + 3] = gx * v;
-        samples.steepest[s + 4] = gy * u;
-        samples.steepest[s + 5] = gy * v;
-      }
+  for (let c = 0; c < count; c += step) {
+    const i = candidates[c];
+    const x = i % width;
+    const y = (i - x) / width;
+    const gx = 0.5 * (data[i + 1] - data[i - 1]);
+    const gy = 0.5 * (data[i + width] - data[i - width]);
+    const u = (x - cx) / scale;
+    const v = (y - cy) / scale;
+    const n = samples.count++;
+    samples.x[n] = x;
+    samples.y[n] = y;
+    samples.value[n] = data[i];
+    const s = n * params;
+    samples.steepest[s] = gx;
+    samples.steepest[s + 1] = gy;
+    if (model === 'similarity') {
+      samples.steepest[s + 2] = gx * u + gy * v;
+      samples.steepest[s + 3] = -gx * v + gy * u;
+    } else if (model === 'affine') {
+      samples.steepest[s + 2] = gx * u;
+      samples.steepest[s + 3] = gx * v;
+      samples.steepest[s + 4] = gy * u;
+      samples.steepest[s + 5] = gy * v;
     }
   }
   return samples;
