@@ -132,3 +132,19 @@ describe('merge state', () => {
     }
   });
 });
+
+describe('the synthetic halo scene', () => {
+  test('shows the flat background where the object is far away, in every slice', async () => {
+    // Regression: the one-band alpha levels came back from libvips as three sRGB bands, so the
+    // object's coverage was read at the wrong pixels (dark patches over the background).
+    const stack = await createSyntheticStack({ width: 80, height: 60, sliceCount: 5, seed: 4, scene: 'halo' });
+    const background = [40, 45, 55];
+    for (let k = 0; k < 5; k++) {
+      const slice = stack.renderSlice(k);
+      // Bottom-left corner: 0.4 w from the disc's centre minus its radius, outside the bar.
+      for (const [x, y] of [[0, 59], [2, 57], [1, 0]]) {
+        for (let c = 0; c < 3; c++) expect(Math.abs(slice[(y * 80 + x) * 3 + c] - background[c]), `slice ${k} (${x}, ${y})`).toBeLessThanOrEqual(2);
+      }
+    }
+  });
+});

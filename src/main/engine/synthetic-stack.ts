@@ -218,7 +218,10 @@ async function blurLevels(image: Uint8Array, width: number, height: number, chan
   const levels: Uint8Array[] = [image];
   for (let j = 1; j < count; j++) {
     const sigma = Math.min(maxBlur, j * blurPerSlice);
-    const blurred = await sharp(image, { raw: { width, height, channels } }).blur({ sigma, precision }).raw().toBuffer();
+    let blur = sharp(image, { raw: { width, height, channels } }).blur({ sigma, precision });
+    // sharp writes one-band raw input back as three sRGB bands unless told it is grey.
+    if (channels === 1) blur = blur.toColourspace('b-w');
+    const blurred = await blur.raw().toBuffer();
     levels.push(new Uint8Array(blurred.buffer, blurred.byteOffset, blurred.length));
   }
   return levels;
