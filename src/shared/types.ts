@@ -47,8 +47,15 @@ export interface FocusPreview {
 
 export type StackPhase = 'probe' | 'focus' | 'write';
 
+/**
+ * The engine's phases: the app's, and 'align', the alignment pre-pass of an aligned job (between
+ * probe and focus), which counts slices estimated against their neighbour: every slice but the
+ * reference, so its total is one less than the stack's.
+ */
+export type EnginePhase = StackPhase | 'align';
+
 export interface StackProgress {
-  phase: StackPhase;
+  phase: EnginePhase;
   /** Slices finished so far. */
   done: number;
   total: number;

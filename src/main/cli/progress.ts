@@ -11,20 +11,37 @@ export interface ProgressReporter {
 export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: 'stacking [{bar}] {value}/{total} slices | {name} | {duration_formatted} elapsed, ~{eta_formatted} left', hideCursor: true },
+      { stream, format: '{pass} [{bar}] {value}/{total} slices | {name} | {duration_formatted} elapsed, ~{eta_formatted} left', hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
-    let started = false;
+    let pass: string | undefined;
+    let moved = false;
     return {
       update(p) {
-        if (!started && p.phase !== 'write') {
-          bar.start(p.total, 0, { name: '' });
-          started = true;
+        if (p.phase === 'write') return;
+        // Two passes over the slices for an aligned job: estimating, then stacking.
+        const label = p.phase === 'align' ? 'aligning' : 'stacking';
+        if (pass === undefined) {
+          bar.start(p.total, 0, { name: '', pass: label });
+        } else if (label !== pass) {
+          // Keep a finished pass's bar on screen; one that never moved is only relabelled.
+          if (moved) {
+            bar.stop();
+            bar.start(p.total, 0, { name: '', pass: label });
+          } else {
+            bar.setTotal(p.total);
+            bar.update(0, { pass: label });
+          }
+          moved = false;
         }
-        if (p.phase === 'focus') bar.update(p.done, { name: p.slice?.name ?? '' });
+        pass = label;
+        if (p.phase === 'align' || p.phase === 'focus') {
+          bar.update(p.done, { name: p.slice?.name ?? '' });
+          moved ||= p.done > 0;
+        }
       },
       stop() {
-        if (started) bar.stop();
+        if (pass !== undefined) bar.stop();
       },
     };
   }
@@ -32,6 +49,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     update(p) {
       const seconds = (p.elapsedMs / 1000).toFixed(1);
       if (p.phase === 'probe') stream.write(`found ${p.total} slices (${seconds}s)\n`);
+      else if (p.phase === 'align') stream.write(p.done === 0 ? `aligning ${p.total} slices to the reference (${seconds}s)\n` : `aligned ${p.done}/${p.total} (${seconds}s)\n`);
       else if (p.phase === 'focus') stream.write(`slice ${p.done}/${p.total} ${p.slice?.name ?? ''} (${seconds}s)\n`);
       else stream.write(`writing outputs (${seconds}s)\n`);
     },

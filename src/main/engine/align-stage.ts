@@ -1,7 +1,8 @@
 // Stage "align", orchestration on the main thread: the estimation pre-pass over the stack (reduced
 // copies decoded in workers, each neighbour pair estimated as soon as both copies exist, copies
 // dropped once both their pairs are done, so memory holds a few reduced copies at most), then the
-// plan: per-slice transforms and gains towards the reference and the output frame.
+// plan: per-slice transforms and gains towards the reference and the output frame. Cancelling or
+// the first failure stops the tasks not yet run and aborts the running ones.
 import type { StackOptions } from '../../shared/options';
 import type { PixelLayout, SliceRef, StackAlignment } from '../../shared/types';
 import type { PairResult } from './align-estimate';
@@ -9,10 +10,16 @@ import { IDENTITY } from './align-geometry';
 import { planAlignment } from './align-plan';
 import type { AlignmentCopies } from './align-prepare';
 import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './align-tasks';
-import { DeepfieldError, isAbortError } from './errors';
+import { CancelledError, DeepfieldError, isAbortError } from './errors';
 import { describeExpected } from '../../shared/options';
 
-export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask) => Promise<T>;
+export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask, signal: AbortSignal) => Promise<T>;
+
+export interface AlignStackHooks {
+  signal?: AbortSignal;
+  /** After each estimate: slices estimated so far, of every slice but the reference. */
+  onProgress?: (done: number, total: number) => void;
+}
 
 export interface StackAlignmentResult {
   alignment: StackAlignment;
@@ -53,6 +60,7 @@ export async function alignStack(
   slices: SliceRef[],
   layout: PixelLayout,
   options: StackOptions,
+  { signal, onProgress }: AlignStackHooks = {},
 ): Promise<StackAlignmentResult | undefined> {
   if (options.align === 'off' || slices.length < 2) return undefined;
   const started = performance.now();
@@ -61,11 +69,18 @@ export async function alignStack(
   if (reference >= n) {
     throw new DeepfieldError(describeExpected(`a slice index from 0 to ${n - 1}`, 'reference', reference));
   }
-  const limit = createLimiter(lanes);
+  if (signal?.aborted) throw new CancelledError();
+  // One controller for the whole pre-pass: the user's cancel and the first failure both stop it.
+  const job = new AbortController();
+  const forwardAbort = () => job.abort();
+  signal?.addEventListener('abort', forwardAbort, { once: true });
+  const limiter = createLimiter(lanes);
+  const limit = <T>(work: () => Promise<T>, isUrgent: boolean): Promise<T> =>
+    limiter(() => (job.signal.aborted ? Promise.reject(new CancelledError()) : work()), isUrgent);
   const copies: Array<Promise<AlignmentCopies> | undefined> = slices.map((slice) =>
     limit(
       () =>
-        run<AlignmentCopies>('alignPrepare', { slice, layout }).catch((error: unknown) => {
+        run<AlignmentCopies>('alignPrepare', { slice, layout }, job.signal).catch((error: unknown) => {
           // Errors lose their class crossing the thread boundary: name the slice again here.
           if (isAbortError(error)) throw error;
           throw new DeepfieldError(error instanceof Error ? error.message : String(error), slice.file);
@@ -83,20 +98,33 @@ export async function alignStack(
     if (--uses[k] === 0) copies[k] = undefined;
   };
   const pairs: Array<PairResult | undefined> = new Array(n);
-  await Promise.all(
-    Array.from({ length: n - 1 }, async (_, i) => {
-      // The pair (i, i+1): the slice nearer the reference is the template.
-      const far = i + 1 <= reference ? i : i + 1;
-      const near = far === i ? i + 1 : i;
-      const [a, b] = await Promise.all([copies[near]!, copies[far]!]);
-      pairs[far] = await limit(
-        () => run<PairResult>('alignEstimate', { near: a, far: b, model: options.align as AlignEstimateTask['model'], width: layout.width, height: layout.height }),
-        true,
-      );
-      release(i);
-      release(i + 1);
-    }),
-  );
+  let estimated = 0;
+  let firstError: unknown;
+  onProgress?.(0, n - 1);
+  try {
+    await Promise.all(
+      Array.from({ length: n - 1 }, async (_, i) => {
+        try {
+          // The pair (i, i+1): the slice nearer the reference is the template.
+          const far = i + 1 <= reference ? i : i + 1;
+          const near = far === i ? i + 1 : i;
+          const [a, b] = await Promise.all([copies[near]!, copies[far]!]);
+          const task: AlignEstimateTask = { near: a, far: b, model: options.align as AlignEstimateTask['model'], width: layout.width, height: layout.height };
+          pairs[far] = await limit(() => run<PairResult>('alignEstimate', task, job.signal), true);
+          release(i);
+          release(i + 1);
+          onProgress?.(++estimated, n - 1);
+        } catch (error) {
+          if (firstError === undefined && !isAbortError(error)) firstError = error;
+          job.abort();
+        }
+      }),
+    );
+  } finally {
+    signal?.removeEventListener('abort', forwardAbort);
+  }
+  if (firstError !== undefined) throw firstError;
+  if (job.signal.aborted) throw new CancelledError();
   const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;
   const plan = planAlignment(slices, pairs, {
     method: options.align,

@@ -122,7 +122,10 @@ export class Engine {
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
-    const align = await alignStack((name, t) => this.pool.run(t, { name, signal }), this.threads, slices, probed.layout, options);
+    const align = await alignStack((name, t, abort) => this.pool.run(t, { name, signal: abort }), this.threads, slices, probed.layout, options, {
+      signal,
+      onProgress: (done, total) => onProgress?.({ phase: 'align', done, total, elapsedMs: elapsed() }),
+    });
     const layout = align?.layout ?? probed.layout;
 
     const weightedSums = mergeStage(options.method).needsWeightedSums || request.remergeable === true;
