@@ -30,14 +30,15 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
             bar.start(p.total, 0, { name: '', pass: label });
           } else {
             bar.setTotal(p.total);
-            bar.update(0, { pass: label });
+            bar.update({ pass: label });
           }
           moved = false;
         }
         pass = label;
-        if (p.phase === 'align' || p.phase === 'focus') {
+        // A pass's opening event (nothing done yet) would only make the estimate infinite.
+        if ((p.phase === 'align' || p.phase === 'focus') && p.done > 0) {
           bar.update(p.done, { name: p.slice?.name ?? '' });
-          moved ||= p.done > 0;
+          moved = true;
         }
       },
       stop() {
