@@ -462,27 +462,75 @@ interface LevelResult {
   converged: boolean;
 }
 
-/** Inverse-compositional Gauss-Newton at one level, with gain/bias refitted each iteration. */
+/** Sums over template samples that no warp changes: the Gauss-Newton Hessian, sum SD and sum SD T. */
+interface TemplateSums {
+  /** sum SD SD^T, params x params, row-major. */
+  hessian: Float64Array;
+  steepest: Float64Array;
+  steepestTimesValue: Float64Array;
+}
+
+/** TemplateSums over the samples `indices`, or over every sample. */
+function templateSums(samples: Samples, params: number, indices?: Int32Array): TemplateSums {
+  const hessian = new Float64Array(params * params);
+  const steepest = new Float64Array(params);
+  const steepestTimesValue = new Float64Array(params);
+  const sd = samples.steepest;
+  const count = indices ? indices.length : samples.count;
+  for (let c = 0; c < count; c++) {
+    const k = indices ? indices[c] : c;
+    const s = k * params;
+    const t = samples.value[k];
+    for (let i = 0; i < params; i++) {
+      const a = sd[s + i];
+      steepest[i] += a;
+      steepestTimesValue[i] += a * t;
+      for (let j = i; j < params; j++) hessian[i * params + j] += a * sd[s + j];
+    }
+  }
+  for (let i = 0; i < params; i++) for (let j = 0; j < i; j++) hessian[i * params + j] = hessian[j * params + i];
+  return { hessian, steepest, steepestTimesValue };
+}
+
+function subtractSums(all: TemplateSums, part: TemplateSums): TemplateSums {
+  const minus = (x: Float64Array, y: Float64Array) => x.map((v, i) => v - y[i]);
+  return { hessian: minus(all.hessian, part.hessian), steepest: minus(all.steepest, part.steepest), steepestTimesValue: minus(all.steepestTimesValue, part.steepestTimesValue) };
+}
+
+/**
+ * Inverse-compositional Gauss-Newton at one level, with gain/bias refitted each iteration. The
+ * residual gain I(W(x)) + bias - T(x) has T's steepest-descent vectors SD as its Jacobian, so the
+ * Hessian, sum SD and sum SD T depend only on which samples land inside the image: they are summed
+ * once over all samples (Baker & Matthews' precomputation) and those outside are taken off. An
+ * iteration is then one pass over the samples, with g = gain sum(SD I) + bias sum(SD) - sum(SD T).
+ */
 function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, model: AlignModel, maxIterations: number): LevelResult {
   const params = PARAMS[model];
   const samples = selectSamples(template, model);
-  const warped = new Float32Array(samples.count);
-  const inside = new Uint8Array(samples.count);
+  const sd = samples.steepest;
+  const all = templateSums(samples, params);
+  const outside = new Int32Array(samples.count);
   let matrix = start;
   let correlation = 0;
   let converged = false;
-  const h = new Float64Array(params * params);
   const g = new Float64Array(params);
   const xMax = image.width - 1;
   const yMax = image.height - 1;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
-    // Pass 1: sample I(W(x; p)) and fit the gain/bias that best maps it onto T.
+    // Sample I(W(x; p)) for the gain/bias that best maps it onto T, and sum SD I alongside.
     let n = 0;
+    let outsideCount = 0;
     let st = 0;
     let si = 0;
     let stt = 0;
     let sii = 0;
     let sti = 0;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    let g3 = 0;
+    let g4 = 0;
+    let g5 = 0;
     const [m0, m1, m2, m3, m4, m5] = matrix;
     for (let k = 0; k < samples.count; k++) {
       const x = samples.x[k];
@@ -490,12 +538,10 @@ function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, mod
       const wx = m0 * x + m1 * y + m2;
       const wy = m3 * x + m4 * y + m5;
       if (!(wx >= 0 && wy >= 0 && wx < xMax && wy < yMax)) {
-        inside[k] = 0;
+        outside[outsideCount++] = k;
         continue;
       }
-      inside[k] = 1;
       const v = bilinear(image, wx, wy);
-      warped[k] = v;
       const t = samples.value[k];
       n++;
       st += t;
@@ -503,6 +549,17 @@ function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, mod
       stt += t * t;
       sii += v * v;
       sti += t * v;
+      const s = k * params;
+      g0 += sd[s] * v;
+      g1 += sd[s + 1] * v;
+      if (params > 2) {
+        g2 += sd[s + 2] * v;
+        g3 += sd[s + 3] * v;
+        if (params > 4) {
+          g4 += sd[s + 4] * v;
+          g5 += sd[s + 5] * v;
+        }
+      }
     }
     if (n < 10 * params) return { matrix, correlation: 0, converged: false };
     const varI = sii - (si * si) / n;
@@ -511,21 +568,11 @@ function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, mod
     correlation = cov / Math.sqrt(Math.max(1e-12, varI * varT));
     const gain = varI > 1e-12 ? cov / varI : 1;
     const bias = (st - gain * si) / n;
-    // Pass 2: normal equations of the geometric update on the photometrically matched residual.
-    h.fill(0);
-    g.fill(0);
-    for (let k = 0; k < samples.count; k++) {
-      if (!inside[k]) continue;
-      const r = gain * warped[k] + bias - samples.value[k];
-      const s = k * params;
-      for (let i = 0; i < params; i++) {
-        const si2 = samples.steepest[s + i];
-        g[i] += si2 * r;
-        for (let j = i; j < params; j++) h[i * params + j] += si2 * samples.steepest[s + j];
-      }
-    }
-    for (let i = 0; i < params; i++) for (let j = 0; j < i; j++) h[i * params + j] = h[j * params + i];
-    const delta = solve(h, g, params);
+    // Normal equations of the geometric update on the photometrically matched residual.
+    const inside = outsideCount === 0 ? all : subtractSums(all, templateSums(samples, params, outside.subarray(0, outsideCount)));
+    const steepestTimesImage = [g0, g1, g2, g3, g4, g5];
+    for (let i = 0; i < params; i++) g[i] = gain * steepestTimesImage[i] + bias * inside.steepest[i] - inside.steepestTimesValue[i];
+    const delta = solve(inside.hessian, g, params);
     if (!delta || delta.some((v) => !Number.isFinite(v))) return { matrix, correlation, converged: false };
     // W <- W o W(dp)^-1 (the inverse-compositional update).
     const step = paramsToAffine(delta, model, template.width, template.height);
