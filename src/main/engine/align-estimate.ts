@@ -43,36 +43,54 @@ const MAX_SAMPLES = 250_000;
 /** Stop when the update moves every corner by less than this (pixels of the level). */
 const CORNER_TOLERANCE = 0.002;
 
+// The per-pixel loops below live in small functions of one loop each: V8 compiles a long loop while
+// it runs (on-stack replacement), and code after it that has not run yet would throw that compiled
+// code away again, many times over on a worker's first slices.
+
+const BINOMIAL = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
+
 /** One separable binomial [1 4 6 4 1]/16 blur with edge replication, then 2x decimation. */
 export function downsample(image: GreyImage): GreyImage {
-  const { width, height, data } = image;
-  const tmp = new Float32Array(width * height);
-  const k = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
+  const { width, height } = image;
+  const w2 = Math.max(1, Math.floor(width / 2));
+  const h2 = Math.max(1, Math.floor(height / 2));
+  // Level pixel i covers parent pixels 2i and 2i+1: its centre is at parent 2i + 0.5. Each row's
+  // column pairs are summed once (exactly, in doubles), then the rows are filtered.
+  const pairs = columnPairs(blurRows(image), width, height, w2);
+  return { width: w2, height: h2, data: blurAndHalveColumns(pairs, w2, height, h2) };
+}
+
+function blurRows({ width, height, data }: GreyImage): Float32Array {
+  const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       let s = 0;
       for (let t = -2; t <= 2; t++) {
         const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
-        s += k[t + 2] * data[row + xx];
+        s += BINOMIAL[t + 2] * data[row + xx];
       }
-      tmp[row + x] = s;
+      out[row + x] = s;
     }
   }
-  const w2 = Math.max(1, Math.floor(width / 2));
-  const h2 = Math.max(1, Math.floor(height / 2));
-  // Level pixel i covers parent pixels 2i and 2i+1: its centre is at parent 2i + 0.5. Each row's
-  // column pairs are summed once (exactly, in doubles), then the rows are filtered.
+  return out;
+}
+
+function columnPairs(rows: Float32Array, width: number, height: number, w2: number): Float64Array {
   const pairs = new Float64Array(w2 * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < w2; x++) pairs[y * w2 + x] = tmp[y * width + 2 * x] + tmp[y * width + Math.min(width - 1, 2 * x + 1)];
+    for (let x = 0; x < w2; x++) pairs[y * w2 + x] = rows[y * width + 2 * x] + rows[y * width + Math.min(width - 1, 2 * x + 1)];
   }
+  return pairs;
+}
+
+function blurAndHalveColumns(pairs: Float64Array, w2: number, height: number, h2: number): Float32Array {
   const out = new Float32Array(w2 * h2);
   for (let y = 0; y < h2; y++) {
     for (let x = 0; x < w2; x++) {
       let s = 0;
       for (let t = -2; t <= 2; t++) {
-        const w = k[t + 2];
+        const w = BINOMIAL[t + 2];
         const ya = Math.min(height - 1, Math.max(0, 2 * y + t));
         const yb = Math.min(height - 1, Math.max(0, 2 * y + 1 + t));
         s += w * 0.5 * pairs[ya * w2 + x];
@@ -81,7 +99,7 @@ export function downsample(image: GreyImage): GreyImage {
       out[y * w2 + x] = s / 2;
     }
   }
-  return { width: w2, height: h2, data: out };
+  return out;
 }
 
 /** Gaussian pyramid, finest first, down to about SEARCH_SIDE on the longest side. */
@@ -171,12 +189,18 @@ function fft(re: Float64Array, im: Float64Array, w: { cos: Float64Array; sin: Fl
  * back they are not wanted. Columns go through a contiguous copy, which keeps the cache warm.
  */
 function fft2(re: Float64Array, im: Float64Array, width: number, height: number, rows: number[], inverse: boolean): void {
-  const alongX = twiddles(width);
-  const alongY = twiddles(height);
-  const rowPass = () => {
-    for (const y of rows) fft(re.subarray(y * width, (y + 1) * width), im.subarray(y * width, (y + 1) * width), alongX, inverse);
-  };
-  if (!inverse) rowPass();
+  if (!inverse) fftRows(re, im, width, rows, inverse);
+  fftColumns(re, im, width, height, inverse);
+  if (inverse) fftRows(re, im, width, rows, inverse);
+}
+
+function fftRows(re: Float64Array, im: Float64Array, width: number, rows: number[], inverse: boolean): void {
+  const w = twiddles(width);
+  for (const y of rows) fft(re.subarray(y * width, (y + 1) * width), im.subarray(y * width, (y + 1) * width), w, inverse);
+}
+
+function fftColumns(re: Float64Array, im: Float64Array, width: number, height: number, inverse: boolean): void {
+  const w = twiddles(height);
   const cr = new Float64Array(height);
   const ci = new Float64Array(height);
   for (let x = 0; x < width; x++) {
@@ -184,13 +208,12 @@ function fft2(re: Float64Array, im: Float64Array, width: number, height: number,
       cr[y] = re[y * width + x];
       ci[y] = im[y * width + x];
     }
-    fft(cr, ci, alongY, inverse);
+    fft(cr, ci, w, inverse);
     for (let y = 0; y < height; y++) {
       re[y * width + x] = cr[y];
       im[y * width + x] = ci[y];
     }
   }
-  if (inverse) rowPass();
 }
 
 function nextPowerOfTwo(n: number): number {
@@ -259,6 +282,15 @@ function searchTranslation(template: GreyImage, image: GreyImage): Affine {
   for (let y = 0; y < image.height; y++) zi.set(v.subarray(y * image.width, (y + 1) * image.width), y * pw);
   fft2(zr, zi, pw, ph, Array.from({ length: Math.max(height, image.height) }, (_, y) => y), false);
   // conj(T^) I^ transforms back to sum_p T(p) I(p + shift), at index (shift mod padded size).
+  const { cr, ci } = crossSpectrum(zr, zi, pw, ph);
+  // Only the rows of shifts -ry..ry are needed back.
+  const shiftRows = Array.from({ length: 2 * ry + 1 }, (_, k) => (k - ry + ph) % ph);
+  fft2(cr, ci, pw, ph, shiftRows, true);
+  return bestShift(cr, pw, ph, template, image, ts, vs, rx, ry);
+}
+
+/** conj(T^) I^ from the packed spectrum Z^ of Z = T + iI. */
+function crossSpectrum(zr: Float64Array, zi: Float64Array, pw: number, ph: number): { cr: Float64Array; ci: Float64Array } {
   const cr = new Float64Array(pw * ph);
   const ci = new Float64Array(pw * ph);
   for (let ky = 0; ky < ph; ky++) {
@@ -273,9 +305,22 @@ function searchTranslation(template: GreyImage, image: GreyImage): Affine {
       ci[k] = 0.25 * ((a + c) * (c - a) - (b - d) * (b + d));
     }
   }
-  // Only the rows of shifts -ry..ry are needed back.
-  const shiftRows = Array.from({ length: 2 * ry + 1 }, (_, k) => (k - ry + ph) % ph);
-  fft2(cr, ci, pw, ph, shiftRows, true);
+  return { cr, ci };
+}
+
+/** The shift with the best normalised cross-correlation, from the correlation sums `cross` (pw x ph, unscaled). */
+function bestShift(
+  cross: Float64Array,
+  pw: number,
+  ph: number,
+  template: GreyImage,
+  image: GreyImage,
+  ts: { sum: Float64Array; squares: Float64Array },
+  vs: { sum: Float64Array; squares: Float64Array },
+  rx: number,
+  ry: number,
+): Affine {
+  const { width, height } = template;
   const scale = 1 / (pw * ph);
   let best = -Infinity;
   let bestDx = 0;
@@ -293,7 +338,7 @@ function searchTranslation(template: GreyImage, image: GreyImage): Affine {
       const stt = rectangleSum(ts.squares, width, x0, y0, x1, y1);
       const si = rectangleSum(vs.sum, image.width, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
       const sii = rectangleSum(vs.squares, image.width, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
-      const sti = cr[((dy + ph) % ph) * pw + ((dx + pw) % pw)] * scale;
+      const sti = cross[((dy + ph) % ph) * pw + ((dx + pw) % pw)] * scale;
       const cov = sti - (st * si) / n;
       const den = Math.sqrt(Math.max(1e-12, (stt - (st * st) / n) * (sii - (si * si) / n)));
       // A slight preference for small shifts breaks ties on repetitive texture.
@@ -348,11 +393,24 @@ function kthSmallest(values: Float32Array, k: number): number {
  * precomputes their steepest-descent vectors grad(T) * dW/dp at the identity.
  */
 function selectSamples(template: GreyImage, model: AlignModel): Samples {
-  const { width, height, data } = template;
-  const params = PARAMS[model];
-  const cx = (width - 1) / 2;
-  const cy = (height - 1) / 2;
-  const scale = Math.hypot(cx, cy);
+  const { width, height } = template;
+  const mags = gradientMagnitudes(template);
+  // Keep the stronger half of the gradients (threshold from a strided sample of magnitudes).
+  const threshold = stridedMedian(mags, Math.max(1, Math.floor((width * height) / 20000)));
+  // Candidates in row-major order; every step-th is kept, so at most MAX_SAMPLES spread evenly.
+  const { candidates, count } = listAbove(mags, threshold);
+  return samplesAt(template, model, candidates, count, Math.max(1, Math.ceil(count / MAX_SAMPLES)));
+}
+
+/** The median (the upper one of an even count) of every `stride`-th value. */
+function stridedMedian(values: Float32Array, stride: number): number {
+  const probe = new Float32Array(Math.ceil(values.length / stride));
+  for (let i = 0, k = 0; i < values.length; i += stride) probe[k++] = values[i];
+  return kthSmallest(probe, Math.floor(probe.length * 0.5));
+}
+
+/** Squared central-difference gradient magnitude, 0 on the border. */
+function gradientMagnitudes({ width, height, data }: GreyImage): Float32Array {
   const mags = new Float32Array(width * height);
   for (let y = 1; y < height - 1; y++) {
     for (let x = 1; x < width - 1; x++) {
@@ -362,16 +420,22 @@ function selectSamples(template: GreyImage, model: AlignModel): Samples {
       mags[i] = gx * gx + gy * gy;
     }
   }
-  // Keep the stronger half of the gradients (threshold from a strided sample of magnitudes).
-  const stride = Math.max(1, Math.floor((width * height) / 20000));
-  const probe = new Float32Array(Math.ceil(mags.length / stride));
-  for (let i = 0, k = 0; i < mags.length; i += stride) probe[k++] = mags[i];
-  const threshold = kthSmallest(probe, Math.floor(probe.length * 0.5));
-  // Candidates in row-major order; every step-th is kept, so at most MAX_SAMPLES spread evenly.
-  const candidates = new Int32Array(mags.length);
+  return mags;
+}
+
+function listAbove(values: Float32Array, threshold: number): { candidates: Int32Array; count: number } {
+  const candidates = new Int32Array(values.length);
   let count = 0;
-  for (let i = 0; i < mags.length; i++) if (mags[i] > threshold) candidates[count++] = i;
-  const step = Math.max(1, Math.ceil(count / MAX_SAMPLES));
+  for (let i = 0; i < values.length; i++) if (values[i] > threshold) candidates[count++] = i;
+  return { candidates, count };
+}
+
+/** Samples at every `step`-th candidate pixel, with their steepest-descent vectors. */
+function samplesAt({ width, height, data }: GreyImage, model: AlignModel, candidates: Int32Array, count: number, step: number): Samples {
+  const params = PARAMS[model];
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  const scale = Math.hypot(cx, cy);
   const capacity = Math.ceil(count / step) + 1;
   const samples: Samples = {
     count: 0,
@@ -497,6 +561,63 @@ function subtractSums(all: TemplateSums, part: TemplateSums): TemplateSums {
   return { hessian: minus(all.hessian, part.hessian), steepest: minus(all.steepest, part.steepest), steepestTimesValue: minus(all.steepestTimesValue, part.steepestTimesValue) };
 }
 
+/** n, outside count, sum T, sum I, sum T^2, sum I^2, sum T I, then sum SD I (up to 6 params). */
+const WARPED_SUMS = 13;
+
+/**
+ * One pass over the samples at the warp `matrix`: the sums refineAtLevel needs (WARPED_SUMS) into
+ * `sums`, and the indices of the samples that fall outside the image into `outside`.
+ */
+function sampleWarped(samples: Samples, params: number, image: GreyImage, matrix: Affine, outside: Int32Array, sums: Float64Array): void {
+  const sd = samples.steepest;
+  const xMax = image.width - 1;
+  const yMax = image.height - 1;
+  let n = 0;
+  let outsideCount = 0;
+  let st = 0;
+  let si = 0;
+  let stt = 0;
+  let sii = 0;
+  let sti = 0;
+  let g0 = 0;
+  let g1 = 0;
+  let g2 = 0;
+  let g3 = 0;
+  let g4 = 0;
+  let g5 = 0;
+  const [m0, m1, m2, m3, m4, m5] = matrix;
+  for (let k = 0; k < samples.count; k++) {
+    const x = samples.x[k];
+    const y = samples.y[k];
+    const wx = m0 * x + m1 * y + m2;
+    const wy = m3 * x + m4 * y + m5;
+    if (!(wx >= 0 && wy >= 0 && wx < xMax && wy < yMax)) {
+      outside[outsideCount++] = k;
+      continue;
+    }
+    const v = bilinear(image, wx, wy);
+    const t = samples.value[k];
+    n++;
+    st += t;
+    si += v;
+    stt += t * t;
+    sii += v * v;
+    sti += t * v;
+    const s = k * params;
+    g0 += sd[s] * v;
+    g1 += sd[s + 1] * v;
+    if (params > 2) {
+      g2 += sd[s + 2] * v;
+      g3 += sd[s + 3] * v;
+      if (params > 4) {
+        g4 += sd[s + 4] * v;
+        g5 += sd[s + 5] * v;
+      }
+    }
+  }
+  sums.set([n, outsideCount, st, si, stt, sii, sti, g0, g1, g2, g3, g4, g5]);
+}
+
 /**
  * Inverse-compositional Gauss-Newton at one level, with gain/bias refitted each iteration. The
  * residual gain I(W(x)) + bias - T(x) has T's steepest-descent vectors SD as its Jacobian, so the
@@ -507,60 +628,17 @@ function subtractSums(all: TemplateSums, part: TemplateSums): TemplateSums {
 function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, model: AlignModel, maxIterations: number): LevelResult {
   const params = PARAMS[model];
   const samples = selectSamples(template, model);
-  const sd = samples.steepest;
   const all = templateSums(samples, params);
   const outside = new Int32Array(samples.count);
   let matrix = start;
   let correlation = 0;
   let converged = false;
   const g = new Float64Array(params);
-  const xMax = image.width - 1;
-  const yMax = image.height - 1;
+  const sums = new Float64Array(WARPED_SUMS);
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     // Sample I(W(x; p)) for the gain/bias that best maps it onto T, and sum SD I alongside.
-    let n = 0;
-    let outsideCount = 0;
-    let st = 0;
-    let si = 0;
-    let stt = 0;
-    let sii = 0;
-    let sti = 0;
-    let g0 = 0;
-    let g1 = 0;
-    let g2 = 0;
-    let g3 = 0;
-    let g4 = 0;
-    let g5 = 0;
-    const [m0, m1, m2, m3, m4, m5] = matrix;
-    for (let k = 0; k < samples.count; k++) {
-      const x = samples.x[k];
-      const y = samples.y[k];
-      const wx = m0 * x + m1 * y + m2;
-      const wy = m3 * x + m4 * y + m5;
-      if (!(wx >= 0 && wy >= 0 && wx < xMax && wy < yMax)) {
-        outside[outsideCount++] = k;
-        continue;
-      }
-      const v = bilinear(image, wx, wy);
-      const t = samples.value[k];
-      n++;
-      st += t;
-      si += v;
-      stt += t * t;
-      sii += v * v;
-      sti += t * v;
-      const s = k * params;
-      g0 += sd[s] * v;
-      g1 += sd[s + 1] * v;
-      if (params > 2) {
-        g2 += sd[s + 2] * v;
-        g3 += sd[s + 3] * v;
-        if (params > 4) {
-          g4 += sd[s + 4] * v;
-          g5 += sd[s + 5] * v;
-        }
-      }
-    }
+    sampleWarped(samples, params, image, matrix, outside, sums);
+    const [n, outsideCount, st, si, stt, sii, sti] = sums;
     if (n < 10 * params) return { matrix, correlation: 0, converged: false };
     const varI = sii - (si * si) / n;
     const varT = stt - (st * st) / n;
@@ -570,8 +648,7 @@ function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, mod
     const bias = (st - gain * si) / n;
     // Normal equations of the geometric update on the photometrically matched residual.
     const inside = outsideCount === 0 ? all : subtractSums(all, templateSums(samples, params, outside.subarray(0, outsideCount)));
-    const steepestTimesImage = [g0, g1, g2, g3, g4, g5];
-    for (let i = 0; i < params; i++) g[i] = gain * steepestTimesImage[i] + bias * inside.steepest[i] - inside.steepestTimesValue[i];
+    for (let i = 0; i < params; i++) g[i] = gain * sums[7 + i] + bias * inside.steepest[i] - inside.steepestTimesValue[i];
     const delta = solve(inside.hessian, g, params);
     if (!delta || delta.some((v) => !Number.isFinite(v))) return { matrix, correlation, converged: false };
     // W <- W o W(dp)^-1 (the inverse-compositional update).
@@ -641,6 +718,19 @@ const BRIGHTNESS_BLOCK = 32;
  * outliers where detail is, and those must not tilt the line.
  */
 export function fitBrightness(ref: ColourThumb, slice: ColourThumb, matrix: Affine): BrightnessFit {
+  const { xs, ys } = blockMeans(ref, slice, matrix);
+  const gains: number[] = [];
+  const offsets: number[] = [];
+  for (let c = 0; c < ref.channels; c++) {
+    const fit = robustLine(xs[c], ys[c]);
+    gains.push(fit.gain);
+    offsets.push(fit.offset);
+  }
+  return { gains, offsets };
+}
+
+/** Per channel, the means of `slice` resampled onto `ref`'s grid (xs) and of `ref` (ys) over each block wholly inside both. */
+function blockMeans(ref: ColourThumb, slice: ColourThumb, matrix: Affine): { xs: number[][]; ys: number[][] } {
   const { width, height, channels } = ref;
   const bw = Math.floor(width / BRIGHTNESS_BLOCK);
   const bh = Math.floor(height / BRIGHTNESS_BLOCK);
@@ -683,14 +773,7 @@ export function fitBrightness(ref: ColourThumb, slice: ColourThumb, matrix: Affi
       }
     }
   }
-  const gains: number[] = [];
-  const offsets: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    const fit = robustLine(xs[c], ys[c]);
-    gains.push(fit.gain);
-    offsets.push(fit.offset);
-  }
-  return { gains, offsets };
+  return { xs, ys };
 }
 
 function robustLine(xs: number[], ys: number[]): { gain: number; offset: number } {
