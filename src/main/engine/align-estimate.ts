@@ -62,9 +62,16 @@ export function downsample(image: GreyImage): GreyImage {
 
 function blurRows({ width, height, data }: GreyImage): Float32Array {
   const out = new Float32Array(width * height);
+  const [k0, k1, k2, k3, k4] = BINOMIAL;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
+      if (x >= 2 && x < width - 2) {
+        // Inside the row: the same sum in the same order, without the edge clamps.
+        const i = row + x;
+        out[i] = k0 * data[i - 2] + k1 * data[i - 1] + k2 * data[i] + k3 * data[i + 1] + k4 * data[i + 2];
+        continue;
+      }
       let s = 0;
       for (let t = -2; t <= 2; t++) {
         const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
@@ -86,7 +93,24 @@ function columnPairs(rows: Float32Array, width: number, height: number, w2: numb
 
 function blurAndHalveColumns(pairs: Float64Array, w2: number, height: number, h2: number): Float32Array {
   const out = new Float32Array(w2 * h2);
+  // Halved weights: w * 0.5 is exact, so the products are as in w * 0.5 * pair.
+  const [k0, k1, k2, k3, k4] = BINOMIAL.map((w) => w * 0.5);
   for (let y = 0; y < h2; y++) {
+    if (2 * y - 2 >= 0 && 2 * y + 3 <= height - 1) {
+      // Rows 2y-2 .. 2y+3 all exist: no clamps, the same sum in the same order.
+      const r = (2 * y - 2) * w2;
+      for (let x = 0; x < w2; x++) {
+        const i = r + x;
+        const s =
+          k0 * pairs[i] + k0 * pairs[i + w2] +
+          k1 * pairs[i + w2] + k1 * pairs[i + 2 * w2] +
+          k2 * pairs[i + 2 * w2] + k2 * pairs[i + 3 * w2] +
+          k3 * pairs[i + 3 * w2] + k3 * pairs[i + 4 * w2] +
+          k4 * pairs[i + 4 * w2] + k4 * pairs[i + 5 * w2];
+        out[y * w2 + x] = s / 2;
+      }
+      continue;
+    }
     for (let x = 0; x < w2; x++) {
       let s = 0;
       for (let t = -2; t <= 2; t++) {
@@ -394,39 +418,44 @@ function kthSmallest(values: Float32Array, k: number): number {
  */
 function selectSamples(template: GreyImage, model: AlignModel): Samples {
   const { width, height } = template;
-  const mags = gradientMagnitudes(template);
-  // Keep the stronger half of the gradients (threshold from a strided sample of magnitudes).
-  const threshold = stridedMedian(mags, Math.max(1, Math.floor((width * height) / 20000)));
+  // Keep the stronger half of the gradients (threshold: the median over a strided sample of pixels).
+  const threshold = stridedMedianMagnitude(template, Math.max(1, Math.floor((width * height) / 20000)));
   // Candidates in row-major order; every step-th is kept, so at most MAX_SAMPLES spread evenly.
-  const { candidates, count } = listAbove(mags, threshold);
+  const { candidates, count } = listStrongGradients(template, threshold);
   return samplesAt(template, model, candidates, count, Math.max(1, Math.ceil(count / MAX_SAMPLES)));
 }
 
-/** The median (the upper one of an even count) of every `stride`-th value. */
-function stridedMedian(values: Float32Array, stride: number): number {
-  const probe = new Float32Array(Math.ceil(values.length / stride));
-  for (let i = 0, k = 0; i < values.length; i += stride) probe[k++] = values[i];
+/** Squared central-difference gradient magnitude at pixel i (in float32), 0 on the border. */
+function gradientMagnitude({ width, height, data }: GreyImage, i: number): number {
+  const x = i % width;
+  const y = (i - x) / width;
+  if (x < 1 || y < 1 || x >= width - 1 || y >= height - 1) return 0;
+  const gx = 0.5 * (data[i + 1] - data[i - 1]);
+  const gy = 0.5 * (data[i + width] - data[i - width]);
+  return Math.fround(gx * gx + gy * gy);
+}
+
+/** The median (the upper one of an even count) of the gradient magnitude at every `stride`-th pixel. */
+function stridedMedianMagnitude(image: GreyImage, stride: number): number {
+  const n = image.width * image.height;
+  const probe = new Float32Array(Math.ceil(n / stride));
+  for (let i = 0, k = 0; i < n; i += stride) probe[k++] = gradientMagnitude(image, i);
   return kthSmallest(probe, Math.floor(probe.length * 0.5));
 }
 
-/** Squared central-difference gradient magnitude, 0 on the border. */
-function gradientMagnitudes({ width, height, data }: GreyImage): Float32Array {
-  const mags = new Float32Array(width * height);
+/** The pixels whose gradient magnitude (as gradientMagnitude) is above `threshold`, in row-major order. */
+function listStrongGradients({ width, height, data }: GreyImage, threshold: number): { candidates: Int32Array; count: number } {
+  const candidates = new Int32Array(width * height);
+  let count = 0;
   for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const i = y * width + x;
+    for (let i = y * width + 1; i < (y + 1) * width - 1; i++) {
       const gx = 0.5 * (data[i + 1] - data[i - 1]);
       const gy = 0.5 * (data[i + width] - data[i - width]);
-      mags[i] = gx * gx + gy * gy;
+      // Written always, kept by counting: half the pixels pass, so a branch would mispredict.
+      candidates[count] = i;
+      count += +(Math.fround(gx * gx + gy * gy) > threshold);
     }
   }
-  return mags;
-}
-
-function listAbove(values: Float32Array, threshold: number): { candidates: Int32Array; count: number } {
-  const candidates = new Int32Array(values.length);
-  let count = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] > threshold) candidates[count++] = i;
   return { candidates, count };
 }
 
@@ -437,14 +466,14 @@ function samplesAt({ width, height, data }: GreyImage, model: AlignModel, candid
   const cy = (height - 1) / 2;
   const scale = Math.hypot(cx, cy);
   const capacity = Math.ceil(count / step) + 1;
-  const samples: Samples = {
-    count: 0,
-    x: new Float32Array(capacity),
-    y: new Float32Array(capacity),
-    value: new Float32Array(capacity),
-    steepest: new Float32Array(capacity * params),
-  };
-  for (let c = 0; c < count; c += step) {
+  const xs = new Float32Array(capacity);
+  const ys = new Float32Array(capacity);
+  const values = new Float32Array(capacity);
+  const steepest = new Float32Array(capacity * params);
+  const similarity = model === 'similarity';
+  const affine = model === 'affine';
+  let n = 0;
+  for (let c = 0; c < count; c += step, n++) {
     const i = candidates[c];
     const x = i % width;
     const y = (i - x) / width;
@@ -452,24 +481,23 @@ function samplesAt({ width, height, data }: GreyImage, model: AlignModel, candid
     const gy = 0.5 * (data[i + width] - data[i - width]);
     const u = (x - cx) / scale;
     const v = (y - cy) / scale;
-    const n = samples.count++;
-    samples.x[n] = x;
-    samples.y[n] = y;
-    samples.value[n] = data[i];
+    xs[n] = x;
+    ys[n] = y;
+    values[n] = data[i];
     const s = n * params;
-    samples.steepest[s] = gx;
-    samples.steepest[s + 1] = gy;
-    if (model === 'similarity') {
-      samples.steepest[s + 2] = gx * u + gy * v;
-      samples.steepest[s + 3] = -gx * v + gy * u;
-    } else if (model === 'affine') {
-      samples.steepest[s + 2] = gx * u;
-      samples.steepest[s + 3] = gx * v;
-      samples.steepest[s + 4] = gy * u;
-      samples.steepest[s + 5] = gy * v;
+    steepest[s] = gx;
+    steepest[s + 1] = gy;
+    if (similarity) {
+      steepest[s + 2] = gx * u + gy * v;
+      steepest[s + 3] = -gx * v + gy * u;
+    } else if (affine) {
+      steepest[s + 2] = gx * u;
+      steepest[s + 3] = gx * v;
+      steepest[s + 4] = gy * u;
+      steepest[s + 5] = gy * v;
     }
   }
-  return samples;
+  return { count: n, x: xs, y: ys, value: values, steepest };
 }
 
 /** The warp W(x; p) for a parameter update, in the level's pixel coordinates. */
@@ -534,26 +562,80 @@ interface TemplateSums {
   steepestTimesValue: Float64Array;
 }
 
-/** TemplateSums over the samples `indices`, or over every sample. */
+/**
+ * TemplateSums over the samples `indices`, or over every sample. Unrolled into locals (the
+ * models have 2, 4 or 6 parameters): accumulating in a typed array costs a load and a store per term.
+ */
 function templateSums(samples: Samples, params: number, indices?: Int32Array): TemplateSums {
-  const hessian = new Float64Array(params * params);
-  const steepest = new Float64Array(params);
-  const steepestTimesValue = new Float64Array(params);
   const sd = samples.steepest;
   const count = indices ? indices.length : samples.count;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+  let v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
+  let h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h05 = 0;
+  let h11 = 0, h12 = 0, h13 = 0, h14 = 0, h15 = 0;
+  let h22 = 0, h23 = 0, h24 = 0, h25 = 0;
+  let h33 = 0, h34 = 0, h35 = 0;
+  let h44 = 0, h45 = 0;
+  let h55 = 0;
   for (let c = 0; c < count; c++) {
     const k = indices ? indices[c] : c;
     const s = k * params;
     const t = samples.value[k];
-    for (let i = 0; i < params; i++) {
-      const a = sd[s + i];
-      steepest[i] += a;
-      steepestTimesValue[i] += a * t;
-      for (let j = i; j < params; j++) hessian[i * params + j] += a * sd[s + j];
+    const a0 = sd[s];
+    const a1 = sd[s + 1];
+    s0 += a0;
+    v0 += a0 * t;
+    h00 += a0 * a0;
+    h01 += a0 * a1;
+    s1 += a1;
+    v1 += a1 * t;
+    h11 += a1 * a1;
+    if (params > 2) {
+      const a2 = sd[s + 2];
+      const a3 = sd[s + 3];
+      h02 += a0 * a2;
+      h03 += a0 * a3;
+      h12 += a1 * a2;
+      h13 += a1 * a3;
+      s2 += a2;
+      v2 += a2 * t;
+      h22 += a2 * a2;
+      h23 += a2 * a3;
+      s3 += a3;
+      v3 += a3 * t;
+      h33 += a3 * a3;
+      if (params > 4) {
+        const a4 = sd[s + 4];
+        const a5 = sd[s + 5];
+        h04 += a0 * a4;
+        h05 += a0 * a5;
+        h14 += a1 * a4;
+        h15 += a1 * a5;
+        h24 += a2 * a4;
+        h25 += a2 * a5;
+        h34 += a3 * a4;
+        h35 += a3 * a5;
+        s4 += a4;
+        v4 += a4 * t;
+        h44 += a4 * a4;
+        h45 += a4 * a5;
+        s5 += a5;
+        v5 += a5 * t;
+        h55 += a5 * a5;
+      }
     }
   }
-  for (let i = 0; i < params; i++) for (let j = 0; j < i; j++) hessian[i * params + j] = hessian[j * params + i];
-  return { hessian, steepest, steepestTimesValue };
+  const upper = [
+    [h00, h01, h02, h03, h04, h05],
+    [0, h11, h12, h13, h14, h15],
+    [0, 0, h22, h23, h24, h25],
+    [0, 0, 0, h33, h34, h35],
+    [0, 0, 0, 0, h44, h45],
+    [0, 0, 0, 0, 0, h55],
+  ];
+  const hessian = new Float64Array(params * params);
+  for (let i = 0; i < params; i++) for (let j = 0; j < params; j++) hessian[i * params + j] = i <= j ? upper[i][j] : upper[j][i];
+  return { hessian, steepest: Float64Array.from([s0, s1, s2, s3, s4, s5].slice(0, params)), steepestTimesValue: Float64Array.from([v0, v1, v2, v3, v4, v5].slice(0, params)) };
 }
 
 function subtractSums(all: TemplateSums, part: TemplateSums): TemplateSums {

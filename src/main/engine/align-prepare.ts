@@ -41,9 +41,13 @@ export function copiesFromPixels(pixels: ArrayLike<number>, width: number, heigh
 
 function luminance(pixels: ArrayLike<number>, count: number, channels: number, colour: number): Float32Array {
   const grey = new Float32Array(count);
+  if (colour < 3) {
+    for (let p = 0; p < count; p++) grey[p] = pixels[p * channels];
+    return grey;
+  }
   for (let p = 0; p < count; p++) {
     const i = p * channels;
-    grey[p] = colour >= 3 ? 0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2] : pixels[i];
+    grey[p] = 0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2];
   }
   return grey;
 }
@@ -51,19 +55,31 @@ function luminance(pixels: ArrayLike<number>, count: number, channels: number, c
 /** Box average over each reduced pixel's footprint, the first `colour` channels; the same footprint for every slice. */
 function boxAverage(pixels: ArrayLike<number>, width: number, height: number, channels: number, colour: number, size: { width: number; height: number }): Float32Array {
   const sums = new Float32Array(size.width * size.height * colour);
-  const counts = new Float32Array(size.width * size.height);
-  const column = new Int32Array(width);
-  for (let x = 0; x < width; x++) column[x] = Math.min(size.width - 1, Math.floor((x * size.width) / width));
+  const column = footprints(width, size.width);
+  const row = footprints(height, size.height);
   for (let y = 0; y < height; y++) {
-    const row = Math.min(size.height - 1, Math.floor((y * size.height) / height)) * size.width;
+    const r = row.index[y] * size.width;
     for (let x = 0, i = y * width * channels; x < width; x++, i += channels) {
-      const t = row + column[x];
-      counts[t]++;
-      for (let c = 0; c < colour; c++) sums[t * colour + c] += pixels[i + c];
+      const t = (r + column.index[x]) * colour;
+      for (let c = 0; c < colour; c++) sums[t + c] += pixels[i + c];
     }
   }
+  // A footprint's pixel count is its width times its height.
+  const counts = new Float32Array(size.width * size.height);
+  for (let ty = 0; ty < size.height; ty++) for (let tx = 0; tx < size.width; tx++) counts[ty * size.width + tx] = column.count[tx] * row.count[ty];
   divideByCounts(sums, counts, colour);
   return sums;
+}
+
+/** Along one axis: the reduced pixel each of `from` pixels falls in, and how many fall in each. */
+function footprints(from: number, to: number): { index: Int32Array; count: Int32Array } {
+  const index = new Int32Array(from);
+  const count = new Int32Array(to);
+  for (let x = 0; x < from; x++) {
+    index[x] = Math.min(to - 1, Math.floor((x * to) / from));
+    count[index[x]]++;
+  }
+  return { index, count };
 }
 
 function divideByCounts(sums: Float32Array, counts: Float32Array, colour: number): void {
