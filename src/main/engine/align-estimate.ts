@@ -65,13 +65,10 @@ function blurRows({ width, height, data }: GreyImage): Float32Array {
   const [k0, k1, k2, k3, k4] = BINOMIAL;
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (x >= 2 && x < width - 2) {
-        // Inside the row: the same sum in the same order, without the edge clamps.
-        const i = row + x;
-        out[i] = k0 * data[i - 2] + k1 * data[i - 1] + k2 * data[i] + k3 * data[i + 1] + k4 * data[i + 2];
-        continue;
-      }
+    // Inside the row the taps need no clamping: the same sum in the same order, in a loop of its own.
+    for (let i = row + 2; i < row + width - 2; i++) out[i] = k0 * data[i - 2] + k1 * data[i - 1] + k2 * data[i] + k3 * data[i + 1] + k4 * data[i + 2];
+    for (const x of [0, 1, width - 2, width - 1]) {
+      if (x < 0 || x >= width) continue;
       let s = 0;
       for (let t = -2; t <= 2; t++) {
         const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
