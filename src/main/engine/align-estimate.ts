@@ -43,9 +43,10 @@ const MAX_SAMPLES = 250_000;
 /** Stop when the update moves every corner by less than this (pixels of the level). */
 const CORNER_TOLERANCE = 0.002;
 
-// The per-pixel loops below live in small functions of one loop each: V8 compiles a long loop while
-// it runs (on-stack replacement), and code after it that has not run yet would throw that compiled
-// code away again, many times over on a worker's first slices.
+// The per-pixel loops below live in small functions, one loop (often one row) each: V8 compiles a
+// long loop only while it runs (on-stack replacement), and code after it that has not run yet
+// throws that compiled code away again, many times over on a worker's first slices; a small
+// function called per row is compiled whole after a few rows.
 
 const BINOMIAL = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
 
@@ -60,24 +61,26 @@ export function downsample(image: GreyImage): GreyImage {
   return { width: w2, height: h2, data: blurAndHalveColumns(pairs, w2, height, h2) };
 }
 
-function blurRows({ width, height, data }: GreyImage): Float32Array {
-  const out = new Float32Array(width * height);
-  const [k0, k1, k2, k3, k4] = BINOMIAL;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    // Inside the row the taps need no clamping: the same sum in the same order, in a loop of its own.
-    for (let i = row + 2; i < row + width - 2; i++) out[i] = k0 * data[i - 2] + k1 * data[i - 1] + k2 * data[i] + k3 * data[i + 1] + k4 * data[i + 2];
-    for (const x of [0, 1, width - 2, width - 1]) {
-      if (x < 0 || x >= width) continue;
-      let s = 0;
-      for (let t = -2; t <= 2; t++) {
-        const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
-        s += BINOMIAL[t + 2] * data[row + xx];
-      }
-      out[row + x] = s;
-    }
-  }
+function blurRows(image: GreyImage): Float32Array {
+  const out = new Float32Array(image.width * image.height);
+  for (let y = 0; y < image.height; y++) blurRow(image, y, out);
   return out;
+}
+
+function blurRow({ width, data }: GreyImage, y: number, out: Float32Array): void {
+  const [k0, k1, k2, k3, k4] = BINOMIAL;
+  const row = y * width;
+  // Inside the row the taps need no clamping: the same sum in the same order, in a loop of its own.
+  for (let i = row + 2; i < row + width - 2; i++) out[i] = k0 * data[i - 2] + k1 * data[i - 1] + k2 * data[i] + k3 * data[i + 1] + k4 * data[i + 2];
+  for (const x of [0, 1, width - 2, width - 1]) {
+    if (x < 0 || x >= width) continue;
+    let s = 0;
+    for (let t = -2; t <= 2; t++) {
+      const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
+      s += BINOMIAL[t + 2] * data[row + xx];
+    }
+    out[row + x] = s;
+  }
 }
 
 function columnPairs(rows: Float32Array, width: number, height: number, w2: number): Float64Array {
@@ -441,19 +444,23 @@ function stridedMedianMagnitude(image: GreyImage, stride: number): number {
 }
 
 /** The pixels whose gradient magnitude (as gradientMagnitude) is above `threshold`, in row-major order. */
-function listStrongGradients({ width, height, data }: GreyImage, threshold: number): { candidates: Int32Array; count: number } {
-  const candidates = new Int32Array(width * height);
+function listStrongGradients(image: GreyImage, threshold: number): { candidates: Int32Array; count: number } {
+  const candidates = new Int32Array(image.width * image.height);
   let count = 0;
-  for (let y = 1; y < height - 1; y++) {
-    for (let i = y * width + 1; i < (y + 1) * width - 1; i++) {
-      const gx = 0.5 * (data[i + 1] - data[i - 1]);
-      const gy = 0.5 * (data[i + width] - data[i - width]);
-      // Written always, kept by counting: half the pixels pass, so a branch would mispredict.
-      candidates[count] = i;
-      count += +(Math.fround(gx * gx + gy * gy) > threshold);
-    }
-  }
+  for (let y = 1; y < image.height - 1; y++) count = listStrongInRow(image, y, threshold, candidates, count);
   return { candidates, count };
+}
+
+/** Appends row y's interior pixels above `threshold` to `candidates` from `count`; returns the new count. */
+function listStrongInRow({ width, data }: GreyImage, y: number, threshold: number, candidates: Int32Array, count: number): number {
+  for (let i = y * width + 1; i < (y + 1) * width - 1; i++) {
+    const gx = 0.5 * (data[i + 1] - data[i - 1]);
+    const gy = 0.5 * (data[i + width] - data[i - width]);
+    // Written always, kept by counting: half the pixels pass, so a branch would mispredict.
+    candidates[count] = i;
+    count += +(Math.fround(gx * gx + gy * gy) > threshold);
+  }
+  return count;
 }
 
 /** Samples at every `step`-th candidate pixel, with their steepest-descent vectors. */
@@ -817,35 +824,9 @@ function blockMeans(ref: ColourThumb, slice: ColourThumb, matrix: Affine): { xs:
   const ys: number[][] = Array.from({ length: channels }, () => []);
   const sumRef = new Float64Array(channels);
   const sumSlice = new Float64Array(channels);
-  const [m0, m1, m2, m3, m4, m5] = matrix;
   for (let by = 0; by < bh; by++) {
     for (let bx = 0; bx < bw; bx++) {
-      sumRef.fill(0);
-      sumSlice.fill(0);
-      let complete = true;
-      for (let y = by * BRIGHTNESS_BLOCK; complete && y < (by + 1) * BRIGHTNESS_BLOCK; y++) {
-        for (let x = bx * BRIGHTNESS_BLOCK; x < (bx + 1) * BRIGHTNESS_BLOCK; x++) {
-          const wx = m0 * x + m1 * y + m2;
-          const wy = m3 * x + m4 * y + m5;
-          if (!(wx >= 0 && wy >= 0 && wx < slice.width - 1 && wy < slice.height - 1)) {
-            complete = false;
-            break;
-          }
-          const x0 = Math.floor(wx);
-          const y0 = Math.floor(wy);
-          const fx = wx - x0;
-          const fy = wy - y0;
-          const i = (y0 * slice.width + x0) * channels;
-          const j = i + slice.width * channels;
-          for (let c = 0; c < channels; c++) {
-            const top = slice.data[i + c] + (slice.data[i + channels + c] - slice.data[i + c]) * fx;
-            const bottom = slice.data[j + c] + (slice.data[j + channels + c] - slice.data[j + c]) * fx;
-            sumSlice[c] += top + (bottom - top) * fy;
-            sumRef[c] += ref.data[(y * width + x) * channels + c];
-          }
-        }
-      }
-      if (!complete) continue;
+      if (!sumBlock(ref, slice, matrix, bx * BRIGHTNESS_BLOCK, by * BRIGHTNESS_BLOCK, sumRef, sumSlice)) continue;
       for (let c = 0; c < channels; c++) {
         xs[c].push(sumSlice[c] / BRIGHTNESS_BLOCK ** 2);
         ys[c].push(sumRef[c] / BRIGHTNESS_BLOCK ** 2);
@@ -853,6 +834,38 @@ function blockMeans(ref: ColourThumb, slice: ColourThumb, matrix: Affine): { xs:
     }
   }
   return { xs, ys };
+}
+
+/**
+ * Sums over one block from (x0, y0) of `ref` and of `slice` resampled bilinearly through `matrix`,
+ * per channel; false (sums unfinished) when the block reaches outside `slice`. A small function
+ * called per block is compiled by V8 after a few blocks, where one long loop nest waits longer.
+ */
+function sumBlock(ref: ColourThumb, slice: ColourThumb, matrix: Affine, x0: number, y0: number, sumRef: Float64Array, sumSlice: Float64Array): boolean {
+  const { width, channels } = ref;
+  const [m0, m1, m2, m3, m4, m5] = matrix;
+  sumRef.fill(0);
+  sumSlice.fill(0);
+  for (let y = y0; y < y0 + BRIGHTNESS_BLOCK; y++) {
+    for (let x = x0; x < x0 + BRIGHTNESS_BLOCK; x++) {
+      const wx = m0 * x + m1 * y + m2;
+      const wy = m3 * x + m4 * y + m5;
+      if (!(wx >= 0 && wy >= 0 && wx < slice.width - 1 && wy < slice.height - 1)) return false;
+      const xi = Math.floor(wx);
+      const yi = Math.floor(wy);
+      const fx = wx - xi;
+      const fy = wy - yi;
+      const i = (yi * slice.width + xi) * channels;
+      const j = i + slice.width * channels;
+      for (let c = 0; c < channels; c++) {
+        const top = slice.data[i + c] + (slice.data[i + channels + c] - slice.data[i + c]) * fx;
+        const bottom = slice.data[j + c] + (slice.data[j + channels + c] - slice.data[j + c]) * fx;
+        sumSlice[c] += top + (bottom - top) * fy;
+        sumRef[c] += ref.data[(y * width + x) * channels + c];
+      }
+    }
+  }
+  return true;
 }
 
 function robustLine(xs: number[], ys: number[]): { gain: number; offset: number } {
