@@ -113,7 +113,8 @@ export async function alignStack(
           pairs[far] = await limit(() => run<PairResult>('alignEstimate', task, job.signal), true);
           release(i);
           release(i + 1);
-          onProgress?.(++estimated, n - 1);
+          // An estimate that lands as the job is cancelled is not reported: nothing after cancel.
+          if (!job.signal.aborted) onProgress?.(++estimated, n - 1);
         } catch (error) {
           if (firstError === undefined && !isAbortError(error)) firstError = error;
           job.abort();
