@@ -8,6 +8,7 @@
 // shifts up to a quarter of the frame are caught. Slices differ in what is sharp, so everything
 // is estimated on low-passed images: the pyramid levels, and the block means the brightness
 // fit uses (blur keeps local means, which is what gain and offset act on).
+import FFT from 'fft.js';
 import {
   type Affine,
   IDENTITY,
@@ -157,53 +158,31 @@ function bilinear(image: GreyImage, x: number, y: number): number {
 }
 
 /** Twiddle factors e^(-2 pi i k / n), k < n / 2, computed directly (no recurrence drift). */
-function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
-  const cos = new Float64Array(n / 2);
-  const sin = new Float64Array(n / 2);
-  for (let k = 0; k < n / 2; k++) {
-    cos[k] = Math.cos((2 * Math.PI * k) / n);
-    sin[k] = -Math.sin((2 * Math.PI * k) / n);
-  }
-  return { cos, sin };
-}
+/** fft.js transforms and their interleaved complex buffers, one per size, made once. */
+const transforms = new Map<number, { transform: FFT; input: Float64Array; output: Float64Array }>();
 
 /**
- * In-place radix-2 FFT (iterative Cooley-Tukey) of the `n` complex values at `re`/`im`; `inverse`
- * conjugates the twiddles and leaves the 1/n scaling to the caller.
+ * In-place FFT of the `n` complex values at `re`/`im` (n a power of two), by fft.js; `inverse`
+ * conjugates around a forward transform, which leaves the 1/n scaling to the caller.
  */
-function fft(re: Float64Array, im: Float64Array, w: { cos: Float64Array; sin: Float64Array }, inverse: boolean): void {
+function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
   const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      const r = re[i];
-      re[i] = re[j];
-      re[j] = r;
-      const m = im[i];
-      im[i] = im[j];
-      im[j] = m;
-    }
+  if (n < 2) return;
+  let t = transforms.get(n);
+  if (!t) {
+    t = { transform: new FFT(n), input: new Float64Array(2 * n), output: new Float64Array(2 * n) };
+    transforms.set(n, t);
   }
+  const { input, output } = t;
   const sign = inverse ? -1 : 1;
-  for (let size = 2; size <= n; size <<= 1) {
-    const half = size >> 1;
-    const step = n / size;
-    for (let start = 0; start < n; start += size) {
-      for (let k = 0; k < half; k++) {
-        const cr = w.cos[k * step];
-        const ci = sign * w.sin[k * step];
-        const a = start + k;
-        const b = a + half;
-        const tr = re[b] * cr - im[b] * ci;
-        const ti = re[b] * ci + im[b] * cr;
-        re[b] = re[a] - tr;
-        im[b] = im[a] - ti;
-        re[a] += tr;
-        im[a] += ti;
-      }
-    }
+  for (let i = 0; i < n; i++) {
+    input[2 * i] = re[i];
+    input[2 * i + 1] = sign * im[i];
+  }
+  t.transform.transform(output, input);
+  for (let i = 0; i < n; i++) {
+    re[i] = output[2 * i];
+    im[i] = sign * output[2 * i + 1];
   }
 }
 
@@ -219,12 +198,10 @@ function fft2(re: Float64Array, im: Float64Array, width: number, height: number,
 }
 
 function fftRows(re: Float64Array, im: Float64Array, width: number, rows: number[], inverse: boolean): void {
-  const w = twiddles(width);
-  for (const y of rows) fft(re.subarray(y * width, (y + 1) * width), im.subarray(y * width, (y + 1) * width), w, inverse);
+  for (const y of rows) fft(re.subarray(y * width, (y + 1) * width), im.subarray(y * width, (y + 1) * width), inverse);
 }
 
 function fftColumns(re: Float64Array, im: Float64Array, width: number, height: number, inverse: boolean): void {
-  const w = twiddles(height);
   const cr = new Float64Array(height);
   const ci = new Float64Array(height);
   for (let x = 0; x < width; x++) {
@@ -232,7 +209,7 @@ function fftColumns(re: Float64Array, im: Float64Array, width: number, height: n
       cr[y] = re[y * width + x];
       ci[y] = im[y * width + x];
     }
-    fft(cr, ci, w, inverse);
+    fft(cr, ci, inverse);
     for (let y = 0; y < height; y++) {
       re[y * width + x] = cr[y];
       im[y * width + x] = ci[y];
