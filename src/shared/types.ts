@@ -45,14 +45,14 @@ export interface FocusPreview {
   values: Float32Array;
 }
 
-export type StackPhase = 'probe' | 'focus' | 'write';
+export type StackPhase = 'probe' | 'align' | 'focus' | 'write';
 
 /**
- * The engine's phases: the app's, and 'align', the alignment pre-pass of an aligned job (between
- * probe and focus), which counts slices estimated against their neighbour: every slice but the
- * reference, so its total is one less than the stack's.
+ * The engine's phases, the same as the app's. 'align', the alignment pre-pass of an aligned job
+ * (between probe and focus), counts slices estimated against their neighbour: every slice but
+ * the reference, so its total is one less than the stack's.
  */
-export type EnginePhase = StackPhase | 'align';
+export type EnginePhase = StackPhase;
 
 export interface StackProgress {
   phase: EnginePhase;

@@ -170,7 +170,12 @@ describe('a job over HTTP', () => {
     expect(started.status).toBe(200);
     const { jobId } = started.json();
     await ended;
-    expect(events.map((e) => e.type)).toEqual(['started', 'progress', 'progress', 'progress', 'progress', 'done']);
+    expect(events.map((e) => e.type)).toEqual(['started', 'progress', 'progress', 'progress', 'progress', 'progress', 'progress', 'progress', 'done']);
+    // Alignment is on by default: the pre-pass reports slices estimated (two of three: the
+    // reference needs none) before the focus pass counts slices measured.
+    expect(events.filter((e) => e.type === 'progress').map((e) => `${e.phase} ${e.done}/${e.total}`)).toEqual([
+      'probe 0/3', 'align 0/2', 'align 1/2', 'align 2/2', 'focus 1/3', 'focus 2/3', 'focus 3/3',
+    ]);
 
     const preview = await request(`/api/jobs/${jobId}/previews/1`);
     expect(preview.status).toBe(200);

@@ -212,9 +212,6 @@ export class Session {
         onProgress: (p) => {
           if (p.slice?.preview) job.previews[p.slice.index] = p.slice.preview;
           const slice = p.slice && { index: p.slice.index, name: p.slice.name, meanVariance: p.slice.meanVariance, maxVariance: p.slice.maxVariance };
-          // The app's events have no alignment phase yet (its progress bar counts slices of the
-          // focus pass): the pre-pass shows there as the time before the first slice, as before.
-          if (p.phase === 'align') return;
           this.emit({ type: 'progress', jobId: job.id, phase: p.phase, done: p.done, total: p.total, elapsedMs: p.elapsedMs, ...(slice ? { slice } : {}) });
         },
       });

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { estimateRemainingMs, formatDuration } from '../format';
 import type { JobState } from '../state/app-state';
 
-const PHASE_TEXT = { probe: 'Reading the stack', focus: 'Measuring focus', write: 'Writing the composite' } as const;
+const PHASE_TEXT = { probe: 'Reading the stack', align: 'Aligning the slices', focus: 'Measuring focus', write: 'Writing the composite' } as const;
 
 export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | null; lastEventAt: number; onCancel: () => void }) {
   const running = job?.status === 'running';
@@ -23,7 +23,11 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
       case 'running': {
         const remaining = estimateRemainingMs(job.elapsedMs, job.done, job.total);
         const left = remaining === null ? '' : `, ~${formatDuration(Math.max(0, remaining - sinceEvent))} left`;
-        const counted = job.total > 0 ? `slice ${Math.min(job.done + 1, job.total)} of ${job.total}` : PHASE_TEXT[job.phase];
+        // The alignment pre-pass counts slices estimated, the focus pass slices measured.
+        const counted =
+          job.total <= 0 ? PHASE_TEXT[job.phase]
+          : job.phase === 'align' ? `${PHASE_TEXT.align}: ${job.done} of ${job.total} estimated`
+          : `slice ${Math.min(job.done + 1, job.total)} of ${job.total}`;
         text = `${job.phase === 'write' ? PHASE_TEXT.write : counted} · ${formatDuration(elapsed)} elapsed${left}`;
         break;
       }
