@@ -19,4 +19,11 @@ describe('the progress bar', () => {
     expect(screen.getByText(/slice 3 of 10/)).toBeTruthy();
     expect(screen.queryByText(/Aligning/)).toBeNull();
   });
+
+  it('says a run cancelled in the pre-pass was cancelled while aligning, not after some slices', () => {
+    const { rerender } = render(<ProgressBar job={job({ status: 'cancelled', phase: 'align', done: 2, total: 6 })} lastEventAt={0} onCancel={() => {}} />);
+    expect(screen.getByText('Cancelled while aligning the slices (2 of 6 estimated)')).toBeTruthy();
+    rerender(<ProgressBar job={job({ status: 'cancelled', phase: 'focus', done: 4, total: 7 })} lastEventAt={0} onCancel={() => {}} />);
+    expect(screen.getByText('Cancelled after 4 of 7 slices')).toBeTruthy();
+  });
 });

@@ -35,7 +35,10 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
         text = `Done: ${job.total} slices in ${formatDuration(job.elapsedMs)}`;
         break;
       case 'cancelled':
-        text = `Cancelled after ${job.done} of ${job.total} slices`;
+        text =
+          job.phase === 'align'
+            ? `Cancelled while aligning the slices (${job.done} of ${job.total} estimated)`
+            : `Cancelled after ${job.done} of ${job.total} slices`;
         break;
       case 'error':
         text = 'Stopped by an error';
