@@ -11,7 +11,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
-          'slice-worker': resolve(__dirname, 'src/main/engine/slice-worker.ts'),
+          'slice-worker': resolve(__dirname, 'src/main/engine/job/slice-worker.ts'),
         },
       },
     },

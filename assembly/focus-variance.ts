@@ -1,7 +1,7 @@
 // The focus measure's hot kernel, compiled to WebAssembly SIMD by AssemblyScript
 // (scripts/build-kernel.js): the raw local variance v = G*L^2 - (G*L)^2 of one block of rows, with
 // L = 0.299 R + 0.587 G + 0.114 B folded into the first pass. The float64 JavaScript kernel in
-// src/main/engine/focus-measure.ts is the reference it is tested against.
+// src/main/engine/focus/focus-measure.ts is the reference it is tested against.
 //
 // Precision: f64x2 lanes on L - c, with c a whole number near the mean luminance of each
 // 128-column tile, subtracted from every channel sample as an integer before any rounding. The
@@ -21,7 +21,7 @@
 // mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
 // state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
 //
-// Memory is laid out by the caller (src/main/engine/kernel/focus-variance.ts): every pointer is
+// Memory is laid out by the caller (src/main/engine/focus/focus-variance-kernel.ts): every pointer is
 // handed to `configure`, and nothing here allocates.
 
 const TILE: i32 = 128;
@@ -329,7 +329,7 @@ export function focusBand(rows: i32): void {
  * call, against a copy of the running state at maxV (f32), win (u16) and comp (the composite's
  * samples, the input's layout): where this slice's v beats the kept maximum, or ties it from a
  * lower slice index `k`, takes v, k and the slice's pixel. Same comparisons as the JavaScript
- * mergeArgmax in src/main/engine/merge-profile.ts, so the same bits.
+ * mergeArgmax in src/main/engine/merge/profile.ts, so the same bits.
  */
 export function mergeArgmax(k: i32, b: i32, rows: i32, maxV: usize, win: usize, comp: usize): void {
   const n = rows * width;

@@ -2,7 +2,7 @@
 // (scripts/build-kernel.js): for a block of output rows, the affine inverse mapping, Keys' cubic
 // (a = -0.5) 4x4 weights, the per-channel gain and offset, rounding and clamping, for 8- and
 // 16-bit interleaved samples with 1 to 4 channels. Taps beyond the slice repeat its edge. The
-// JavaScript warp in src/main/engine/align-warp.ts is the reference it is tested against.
+// JavaScript warp in src/main/engine/align/warp.ts is the reference it is tested against.
 //
 // One output pixel at a time, its channels in the four lanes. 8 bits, all four columns inside
 // the slice (nearly every pixel): each of the four rows is one 16-byte load, two swizzles into
@@ -14,7 +14,7 @@
 // on about 0.3% of samples. Measured on a 6000x4000 RGB slice (one loaded core, CPU time): JS
 // 2380 ms 8-bit / 2740 ms 16-bit, this kernel 460 / 680 ms including the band copies.
 //
-// Memory is laid out by the caller (src/main/engine/kernel/warp.ts): the source band (rows
+// Memory is laid out by the caller (src/main/engine/align/warp-kernel.ts): the source band (rows
 // bandStart .. bandStart + bandRows of the slice, copied in, followed by 32 bytes of slack for the
 // loads) and the output block (followed by 16 bytes of slack for the stores).
 
@@ -40,7 +40,7 @@ let offset: v128 = f32x4.splat(0);
 let swizzleA: v128 = i8x16.splat(-1);
 let swizzleB: v128 = i8x16.splat(-1);
 
-// Keys with a = KEYS_A = -0.5 (src/main/engine/align-warp.ts) as w(t) = ((A t + B) t + C) t + D,
+// Keys with a = KEYS_A = -0.5 (src/main/engine/align/warp.ts) as w(t) = ((A t + B) t + C) t + D,
 // one tap per lane (offsets -1, 0, 1, 2): A = (a, a+2, -(a+2), -a), B = (-2a, -(a+3), 2a+3, a),
 // C = (a, 0, -a, 0), D = (0, 1, 0, 0).
 const KA: v128 = f32x4(-0.5, 1.5, -1.5, 0.5);

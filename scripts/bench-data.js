@@ -1,6 +1,6 @@
 // The benchmark's input stacks, generated once and cached outside the repository
 // (DEEPFIELD_BENCH_CACHE, else ~/.cache/deepfield-bench): the synthetic textured scene of
-// src/main/engine/synthetic-stack.ts, written with its own writeSyntheticStack.
+// src/main/demo/synthetic-stack.ts, written with its own writeSyntheticStack.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,7 +18,7 @@ export const cacheRoot = process.env.DEEPFIELD_BENCH_CACHE ?? path.join(os.homed
  */
 async function loadSyntheticStack() {
   const ts = (await import('typescript')).default;
-  const source = readFileSync(path.join(root, 'src/main/engine/synthetic-stack.ts'), 'utf8');
+  const source = readFileSync(path.join(root, 'src/main/demo/synthetic-stack.ts'), 'utf8');
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
   });

@@ -1,5 +1,5 @@
 // The benchmark's decode-only worker: the same sharp pipeline as the engine's decode stage
-// (src/main/engine/decode.ts) with the same libvips settings as its slice worker, and nothing else.
+// (src/main/engine/input/decode.ts) with the same libvips settings as its slice worker, and nothing else.
 import sharp from 'sharp';
 
 sharp.concurrency(1);

@@ -10,17 +10,17 @@ import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Each kernel: assembly/<name>.ts -> src/main/engine/kernel/<name>.wasm.generated.ts exporting
+// Each kernel: assembly/<name>.ts -> src/main/engine/<stage>/<name>.wasm.generated.ts exporting
 // <exportName>. The focus kernel imports its memory (shared, so every worker's instance can work
-// on one job's argmax state in place: src/main/engine/kernel/focus-variance.ts, KernelArena).
+// on one job's argmax state in place: src/main/engine/focus/focus-variance-kernel.ts, KernelArena).
 const sharedMemory = ['--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536', '--enable', 'threads'];
 const kernels = [
-  ['focus-variance', 'focusVarianceWasm', sharedMemory],
-  ['warp', 'warpWasm', []],
+  ['focus-variance', 'focusVarianceWasm', sharedMemory, 'focus'],
+  ['warp', 'warpWasm', [], 'align'],
 ];
-for (const [name, exportName, extraFlags] of kernels) {
+for (const [name, exportName, extraFlags, stage] of kernels) {
 const source = path.join(root, 'assembly', `${name}.ts`);
-const target = path.join(root, 'src', 'main', 'engine', 'kernel', `${name}.wasm.generated.ts`);
+const target = path.join(root, 'src', 'main', 'engine', stage, `${name}.wasm.generated.ts`);
 
 const scratch = path.join(os.tmpdir(), `deepfield-kernel-${process.pid}`);
 await mkdir(scratch, { recursive: true });

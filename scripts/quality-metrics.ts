@@ -1,6 +1,6 @@
 // Image-quality measures for `npm run quality`, against a synthetic stack's known truth.
 import { gaussianKernel, reflectIndex } from '../src/shared/gaussian';
-import { boxBlur } from '../src/main/engine/merge-box-blur';
+import { boxBlur } from '../src/main/engine/merge/box-blur';
 
 export function luminance(rgb: ArrayLike<number>, pixels: number): Float64Array {
   const out = new Float64Array(pixels);

@@ -4,8 +4,8 @@
 // targets do not hold.
 import { expect, test } from 'vitest';
 import { MERGE_METHODS, type MergeMethod } from '../src/shared/options';
-import { composeInMemory, measureProfile } from '../src/main/engine/merge-in-memory';
-import { createSyntheticStack, type SyntheticStackSpec } from '../src/main/engine/synthetic-stack';
+import { composeInMemory, measureProfile } from '../src/main/engine/merge/in-memory';
+import { createSyntheticStack, type SyntheticStackSpec } from '../src/main/demo/synthetic-stack';
 import { depthWithinOne, haloBand, psnr, rmsIn, ssim, texturedMask } from './quality-metrics';
 
 const SIZE = { width: 320, height: 240, sliceCount: 12 };

@@ -4,11 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import sharp from 'sharp';
 import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
-import { Engine } from './engine/stack';
-import { isAbortError } from './engine/errors';
+import { closeMetadataTool, Engine, isAbortError } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
-import { closeMetadataTool } from './engine/metadata';
 import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
 import { registerServeCommand } from './cli/serve-command';
 

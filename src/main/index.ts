@@ -9,7 +9,7 @@ import { AllowedFolders } from './desktop/allowed-folders';
 import { registerIpc } from './desktop/ipc';
 import { handleAppScheme, registerAppScheme } from './desktop/protocol';
 import { createMainWindow, lockDownSession } from './desktop/window';
-import { Engine } from './engine/stack';
+import { Engine } from './engine';
 import { Session } from './host/session';
 
 // `Deepfield stack ...` from a terminal: run the command line and exit before any window exists.

@@ -118,7 +118,7 @@ export interface ImageUrlOptions {
 export type ExportKind = 'composite' | 'indexMap' | 'depthColour' | 'heatmap' | 'outputs';
 
 /**
- * The export dialog's choices, written by the engine's writeOutputs (src/main/engine/export.ts)
+ * The export dialog's choices, written by the engine's writeOutputs (src/main/engine/output/outputs.ts)
  * exactly as the command line writes them. The composite is always written.
  */
 export interface ExportOutputs {

@@ -1,11 +1,11 @@
 // Alignment estimation against synthetic brackets with known motion (test/unit/align-fixtures.ts):
 // the error table the issue asks for is printed by the first tests.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Affine, applyAffine } from '../../src/main/engine/align-geometry';
-import { estimateNeighbour, type PairResult } from '../../src/main/engine/align-estimate';
-import { copiesFromPixels } from '../../src/main/engine/align-prepare';
-import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align-plan';
-import { integerShift } from '../../src/main/engine/align-warp';
+import { type Affine, applyAffine } from '../../src/main/engine/align/geometry';
+import { estimateNeighbour, type PairResult } from '../../src/main/engine/align/estimate';
+import { copiesFromPixels } from '../../src/main/engine/align/prepare';
+import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align/plan';
+import { integerShift } from '../../src/main/engine/align/warp';
 import type { SliceRef } from '../../src/shared/types';
 import { alignInProcess, createMisalignedStack, randomMotions, type MisalignedStack, type TrueMotion } from './align-fixtures';
 

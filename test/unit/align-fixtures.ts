@@ -5,11 +5,12 @@
 // with focus breathing and flicker would record it. The never-misaligned slices and the scene
 // are exposed the same way through the identity, so the only resampling any of them sees is the
 // alignment's own.
-import { type Affine, composeAffine, invertAffine } from '../../src/main/engine/align-geometry';
-import { type AlignModel, estimateNeighbour, type PairResult } from '../../src/main/engine/align-estimate';
-import { copiesFromPixels } from '../../src/main/engine/align-prepare';
-import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align-plan';
-import { createSyntheticStack, seededRandom } from '../../src/main/engine/synthetic-stack';
+import { type Affine, composeAffine, invertAffine } from '../../src/main/engine/align/geometry';
+import { estimateNeighbour, type PairResult } from '../../src/main/engine/align/estimate';
+import type { AlignModel } from '../../src/main/engine/align/gauss-newton';
+import { copiesFromPixels } from '../../src/main/engine/align/prepare';
+import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align/plan';
+import { createSyntheticStack, seededRandom } from '../../src/main/demo/synthetic-stack';
 import type { PixelLayout } from '../../src/shared/types';
 
 export interface TrueMotion {

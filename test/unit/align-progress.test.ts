@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createProgressReporter } from '../../src/main/cli/progress';
 import { CancelledError } from '../../src/main/engine/errors';
-import { Engine } from '../../src/main/engine/stack';
+import { Engine } from '../../src/main/engine/job/engine';
 import type { StackProgress } from '../../src/shared/types';
 import { builtWorkerFile, random, tempDir } from '../helpers/fixtures';
 

@@ -3,10 +3,10 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Affine, applyAffine, composeAffine, invertAffine } from '../../src/main/engine/align-geometry';
-import { estimateNeighbour, type PairResult } from '../../src/main/engine/align-estimate';
-import { ESTIMATION_SIDE, prepareAlignmentCopies } from '../../src/main/engine/align-prepare';
-import { planAlignment } from '../../src/main/engine/align-plan';
+import { type Affine, applyAffine, composeAffine, invertAffine } from '../../src/main/engine/align/geometry';
+import { estimateNeighbour, type PairResult } from '../../src/main/engine/align/estimate';
+import { ESTIMATION_SIDE, prepareAlignmentCopies } from '../../src/main/engine/align/prepare';
+import { planAlignment } from '../../src/main/engine/align/plan';
 import type { PixelLayout, SliceRef } from '../../src/shared/types';
 import { tempDir } from '../helpers/fixtures';
 import { createMisalignedStack, randomMotions, type MisalignedStack } from './align-fixtures';

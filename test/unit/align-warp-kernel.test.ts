@@ -2,10 +2,10 @@
 // align-warp.ts as the reference: random images and transforms, 8 and 16 bits, 1 to 4 channels,
 // frames reaching beyond the slice (edges repeated), gains and offsets that clamp.
 import { describe, expect, it } from 'vitest';
-import { warpSlice } from '../../src/main/engine/align-warp';
-import type { Affine } from '../../src/main/engine/align-geometry';
-import { wasmWarpAvailable, warpWithKernel } from '../../src/main/engine/kernel/warp';
-import type { PixelData } from '../../src/main/engine/decode';
+import { warpSlice } from '../../src/main/engine/align/warp';
+import type { Affine } from '../../src/main/engine/align/geometry';
+import { wasmWarpAvailable, warpWithKernel } from '../../src/main/engine/align/warp-kernel';
+import type { PixelData } from '../../src/main/engine/input/decode';
 import type { PixelLayout } from '../../src/shared/types';
 
 function random(seed: number): () => number {

@@ -1,10 +1,10 @@
 // The warp stage against obviously-correct expectations, and the end-to-end criterion:
 // the composite of the realigned synthetic bracket within 0.5 dB PSNR of the never-misaligned one.
 import { describe, expect, it } from 'vitest';
-import { integerShift, warpSlice } from '../../src/main/engine/align-warp';
-import { composeAffine } from '../../src/main/engine/align-geometry';
-import { computeFocusMap } from '../../src/main/engine/focus-measure';
-import type { PixelData } from '../../src/main/engine/decode';
+import { integerShift, warpSlice } from '../../src/main/engine/align/warp';
+import { composeAffine } from '../../src/main/engine/align/geometry';
+import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
+import type { PixelData } from '../../src/main/engine/input/decode';
 import type { PixelLayout } from '../../src/shared/types';
 import { alignInProcess, createMisalignedStack, randomMotions } from './align-fixtures';
 

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateStackBytes, summaryCsv } from '../../src/main/cli/batch-command';
-import { writeSyntheticStack } from '../../src/main/engine/synthetic-stack';
+import { writeSyntheticStack } from '../../src/main/demo/synthetic-stack';
 import { cliPath, readRaw, tempDir } from '../helpers/fixtures';
 
 function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {

@@ -19,7 +19,7 @@ vi.mock('electron', () => ({
   protocol: { handle: (_scheme: string, fn: (request: Request) => Promise<Response>) => (protocolHandler = fn), registerSchemesAsPrivileged: () => {} },
 }));
 
-const { Engine } = await import('../../src/main/engine/stack');
+const { Engine } = await import('../../src/main/engine/job/engine');
 const { Session } = await import('../../src/main/host/session');
 const { AllowedFolders } = await import('../../src/main/desktop/allowed-folders');
 const { registerIpc } = await import('../../src/main/desktop/ipc');

@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Engine } from '../../src/main/engine/stack';
-import { computeFocusMap } from '../../src/main/engine/focus-measure';
+import { Engine } from '../../src/main/engine/job/engine';
+import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
 import { CancelledError, DeepfieldError } from '../../src/main/engine/errors';
-import { findSliceFiles, naturalCompare } from '../../src/main/engine/slices';
+import { findSliceFiles, naturalCompare } from '../../src/main/engine/input/slices';
 import type { StackProgress } from '../../src/shared/types';
 import { builtWorkerFile, bytesOf, random, stripStack, tempDir, writeGrey16, writeRgb8 } from '../helpers/fixtures';
 

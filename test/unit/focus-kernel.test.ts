@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { gaussianKernel, reflectIndex } from '../../src/shared/gaussian';
 import type { PixelLayout } from '../../src/shared/types';
-import type { PixelData } from '../../src/main/engine/decode';
-import { measureFocusBands, measureFocusMap, wasmKernelAvailable } from '../../src/main/engine/kernel/focus-variance';
-import { createProfileBuffers, ProfileMerger, type ProfileBuffers } from '../../src/main/engine/merge-profile';
+import type { PixelData } from '../../src/main/engine/input/decode';
+import { measureFocusBands, measureFocusMap, wasmKernelAvailable } from '../../src/main/engine/focus/focus-variance-kernel';
+import { createProfileBuffers, ProfileMerger, type ProfileBuffers } from '../../src/main/engine/merge/profile';
 
 function referenceFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): Float64Array {
   const { width, height, channels } = layout;

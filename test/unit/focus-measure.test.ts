@@ -2,7 +2,7 @@
 // scipy 'reflect' borders, written without the separable trick or any shared code path.
 import { describe, expect, test } from 'vitest';
 import { gaussianKernel, gaussianRadius, reflectIndex } from '../../src/shared/gaussian';
-import { computeFocusMap } from '../../src/main/engine/focus-measure';
+import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
 import type { PixelLayout } from '../../src/shared/types';
 import { random } from '../helpers/fixtures';
 

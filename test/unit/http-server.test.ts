@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Engine } from '../../src/main/engine/stack';
+import { Engine } from '../../src/main/engine/job/engine';
 import { startBrowserHost, tokensMatch, type BrowserHost } from '../../src/main/host/http-server';
 import { RootFolder } from '../../src/main/host/paths';
 import { Session } from '../../src/main/host/session';

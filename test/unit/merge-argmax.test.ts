@@ -2,9 +2,9 @@
 // per pixel the slice with the highest raw variance, ties to the lowest index, its pixel copied.
 import { bytesOf } from '../helpers/fixtures';
 import { describe, expect, test } from 'vitest';
-import { computeFocusMap } from '../../src/main/engine/focus-measure';
-import { composeInMemory, measureProfile } from '../../src/main/engine/merge-in-memory';
-import { createSyntheticStack } from '../../src/main/engine/synthetic-stack';
+import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
+import { composeInMemory, measureProfile } from '../../src/main/engine/merge/in-memory';
+import { createSyntheticStack } from '../../src/main/demo/synthetic-stack';
 
 async function smallStack() {
   const stack = await createSyntheticStack({ width: 67, height: 71, sliceCount: 7, seed: 3, noise: 2 });

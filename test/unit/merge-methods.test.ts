@@ -2,10 +2,10 @@
 // that does not depend on the order slices arrive in, and a pyramid that reconstructs exactly.
 import { describe, expect, test } from 'vitest';
 import type { PixelLayout } from '../../src/shared/types';
-import { computeConfidence } from '../../src/main/engine/merge-confidence';
-import { composeInMemory, measureProfile } from '../../src/main/engine/merge-in-memory';
-import { collapse, forEachLaplacianLevel, levelSizes, type Level } from '../../src/main/engine/merge-pyramid-kernel';
-import { createSyntheticStack, seededRandom } from '../../src/main/engine/synthetic-stack';
+import { computeConfidence } from '../../src/main/engine/merge/confidence';
+import { composeInMemory, measureProfile } from '../../src/main/engine/merge/in-memory';
+import { collapse, forEachLaplacianLevel, levelSizes, type Level } from '../../src/main/engine/merge/pyramid-kernel';
+import { createSyntheticStack, seededRandom } from '../../src/main/demo/synthetic-stack';
 
 function rms(image: ArrayLike<number>, truth: ArrayLike<number>): number {
   let sum = 0;
@@ -119,7 +119,7 @@ describe('merge state', () => {
   test('keeps the exact focus values of the slices beside each peak', async () => {
     const stack = await createSyntheticStack({ width: 40, height: 30, sliceCount: 5, seed: 2, noise: 4 });
     const slices = Array.from({ length: 5 }, (_, k) => stack.renderSlice(k));
-    const { computeFocusMap } = await import('../../src/main/engine/focus-measure');
+    const { computeFocusMap } = await import('../../src/main/engine/focus/focus-measure');
     const maps = slices.map((s) => computeFocusMap(s, stack.layout, 2));
     const profile = measureProfile((k) => slices[k], 5, stack.layout, 2, { order: [4, 2, 0, 3, 1] });
     const winner = profile.argmax.winner;

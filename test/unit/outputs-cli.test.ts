@@ -8,8 +8,8 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { cliPath, random, readRaw, tempDir } from '../helpers/fixtures';
-import { sha256File } from '../../src/main/engine/sidecar';
-import { writeSyntheticStack } from '../../src/main/engine/synthetic-stack';
+import { sha256File } from '../../src/main/engine/output/sidecar';
+import { writeSyntheticStack } from '../../src/main/demo/synthetic-stack';
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -121,7 +121,7 @@ describe('deepfield stack outputs', () => {
 
     const { data } = await sharp(path.join(dir, 'height.tif')).extractChannel(0).raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
     const heights = new Float32Array(data.buffer, data.byteOffset, data.length / 4);
-    const { createSyntheticStack } = await import('../../src/main/engine/synthetic-stack');
+    const { createSyntheticStack } = await import('../../src/main/demo/synthetic-stack');
     const truth = (await createSyntheticStack(spec)).depth;
     // On the smooth ramp's inner part (x from 20% to 90% of the width, bottom rows clear of the block and disc).
     let error = 0;

@@ -5,9 +5,9 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PixelLayout } from '../../src/shared/types';
-import { closeMetadataTool, readReferenceMetadata } from '../../src/main/engine/metadata';
-import { readTiffFileTags, TAG } from '../../src/main/engine/tiff';
-import { outputDepth, writeImageAtomic } from '../../src/main/engine/write-image';
+import { closeMetadataTool, readReferenceMetadata } from '../../src/main/engine/output/metadata';
+import { readTiffFileTags, TAG } from '../../src/main/engine/input/tiff';
+import { outputDepth, writeImageAtomic } from '../../src/main/engine/output/write-image';
 import { random, readRaw, tempDir } from '../helpers/fixtures';
 
 afterAll(() => closeMetadataTool());

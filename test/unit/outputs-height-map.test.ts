@@ -4,12 +4,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { computeFocusBands } from '../../src/main/engine/focus-measure';
-import { heightFromDepth, parseZStep, writeHeightMap, zStepFromImageJ } from '../../src/main/engine/height-map';
-import type { ProfileBuffers } from '../../src/main/engine/merge-profile';
-import { subsliceDepth } from '../../src/main/engine/merge-subslice';
-import { createSyntheticStack } from '../../src/main/engine/synthetic-stack';
-import { encodeFloat32Tiff, readTiffFileTags, TAG } from '../../src/main/engine/tiff';
+import { computeFocusBands } from '../../src/main/engine/focus/focus-measure';
+import { heightFromDepth, parseZStep, writeHeightMap, zStepFromImageJ } from '../../src/main/engine/output/height-map';
+import type { ProfileBuffers } from '../../src/main/engine/merge/profile';
+import { subsliceDepth } from '../../src/main/engine/merge/subslice';
+import { createSyntheticStack } from '../../src/main/demo/synthetic-stack';
+import { encodeFloat32Tiff, readTiffFileTags, TAG } from '../../src/main/engine/input/tiff';
 import { tempDir } from '../helpers/fixtures';
 
 describe('z-step', () => {

@@ -6,9 +6,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { JobEvent } from '../../src/shared/api';
 import { depthColour } from '../../src/shared/colour-maps';
-import { decodeSlice } from '../../src/main/engine/decode';
-import { computeFocusMap } from '../../src/main/engine/focus-measure';
-import { Engine } from '../../src/main/engine/stack';
+import { decodeSlice } from '../../src/main/engine/input/decode';
+import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
+import { Engine } from '../../src/main/engine/job/engine';
 import { AccessDeniedError, RootFolder } from '../../src/main/host/paths';
 import { Session } from '../../src/main/host/session';
 import { builtWorkerFile, random, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
@@ -250,13 +250,13 @@ describe('focus profile on a real JPEG slice', () => {
 
 describe('an aligned job (pcb: a hand-held bracket)', () => {
   test('the focus profile equals the full focus map of each aligned slice, and its peak is the winner', { timeout: 180_000 }, async () => {
-    const { decodeAligned } = await import('../../src/main/engine/align-tasks');
+    const { decodeAligned } = await import('../../src/main/engine/align/tasks');
     const session = newSession();
     const { jobId, events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: path.join(sharedData, 'pcb') }));
     expect(events.at(-1)!.type).toBe('done');
     const summary = session.summary(jobId);
     // The session keeps how each slice was warped; read it to build the reference maps.
-    const aligns = (session as unknown as { jobs: Map<string, { aligns?: import('../../src/main/engine/align-tasks').SliceAlign[]; slices: { file: string; name: string }[] }> }).jobs.get(jobId)!;
+    const aligns = (session as unknown as { jobs: Map<string, { aligns?: import('../../src/main/engine/align/tasks').SliceAlign[]; slices: { file: string; name: string }[] }> }).jobs.get(jobId)!;
     expect(aligns.aligns).toHaveLength(7);
     const pixels = [[summary.layout.width >> 1, summary.layout.height >> 1], [0, 0], [summary.layout.width - 1, 40]];
     const profiles = await Promise.all(pixels.map(([x, y]) => session.focusProfile(jobId, x, y)));

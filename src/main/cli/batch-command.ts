@@ -9,12 +9,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseStackOptions } from '../../shared/options';
-import { CancelledError, DeepfieldError, isAbortError } from '../engine/errors';
-import { resolvePlan, runStackJob, type OutputPlan } from '../engine/export';
-import { canonicalJson, readSidecar, recordInputs, sameInputs, sidecarPathFor } from '../engine/sidecar';
-import { findSliceFiles, isImageFileName, naturalCompare, probeSlices } from '../engine/slices';
-import type { Engine } from '../engine/stack';
-import { writeBytesAtomic } from '../engine/write-image';
+import { CancelledError, canonicalJson, DeepfieldError, type Engine, findSliceFiles, isAbortError, isImageFileName, naturalCompare, type OutputPlan, probeSlices, readSidecar, recordInputs, resolvePlan, runStackJob, sameInputs, sidecarPathFor, writeBytesAtomic } from '../engine';
 import { addOutputOptions, planFromBatchFlags, type OutputFlags } from './output-options';
 import { stackOptionsFromFlags } from './stack-command';
 

@@ -1,11 +1,10 @@
 // The command line's output flags, shared by `stack` (each output named by its path) and `batch`
 // (each output switched on, named after the stack in the output folder), turned into the
-// engine's OutputPlan (src/main/engine/export.ts) in one place.
+// engine's OutputPlan (src/main/engine/output/outputs.ts) in one place.
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeExpected } from '../../shared/options';
-import { DEFAULT_OUTPUT_PLAN, type OutputPlan } from '../engine/export';
-import { parseZStep } from '../engine/height-map';
+import { DEFAULT_OUTPUT_PLAN, type OutputPlan, parseZStep } from '../engine';
 
 function parseWhole(parameter: string, lo: number, hi: number) {
   return (value: string): number => {

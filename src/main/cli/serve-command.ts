@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { version } from '../../../package.json';
 import { describeExpected } from '../../shared/options';
-import { Engine } from '../engine/stack';
+import { Engine } from '../engine';
 import { startBrowserHost } from '../host/http-server';
 import { RootFolder } from '../host/paths';
 import { defaultConfigDir } from '../host/recent';

@@ -3,11 +3,7 @@
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
 import { parseStackOptions, type AlignMethod, type MergeMethod, type StackOptionsInput } from '../../shared/options';
-import type { Engine } from '../engine/stack';
-import { runStackJob, type OutputPlan } from '../engine/export';
-import { DeepfieldError } from '../engine/errors';
-import { checkOutputPath, writeImageAtomic } from '../engine/write-image';
-import { readSidecar, verifyInputs } from '../engine/sidecar';
+import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 

@@ -4,7 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'el
 import path from 'node:path';
 import type { ExportRequest, HostInfo, JobEvent } from '../../shared/api';
 import { IPC_CHANNELS, JOB_EVENT_CHANNEL } from '../../shared/ipc-channels';
-import { DeepfieldError } from '../engine/errors';
+import { DeepfieldError } from '../engine';
 import {
   exportRequestSchema,
   jobIdSchema,

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { protocol } from 'electron';
-import { DeepfieldError } from '../engine/errors';
+import { DeepfieldError } from '../engine';
 import { parseImageRequest } from '../host/api-schemas';
 import { CONTENT_SECURITY_POLICY } from '../host/http-server';
 import { AccessDeniedError, isInside, NotFoundError } from '../host/paths';

@@ -2,7 +2,7 @@
 // once at the boundary, so the session service only ever sees well-formed values.
 import { z } from 'zod';
 import { ALIGN_METHODS, MERGE_METHODS } from '../../shared/options';
-import { DeepfieldError } from '../engine/errors';
+import { DeepfieldError } from '../engine';
 
 const MAX_PATH = 4096;
 

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeSyntheticStack, type SyntheticStackSpec } from '../engine/synthetic-stack';
+import { writeSyntheticStack, type SyntheticStackSpec } from '../demo/synthetic-stack';
 
 /** Big enough to show zoom and depth, small enough to render and stack in a few seconds. */
 export const DEMO_SPEC: SyntheticStackSpec = { width: 1200, height: 800, sliceCount: 12, seed: 7, noise: 1.5 };

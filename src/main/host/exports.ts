@@ -9,11 +9,7 @@ import type { ExportOutputs, ExportRequest, ExportResult } from '../../shared/ap
 import { colourLut } from '../../shared/colour-maps';
 import { createVarianceScale } from '../../shared/colour-scale';
 import type { PixelLayout } from '../../shared/types';
-import type { PixelData } from '../engine/decode';
-import { DeepfieldError, describeFsError } from '../engine/errors';
-import { DEFAULT_OUTPUT_PLAN, resolveZStep, validatePlan, writeOutputs, type OutputPlan } from '../engine/export';
-import type { StackResult } from '../engine/stack';
-import { formatFromPath, outputDepth, writeImageAtomic, writeIndexMap } from '../engine/write-image';
+import { DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, formatFromPath, outputDepth, type OutputPlan, type PixelData, resolveZStep, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
 
 const EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg' } as const;
 

@@ -6,9 +6,7 @@
 // mirrors the same samples it mirrors in the full image.
 import { gaussianRadius } from '../../shared/gaussian';
 import type { PixelLayout, SliceRef } from '../../shared/types';
-import { readRaw, samplesOf, sliceReader, type PixelData } from '../engine/decode';
-import { decodeAligned, type SliceAlign } from '../engine/align-tasks';
-import { computeFocusMap } from '../engine/focus-measure';
+import { computeFocusMap, decodeAligned, type PixelData, readRaw, samplesOf, type SliceAlign, sliceReader } from '../engine';
 
 export interface Window {
   left: number;

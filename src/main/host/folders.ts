@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FolderEntry, FolderListing } from '../../shared/api';
-import { isImageFileName, naturalCompare } from '../engine/slices';
+import { isImageFileName, naturalCompare } from '../engine';
 import type { RootFolder } from './paths';
 
 async function countImages(folder: string): Promise<number> {

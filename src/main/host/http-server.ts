@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { HostInfo, JobEvent } from '../../shared/api';
-import { DeepfieldError } from '../engine/errors';
+import { DeepfieldError } from '../engine';
 import {
   exportRequestSchema,
   InvalidArgumentError,

@@ -2,7 +2,7 @@
 // symbolic links resolved first (a link inside the root pointing outside it is outside).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DeepfieldError } from '../engine/errors';
+import { DeepfieldError } from '../engine';
 
 /** A path the host refuses to read (HTTP 403). */
 export class AccessDeniedError extends DeepfieldError {

@@ -4,8 +4,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { ImageRegion } from '../../shared/api';
 import { depthColour } from '../../shared/colour-maps';
 import type { PixelLayout, SliceRef } from '../../shared/types';
-import { decodeSlice } from '../engine/decode';
-import { scaleTo8Bit } from '../engine/write-image';
+import { decodeSlice, scaleTo8Bit } from '../engine';
 
 export interface RenderOptions {
   maxSize?: number;

@@ -12,14 +12,8 @@ import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOpt
 import { colourLut } from '../../shared/colour-maps';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { decodeAligned, type SliceAlign } from '../engine/align-tasks';
-import type { PixelData } from '../engine/decode';
-import { DeepfieldError, isAbortError } from '../engine/errors';
-import { computeFocusMap } from '../engine/focus-measure';
-import type { Engine, StackResult } from '../engine/stack';
-import { findSliceFiles, probeSlices } from '../engine/slices';
-import type { SyntheticStackSpec } from '../engine/synthetic-stack';
-import { scaleTo8Bit } from '../engine/write-image';
+import { computeFocusMap, decodeAligned, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
+import type { SyntheticStackSpec } from '../demo/synthetic-stack';
 import { ensureDemoStack } from './demo';
 import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
 import { focusProfile } from './focus-profile';

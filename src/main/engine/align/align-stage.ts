@@ -1,0 +1,147 @@
+// Stage "align", orchestration on the main thread: the estimation pre-pass over the stack (reduced
+// copies decoded in workers, each neighbour pair estimated as soon as both copies exist, copies
+// dropped once both their pairs are done, so memory holds a few reduced copies at most), then the
+// plan: per-slice transforms and gains towards the reference and the output frame. Cancelling or
+// the first failure stops the tasks not yet run and aborts the running ones.
+import type { StackOptions } from '../../../shared/options';
+import type { PixelLayout, SliceRef, StackAlignment } from '../../../shared/types';
+import type { PairResult } from './estimate';
+import { IDENTITY } from './geometry';
+import { planAlignment } from './plan';
+import type { AlignmentCopies } from './prepare';
+import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './tasks';
+import { CancelledError, DeepfieldError, isAbortError } from '../errors';
+import { describeExpected } from '../../../shared/options';
+
+export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask, signal: AbortSignal) => Promise<T>;
+
+export interface AlignStackHooks {
+  signal?: AbortSignal;
+  /** After each estimate: slices estimated so far, of every slice but the reference. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface StackAlignmentResult {
+  alignment: StackAlignment;
+  /** The output frame's layout (cropped unless keepSize). */
+  layout: PixelLayout;
+  /** Per slice, what its tasks apply; empty when nothing needs applying. */
+  tasks: SliceAlign[];
+}
+
+/** Runs at most `lanes` tasks at once, estimates before new decodes so copies do not pile up. */
+function createLimiter(lanes: number) {
+  let running = 0;
+  const urgent: Array<() => void> = [];
+  const normal: Array<() => void> = [];
+  const pump = () => {
+    while (running < lanes && (urgent.length || normal.length)) {
+      running++;
+      (urgent.shift() ?? normal.shift())!();
+    }
+  };
+  return <T>(work: () => Promise<T>, isUrgent: boolean): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      (isUrgent ? urgent : normal).push(() => {
+        work()
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            pump();
+          });
+      });
+      pump();
+    });
+}
+
+export async function alignStack(
+  run: RunTask,
+  lanes: number,
+  slices: SliceRef[],
+  layout: PixelLayout,
+  options: StackOptions,
+  { signal, onProgress }: AlignStackHooks = {},
+): Promise<StackAlignmentResult | undefined> {
+  if (options.align === 'off' || slices.length < 2) return undefined;
+  const started = performance.now();
+  const n = slices.length;
+  const reference = options.reference ?? Math.floor((n - 1) / 2);
+  if (reference >= n) {
+    throw new DeepfieldError(describeExpected(`a slice index from 0 to ${n - 1}`, 'reference', reference));
+  }
+  if (signal?.aborted) throw new CancelledError();
+  // One controller for the whole pre-pass: the user's cancel and the first failure both stop it.
+  const job = new AbortController();
+  const forwardAbort = () => job.abort();
+  signal?.addEventListener('abort', forwardAbort, { once: true });
+  const limiter = createLimiter(lanes);
+  const limit = <T>(work: () => Promise<T>, isUrgent: boolean): Promise<T> =>
+    limiter(() => (job.signal.aborted ? Promise.reject(new CancelledError()) : work()), isUrgent);
+  const copies: Array<Promise<AlignmentCopies> | undefined> = slices.map((slice) =>
+    limit(
+      () =>
+        run<AlignmentCopies>('alignPrepare', { slice, layout }, job.signal).catch((error: unknown) => {
+          // Errors lose their class crossing the thread boundary: name the slice again here.
+          if (isAbortError(error)) throw error;
+          throw new DeepfieldError(error instanceof Error ? error.message : String(error), slice.file);
+        }),
+      false,
+    ),
+  );
+  // A failed decode surfaces through the pair that awaits it; this keeps the others quiet.
+  for (const copy of copies) copy?.catch(() => undefined);
+  // Each copy serves the pairs on both its sides; drop it after the second.
+  const uses = new Array<number>(n).fill(2);
+  uses[0] = 1;
+  uses[n - 1] = 1;
+  const release = (k: number) => {
+    if (--uses[k] === 0) copies[k] = undefined;
+  };
+  const pairs: Array<PairResult | undefined> = new Array(n);
+  let estimated = 0;
+  let firstError: unknown;
+  onProgress?.(0, n - 1);
+  try {
+    await Promise.all(
+      Array.from({ length: n - 1 }, async (_, i) => {
+        try {
+          // The pair (i, i+1): the slice nearer the reference is the template.
+          const far = i + 1 <= reference ? i : i + 1;
+          const near = far === i ? i + 1 : i;
+          const [a, b] = await Promise.all([copies[near]!, copies[far]!]);
+          const task: AlignEstimateTask = { near: a, far: b, model: options.align as AlignEstimateTask['model'], width: layout.width, height: layout.height };
+          pairs[far] = await limit(() => run<PairResult>('alignEstimate', task, job.signal), true);
+          release(i);
+          release(i + 1);
+          // An estimate that lands as the job is cancelled is not reported: nothing after cancel.
+          if (!job.signal.aborted) onProgress?.(++estimated, n - 1);
+        } catch (error) {
+          if (firstError === undefined && !isAbortError(error)) firstError = error;
+          job.abort();
+        }
+      }),
+    );
+  } finally {
+    signal?.removeEventListener('abort', forwardAbort);
+  }
+  if (firstError !== undefined) throw firstError;
+  if (job.signal.aborted) throw new CancelledError();
+  const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;
+  const plan = planAlignment(slices, pairs, {
+    method: options.align,
+    reference,
+    brightness: options.brightness,
+    keepSize: options.keepSize,
+    width: layout.width,
+    height: layout.height,
+    colourChannels,
+    maxValue: layout.bitDepth === 16 ? 65535 : 255,
+  });
+  // Nothing to apply (an aligned, evenly lit stack): the slice tasks decode as if unaligned.
+  const still = plan.width === layout.width && plan.height === layout.height && plan.warps.every((w) => !w.gains && w.matrix.every((v, i) => v === IDENTITY[i]));
+  return {
+    alignment: { ...plan.alignment, estimateMs: performance.now() - started },
+    layout: { ...layout, width: plan.width, height: plan.height },
+    tasks: still ? [] : plan.warps.map((warp) => ({ source: layout, warp })),
+  };
+}

@@ -1,0 +1,164 @@
+// Stage "align", planning: chains the neighbour-to-neighbour estimates into one transform and one
+// brightness correction per slice towards the reference, rejects implausible ones (the slice is
+// then left unaligned and named in its status), and finds the frame every slice covers. Chaining
+// neighbours rather than matching every slice against the reference works because neighbours
+// are focused at nearly the same depth, while distant slices share little sharp detail.
+import type { SliceAlignment, SliceRef, StackAlignment } from '../../../shared/types';
+import { type Affine, IDENTITY, applyAffine, composeAffine, invertAffine, isFiniteAffine } from './geometry';
+import type { PairResult } from './estimate';
+import { type AlignModel, cornerMotion } from './gauss-newton';
+import { IDENTITY_TOLERANCE, type SliceWarp } from './warp';
+
+/** Largest magnification change accepted between a slice and the reference. */
+export const MAX_SCALE_CHANGE = 0.1;
+/** Largest shift accepted, as a fraction of the frame's width or height. */
+export const MAX_SHIFT_FRACTION = 0.25;
+/** Below this normalised correlation of the aligned low-passed images, the match is not trusted. */
+export const MIN_CORRELATION = 0.3;
+/** Brightness corrections closer to the identity than this are not applied (see withinDeadBand). */
+const GAIN_DEAD_BAND = 0.015;
+const MID_GREY_DEAD_BAND = 0.005;
+
+export interface AlignmentPlan {
+  alignment: Omit<StackAlignment, 'estimateMs'>;
+  /** Per slice, what the worker applies (an integer shift without gains is a plain copy). */
+  warps: SliceWarp[];
+  width: number;
+  height: number;
+}
+
+/** Why a transform is not believable, or undefined if it is. */
+export function implausibility(m: Affine, width: number, height: number): string | undefined {
+  if (!isFiniteAffine(m)) return 'the estimate is not a number (NaN)';
+  const scale = Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
+  if (Math.abs(scale - 1) > MAX_SCALE_CHANGE) return `scale ${scale.toFixed(3)} is off by more than ${MAX_SCALE_CHANGE * 100}%`;
+  const [cx, cy] = [(width - 1) / 2, (height - 1) / 2];
+  const [x, y] = applyAffine(m, cx, cy);
+  if (Math.abs(x - cx) > MAX_SHIFT_FRACTION * width || Math.abs(y - cy) > MAX_SHIFT_FRACTION * height) {
+    return `shift (${(x - cx).toFixed(1)}, ${(y - cy).toFixed(1)}) px is beyond a quarter of the frame`;
+  }
+  // A strongly anisotropic or sheared map is no camera motion (affine model only).
+  const sx = Math.hypot(m[0], m[3]);
+  const sy = Math.hypot(m[1], m[4]);
+  if (Math.abs(sx / sy - 1) > MAX_SCALE_CHANGE) return `the axes scale differently (${sx.toFixed(3)} vs ${sy.toFixed(3)})`;
+  return undefined;
+}
+
+function describe(index: number, slice: SliceRef, m: Affine, width: number, height: number): Omit<SliceAlignment, 'status' | 'gains' | 'offsets'> {
+  const [cx, cy] = [(width - 1) / 2, (height - 1) / 2];
+  const [x, y] = applyAffine(m, cx, cy);
+  return {
+    index,
+    name: slice.name,
+    shiftX: x - cx,
+    shiftY: y - cy,
+    // The rotation of the closest similarity, which is exact for similarity and translation.
+    rotationDeg: (Math.atan2(m[3] - m[1], m[0] + m[4]) * 180) / Math.PI,
+    scale: Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3])),
+    matrix: [...m],
+  };
+}
+
+/**
+ * Plans the alignment of `slices` from `pairs[k]` (the estimate for slice k against its neighbour
+ * towards `reference`; unused at the reference). The output frame is the largest axis-aligned
+ * rectangle inside every slice, or the whole reference frame with `keepSize`.
+ */
+export function planAlignment(
+  slices: SliceRef[],
+  pairs: Array<PairResult | undefined>,
+  options: { method: AlignModel; reference: number; brightness: boolean; keepSize: boolean; width: number; height: number; colourChannels: number; maxValue: number },
+): AlignmentPlan {
+  const { width, height, reference, colourChannels } = options;
+  const n = slices.length;
+  const toSlice: Affine[] = new Array(n);
+  const gains: number[][] = new Array(n);
+  const offsets: number[][] = new Array(n);
+  const results: SliceAlignment[] = new Array(n);
+  toSlice[reference] = IDENTITY;
+  gains[reference] = new Array(colourChannels).fill(1);
+  offsets[reference] = new Array(colourChannels).fill(0);
+  results[reference] = { ...describe(reference, slices[reference], IDENTITY, width, height), status: 'reference', gains: gains[reference], offsets: offsets[reference] };
+  for (const direction of [1, -1]) {
+    for (let k = reference + direction; k >= 0 && k < n; k += direction) {
+      const near = k - direction;
+      const pair = pairs[k];
+      let reason = pair?.error ?? (pair ? undefined : 'no estimate');
+      let matrix: Affine = IDENTITY;
+      if (pair && !reason) {
+        matrix = composeAffine(pair.matrix, toSlice[near]);
+        reason =
+          implausibility(pair.matrix, width, height) ??
+          implausibility(matrix, width, height) ??
+          (!pair.converged ? 'the estimate did not converge' : undefined) ??
+          (!(pair.correlation >= MIN_CORRELATION) ? `too little in common with ${slices[near].name} (correlation ${pair.correlation.toFixed(2)})` : undefined);
+      }
+      if (reason || !pair) {
+        // Left unaligned: later slices chain on from where this one really lies.
+        toSlice[k] = IDENTITY;
+        gains[k] = new Array(colourChannels).fill(1);
+        offsets[k] = new Array(colourChannels).fill(0);
+        results[k] = { ...describe(k, slices[k], IDENTITY, width, height), status: 'failed', reason, gains: gains[k], offsets: offsets[k] };
+        continue;
+      }
+      // Motions too small to see are snapped to none, so an aligned stack is not resampled.
+      if (cornerMotion(matrix, width, height) < IDENTITY_TOLERANCE) matrix = IDENTITY;
+      toSlice[k] = matrix;
+      // near ~ g * slice + o and reference ~ G * near + O give reference ~ G g * slice + (G o + O).
+      const fit = pair.brightness;
+      gains[k] = gains[near].map((g, c) => g * (fit?.gains[c] ?? 1));
+      offsets[k] = offsets[near].map((o, c) => gains[near][c] * (fit?.offsets[c] ?? 0) + o);
+      results[k] = { ...describe(k, slices[k], matrix, width, height), status: 'ok', gains: gains[k], offsets: offsets[k] };
+    }
+  }
+
+  const crop = options.keepSize ? { x: 0, y: 0, width, height } : commonFrame(toSlice, width, height);
+  const shiftToCrop: Affine = [1, 0, crop.x, 0, 1, crop.y];
+  const warps = toSlice.map((m, k) => {
+    const apply = options.brightness && !withinDeadBand(gains[k], offsets[k], options.maxValue, results[k].status === 'ok');
+    return { matrix: composeAffine(m, shiftToCrop), ...(apply ? { gains: gains[k], offsets: offsets[k] } : {}) };
+  });
+  return {
+    alignment: { method: options.method, reference, crop, slices: results },
+    warps,
+    width: crop.width,
+    height: crop.height,
+  };
+}
+
+/**
+ * A correction that changes mid-grey by less than 0.5% of full scale and contrast by less than
+ * 1.5% is within the noise of the fit on an unflickering stack (gain and offset trade off against
+ * each other, so their extremes are noisier than their effect): leaving it out keeps an already
+ * matched stack bit-identical to the unaligned result.
+ */
+function withinDeadBand(gains: number[], offsets: number[], maxValue: number, ok: boolean): boolean {
+  if (!ok) return true;
+  return gains.every((g, c) => Math.abs(g - 1) < GAIN_DEAD_BAND && Math.abs((g - 1) * (maxValue / 2) + offsets[c]) < MID_GREY_DEAD_BAND * maxValue);
+}
+
+/** The largest integer rectangle of reference pixels that maps inside every slice. */
+export function commonFrame(toSlice: Affine[], width: number, height: number): { x: number; y: number; width: number; height: number } {
+  let left = 0;
+  let top = 0;
+  let right = width - 1;
+  let bottom = height - 1;
+  for (const m of toSlice) {
+    const back = invertAffine(m);
+    const [x00, y00] = applyAffine(back, 0, 0);
+    const [x10, y10] = applyAffine(back, width - 1, 0);
+    const [x01, y01] = applyAffine(back, 0, height - 1);
+    const [x11, y11] = applyAffine(back, width - 1, height - 1);
+    // For a near-rectangular quadrilateral, bounding each side by its inner corner keeps the
+    // rectangle inside it.
+    left = Math.max(left, x00, x01);
+    right = Math.min(right, x10, x11);
+    top = Math.max(top, y00, y10);
+    bottom = Math.min(bottom, y01, y11);
+  }
+  const x = Math.max(0, Math.ceil(left - 1e-6));
+  const y = Math.max(0, Math.ceil(top - 1e-6));
+  const w = Math.max(1, Math.floor(right + 1e-6) - x + 1);
+  const h = Math.max(1, Math.floor(bottom + 1e-6) - y + 1);
+  return { x, y, width: w, height: h };
+}

@@ -1,0 +1,127 @@
+// Runs the WebAssembly SIMD warp kernel (assembly/warp.ts) over a slice in blocks of output rows:
+// for each block, copies the band of source rows its taps reach (clamped to the slice) into the
+// kernel's memory, lets it resample the block, and copies the block out. Memory stays a band deep
+// whatever the slice's size. Where WebAssembly SIMD is missing, the caller's JavaScript warp
+// (align-warp.ts) does the same job, more slowly.
+import type { Affine } from './geometry';
+import type { PixelData } from '../input/decode';
+import { warpWasm } from './warp.wasm.generated';
+
+/** Output rows per kernel call: the band adds the rows a rotation spans, so not too few. */
+const BLOCK_ROWS = 192;
+const PAGE = 65536;
+const INPUT_SLACK = 32; // 16-byte loads at the last pixel of the band
+const OUTPUT_SLACK = 16; // whole-lane stores at the last pixel of the block
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  configure(...args: number[]): void;
+  warpRows(y0: number, rows: number, bandStart: number, bandRows: number): void;
+}
+
+let kernel: KernelExports | null | undefined;
+
+/** The kernel's instance, made once per thread; null where WebAssembly SIMD is unavailable. */
+function loadKernel(): KernelExports | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const bytes = Buffer.from(warpWasm, 'base64');
+    kernel = WebAssembly.validate(bytes)
+      ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports)
+      : null;
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+export function wasmWarpAvailable(): boolean {
+  return loadKernel() !== null;
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/** First and last slice rows (clamped) the taps of output rows y0 .. y1 - 1 reach. */
+function bandOf(matrix: Affine, width: number, y0: number, y1: number, sourceHeight: number): [number, number] {
+  const [, , , d, e, f] = matrix;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const y of [y0, y1 - 1]) {
+    for (const x of [0, width - 1]) {
+      const sy = d * x + e * y + f;
+      lo = Math.min(lo, sy);
+      hi = Math.max(hi, sy);
+    }
+  }
+  // One row of margin beyond the four taps against rounding in the kernel's own arithmetic;
+  // a non-finite matrix degenerates to the whole slice.
+  const first = Number.isFinite(lo) ? Math.floor(lo) - 2 : 0;
+  const last = Number.isFinite(hi) ? Math.floor(hi) + 3 : sourceHeight - 1;
+  return [Math.max(0, Math.min(sourceHeight - 1, first)), Math.max(0, Math.min(sourceHeight - 1, last))];
+}
+
+/**
+ * Resamples `pixels` (sourceWidth x sourceHeight, `channels` interleaved, 8 or 16 bits) onto a
+ * width x height frame through `matrix` (output -> source coordinates) with Keys' cubic, applies
+ * gain and offset per channel (four values each, alpha given as 1 and 0), rounds and clamps.
+ * Returns undefined where the kernel is unavailable.
+ */
+export function warpWithKernel(
+  pixels: PixelData,
+  sourceWidth: number,
+  sourceHeight: number,
+  channels: number,
+  sixteen: boolean,
+  width: number,
+  height: number,
+  matrix: Affine,
+  gains: ArrayLike<number>,
+  offsets: ArrayLike<number>,
+  blockRows = BLOCK_ROWS,
+): PixelData | undefined {
+  const k = loadKernel();
+  if (!k || channels < 1 || channels > 4) return undefined;
+  // The kernel floors source coordinates to i32 unchecked: leave absurd transforms to the caller.
+  const [a, b, c, d, e, f] = matrix;
+  for (const y of [0, height]) {
+    for (const x of [0, width]) {
+      const sx = a * x + b * y + c;
+      const sy = d * x + e * y + f;
+      if (!(Math.abs(sx) < 2 ** 30 && Math.abs(sy) < 2 ** 30)) return undefined;
+    }
+  }
+  const bytesPerSample = sixteen ? 2 : 1;
+  const rowBytes = sourceWidth * channels * bytesPerSample;
+  const outRowBytes = width * channels * bytesPerSample;
+  const out: PixelData = sixteen ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  if (width === 0 || height === 0) return out;
+
+  // The tallest band any block needs sizes the kernel's memory once.
+  let tallest = 0;
+  for (let y0 = 0; y0 < height; y0 += blockRows) {
+    const [first, last] = bandOf(matrix, width, y0, Math.min(height, y0 + blockRows), sourceHeight);
+    tallest = Math.max(tallest, last - first + 1);
+  }
+  const input = align16(k.heapBase());
+  const output = align16(input + tallest * rowBytes + INPUT_SLACK);
+  const end = output + Math.min(blockRows, height) * outRowBytes + OUTPUT_SLACK;
+  const pages = Math.ceil(end / PAGE) - k.memory.buffer.byteLength / PAGE;
+  if (pages > 0) k.memory.grow(pages);
+
+  const g = [0, 1, 2, 3].map((c) => (c < channels ? gains[c] : 1));
+  const o = [0, 1, 2, 3].map((c) => (c < channels ? offsets[c] : 0));
+  k.configure(sourceWidth, sourceHeight, channels, sixteen ? 1 : 0, width, input, output, ...matrix, ...g, ...o);
+
+  const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  const target = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const heap = new Uint8Array(k.memory.buffer);
+  for (let y0 = 0; y0 < height; y0 += blockRows) {
+    const rows = Math.min(blockRows, height - y0);
+    const [first, last] = bandOf(matrix, width, y0, y0 + rows, sourceHeight);
+    heap.set(source.subarray(first * rowBytes, (last + 1) * rowBytes), input);
+    k.warpRows(y0, rows, first, last - first + 1);
+    target.set(heap.subarray(output, output + rows * outRowBytes), y0 * outRowBytes);
+  }
+  return out;
+}

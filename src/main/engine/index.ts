@@ -1,0 +1,29 @@
+// The engine's one door: the command line, the browser host and the Electron glue import the
+// pipeline from here and nowhere else, so what the engine offers is this list, and the folders
+// behind it (input -> align -> focus -> merge -> output, composed by job/) can change freely.
+// docs/architecture.md walks through the stages.
+
+// Errors every caller shows the user.
+export { CancelledError, DeepfieldError, describeFsError, isAbortError } from './errors';
+
+// A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
+export { Engine, type StackResult } from './job/engine';
+export { runStackJob, type JobOutcome, type JobRequest } from './job/run-stack-job';
+
+// Input: finding, probing and decoding slices.
+export { findSliceFiles, isImageFileName, naturalCompare, probeSlices } from './input/slices';
+export { decodeSlice, readRaw, samplesOf, sliceReader, type PixelData } from './input/decode';
+
+// Alignment, for callers that read a slice in the composite's frame (previews, focus profiles).
+export { decodeAligned, type SliceAlign } from './align/tasks';
+
+// The focus measure's float64 reference, for single-slice questions (pixel profiles).
+export { computeFocusMap } from './focus/focus-measure';
+
+// Output: the plan of what a job writes, the writers, and the provenance sidecar.
+export { DEFAULT_OUTPUT_PLAN, resolvePlan, resolveZStep, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
+export { writeOutputs } from './output/outputs';
+export { parseZStep } from './output/height-map';
+export { closeMetadataTool } from './output/metadata';
+export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
+export { checkOutputPath, formatFromPath, outputDepth, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';

@@ -1,0 +1,150 @@
+// Stage "load", first half: finds the slices of a stack (natural order, one per TIFF page), skips
+// what is not an image, and checks that every slice shares one size before any pixel is decoded.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { PixelLayout, SkippedFile, SliceRef } from '../../../shared/types';
+import { DeepfieldError, describeFsError } from '../errors';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] as const;
+
+const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** Orders names as people do: z2 before z10. */
+export function naturalCompare(a: string, b: string): number {
+  return naturalOrder.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export function isImageFileName(name: string): boolean {
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+}
+
+export interface FoundFiles {
+  files: string[];
+  skipped: SkippedFile[];
+}
+
+/**
+ * Resolves the command line's inputs (one or more folders or files) to image files in natural
+ * order. Non-image files inside a folder are skipped and reported; a missing input is an error.
+ */
+export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
+  if (inputs.length === 0) throw new DeepfieldError('No input given: name a folder of slices or the slice files');
+  const files: string[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const input of inputs) {
+    const absolute = path.resolve(input);
+    let stat;
+    try {
+      stat = await fs.stat(absolute);
+    } catch (error) {
+      throw new DeepfieldError(`Cannot read ${input}: ${describeFsError(error)}`, absolute);
+    }
+    if (stat.isDirectory()) {
+      const entries = await fs.readdir(absolute, { withFileTypes: true });
+      const names = entries.map((e) => e.name).sort(naturalCompare);
+      for (const name of names) {
+        const file = path.join(absolute, name);
+        const entry = entries.find((e) => e.name === name)!;
+        if (name.startsWith('.')) continue;
+        if (entry.isDirectory()) continue;
+        if (!isImageFileName(name)) {
+          skipped.push({ file, reason: 'not an image (unknown extension)' });
+          continue;
+        }
+        files.push(file);
+      }
+    } else if (isImageFileName(absolute)) {
+      files.push(absolute);
+    } else {
+      skipped.push({ file: absolute, reason: 'not an image (unknown extension)' });
+    }
+  }
+  if (inputs.length > 1) files.sort((a, b) => naturalCompare(path.basename(a), path.basename(b)));
+  if (files.length === 0) {
+    const where = inputs.length === 1 ? inputs[0] : 'the inputs';
+    throw new DeepfieldError(
+      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')})`,
+      inputs.length === 1 ? path.resolve(inputs[0]) : undefined,
+    );
+  }
+  return { files, skipped };
+}
+
+export interface ProbedStack {
+  slices: SliceRef[];
+  layout: PixelLayout;
+}
+
+interface ProbedFile {
+  file: string;
+  width: number;
+  height: number;
+  pages: number;
+  channels: number;
+  hasAlpha: boolean;
+  bitDepth: 8 | 16;
+}
+
+async function probeFile(file: string): Promise<ProbedFile> {
+  const name = path.basename(file);
+  try {
+    const handle = await fs.open(file, 'r');
+    await handle.close();
+  } catch (error) {
+    throw new DeepfieldError(`Cannot read ${name}: ${describeFsError(error)}`, file);
+  }
+  let meta;
+  try {
+    meta = await sharp(file).metadata();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DeepfieldError(`${name} is not a readable image (corrupt or unsupported): ${reason}`, file);
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new DeepfieldError(`${name} has no image size in its header (corrupt?)`, file);
+  const sixteen = meta.depth === 'ushort' || meta.depth === 'short' || (meta.bitsPerSample ?? 8) > 8;
+  return {
+    file,
+    width,
+    height,
+    pages: meta.format === 'tiff' ? Math.max(1, meta.pages ?? 1) : 1,
+    channels: meta.channels ?? 3,
+    hasAlpha: Boolean(meta.hasAlpha),
+    bitDepth: sixteen ? 16 : 8,
+  };
+}
+
+/**
+ * Reads every file's header, expands multi-page TIFFs into one slice per page, and fixes the
+ * stack's pixel layout from the first slice. Slices of another size are an error naming both.
+ */
+export async function probeSlices(files: string[], signal?: AbortSignal): Promise<ProbedStack> {
+  const probed: ProbedFile[] = [];
+  for (const file of files) {
+    signal?.throwIfAborted();
+    probed.push(await probeFile(file));
+  }
+  const first = probed[0];
+  for (const other of probed.slice(1)) {
+    if (other.width !== first.width || other.height !== first.height) {
+      throw new DeepfieldError(
+        `Slices differ in size: ${path.basename(first.file)} is ${first.width}x${first.height} but ` +
+          `${path.basename(other.file)} is ${other.width}x${other.height}`,
+        other.file,
+      );
+    }
+  }
+  const grey = first.channels <= 2;
+  const channels = ((grey ? 1 : 3) + (first.hasAlpha ? 1 : 0)) as PixelLayout['channels'];
+  const layout: PixelLayout = { width: first.width, height: first.height, channels, bitDepth: first.bitDepth };
+  const slices: SliceRef[] = [];
+  for (const p of probed) {
+    const base = path.basename(p.file);
+    if (p.pages === 1) slices.push({ file: p.file, name: base });
+    else for (let page = 0; page < p.pages; page++) slices.push({ file: p.file, page, name: `${base}#${page + 1}` });
+  }
+  if (slices.length > 65535) throw new DeepfieldError(`Too many slices (${slices.length}); the index map holds at most 65535`);
+  return { slices, layout };
+}

@@ -1,0 +1,87 @@
+// The worker-thread task: decode one slice, compute its focus map band by band and merge each
+// band straight into the shared argmax state. Nothing of the slice outlives the task but its
+// statistics and an optional small preview.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import sharp from 'sharp';
+import type { FocusPreview, PixelLayout, SliceRef } from '../../../shared/types';
+import { decodeAligned, type SliceAlign } from '../align/tasks';
+import { measureFocusBands } from '../focus/focus-variance-kernel';
+import { FocusPreviewBuilder } from '../focus/focus-preview';
+import type { MergeState } from '../merge/method';
+import { fillPeakNeighbours, ProfileMerger, type ProfileBuffers } from '../merge/profile';
+import { composeSlice } from '../merge/merge-stage';
+
+// One libvips thread per worker: the pool already has one worker per core.
+sharp.concurrency(1);
+sharp.cache(false);
+
+// A decoded slice is a Buffer whose pixels (72 MB at 24 MP) belong to libvips until V8 collects
+// the small JS object holding them, and an idle worker does not collect: without a collection
+// after each task, every worker keeps one or two dead slices alive (measured: ~190 MB per worker
+// instead of ~75 MB). V8 exposes gc() to contexts made after the flag is set.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+export interface SliceTask {
+  slice: SliceRef;
+  index: number;
+  layout: PixelLayout;
+  sigma: number;
+  previewSize: number;
+  merge: ProfileBuffers;
+  /**
+   * 'measure' (default): focus measure into the shared profile. 'compose': a merge method's second
+   * pass over the decoded pixels, no focus measure. 'peaks': focus measure again, only to complete
+   * the values beside each pixel's peak (merge-profile.ts).
+   */
+  pass?: 'measure' | 'compose' | 'peaks';
+  /** For the 'compose' pass: the method's shared state. */
+  compose?: MergeState;
+  /** For an aligned job: how to bring the decoded slice onto `layout` (align-tasks.ts). */
+  align?: SliceAlign;
+}
+
+export interface SliceTaskResult {
+  meanVariance: number;
+  maxVariance: number;
+  preview?: FocusPreview;
+}
+
+export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
+  try {
+    return await runSliceTask(task);
+  } finally {
+    collectGarbage();
+  }
+}
+
+async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
+  const { layout } = task;
+  const pixels = await decodeAligned(task.slice, layout, task.align);
+  if (task.pass === 'compose' && task.compose) {
+    composeSlice(task.compose, layout, task.index, pixels);
+    return { meanVariance: 0, maxVariance: 0 };
+  }
+  if (task.pass === 'peaks') {
+    const fill = (y0: number, _y1: number, variance: Float32Array) => fillPeakNeighbours(task.merge, layout.width, task.index, y0, variance);
+    measureFocusBands(pixels, layout, task.sigma, fill, task.merge.bandRows, task.merge.arena);
+    return { meanVariance: 0, maxVariance: 0 };
+  }
+  const merger = new ProfileMerger(task.merge, layout);
+  const preview = task.previewSize > 0 ? new FocusPreviewBuilder(layout.width, layout.height, task.previewSize) : undefined;
+  const { sum, max } = measureFocusBands(
+    pixels,
+    layout,
+    task.sigma,
+    (y0, _y1, variance, kernelMerge) => {
+      preview?.addBand(y0, variance);
+      merger.mergeBand(task.index, y0, variance, pixels, kernelMerge);
+    },
+    task.merge.bandRows,
+    task.merge.arena,
+  );
+  return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
+}
+
+export { alignEstimate, alignPrepare } from '../align/tasks';

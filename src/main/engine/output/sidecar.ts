@@ -1,0 +1,130 @@
+// Provenance: the `<output>.deepfield.json` sidecar written beside every composite. It records
+// enough to rerun the job (inputs, every option, the output plan) and to prove what went in
+// (each input's size and SHA-256), with per-slice statistics, alignment and timings.
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { version as DEEPFIELD_VERSION } from '../../../../package.json';
+import type { StackOptions } from '../../../shared/options';
+import type { PixelLayout, SkippedFile, SliceRef, SliceStats } from '../../../shared/types';
+import { DeepfieldError, describeFsError } from '../errors';
+import { sidecarPathFor, SIDECAR_SUFFIX, type OutputPlan } from './output-plan';
+
+export { sidecarPathFor, SIDECAR_SUFFIX };
+import { writeBytesAtomic } from './write-image';
+
+export const SIDECAR_FORMAT = 1;
+
+export interface InputFileRecord {
+  /** Absolute path when written. */
+  file: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Sidecar {
+  format: typeof SIDECAR_FORMAT;
+  deepfield: { version: string };
+  createdAt: string;
+  /** The inputs as given (absolute): folders and/or files. */
+  inputs: string[];
+  files: InputFileRecord[];
+  options: StackOptions;
+  outputs: OutputPlan;
+  /** Every file the job wrote, the sidecar excepted. */
+  written: string[];
+  layout: PixelLayout;
+  slices: Array<SliceRef & Pick<SliceStats, 'meanVariance' | 'maxVariance' | 'pixelsWon'>>;
+  skipped: SkippedFile[];
+  /** Present when the job aligned its slices. */
+  alignment?: unknown;
+  /** Slice spacing used for the height map, and where it came from. */
+  zStep?: unknown;
+  timings: Record<string, number>;
+}
+
+export const deepfieldVersion = DEEPFIELD_VERSION;
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', resolve);
+  });
+  return hash.digest('hex');
+}
+
+/** Size and SHA-256 of each input file (a multi-page TIFF counts once). */
+export async function recordInputs(files: string[], signal?: AbortSignal): Promise<InputFileRecord[]> {
+  const records: InputFileRecord[] = [];
+  for (const file of files) {
+    signal?.throwIfAborted();
+    try {
+      const { size } = await fs.stat(file);
+      records.push({ file: path.resolve(file), name: path.basename(file), size, sha256: await sha256File(file) });
+    } catch (error) {
+      throw new DeepfieldError(`Cannot read ${path.basename(file)}: ${describeFsError(error)}`, file);
+    }
+  }
+  return records;
+}
+
+export async function writeSidecar(file: string, sidecar: Sidecar): Promise<void> {
+  await writeBytesAtomic(file, JSON.stringify(sidecar, null, 2) + '\n');
+}
+
+export async function readSidecar(file: string): Promise<Sidecar> {
+  let text;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new DeepfieldError(`Cannot read the sidecar ${file}: ${describeFsError(error)}`, file);
+  }
+  let sidecar: Sidecar;
+  try {
+    sidecar = JSON.parse(text);
+  } catch (error) {
+    throw new DeepfieldError(`${path.basename(file)} is not a Deepfield sidecar (not JSON: ${(error as Error).message})`, file);
+  }
+  if (sidecar?.format !== SIDECAR_FORMAT || !Array.isArray(sidecar.files) || !sidecar.outputs || !sidecar.options) {
+    throw new DeepfieldError(`${path.basename(file)} is not a Deepfield sidecar of format ${SIDECAR_FORMAT}`, file);
+  }
+  return sidecar;
+}
+
+/**
+ * Checks that every recorded input is still there with the same size and SHA-256, throwing an
+ * error naming the first file that changed or went missing.
+ */
+export async function verifyInputs(sidecar: Sidecar, signal?: AbortSignal): Promise<void> {
+  for (const record of sidecar.files) {
+    signal?.throwIfAborted();
+    let size;
+    try {
+      size = (await fs.stat(record.file)).size;
+    } catch (error) {
+      throw new DeepfieldError(`Input ${record.name} cannot be read (${describeFsError(error)}): ${record.file}`, record.file);
+    }
+    if (size !== record.size || (await sha256File(record.file)) !== record.sha256) {
+      throw new DeepfieldError(
+        `Input ${record.name} has changed since the sidecar was written (its SHA-256 differs): ${record.file}`,
+        record.file,
+      );
+    }
+  }
+}
+
+/** Whether two recordings describe the same inputs (names, sizes, hashes, in order). */
+export function sameInputs(a: InputFileRecord[], b: InputFileRecord[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.file === b[i].file && r.size === b[i].size && r.sha256 === b[i].sha256);
+}
+
+/** Key-order-independent JSON, so equal options compare equal however they were built. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  );
+}
