@@ -7,7 +7,8 @@
 export { CancelledError, DeepfieldError, describeFsError, isAbortError } from './errors';
 
 // A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
-export { Engine, type StackResult } from './job/engine';
+export { Engine } from './job/engine';
+export { StackResult, type PeakProfile } from './job/stack-result';
 export { runStackJob, type JobOutcome, type JobRequest } from './job/run-stack-job';
 
 // Input: finding, probing and decoding slices.

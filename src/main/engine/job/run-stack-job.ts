@@ -11,7 +11,8 @@ import { plannedFiles, resolvePlan, resolveZStep, validatePlan, type OutputPlan 
 import { writeOutputs } from '../output/outputs';
 import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type Sidecar } from '../output/sidecar';
 import { checkOutputPath, formatFromPath, outputDepth } from '../output/write-image';
-import type { Engine, StackResult } from './engine';
+import type { Engine } from './engine';
+import type { StackResult } from './stack-result';
 
 export interface JobRequest {
   inputs: string[];

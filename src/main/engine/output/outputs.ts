@@ -5,7 +5,7 @@
 // a job that fails or is cancelled removes the files it had created, so no stack is left half done.
 import type { StackProgress } from '../../../shared/types';
 import { CancelledError } from '../errors';
-import type { StackResult } from '../job/engine';
+import type { StackResult } from '../job/stack-result';
 import { heightFromDepth, writeHeightMap, type ZStep } from './height-map';
 import { readReferenceMetadata } from './metadata';
 import { resolveZStep, type OutputPlan } from './output-plan';
