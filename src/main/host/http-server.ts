@@ -8,23 +8,21 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { HostInfo, JobEvent } from '../../shared/api';
-import { DeepfieldError } from '../engine';
 import {
-  exportRequestSchema,
+  API_OPERATIONS,
+  type ApiHandlers,
   InvalidArgumentError,
-  jobIdSchema,
-  mergeMethodSchema,
-  parseArgument,
+  type JobEvent,
+  JOB_EVENTS_PATH,
+  type Operation,
+  type OperationName,
+  parseArguments,
   parseImageRequest,
-  pathSchema,
-  pixelSchema,
-  sliceIndexSchema,
-  sliceRangeSchema,
-  stackOptionsInputSchema,
-  stackSourceSchema,
-} from './api-schemas';
+  queryNumber,
+} from '../../shared/api';
+import { DeepfieldError } from '../engine';
 import { AccessDeniedError, isInside, NotFoundError } from './paths';
+import { sessionHandlers } from './api-handlers';
 import type { Session } from './session';
 
 export const TOKEN_HEADER = 'x-deepfield-token';
@@ -129,12 +127,53 @@ async function readJson(request: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-function optionalNumber(params: URLSearchParams, name: string): number | undefined {
-  const value = params.get(name);
-  if (value === null || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`Expected a number for ${name} but received ${JSON.stringify(value)} of type string`);
-  return n;
+/** The calls the browser host serves: every operation with a route (the others are the desktop app's). */
+type HttpOperationName = { [K in OperationName]: (typeof API_OPERATIONS)[K] extends { http: string } ? K : never }[OperationName];
+type HttpHandlers = Pick<ApiHandlers<void>, HttpOperationName>;
+
+interface Route {
+  name: HttpOperationName;
+  spec: Operation;
+  method: string;
+  segments: string[];
+}
+
+/** The routes of API_OPERATIONS, e.g. 'GET /api/jobs/:jobId/profile' as [api, jobs, :jobId, profile]. */
+const ROUTES: Route[] = (Object.entries(API_OPERATIONS) as Array<[OperationName, Operation]>).flatMap(([name, spec]) => {
+  if (!spec.http) return [];
+  const [method, pattern] = spec.http.split(' ');
+  return [{ name: name as HttpOperationName, spec, method, segments: pattern.split('/').filter(Boolean) }];
+});
+
+function matchRoute(method: string, parts: string[]): { route: Route; params: Map<string, string> } | undefined {
+  for (const route of ROUTES) {
+    if (route.method !== method || route.segments.length !== parts.length) continue;
+    const params = new Map<string, string>();
+    if (route.segments.every((segment, i) => (segment.startsWith(':') ? params.set(segment.slice(1), decodeURIComponent(parts[i])) : segment === parts[i]))) {
+      return { route, params };
+    }
+  }
+  return undefined;
+}
+
+/** Addresses carry text: an argument the table declares a number is read as one. */
+function fromText(schema: unknown, value: string | null, name: string): unknown {
+  let inner = schema as { def: { type: string; innerType?: unknown } };
+  while (inner.def.type === 'optional') inner = inner.def.innerType as typeof inner;
+  if (inner.def.type === 'number') return queryNumber(value, name);
+  return value ?? undefined;
+}
+
+/** A call's arguments, in order, from its path, its query (GET) or its JSON body (POST). */
+async function argumentsOf(route: Route, params: Map<string, string>, url: URL, request: http.IncomingMessage): Promise<unknown[]> {
+  const { spec } = route;
+  const items = spec.args.def.items;
+  const body = route.method === 'POST' ? ((await readJson(request)) as Record<string, unknown> | undefined) : undefined;
+  return spec.names.map((name, i) => {
+    if (params.has(name)) return fromText(items[i], params.get(name)!, name);
+    if (route.method === 'GET') return fromText(items[i], url.searchParams.get(name), name);
+    return spec.body === name ? body : body?.[name];
+  });
 }
 
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
@@ -156,12 +195,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     for (const stream of streams) stream.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
   });
 
-  const hostInfo = (): HostInfo => ({
-    kind: 'browser',
-    version: options.version,
-    root: session.root?.path,
-    exportDir: session.exportDir,
-  });
+  const handlers: HttpHandlers = {
+    ...sessionHandlers(session),
+    hostInfo: () => ({ kind: 'browser', version: options.version, root: session.root?.path, exportDir: session.exportDir }),
+  };
 
   const sendJson = (response: http.ServerResponse, status: number, body: unknown) => {
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -199,56 +236,19 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       }
       return serveStatic(url.pathname, response, url.searchParams.has('token'));
     }
-    const q = url.searchParams;
-    const key = `${method} ${parts.slice(1).map((p, i) => (parts[1] === 'jobs' && i === 1 ? ':id' : p)).join('/')}`;
-    const jobId = () => parseArgument(jobIdSchema, parts[2], 'job id');
-    switch (key) {
-      case 'GET host':
-        return sendJson(response, 200, hostInfo());
-      case 'GET folders': {
-        const folder = q.get('path');
-        return sendJson(response, 200, await session.listFolder(folder === null ? undefined : parseArgument(pathSchema, folder, 'path')));
-      }
-      case 'GET recent':
-        return sendJson(response, 200, await session.recentStacks());
-      case 'POST jobs': {
-        const body = (await readJson(request)) as { source?: unknown; options?: unknown; range?: unknown } | undefined;
-        const source = parseArgument(stackSourceSchema, body?.source, 'source');
-        const stackOptions = parseArgument(stackOptionsInputSchema, body?.options, 'options');
-        const range = parseArgument(sliceRangeSchema, body?.range, 'range');
-        return sendJson(response, 200, await session.startStack(source, stackOptions, range));
-      }
-      case 'GET jobs/:id':
-        return sendJson(response, 200, session.summary(jobId()));
-      case 'POST jobs/:id/remerge': {
-        const body = (await readJson(request)) as { method?: unknown } | undefined;
-        return sendJson(response, 200, await session.remerge(jobId(), parseArgument(mergeMethodSchema, body?.method, 'method')));
-      }
-      case 'POST jobs/:id/cancel':
-        session.cancel(jobId());
-        return sendJson(response, 200, null);
-      case 'GET jobs/:id/profile': {
-        const { x, y } = parseArgument(pixelSchema, { x: optionalNumber(q, 'x'), y: optionalNumber(q, 'y') }, 'pixel');
-        return sendJson(response, 200, await session.focusProfile(jobId(), x, y));
-      }
-      case 'POST exports': {
-        const exportRequest = parseArgument(exportRequestSchema, await readJson(request), 'export request');
-        return sendJson(response, 200, await session.exportImage(exportRequest));
-      }
-    }
-    if (method === 'GET' && parts[1] === 'jobs' && parts[3] === 'previews' && parts.length === 5) {
-      const preview = session.focusPreview(jobId(), parseArgument(sliceIndexSchema, Number(parts[4]), 'slice'));
-      response.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'cache-control': 'no-store',
-        // Float32 values, little-endian, row-major.
-        'x-preview-width': String(preview.width),
-        'x-preview-height': String(preview.height),
-      });
-      response.end(Buffer.from(preview.values.buffer, preview.values.byteOffset, preview.values.byteLength));
+    const matched = matchRoute(method, parts);
+    if (matched) {
+      const { route, params } = matched;
+      const args = parseArguments(route.name, await argumentsOf(route, params, url, request));
+      const handler = handlers[route.name] as (context: void, ...args: unknown[]) => unknown;
+      const answer = await handler(undefined, ...args);
+      if (!route.spec.binary) return sendJson(response, 200, answer);
+      const { headers, body } = route.spec.binary.encode(answer as never);
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', ...headers });
+      response.end(body);
       return;
     }
-    const imageRequest = method === 'GET' ? parseImageRequest(url) : null;
+    const imageRequest = method === 'GET' ? parseImageRequest(url.pathname, (name) => url.searchParams.get(name)) : null;
     if (imageRequest) {
       const image = await session.renderImage(imageRequest.jobId, imageRequest.kind, imageRequest.options);
       // A job's images never change: the browser may keep them for the page's life.
@@ -256,10 +256,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       response.end(image.data);
       return;
     }
-    if (method === 'GET' && key === 'GET events') {
+    if (method === 'GET' && url.pathname === JOB_EVENTS_PATH) {
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       response.write('retry: 1000\n\n');
-      const lastId = Number(request.headers['last-event-id'] ?? q.get('since') ?? NaN);
+      const lastId = Number(request.headers['last-event-id'] ?? url.searchParams.get('since') ?? NaN);
       if (Number.isFinite(lastId)) for (const entry of history) if (entry.id > lastId) response.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
       streams.add(response);
       request.on('close', () => streams.delete(response));
