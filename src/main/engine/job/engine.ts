@@ -121,7 +121,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options.rawColour));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });

@@ -2,7 +2,7 @@
 // command line's stack and batch, replays and the app's exports all come through here).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { StackOptions, StackOptionsInput } from '../../../shared/options';
+import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
 import type { StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
@@ -42,7 +42,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal);
+  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options).rawColour);
   const { slices, layout } = probed;
   outputDepth(formatFromPath(plan.composite), layout, plan.depth);
   if (plan.heightMap && !resolveZStep(plan, slices)) {
