@@ -2,7 +2,7 @@
 // written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions, type AlignMethod, type MergeMethod, type StackOptionsInput } from '../../shared/options';
+import { parseStackOptions, type AlignMethod, type MergeMethod, type RawColour, type StackOptionsInput } from '../../shared/options';
 import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
@@ -16,6 +16,7 @@ export interface StackCommandOptions extends OutputFlags {
   reference?: number;
   brightness?: boolean;
   keepSize?: boolean;
+  rawColour?: RawColour;
   /** Where to write the confidence map (stack only). */
   confidenceMap?: string;
   json?: boolean;
@@ -23,9 +24,9 @@ export interface StackCommandOptions extends OutputFlags {
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean }): StackOptionsInput {
-  const { sigma, method, align, reference, brightness, keepSize } = opts;
-  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour }): StackOptionsInput {
+  const { sigma, method, align, reference, brightness, keepSize, rawColour } = opts;
+  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, rawColour });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
