@@ -74,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   addOutputOptions(stackCommand, 'stack');
   // Added after batch copied the job options: a per-file output, like the other stack outputs.
+  stackCommand.option('--retouch <strokes.json>', 'paint strokes from the source slices onto the composite (and index map) before writing; the strokes are recorded in the sidecar, so --replay repeats them (format: docs/retouch.md)');
   stackCommand.option('--confidence-map <png>', 'also write how decisive each pixel\'s focus peak is (0-1 as 16-bit grey) as a PNG or TIFF');
   registerBatchCommand(program, stackCommand, async (parent, opts) => {
     const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();
