@@ -158,7 +158,7 @@ describe('the result of a job', () => {
     expect(Array.from(result.indexMap)).toEqual(Array.from(indexMap));
     expect(result.stats.map((s) => s.pixelsWon).reduce((a, b) => a + b, 0)).toBe(32 * 24);
     expect(() => result.confidence()).toThrow(/no longer keeps its focus profile/);
-    expect(() => result.remerge('smooth')).toThrow(/no longer keeps its focus profile/);
+    await expect(result.remerge('smooth')).rejects.toThrow(/no longer keeps its focus profile/);
     await expect(result.subsliceDepth()).rejects.toThrow(/no longer keeps its focus profile/);
     // A result re-merged before the release holds the profile on its own.
     expect((await pyramid.remerge('argmax')).indexMap).toEqual(indexMap);

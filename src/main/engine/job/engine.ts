@@ -14,6 +14,9 @@ import { sliceTask, type SliceTask, type SliceTaskResult, type TaskSource } from
 import { StackResult, type MeasuredJob, type MergePasses } from './stack-result';
 import { findSliceFiles, probeSlices, type FoundFiles, type ProbedStack } from '../input/slices';
 
+// What stack() returns, for callers that name it beside the engine.
+export type { PeakProfile, StackResult } from './stack-result';
+
 export const BAND_ROWS = 64;
 
 export interface StackRequest {
@@ -63,7 +66,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options.rawColour));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });

@@ -3,6 +3,7 @@
 // which answers the later questions (confidence, peaks, sub-slice depth, another merge method)
 // until release() lets it go.
 import type { MergeMethod, StackOptions } from '../../../shared/options';
+import type { Retouch } from '../../../shared/retouch';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackTimings } from '../../../shared/types';
 import type { StackAlignmentResult } from '../align/align-stage';
 import type { SliceAlign } from '../align/tasks';
@@ -51,6 +52,22 @@ export interface StackOutput {
   timings: Omit<StackTimings, 'writeMs'>;
 }
 
+/**
+ * A later step's changes to a result's images (retouching): the new composite, index map and
+ * counts, and how the refined depth and a re-merge of the changed result follow from the
+ * original's. The focus profile stays the original's.
+ */
+export interface ResultChanges {
+  composite: PixelData;
+  indexMap: Uint16Array;
+  stats: SliceStats[];
+  retouch?: Retouch;
+  /** The changed result's sub-slice depth, from the original's. */
+  depth(original: Float32Array): Float32Array;
+  /** The changed result re-merged, from the original re-merged with that method. */
+  remerge(original: StackResult, signal?: AbortSignal): Promise<StackResult>;
+}
+
 export class StackResult {
   readonly options: StackOptions;
   readonly layout: PixelLayout;
@@ -66,6 +83,8 @@ export class StackResult {
   readonly alignment?: StackAlignment;
   /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
   readonly sliceAligns?: SliceAlign[];
+  /** The strokes applied to composite and indexMap (retouch/retouch-result.ts), if any. */
+  readonly retouch?: Retouch;
   /** The measured job and its focus profile; undefined once released. */
   private measured: MeasuredJob | undefined;
   private peaksComplete: Promise<void> | undefined;
@@ -74,6 +93,8 @@ export class StackResult {
     job: MeasuredJob,
     output: StackOutput,
     private readonly passes: MergePasses,
+    /** For a changed result (derive): the result it came from, and how it follows it. */
+    private readonly derivedFrom?: { original: StackResult; changes: ResultChanges },
   ) {
     this.options = job.options;
     this.layout = job.layout;
@@ -85,7 +106,14 @@ export class StackResult {
     this.timings = output.timings;
     this.alignment = job.align?.alignment;
     this.sliceAligns = job.align?.tasks;
+    this.retouch = derivedFrom?.changes.retouch;
     this.measured = job;
+  }
+
+  /** This result with a later step's changes to its images; the focus profile is shared. */
+  derive(changes: ResultChanges): StackResult {
+    const output = { composite: changes.composite, indexMap: changes.indexMap, stats: changes.stats, timings: this.timings };
+    return new StackResult(this.job(), output, this.passes, { original: this, changes });
   }
 
   /** Per pixel, 0..1: how decisive the focus peak is (merge/confidence.ts). */
@@ -109,6 +137,7 @@ export class StackResult {
 
   /** indexMap refined below one slice by a parabola through the peak (merge/subslice.ts). */
   async subsliceDepth(signal?: AbortSignal): Promise<Float32Array> {
+    if (this.derivedFrom) return this.derivedFrom.changes.depth(await this.derivedFrom.original.subsliceDepth(signal));
     const { profile } = await this.withPeaks(signal);
     return subsliceDepth(profile, this.indexMap);
   }
@@ -119,7 +148,8 @@ export class StackResult {
    * still be there, and the job must have kept weighted sums (a smooth or pyramid job, or
    * StackRequest.remergeable) to switch to smooth or pyramid.
    */
-  remerge(method: MergeMethod, signal?: AbortSignal): Promise<StackResult> {
+  async remerge(method: MergeMethod, signal?: AbortSignal): Promise<StackResult> {
+    if (this.derivedFrom) return this.derivedFrom.changes.remerge(await this.derivedFrom.original.remerge(method, signal), signal);
     const job = this.job();
     return this.passes.merge({ ...job, options: { ...job.options, method } }, performance.now(), signal);
   }
