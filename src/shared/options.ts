@@ -19,10 +19,24 @@ export type AlignMethod = (typeof ALIGN_METHODS)[number];
 export const RAW_COLOURS = ['srgb', 'linear'] as const;
 export type RawColour = (typeof RAW_COLOURS)[number];
 
+/** Largest sigma the focus measure takes, in pixels (its kernel reaches 4 sigma). */
+export const MAX_SIGMA = 64;
+
+/**
+ * What each option takes, in the words of every refusal (the app's, the API's, the command
+ * line's): "Expected <this> for <option> but received ...".
+ */
+export const EXPECTED = {
+  sigma: `a positive number of pixels up to ${MAX_SIGMA}`,
+  method: `${MERGE_METHODS.join(', ')} (one of)`,
+  align: `${ALIGN_METHODS.join(', ')} (one of)`,
+  reference: 'a whole number from 0',
+} as const;
+
 const sigmaSchema = z
   .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
-  .refine((v) => Number.isFinite(v) && v > 0 && v <= 64, {
-    error: (issue) => describeExpected('a positive number of pixels up to 64', 'sigma', issue.input),
+  .refine((v) => Number.isFinite(v) && v > 0 && v <= MAX_SIGMA, {
+    error: (issue) => describeExpected(EXPECTED.sigma, 'sigma', issue.input),
   });
 
 export const stackOptionsSchema = z.object({
@@ -60,11 +74,49 @@ export function describeExpected(expected: string, parameter: string, received: 
   return `Expected ${expected} for ${parameter} but received ${shown} of type ${typeof received}`;
 }
 
-/** Validates options, throwing one readable line per problem. */
+/**
+ * Options already checked where they came in (a command line's flags, the host's API boundary),
+ * completed with the defaults for what they do not say; checks nothing itself.
+ */
+export function withDefaults(checked: StackOptionsInput): StackOptions {
+  const given = Object.entries(checked).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_STACK_OPTIONS, ...Object.fromEntries(given) };
+}
+
+/** The options a command line sets with a flag of the same name and a value. */
+export type OptionWithValue = keyof typeof EXPECTED;
+
+/**
+ * One option as typed on a command line: read as its schema's type (a number for sigma and
+ * reference), checked by that schema, refused with the text as typed.
+ */
+export function parseOptionText<K extends OptionWithValue>(key: K, text: string): StackOptions[K] {
+  const schema = stackOptionsSchema.shape[key];
+  const result = schema.safeParse(takesNumber(schema) ? (text.trim() === '' ? Number.NaN : Number(text)) : text);
+  if (!result.success) throw new Error(describeExpected(EXPECTED[key], key, text));
+  return result.data as StackOptions[K];
+}
+
+/** Whether a schema (under optional and default) takes a number: text from an address or a command line is read as one. */
+export function takesNumber(schema: z.core.$ZodType): boolean {
+  let inner = schema;
+  while (inner._zod.def.type === 'optional' || inner._zod.def.type === 'default') inner = (inner._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+  return inner._zod.def.type === 'number';
+}
+
+/**
+ * Options parseStackOptions returned: handed on from layer to layer (runStackJob to the engine's
+ * stack), they are not checked a second time.
+ */
+const checkedOptions = new WeakSet<object>();
+
+/** Validates options, throwing one readable line per problem; options it returned before pass as they are. */
 export function parseStackOptions(input: unknown): StackOptions {
+  if (typeof input === 'object' && input !== null && checkedOptions.has(input)) return input as StackOptions;
   const result = stackOptionsSchema.safeParse(input ?? {});
   if (!result.success) {
     throw new Error(result.error.issues.map((i) => i.message).join('; '));
   }
+  checkedOptions.add(result.data);
   return result.data;
 }

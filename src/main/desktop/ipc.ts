@@ -4,6 +4,7 @@
 import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { API_OPERATIONS, type ApiHandlers, type JobEvent, type OperationName, parseArguments } from '../../shared/api';
+import { IMAGE_FORMATS } from '../../shared/formats';
 import { ipcChannel, JOB_EVENT_CHANNEL } from '../../shared/ipc-channels';
 import { DeepfieldError } from '../engine';
 import { defaultExportName } from '../host/exports';
@@ -90,7 +91,7 @@ export function registerIpc(session: Session, allowed: AllowedFolders): () => vo
       const options = {
         title: 'Export',
         defaultPath: path.join(app.getPath('pictures'), defaultExportName(stackName, request)),
-        filters: [{ name: request.format.toUpperCase(), extensions: request.format === 'jpeg' ? ['jpg', 'jpeg'] : request.format === 'tiff' ? ['tif', 'tiff'] : ['png'] }],
+        filters: [{ name: IMAGE_FORMATS[request.format].label, extensions: IMAGE_FORMATS[request.format].extensions.map((e) => e.slice(1)) }],
       };
       const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
       if (result.canceled || !result.filePath) return null;

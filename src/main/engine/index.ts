@@ -26,9 +26,9 @@ export { readRetouchFile, retouchResult } from './retouch/retouch-result';
 export { readSliceWindow } from './retouch/slice-window';
 
 // Output: the plan of what a job writes, the writers, and the provenance sidecar.
-export { DEFAULT_OUTPUT_PLAN, resolvePlan, resolveZStep, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
+export { checkPlanFits, DEFAULT_OUTPUT_PLAN, resolvePlan, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
 export { writeOutputs } from './output/outputs';
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
 export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
-export { checkOutputPath, formatFromPath, outputDepth, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';
+export { checkOutputPath, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';

@@ -1,17 +1,15 @@
-// Exports from a finished job: each file written completely under a hidden temporary name first
-// (write-image's atomic writer), then published under a name nobody has taken, never replacing
-// an existing file. Hard-linking the finished file to the new name fails if the name exists, so
-// two exports racing for one name both survive.
-import { randomBytes } from 'node:crypto';
+// Exports from a finished job, through the engine's writers: each file written completely under a
+// hidden temporary name first, then published under a name nobody has taken (writeImageAtomic's
+// freeName), never replacing an existing file; many-file exports go through writeOutputs into a
+// new folder.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ExportOutputs, ExportRequest, ExportResult } from '../../shared/api';
-import { colourLut } from '../../shared/colour-maps';
+import { colourLut, paintColours } from '../../shared/colour-maps';
 import { createVarianceScale } from '../../shared/colour-scale';
+import { extensionOf } from '../../shared/formats';
 import type { PixelLayout } from '../../shared/types';
-import { DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, formatFromPath, outputDepth, type OutputPlan, type PixelData, resolveZStep, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
-
-const EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg' } as const;
+import { checkPlanFits, DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, type OutputPlan, type PixelData, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
 
 /** The name a file of this request gets by default: <stack>-composite.png and so on. */
 export function defaultExportName(stackName: string, request: ExportRequest): string {
@@ -24,45 +22,13 @@ export function defaultExportName(stackName: string, request: ExportRequest): st
         : request.kind === 'depthColour'
           ? 'depth'
           : `heatmap-${String((request.slice ?? 0) + 1).padStart(2, '0')}`;
-  return `${base}-${what}${EXTENSION[request.format]}`;
+  return `${base}-${what}${extensionOf(request.format)}`;
 }
 
-/** `name.ext`, `name-2.ext`, `name-3.ext`, ... */
-function candidateName(target: string, attempt: number): string {
-  if (attempt === 1) return target;
-  const ext = path.extname(target);
-  return `${target.slice(0, target.length - ext.length)}-${attempt}${ext}`;
-}
+/** Writes one export under a name nobody has taken (the engine's writer with freeName). */
+export type ImageWriter = (target: string) => Promise<string>;
 
-/** Publishes a finished temporary file under `target` or the first free variant of it. */
-async function publishUnique(temporary: string, target: string): Promise<string> {
-  for (let attempt = 1; attempt < 10_000; attempt++) {
-    const candidate = candidateName(target, attempt);
-    try {
-      await fs.link(temporary, candidate);
-      return candidate;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'EEXIST') continue;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
-    }
-    // File systems without hard links (FAT, some network shares): reserve the name by creating
-    // it exclusively, then replace that empty reservation with the finished file.
-    try {
-      await (await fs.open(candidate, 'wx')).close();
-    } catch (error) {
-      if ((error as { code?: string }).code === 'EEXIST') continue;
-      throw error;
-    }
-    await fs.rename(temporary, candidate);
-    return candidate;
-  }
-  throw new DeepfieldError(`Cannot find a free file name next to ${target}`, target);
-}
-
-export type ImageWriter = (file: string) => Promise<void>;
-
-/** Writes through `write` to a hidden file beside `target`, then publishes it under a free name. */
+/** Writes through `write` as `target`, or as the first free name beside it, into a folder made if needed. */
 export async function writeUnique(target: string, write: ImageWriter): Promise<string> {
   const dir = path.dirname(target);
   try {
@@ -70,60 +36,35 @@ export async function writeUnique(target: string, write: ImageWriter): Promise<s
   } catch (error) {
     throw new DeepfieldError(`Cannot export to ${dir}: ${describeFsError(error)}`, target);
   }
-  const ext = path.extname(target);
-  const temporary = path.join(dir, `.${path.basename(target, ext)}.${randomBytes(6).toString('hex')}.export${ext}`);
-  try {
-    await write(temporary);
-    return await publishUnique(temporary, target);
-  } catch (error) {
-    if (error instanceof DeepfieldError) throw error;
-    throw new DeepfieldError(`Cannot write ${target}: ${describeFsError(error)}`, target);
-  } finally {
-    await fs.rm(temporary, { force: true });
-  }
+  return write(target);
 }
 
 /** The composite's writer for a format: 16-bit TIFF widens 8-bit samples (x257) so edits keep headroom. */
 export function compositeWriter(composite: PixelData, layout: PixelLayout, format: ExportRequest['format'], quality?: number): ImageWriter {
-  if (format === 'tiff' && layout.bitDepth === 8) {
-    const wide = new Uint16Array(composite.length);
-    for (let i = 0; i < composite.length; i++) wide[i] = composite[i] * 257;
-    return (file) => writeImageAtomic(file, wide, { ...layout, bitDepth: 16 }, { format: 'tiff' });
-  }
-  return (file) => writeImageAtomic(file, composite, layout, { format, quality });
+  const depth = format === 'tiff' ? 16 : undefined;
+  return (file) => writeImageAtomic(file, composite, layout, { format, quality, depth, freeName: true });
 }
 
 export function indexMapWriter(indexMap: Uint16Array, width: number, height: number, format: ExportRequest['format']): ImageWriter {
   if (format === 'jpeg') throw new DeepfieldError('The index map is exported as PNG or TIFF (JPEG would change slice numbers)');
-  return (file) => writeIndexMap(file, indexMap, width, height);
+  return (file) => writeIndexMap(file, indexMap, width, height, { freeName: true });
 }
 
 export function rgbWriter(rgb: Uint8Array, width: number, height: number, format: ExportRequest['format'], quality?: number): ImageWriter {
-  return (file) => writeImageAtomic(file, rgb, { width, height, channels: 3, bitDepth: 8 }, { format, quality });
+  return (file) => writeImageAtomic(file, rgb, { width, height, channels: 3, bitDepth: 8 }, { format, quality, freeName: true });
 }
 
 /** A focus map painted on the stack's shared scale (the same mapping the heatmap view uses). */
 export function heatmapRgb(focusMap: Float32Array, maxVariance: number, scale: 'linear' | 'log', colourMap: 'viridis' | 'inferno'): Uint8Array {
-  const toUnit = createVarianceScale(maxVariance, scale).toUnit;
-  const lut = colourLut(colourMap);
-  const rgb = new Uint8Array(focusMap.length * 3);
-  for (let i = 0; i < focusMap.length; i++) {
-    const j = Math.round(toUnit(focusMap[i]) * 255) * 3;
-    rgb[i * 3] = lut[j];
-    rgb[i * 3 + 1] = lut[j + 1];
-    rgb[i * 3 + 2] = lut[j + 2];
-  }
-  return rgb;
+  return paintColours(focusMap, createVarianceScale(maxVariance, scale).toUnit, colourLut(colourMap));
 }
-
-const COMPOSITE_EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg', webp: '.webp' } as const;
 
 /** The engine's OutputPlan for the export dialog's choices, every file inside `folder`. */
 export function outputPlanFor(folder: string, outputs: ExportOutputs): OutputPlan {
   const { composite } = outputs;
   return {
     ...DEFAULT_OUTPUT_PLAN,
-    composite: path.join(folder, `composite${COMPOSITE_EXTENSION[composite.format]}`),
+    composite: path.join(folder, `composite${extensionOf(composite.format)}`),
     depth: composite.depth,
     quality: composite.quality ?? DEFAULT_OUTPUT_PLAN.quality,
     tiffCompression: composite.tiffCompression ?? DEFAULT_OUTPUT_PLAN.tiffCompression,
@@ -171,14 +112,7 @@ async function makeUniqueFolder(base: string): Promise<string> {
 export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs): Promise<ExportResult> {
   const check = outputPlanFor(base, outputs);
   validatePlan(check);
-  outputDepth(formatFromPath(check.composite), result.layout, check.depth);
-  if (check.heightMap && !resolveZStep(check, result.slices)) {
-    throw new DeepfieldError('A height map needs the slice spacing: give a z-step such as 0.5um (the slices carry no ImageJ spacing)');
-  }
-  const outOfRange = check.maskedSlices?.filter((k) => k >= result.slices.length) ?? [];
-  if (outOfRange.length > 0) {
-    throw new DeepfieldError(`Expected slice numbers from 1 to ${result.slices.length} for masked slices but received ${outOfRange.map((k) => k + 1).join(',')}`);
-  }
+  checkPlanFits(check, result.layout, result.slices, 'give a z-step such as 0.5um');
   const folder = await makeUniqueFolder(base);
   const plan = outputPlanFor(folder, outputs);
   try {

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, RemergeResult, SliceRange, StackSource } from '../../shared/api';
 import { colourLut } from '../../shared/colour-maps';
-import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
+import { type MergeMethod, type StackOptions, type StackOptionsInput, withDefaults } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
 import { computeFocusMap, decodeAligned, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
@@ -144,7 +144,8 @@ export class Session {
     if (range && !(Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 1 && range.from <= range.to)) {
       throw new DeepfieldError(`Expected slices from 1 up to a number not below it for range but received ${JSON.stringify(range)}`);
     }
-    const options = parseStackOptions({ ...optionsInput, previewSize: this.config.previewSize ?? 1024 });
+    // Checked at the API boundary (shared/api.ts) and again by the engine, not here.
+    const options = withDefaults({ ...optionsInput, previewSize: this.config.previewSize ?? 1024 });
     // Resolve the folder before answering, so a refused path fails the call itself.
     const folder = source.kind === 'folder' ? await this.resolvePath(source.path) : undefined;
     const job: Job = {

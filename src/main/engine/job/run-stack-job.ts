@@ -4,14 +4,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
 import type { Retouch } from '../../../shared/retouch';
+import { formatOfName } from '../../../shared/formats';
 import type { StackProgress } from '../../../shared/types';
-import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
 import { warmUpMetadataTool } from '../output/metadata';
-import { plannedFiles, resolvePlan, resolveZStep, validatePlan, type OutputPlan } from '../output/output-plan';
+import { checkPlanFits, plannedFiles, resolvePlan, validatePlan, type OutputPlan } from '../output/output-plan';
 import { writeOutputs } from '../output/outputs';
 import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type Sidecar } from '../output/sidecar';
-import { checkOutputPath, formatFromPath, outputDepth } from '../output/write-image';
+import { checkOutputPath } from '../output/write-image';
 import { retouchResult } from '../retouch/retouch-result';
 import type { Engine } from './engine';
 import type { StackResult } from './stack-result';
@@ -45,24 +45,17 @@ export interface JobOutcome {
 export async function runStackJob(engine: Engine, request: JobRequest): Promise<JobOutcome> {
   const plan = resolvePlan(request.plan);
   validatePlan(plan);
+  // Checked once here; the engine's stack() takes these as they are.
+  const options = parseStackOptions(request.options);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options).rawColour);
+  const probed = await probeSlices(inputFiles, request.signal, options.rawColour);
   const { slices, layout } = probed;
-  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
-  if (plan.heightMap && !resolveZStep(plan, slices)) {
-    throw new DeepfieldError(
-      'A height map needs the slice spacing: pass --z-step (e.g. 0.5um); the slices carry no ImageJ spacing',
-      plan.heightMap,
-    );
-  }
-  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
-    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
-  }
+  checkPlanFits(plan, layout, slices);
   const targets = plannedFiles(plan, slices);
   for (const folder of [plan.heatmaps, plan.masked]) if (folder) await fs.mkdir(folder, { recursive: true });
   for (const target of targets) {
-    await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: !/\.(png|tiff?|jpe?g|webp)$/i.test(target) });
+    await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: formatOfName(target) === undefined });
   }
 
   const started = performance.now();
@@ -75,7 +68,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   try {
     const stacked = await engine.stack({
       inputs: request.inputs,
-      options: request.options,
+      options,
       signal: request.signal,
       onProgress: request.onProgress,
       keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true },

@@ -3,11 +3,11 @@
 import path from 'node:path';
 import type { ColourMapName } from '../../../shared/colour-maps';
 import type { ScaleMode } from '../../../shared/colour-scale';
-import type { SliceRef } from '../../../shared/types';
+import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { parseZStep, zStepFromImageJ, type ZStep } from './height-map';
 import { plannedVisualFiles } from './visualise';
-import { formatFromPath, type TiffCompression } from './write-image';
+import { formatFromPath, outputDepth, type TiffCompression } from './write-image';
 
 export const SIDECAR_SUFFIX = '.deepfield.json';
 
@@ -113,3 +113,18 @@ export function resolveZStep(plan: OutputPlan, slices: SliceRef[]): ZStep | unde
   return slices.length > 0 ? zStepFromImageJ(slices[0].file) : undefined;
 }
 
+
+/**
+ * Checks a valid plan against the stack it is for, before any file is written: a bit depth the
+ * composite's format holds, the slice spacing a height map needs, masked slices that exist.
+ * `zStepHint` tells the user how to give a spacing where this plan came from.
+ */
+export function checkPlanFits(plan: OutputPlan, layout: PixelLayout, slices: SliceRef[], zStepHint = 'pass --z-step (e.g. 0.5um)'): void {
+  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
+  if (plan.heightMap && !resolveZStep(plan, slices)) {
+    throw new DeepfieldError(`A height map needs the slice spacing: ${zStepHint}; the slices carry no ImageJ spacing`, plan.heightMap);
+  }
+  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
+    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
+  }
+}

@@ -5,29 +5,18 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
+import { formatOfName, IMAGE_EXTENSIONS, type ImageFormat } from '../../../shared/formats';
 import type { PixelLayout } from '../../../shared/types';
 import type { PixelData } from '../input/decode';
 import { DeepfieldError, describeFsError } from '../errors';
 import { carryMetadata, iccProfileFile, type ReferenceMetadata } from './metadata';
 
-export type OutputFormat = 'png' | 'tiff' | 'jpeg' | 'webp';
-
-const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
-  '.png': 'png',
-  '.tif': 'tiff',
-  '.tiff': 'tiff',
-  '.jpg': 'jpeg',
-  '.jpeg': 'jpeg',
-  '.webp': 'webp',
-};
+export type OutputFormat = ImageFormat;
 
 export function formatFromPath(file: string): OutputFormat {
-  const format = FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
+  const format = formatOfName(path.basename(file));
   if (!format) {
-    throw new DeepfieldError(
-      `Cannot tell the output format of ${path.basename(file)}: use one of ${Object.keys(FORMAT_BY_EXTENSION).join(', ')}`,
-      file,
-    );
+    throw new DeepfieldError(`Cannot tell the output format of ${path.basename(file)}: use one of ${IMAGE_EXTENSIONS.join(', ')}`, file);
   }
   return format;
 }
@@ -111,6 +100,8 @@ export interface WriteOptions {
   pngCompression?: number;
   /** The reference slice's EXIF, XMP and ICC profile, carried into the file. */
   metadata?: ReferenceMetadata;
+  /** Never replace a file: take `output` or the first free name beside it (the app's exports). */
+  freeName?: boolean;
 }
 
 /** Linearly maps the samples' actual range onto 0..255 (a 10-bit signal in 16 bits stays visible). */
@@ -190,9 +181,11 @@ function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, o
 
 /**
  * Runs `write(temporary)` and moves the result onto `output` only once it is complete and synced;
- * on any failure the temporary file is removed and `output` is untouched.
+ * on any failure the temporary file is removed and `output` is untouched. With `freeName` an
+ * existing file is never replaced: the result takes `output` or the first free name beside it
+ * (name-2.ext, name-3.ext, ...), which is returned.
  */
-export async function writeAtomically(output: string, write: (temporary: string) => Promise<void>): Promise<void> {
+export async function writeAtomically(output: string, write: (temporary: string) => Promise<void>, options: { freeName?: boolean } = {}): Promise<string> {
   const target = path.resolve(output);
   const temporary = temporaryPathFor(target);
   try {
@@ -200,12 +193,51 @@ export async function writeAtomically(output: string, write: (temporary: string)
     const handle = await fs.open(temporary, 'r+');
     await handle.sync();
     await handle.close();
+    if (options.freeName) return await publishUnderFreeName(temporary, target);
     await fs.rename(temporary, target);
+    return target;
   } catch (error) {
-    await fs.rm(temporary, { force: true });
     if (error instanceof DeepfieldError) throw error;
     throw new DeepfieldError(`Cannot write ${output}: ${describeFsError(error)}`, output);
+  } finally {
+    await fs.rm(temporary, { force: true });
   }
+}
+
+/** `name.ext`, `name-2.ext`, `name-3.ext`, ... */
+function candidateName(target: string, attempt: number): string {
+  if (attempt === 1) return target;
+  const ext = path.extname(target);
+  return `${target.slice(0, target.length - ext.length)}-${attempt}${ext}`;
+}
+
+/**
+ * Gives a finished temporary file `target` or the first free variant of it. Hard-linking fails
+ * if the name exists, so two writers racing for one name both survive.
+ */
+async function publishUnderFreeName(temporary: string, target: string): Promise<string> {
+  for (let attempt = 1; attempt < 10_000; attempt++) {
+    const candidate = candidateName(target, attempt);
+    try {
+      await fs.link(temporary, candidate);
+      return candidate;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+    }
+    // File systems without hard links (FAT, some network shares): reserve the name by creating
+    // it exclusively, then replace that empty reservation with the finished file.
+    try {
+      await (await fs.open(candidate, 'wx')).close();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') continue;
+      throw error;
+    }
+    await fs.rename(temporary, candidate);
+    return candidate;
+  }
+  throw new DeepfieldError(`Cannot find a free file name next to ${target}`, target);
 }
 
 /** Writes bytes (a sidecar, a CSV, a hand-made TIFF) to `output` atomically. */
@@ -213,30 +245,37 @@ export async function writeBytesAtomic(output: string, bytes: Uint8Array | strin
   await writeAtomically(output, (temporary) => fs.writeFile(temporary, bytes));
 }
 
-/** Writes `pixels` to `output` atomically, with the reference slice's metadata when given. */
+/**
+ * Writes `pixels` to `output` atomically, with the reference slice's metadata when given; returns
+ * the file written (with `freeName`, perhaps a free name beside `output`).
+ */
 export async function writeImageAtomic(
   output: string,
   pixels: PixelData,
   layout: PixelLayout,
   options: WriteOptions = {},
-): Promise<void> {
+): Promise<string> {
   const format = options.format ?? formatFromPath(output);
   const metadata = options.metadata;
   const icc = metadata?.icc ? await iccProfileFile(metadata) : undefined;
   try {
-    await writeAtomically(output, async (temporary) => {
-      const { image, embeddedIcc } = encoder(pixels, layout, format, options, icc?.file);
-      await image.toFile(temporary);
-      if (metadata) await carryMetadata(temporary, metadata, { copyIcc: !embeddedIcc });
-    });
+    return await writeAtomically(
+      output,
+      async (temporary) => {
+        const { image, embeddedIcc } = encoder(pixels, layout, format, options, icc?.file);
+        await image.toFile(temporary);
+        if (metadata) await carryMetadata(temporary, metadata, { copyIcc: !embeddedIcc });
+      },
+      { freeName: options.freeName },
+    );
   } finally {
     await icc?.remove();
   }
 }
 
 /** The index map as a 16-bit greyscale PNG (or TIFF), values = 0-based slice index. */
-export async function writeIndexMap(output: string, indexMap: Uint16Array, width: number, height: number): Promise<void> {
+export async function writeIndexMap(output: string, indexMap: Uint16Array, width: number, height: number, options: Pick<WriteOptions, 'freeName'> = {}): Promise<string> {
   // zlib level 3: half the time of the default 6 on a 24 MP map (0.74 vs 1.43 s, the last step
   // of every job, nothing else running), for a file ~18% larger; TIFF keeps its own default.
-  await writeImageAtomic(output, indexMap, { width, height, channels: 1, bitDepth: 16 }, { pngCompression: 3 });
+  return writeImageAtomic(output, indexMap, { width, height, channels: 1, bitDepth: 16 }, { pngCompression: 3, ...options });
 }
