@@ -256,7 +256,7 @@ describe('an aligned job (pcb: a hand-held bracket)', () => {
     expect(events.at(-1)!.type).toBe('done');
     const summary = session.summary(jobId);
     // The session keeps how each slice was warped; read it to build the reference maps.
-    const aligns = (session as unknown as { jobs: Map<string, { aligns?: import('../../src/main/engine/align/tasks').SliceAlign[]; slices: { file: string; name: string }[] }> }).jobs.get(jobId)!;
+    const aligns = (session as unknown as { jobs: { job(id: string): { aligns?: import('../../src/main/engine/align/tasks').SliceAlign[]; slices: { file: string; name: string }[] } } }).jobs.job(jobId);
     expect(aligns.aligns).toHaveLength(7);
     const pixels = [[summary.layout.width >> 1, summary.layout.height >> 1], [0, 0], [summary.layout.width - 1, 40]];
     const profiles = await Promise.all(pixels.map(([x, y]) => session.focusProfile(jobId, x, y)));
