@@ -25,5 +25,5 @@ export { DEFAULT_OUTPUT_PLAN, resolvePlan, resolveZStep, sidecarPathFor, validat
 export { writeOutputs } from './output/outputs';
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
-export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
+export { canonicalJson, deepfieldVersion, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
 export { checkOutputPath, formatFromPath, outputDepth, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';
