@@ -1,5 +1,6 @@
 // `deepfield batch` on many machines: the options that send a batch to a Redis queue or split it
 // into Slurm array tasks, and the choice between them and the local run.
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -72,6 +73,8 @@ export async function runBatchMode(batch: Command, parent: string, opts: ManyMac
     const { rows, count } = await mergeShardSummaries(parent, outFolder);
     await finishBatch(rows, path.join(outFolder, SUMMARY_FILE), opts.json, signal, { shards: count });
   } else if (opts.slurmScript) {
+    // The array tasks' logs go to the output folder, which sbatch does not create.
+    await fs.mkdir(path.resolve(opts.output), { recursive: true });
     const script = await slurmScript({
       parent,
       outFolder: opts.output,
