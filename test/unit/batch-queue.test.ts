@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSummaryCsv } from '../../src/main/cli/batch-summary';
 import { readStackFolder, batchSettingsFromFlags } from '../../src/main/cli/batch-core';
+import { parseQueueUrl, shownUrl } from '../../src/main/cli/queue/connection';
 import { QUEUE_NAME, stackJobData, stackJobId, stackJobOptions } from '../../src/main/cli/queue/stack-jobs';
 import { writeSyntheticStack } from '../../src/main/demo/synthetic-stack';
 import { type CliProcess, runCliToEnd, startCli } from '../helpers/cli-process';
@@ -37,6 +38,30 @@ async function stopAll(processes: CliProcess[]): Promise<void> {
   for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await Promise.all(processes.map((p) => p.exited));
 }
+
+describe('queue jobs and URLs', () => {
+  const stack = { name: 'well-A1', folder: '/data/plate/well-A1', files: ['/data/plate/well-A1/z1.png'] };
+  const flags = { sigma: 2, quality: 90, tiffCompression: 'deflate', metadata: true, subslice: false, heatmapScale: 'linear', colourMap: 'viridis', sidecar: true } as const;
+
+  it('gives a stack the same job id for the same batch, and another for other options or versions', () => {
+    const data = stackJobData('/data/plate', stack, batchSettingsFromFlags(flags, '/out'));
+    expect(stackJobId(data)).toBe(stackJobId(stackJobData('/data/plate', { ...stack }, batchSettingsFromFlags({ ...flags }, '/out'))));
+    expect(stackJobId(data)).toMatch(/^stack-[0-9a-f]{32}$/);
+    expect(stackJobId(stackJobData('/data/plate', stack, batchSettingsFromFlags({ ...flags, sigma: 3 }, '/out')))).not.toBe(stackJobId(data));
+    expect(stackJobId(stackJobData('/data/plate', stack, batchSettingsFromFlags(flags, '/elsewhere')))).not.toBe(stackJobId(data));
+    expect(stackJobId({ ...data, deepfield: '0.0.1' })).not.toBe(stackJobId(data));
+  });
+
+  it('takes redis:// and rediss:// URLs only, and never prints a password', () => {
+    expect(parseQueueUrl('redis://queue-host:6379/0')).toBe('redis://queue-host:6379/0');
+    expect(parseQueueUrl('rediss://:pw@queue-host/2')).toBe('rediss://:pw@queue-host/2');
+    for (const bad of ['http://queue-host:6379', 'queue-host:6379', 'redis://', 'redis://host/zero']) {
+      expect(() => parseQueueUrl(bad), bad).toThrow(/^Expected a Redis URL like redis:\/\/host:6379\/0 for queue but received/);
+    }
+    expect(shownUrl('redis://:secret@queue-host:6379/0')).toBe('redis://:***@queue-host:6379/0');
+    expect(shownUrl('redis://user:secret@queue-host:6379/0')).toBe('redis://user:***@queue-host:6379/0');
+  });
+});
 
 describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker', () => {
   let dir: string;
@@ -81,8 +106,13 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
     const out = path.join(dir, 'queued');
     const submit = ['batch', parent, '-o', out, '--queue', redis.url, ...JOB_FLAGS];
 
-    // Queuing the same batch twice adds nothing.
-    expect((await runCliToEnd([...submit, '--no-wait'])).stderr).toMatch(/^batch: 6 stacks queued on /m);
+    // Ctrl-C while following (no workers yet) leaves the jobs queued; queuing again adds nothing.
+    const interrupted = startCli(submit);
+    processes.push(interrupted);
+    await interrupted.waitFor(/^batch: 6 stacks queued on /m);
+    interrupted.child.kill('SIGINT');
+    expect(await interrupted.exited).toBe(130);
+    expect(interrupted.stderr()).toMatch(/stopped following the batch with 0 of 6 stacks finished; the other 6 stay queued for the workers/);
     expect((await runCliToEnd([...submit, '--no-wait'])).stderr).toMatch(/^batch: 0 stacks queued on .*, 6 already queued$/m);
     expect((await runCliToEnd([...submit, '--status'])).stdout).toMatch(/^6 stacks on .*: 6 waiting, 0 active, 0 done, 0 failed$/m);
 
