@@ -9,6 +9,9 @@
 // Not a test: nothing here asserts a time. Needs `npm run build` first.
 //
 //   npm run bench -- --batch [--runs 2] [--stacks 24] [--out bench-results/batch.json]
+//
+// A second batch of the same count of 96x64 stacks measures the overhead alone: there stacking
+// takes milliseconds, so what the queue adds is not lost in the noise of other work on the cores.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -31,6 +34,8 @@ const outFile = path.resolve(root, option('out', 'bench-results/batch.json'));
 const THREADS = os.availableParallelism();
 // 1728 x 1152 = 1.99 MP, ten slices a stack, aligned already (the queue, not alignment, is measured).
 const SPEC = { width: 1728, height: 1152, sliceCount: 10, noise: 2 };
+// The same batch of 96 x 64 stacks, where stacking takes milliseconds: what is left is overhead.
+const TINY = { width: 96, height: 64, sliceCount: 10, noise: 2 };
 const JOB = ['--align', 'off'];
 
 if (!existsSync(path.join(root, 'out', 'main', 'cli.js'))) {
@@ -38,15 +43,15 @@ if (!existsSync(path.join(root, 'out', 'main', 'cli.js'))) {
   process.exit(1);
 }
 
-async function ensureBatch() {
-  const parent = path.join(cacheRoot, `batch-${stackCount}x${SPEC.sliceCount}-${SPEC.width}x${SPEC.height}`);
+async function ensureBatch(spec) {
+  const parent = path.join(cacheRoot, `batch-${stackCount}x${spec.sliceCount}-${spec.width}x${spec.height}`);
   const marker = path.join(parent, '.complete');
   if (existsSync(marker)) return parent;
   await rm(parent, { recursive: true, force: true });
   const { writeSyntheticStack } = await loadSyntheticStack();
   for (let i = 0; i < stackCount; i++) {
     process.stderr.write(`bench: generating stack ${i + 1}/${stackCount} in ${parent} (once)\n`);
-    await writeSyntheticStack({ ...SPEC, seed: 100 + i }, path.join(parent, `stack-${String(i + 1).padStart(2, '0')}`), 'jpg');
+    await writeSyntheticStack({ ...spec, seed: 100 + i }, path.join(parent, `stack-${String(i + 1).padStart(2, '0')}`), 'jpg');
   }
   await writeFile(marker, '');
   return parent;
@@ -58,7 +63,10 @@ function start(command, args) {
   let stderr = '';
   let stdout = '';
   const waiting = new Set();
-  child.stdout.on('data', (d) => (stdout += d));
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    for (const w of waiting) w();
+  });
   child.stderr.on('data', (d) => {
     stderr += d;
     for (const w of waiting) w();
@@ -105,52 +113,68 @@ async function peakRss(folder, threads, work) {
   return Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr())?.[1]) / 1024;
 }
 
-const parent = await ensureBatch();
-const work = await mkdtemp(path.join(os.tmpdir(), 'deepfield-bench-batch-'));
-const port = await freePort();
-const url = `redis://127.0.0.1:${port}/0`;
-const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', work, '--save', '', '--appendonly', 'no']);
-const results = { local: [], oneWorker: [], twoWorkers: [] };
-const load = { before: os.loadavg() };
-try {
-  await redis.waitFor(/Ready to accept connections/);
+/** Wall times of the three ways to run one batch, alternated `runs` times. */
+async function measure(parent, label, url, work) {
+  const times = { local: [], oneWorker: [], twoWorkers: [] };
   for (let r = 0; r < runs; r++) {
     // Alternate the three so drifting background load hits them alike. Same threads and stacks
     // at once in all: the local batch (2 stacks x THREADS threads), one worker (--concurrency 2,
     // THREADS threads) and two workers (each one stack, THREADS/2 threads: two machines' worth).
-    process.stderr.write(`bench: run ${r + 1}/${runs}: local batch\n`);
-    results.local.push(await timed(['batch', parent, '-o', path.join(work, `local-${r}`), '--jobs', '2', '--threads', String(THREADS), ...JOB]));
-
-    for (const [name, workers] of [['oneWorker', [['--concurrency', '2', '--threads', String(THREADS)]]], ['twoWorkers', [0, 1].map(() => ['--concurrency', '1', '--threads', String(Math.max(1, THREADS / 2))])]]) {
-      process.stderr.write(`bench: run ${r + 1}/${runs}: queue, ${workers.length} worker process(es)\n`);
+    process.stderr.write(`bench: ${label}, run ${r + 1}/${runs}: local batch\n`);
+    times.local.push(await timed(['batch', parent, '-o', path.join(work, `${label}-local-${r}`), '--jobs', '2', '--threads', String(THREADS), ...JOB]));
+    const layouts = {
+      oneWorker: [['--concurrency', '2', '--threads', String(THREADS)]],
+      twoWorkers: [0, 1].map(() => ['--concurrency', '1', '--threads', String(Math.max(1, THREADS / 2))]),
+    };
+    for (const [name, workers] of Object.entries(layouts)) {
+      process.stderr.write(`bench: ${label}, run ${r + 1}/${runs}: queue, ${workers.length} worker process(es)\n`);
       const started = workers.map((flags) => start(process.execPath, [cli, 'worker', '--queue', url, ...flags]));
       await Promise.all(started.map((w) => w.waitFor(/taking stacks from/)));
-      results[name].push(await timed(['batch', parent, '-o', path.join(work, `${name}-${r}`), '--queue', url, ...JOB]));
+      times[name].push(await timed(['batch', parent, '-o', path.join(work, `${label}-${name}-${r}`), '--queue', url, ...JOB]));
       for (const w of started) w.child.kill('SIGTERM');
       await Promise.all(started.map((w) => w.exited));
     }
   }
-  load.after = os.loadavg();
-  const first = path.join(parent, 'stack-01');
-  const rss = { megapixels: (SPEC.width * SPEC.height) / 1e6, threads1: await peakRss(first, 1, work), threads2: await peakRss(first, 2, work) };
+  return times;
+}
 
+function table(title, times) {
   const best = (list) => Math.min(...list);
-  const perMinute = (ms) => (stackCount / (ms / 60_000)).toFixed(1);
-  const local = best(results.local);
-  const rows = Object.entries(results).map(([name, list]) => [
+  const local = best(times.local);
+  const rows = Object.entries(times).map(([name, list]) => [
     name,
     (best(list) / 1000).toFixed(2),
-    perMinute(best(list)),
+    (stackCount / (best(list) / 60_000)).toFixed(1),
     name === 'local' ? '-' : `${((best(list) - local) / stackCount).toFixed(0)} ms`,
     list.map((ms) => (ms / 1000).toFixed(1)).join(' / '),
   ]);
   const header = ['run', 'wall s (best)', 'stacks/min', 'overhead per stack', 'all runs s'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  console.log(`${stackCount} stacks x ${SPEC.sliceCount} slices of ${SPEC.width}x${SPEC.height} JPEG, ${THREADS} cores; load average ${load.before.map((l) => l.toFixed(1)).join(' ')} before, ${load.after.map((l) => l.toFixed(1)).join(' ')} after`);
+  console.log(title);
   console.log(line(header));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const row of rows) console.log(line(row));
+}
+
+const parent = await ensureBatch(SPEC);
+const tiny = await ensureBatch(TINY);
+const work = await mkdtemp(path.join(os.tmpdir(), 'deepfield-bench-batch-'));
+const port = await freePort();
+const url = `redis://127.0.0.1:${port}/0`;
+const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', work, '--save', '', '--appendonly', 'no']);
+const load = { before: os.loadavg() };
+try {
+  await redis.waitFor(/Ready to accept connections/);
+  const results = await measure(parent, '2MP', url, work);
+  const overhead = await measure(tiny, 'tiny', url, work);
+  load.after = os.loadavg();
+  const first = path.join(parent, 'stack-01');
+  const rss = { megapixels: (SPEC.width * SPEC.height) / 1e6, threads1: await peakRss(first, 1, work), threads2: await peakRss(first, 2, work) };
+
+  console.log(`${THREADS} cores; load average ${load.before.map((l) => l.toFixed(1)).join(' ')} before, ${load.after.map((l) => l.toFixed(1)).join(' ')} after (other work shares the cores)`);
+  table(`${stackCount} stacks x ${SPEC.sliceCount} slices of ${SPEC.width}x${SPEC.height} JPEG:`, results);
+  table(`${stackCount} stacks x ${TINY.sliceCount} slices of ${TINY.width}x${TINY.height} (stacking takes milliseconds: the rest is overhead):`, overhead);
   console.log(`peak RSS of one ${rss.megapixels.toFixed(2)} MP stack: ${rss.threads1.toFixed(0)} MB with 1 thread, ${rss.threads2.toFixed(0)} MB with 2`);
   const report = {
     date: new Date().toISOString(),
@@ -159,6 +183,7 @@ try {
     stacks: stackCount,
     spec: SPEC,
     wallMs: results,
+    tiny: { spec: TINY, wallMs: overhead },
     peakRssMB: rss,
   };
   await mkdir(path.dirname(outFile), { recursive: true });

@@ -70,6 +70,7 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
   const servers: RedisServer[] = [];
   const processes: CliProcess[] = [];
 
+  // Stacks and the one-machine reference, generated once (several command line runs on 2 cores).
   beforeAll(async () => {
     dir = tempDir('deepfield-queue-');
     parent = path.join(dir, 'plate');
@@ -78,7 +79,7 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
     // The reference: the same folder on one machine.
     const local = await runCliToEnd(['batch', parent, '-o', reference, ...JOB_FLAGS]);
     expect(local.stderr).toMatch(/5 stacked, 0 up to date, 1 failed/);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await stopAll(processes);
@@ -98,7 +99,7 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
     expect(wrong.stderr).toBe(`deepfield: error: Cannot use the queue at redis://:***@127.0.0.1:${locked.port}/0: wrong user name or password\n`);
     const none = await runCliToEnd(['batch', parent, '-o', path.join(dir, 'x'), '--queue', `redis://127.0.0.1:${locked.port}/0`, '--status']);
     expect(none.stderr).toMatch(/^deepfield: error: Cannot use the queue at redis:\/\/127\.0\.0\.1:\d+\/0: the server needs a password/);
-  });
+  }, 120_000);
 
   it('stacks a batch on two workers, one killed mid-stack, as one machine does', async () => {
     const redis = await startRedis({ dir: tempDir('deepfield-redis-') });
@@ -161,7 +162,7 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
     expect(rerun.stderr).toMatch(/batch: 0 stacked, 5 up to date, 1 failed/);
     await stopAll([second]);
     expect(second.stderr()).toMatch(/stopped$/m);
-  });
+  }, 300_000);
 
   it('a worker refuses a job queued by another Deepfield version, saying so', async () => {
     const redis = await startRedis({ dir: tempDir('deepfield-redis-') });
@@ -175,12 +176,31 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
     const worker = startCli(['worker', '--queue', redis.url, '--threads', '1']);
     processes.push(worker);
     await worker.waitFor(/field-1: refused/);
+    // The worker logs before the queue records the failure.
+    while ((await queue.getJobState(stackJobId(data))) === 'active') await new Promise((r) => setTimeout(r, 100));
     const job = await queue.getJob(stackJobId(data));
     expect(job?.failedReason).toMatch(/submitted by Deepfield 0\.0\.1 but this worker runs Deepfield \d+\.\d+\.\d+: run the same Deepfield version on every machine/);
     expect(await job?.getState()).toBe('failed'); // at once, not retried
     await queue.close();
     await stopAll([worker]);
-  });
+  }, 120_000);
+
+  it('a worker stopped with SIGTERM mid-stack hands the stack back to the queue', async () => {
+    const redis = await startRedis({ dir: tempDir('deepfield-redis-') });
+    servers.push(redis);
+    const one = path.join(dir, 'plate-one');
+    await fs.cp(path.join(parent, 'field-2'), path.join(one, 'field-2'), { recursive: true });
+    const submit = ['batch', one, '-o', path.join(dir, 'handed-back'), '--queue', redis.url, ...JOB_FLAGS];
+    await runCliToEnd([...submit, '--no-wait']);
+    const worker = startCli(['worker', '--queue', redis.url, '--threads', '1']);
+    processes.push(worker);
+    await worker.waitFor(/field-2: started/);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.stderr()).toMatch(/field-2: stopped and handed back to the queue\n.*: stopped\n$/);
+    expect((await runCliToEnd([...submit, '--status'])).stdout).toMatch(/^1 stack on .*: 1 waiting, 0 active, 0 done, 0 failed$/m);
+    expect(await fs.readdir(path.join(dir, 'handed-back'))).toEqual([]);
+  }, 120_000);
 
   it('finishes a batch while Redis is stopped and started again', async () => {
     const redisDir = tempDir('deepfield-redis-');
@@ -210,5 +230,5 @@ describe.runIf(hasRedisServer())('deepfield batch --queue with deepfield worker'
     expect(worker.stderr()).toContain(`deepfield: lost the queue at ${url}: `);
     expect((await rowsOf(out)).map((r) => r.status)).toEqual(['done', 'done', 'done']);
     await stopAll([worker]);
-  });
+  }, 180_000);
 });

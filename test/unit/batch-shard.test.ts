@@ -66,7 +66,7 @@ describe('deepfield batch --shard and --slurm-script', () => {
     single = path.join(dir, 'single');
     const run = await runCliToEnd(['batch', parent, '-o', single, ...JOB_FLAGS]);
     expect(run.code).toBe(1);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await cluster?.stop();
@@ -91,7 +91,7 @@ describe('deepfield batch --shard and --slurm-script', () => {
     const again = await runCliToEnd(['batch', parent, '-o', out, ...JOB_FLAGS, '--shard', '1/3', '--json']);
     const statuses = JSON.parse(again.stdout).stacks.map((r: BatchRow) => (r.stack === CORRUPT ? 'corrupt' : r.status));
     expect(statuses.every((s: string) => s === 'up to date' || s === 'corrupt')).toBe(true);
-  });
+  }, 240_000);
 
   it('reports a stack that no shard summary has as failed, naming the shard to run again', async () => {
     const out = path.join(dir, 'one-shard');
@@ -101,7 +101,7 @@ describe('deepfield batch --shard and --slurm-script', () => {
     const missing = rows.filter((r) => inShard({ name: r.stack }, { index: 1, count: 2 }));
     expect(missing.length).toBeGreaterThan(0);
     for (const r of missing) expect(r.message).toBe('not in any shard summary: run shard 1/2 (--shard 1/2) again');
-  });
+  }, 120_000);
 
   it('prints an sbatch array script with the job\'s options, cpus and memory', async () => {
     const out = path.join(dir, 'slurm-text');
@@ -119,7 +119,7 @@ describe('deepfield batch --shard and --slurm-script', () => {
     expect(exec).toMatch(/ --threads "\$SLURM_CPUS_PER_TASK" --shard "\$SLURM_ARRAY_TASK_ID\/\$SLURM_ARRAY_TASK_COUNT"$/);
     expect(exec).not.toMatch(/--slurm/);
     expect(run.stdout).toContain(`batch ${parent} -o ${out} --summary-only`);
-  });
+  }, 120_000);
 
   const blocked = slurmUnavailable();
   if (blocked) {
@@ -147,5 +147,5 @@ describe('deepfield batch --shard and --slurm-script', () => {
     const merged = await runCliToEnd(['batch', parent, '-o', out, '--summary-only']);
     expect(merged.stderr).toMatch(/batch: 6 stacked, 0 up to date, 1 failed/);
     expect((await summary(out)).map(comparable)).toEqual((await summary(single)).map(comparable));
-  });
+  }, 360_000);
 });

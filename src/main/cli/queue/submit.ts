@@ -88,6 +88,7 @@ async function enqueue(queue: StackQueue, jobs: BatchJob[], signal: AbortSignal)
     const chunk = jobs.slice(i, i + LOOKUP_CHUNK);
     const existing = await lookUp(queue, chunk);
     const toAdd: BatchJob[] = [];
+    const finished: QueuedJob[] = [];
     for (const [k, job] of chunk.entries()) {
       const old = existing[k];
       if (old && !old.finishedOn) {
@@ -96,9 +97,10 @@ async function enqueue(queue: StackQueue, jobs: BatchJob[], signal: AbortSignal)
       }
       // A finished job is queued again: its worker redoes the stack only if it is failed,
       // missing or stale, and reports it up to date otherwise (as a local rerun does).
-      if (old) await old.remove();
+      if (old) finished.push(old);
       toAdd.push(job);
     }
+    await Promise.all(finished.map((old) => old.remove()));
     // One addBulk is one Redis transaction: a chunk is queued whole or not at all.
     await queue.addBulk(toAdd.map((j) => ({ name: j.stack.name, data: j.data, opts: stackJobOptions(j.id) })));
     added += toAdd.length;
@@ -178,7 +180,7 @@ async function printStatus(queue: StackQueue, jobs: BatchJob[], url: string, jso
     return;
   }
   const shown = Object.entries(counts).filter(([name, n]) => n > 0 || name !== 'not queued');
-  process.stdout.write(`${jobs.length} stacks on ${url}: ${shown.map(([name, n]) => `${n} ${name}`).join(', ')}\n`);
+  process.stdout.write(`${jobs.length} stack${jobs.length === 1 ? '' : 's'} on ${url}: ${shown.map(([name, n]) => `${n} ${name}`).join(', ')}\n`);
   for (const f of failures) process.stdout.write(`failed: ${f.stack}: ${f.error}\n`);
 }
 
@@ -205,7 +207,7 @@ export async function runQueueBatch(parent: string, opts: QueueBatchOptions, sig
     }
     await fs.mkdir(settings.outFolder, { recursive: true });
     const { added, queued } = await unlessCancelled(enqueue(queue, jobs, signal), signal);
-    process.stderr.write(`batch: ${added} stacks queued on ${url}${queued ? `, ${queued} already queued` : ''}\n`);
+    process.stderr.write(`batch: ${added} stack${added === 1 ? '' : 's'} queued on ${url}${queued ? `, ${queued} already queued` : ''}\n`);
     if (!opts.wait) return [];
     const rows = await follow(queue, jobs, signal);
     return await finishBatch(rows, path.join(settings.outFolder, SUMMARY_FILE), opts.json, signal, { queue: url });
