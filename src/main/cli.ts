@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import sharp from 'sharp';
 import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
-import { closeMetadataTool, Engine, isAbortError } from './engine';
+import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
 import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
@@ -36,13 +36,21 @@ function parseMethod(value: string): MergeMethod {
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ncancelling (press Ctrl-C again to quit at once)\n');
+  // A closed terminal (SIGHUP) or a closed pipe makes writes to it fail: that must not stop the
+  // clean-up the signal asks for.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // Outputs are put in place in one synchronous step, so this never runs halfway through it:
+      // a set is either in place already (and stays) or still under temporary names (removed now).
+      const removed = rollBackOpenOutputsSync();
+      process.stderr.write(`\ndeepfield: stopped at once (${name})${removed > 0 ? ': outputs not yet in place were removed, none is half written' : ''}\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\ncancelling (${name}; press Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
 
   const program = new Command('deepfield')
     .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
@@ -86,7 +94,9 @@ export async function main(argv: string[]): Promise<number> {
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
     if (code?.startsWith('commander.')) return 2; // commander already printed the problem
     if (isAbortError(error)) {
-      process.stderr.write('deepfield: cancelled, nothing written\n');
+      // Every output set not yet in place when the run stopped was taken back whole.
+      const told = error instanceof CancelledError && error.told;
+      process.stderr.write(`deepfield: ${told ? (error as Error).message : 'cancelled, nothing written'}\n`);
       return 130;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -3,7 +3,7 @@
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
 import { parseStackOptions, type AlignMethod, type MergeMethod, type StackOptionsInput } from '../../shared/options';
-import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
+import { DeepfieldError, type Engine, type OutputPlan, readSidecar, runStackJob, verifyInputs } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 
@@ -36,6 +36,7 @@ function replanBeside(plan: OutputPlan, output: string): OutputPlan {
     ...plan,
     composite: path.resolve(output),
     indexMap: move(plan.indexMap),
+    confidenceMap: move(plan.confidenceMap),
     depthMap: move(plan.depthMap),
     heightMap: move(plan.heightMap),
     heatmaps: move(plan.heatmaps),
@@ -66,12 +67,8 @@ export async function runStackCommand(
     plan = planFromStackFlags(opts, opts.output);
   }
 
-  if (opts.confidenceMap) {
-    if (!/\.(png|tiff?)$/i.test(opts.confidenceMap)) {
-      throw new DeepfieldError(`The confidence map must be a .png or .tif file, not ${path.basename(opts.confidenceMap)}`, opts.confidenceMap);
-    }
-    await checkOutputPath(opts.confidenceMap, { overwrite: opts.overwrite });
-  }
+  // Written with the other outputs, as one set (a replay's own plan may name one already).
+  if (opts.confidenceMap) plan = { ...plan, confidenceMap: opts.confidenceMap };
 
   const progress = createProgressReporter();
   let outcome;
@@ -83,15 +80,16 @@ export async function runStackCommand(
       overwrite: opts.overwrite,
       signal,
       onProgress: (p) => progress.update(p),
-      keepConfidence: Boolean(opts.confidenceMap),
     });
   } finally {
     progress.stop();
   }
   const { result, writeMs } = outcome;
-  if (opts.confidenceMap) {
-    const confidence = Uint16Array.from(result.confidence(), (c) => Math.round(65535 * c));
-    await writeImageAtomic(opts.confidenceMap, confidence, { width: result.layout.width, height: result.layout.height, channels: 1, bitDepth: 16 });
+  for (const file of outcome.recovered.completed) process.stderr.write(`completed ${file}, which an interrupted run had begun to put in place\n`);
+  if (outcome.recovered.removed.length > 0) process.stderr.write(`removed ${outcome.recovered.removed.length} temporary file(s) of interrupted runs\n`);
+  if (signal.aborted) {
+    // The interrupt came while the outputs were being put in place, a step that is never cut in two.
+    process.stderr.write('interrupted after the outputs were complete: they are kept (nothing is half written)\n');
   }
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
