@@ -3,7 +3,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import sharp from 'sharp';
-import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
+import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, isUsableSigma, MERGE_METHODS, type MergeMethod, SIGMA_EXPECTED } from '../shared/options';
 import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
@@ -62,12 +62,13 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP), taken in natural name order')
     .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
-    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
+    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', isUsableSigma, SIGMA_EXPECTED), DEFAULT_SIGMA)
     .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
     .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (default: shift, rotation, magnification), affine', parseAlign, 'similarity')
     .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
     .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
     .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', false)
+    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', parseNumber('limit-input-pixels', (n) => Number.isInteger(n) && n >= 0, 'a whole number of pixels from 0 (0: no limit)'))
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))

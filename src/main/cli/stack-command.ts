@@ -16,6 +16,7 @@ export interface StackCommandOptions extends OutputFlags {
   reference?: number;
   brightness?: boolean;
   keepSize?: boolean;
+  limitInputPixels?: number;
   /** Where to write the confidence map (stack only). */
   confidenceMap?: string;
   json?: boolean;
@@ -23,9 +24,9 @@ export interface StackCommandOptions extends OutputFlags {
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean }): StackOptionsInput {
-  const { sigma, method, align, reference, brightness, keepSize } = opts;
-  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; limitInputPixels?: number }): StackOptionsInput {
+  const { sigma, method, align, reference, brightness, keepSize, limitInputPixels } = opts;
+  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, limitInputPixels });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -93,6 +94,7 @@ export async function runStackCommand(
   }
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
+  for (const notice of result.notices) process.stderr.write(`note: ${notice}\n`);
   for (const s of result.alignment?.slices ?? []) {
     if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
   }

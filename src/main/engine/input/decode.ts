@@ -3,6 +3,7 @@
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
+import { DEFAULT_INPUT_PIXEL_LIMIT } from './slices';
 
 export type PixelData = Uint8Array | Uint16Array;
 
@@ -14,7 +15,10 @@ export type PixelData = Uint8Array | Uint16Array;
 export function sliceReader(slice: SliceRef, layout: PixelLayout, alpha = layout.channels === 2 || layout.channels === 4): Sharp {
   const grey = layout.channels <= 2;
   const sixteen = layout.bitDepth === 16;
-  const image = sharp(slice.file, slice.page === undefined ? {} : { page: slice.page })
+  // The stack's own size was checked against the user's limit on every header (probeSlices):
+  // allow that much here, so a stack the user let through is decoded whatever sharp's default.
+  const limitInputPixels = Math.max(DEFAULT_INPUT_PIXEL_LIMIT, layout.width * layout.height);
+  const image = sharp(slice.file, slice.page === undefined ? { limitInputPixels } : { page: slice.page, limitInputPixels })
     .rotate()
     .toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
   return alpha ? image.ensureAlpha() : image.removeAlpha();
@@ -31,6 +35,9 @@ export async function readRaw(
     return await image.raw({ depth: layout.bitDepth === 16 ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    if (/exceeds pixel limit/i.test(reason)) {
+      throw new DeepfieldError(`${slice.name} is over the pixel limit on slices (use --limit-input-pixels to raise it)`, slice.file);
+    }
     throw new DeepfieldError(`${slice.name} could not be decoded (${hint}): ${reason}`, slice.file);
   }
 }

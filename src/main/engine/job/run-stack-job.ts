@@ -1,7 +1,8 @@
 // The top of the pipeline: one whole stack job, from inputs and options to files on disk (the
 // command line's stack and batch, replays and the app's exports all come through here).
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { StackOptions, StackOptionsInput } from '../../../shared/options';
+import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
 import type { StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
@@ -35,6 +36,27 @@ export interface JobOutcome {
   writeMs: number;
 }
 
+async function realFolder(folder: string): Promise<string> {
+  return fs.realpath(folder).catch(() => path.resolve(folder));
+}
+
+/**
+ * Per-slice pictures (heatmaps, in-focus masks) are images named like slices: written into a
+ * folder of input slices, the next run of that folder would stack them as slices.
+ */
+async function refuseDerivedImagesAmongInputs(plan: OutputPlan, inputFiles: string[]): Promise<void> {
+  const inputFolders = new Set(await Promise.all(inputFiles.map((file) => realFolder(path.dirname(file)))));
+  const derived: Array<[string | undefined, string]> = [
+    [plan.heatmaps, 'heatmaps (--heatmaps)'],
+    [plan.masked, 'in-focus slices (--masked)'],
+  ];
+  for (const [folder, what] of derived) {
+    if (folder && inputFolders.has(await realFolder(folder))) {
+      throw new DeepfieldError(`Refusing to write the ${what} into ${folder}: it holds the input slices, and the next run would stack them as slices (choose another folder)`, folder);
+    }
+  }
+}
+
 /** The folders a plan writes into (the composite's first), each once. */
 function outputFolders(plan: OutputPlan, targets: string[]): string[] {
   return [...new Set([path.dirname(plan.composite), ...targets.map((t) => path.dirname(t))])];
@@ -52,7 +74,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal);
+  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options).limitInputPixels);
   const { slices, layout } = probed;
   outputDepth(formatFromPath(plan.composite), layout, plan.depth);
   if (plan.heightMap && !resolveZStep(plan, slices)) {
@@ -64,6 +86,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
     throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
   }
+  await refuseDerivedImagesAmongInputs(plan, inputFiles);
   const targets = plannedFiles(plan, slices);
   const recovered: RecoveryReport = { completed: [], removed: [] };
   for (const folder of outputFolders(plan, targets)) {

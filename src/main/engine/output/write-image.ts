@@ -85,8 +85,22 @@ export async function checkOutputPath(output: string, check: OutputCheck = {}): 
     await (await fs.open(probe, 'wx')).close();
     await fs.unlink(probe);
   } catch (error) {
-    throw new DeepfieldError(`Cannot write ${output}: the folder ${dir} is not writable (${describeFsError(error)})`, output);
+    throw new DeepfieldError(`Cannot write ${output}: the folder ${dir} is not writable (${await whyNoNewFile(dir, error)})`, output);
   }
+}
+
+/** Kernel file systems that list files but never take new ones (statfs magic numbers). */
+const VIRTUAL_FILE_SYSTEMS: Record<number, string> = { 0x9fa0: 'proc', 0x62656572: 'sysfs', 0x64626720: 'debugfs', 0x27e0eb: 'cgroup', 0x63677270: 'cgroup2' };
+
+/**
+ * Why a new file cannot be created in an existing folder. ENOENT there does not mean "it does not
+ * exist": /proc and /sys answer that way because they never take new files.
+ */
+async function whyNoNewFile(dir: string, error: unknown): Promise<string> {
+  if ((error as { code?: string }).code !== 'ENOENT') return describeFsError(error);
+  const type = await fs.statfs(dir).then((s) => s.type).catch(() => undefined);
+  const name = type === undefined ? undefined : VIRTUAL_FILE_SYSTEMS[type];
+  return name ? `it takes no new files: it is the kernel's ${name} file system` : 'it takes no new files: the file system refused to create one';
 }
 
 export type TiffCompression = 'deflate' | 'lzw';
