@@ -29,6 +29,13 @@ export function isUsableSigma(sigma: number): boolean {
   return Number.isFinite(sigma) && gaussianRadius(sigma) >= 1 && sigma <= SIGMA_MAX;
 }
 
+/**
+ * How camera RAW slices are developed: 'srgb' (the sRGB tone curve, for viewing) or 'linear'
+ * (values proportional to light, for measuring); both 16-bit, white balance as shot.
+ */
+export const RAW_COLOURS = ['srgb', 'linear'] as const;
+export type RawColour = (typeof RAW_COLOURS)[number];
+
 const sigmaSchema = z
   .number({ error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) })
   .refine(isUsableSigma, { error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) });
@@ -61,10 +68,15 @@ export const stackOptionsSchema = z.object({
     .int({ error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
     .min(0, { error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
     .optional(),
+  /** How camera RAW slices are developed (other slices are read as they are). */
+  rawColour: z.enum(RAW_COLOURS).default('srgb'),
 });
 
 export type StackOptions = z.output<typeof stackOptionsSchema>;
 export type StackOptionsInput = z.input<typeof stackOptionsSchema>;
+
+/** The defaults of every stack option, for help texts and callers that need one before a job. */
+export const DEFAULT_STACK_OPTIONS: StackOptions = stackOptionsSchema.parse({});
 
 /** The sharp-style message shape: what was expected, for which parameter, what was received. */
 export function describeExpected(expected: string, parameter: string, received: unknown): string {

@@ -3,6 +3,7 @@
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
+import { developRaw } from './raw';
 import { DEFAULT_INPUT_PIXEL_LIMIT } from './slices';
 
 export type PixelData = Uint8Array | Uint16Array;
@@ -10,17 +11,23 @@ export type PixelData = Uint8Array | Uint16Array;
 /**
  * The one way a slice is read: upright, in the stack's colour space and bit depth, with or without
  * alpha. Every reader (whole slices, windows for focus profiles, reduced copies for alignment)
- * starts here and adds its own resize or extract, so they all see the same samples.
+ * starts here and adds its own resize or extract, so they all see the same samples. A camera RAW
+ * slice is developed first (raw.ts), whole: LibRaw has no windowed reading.
  */
-export function sliceReader(slice: SliceRef, layout: PixelLayout, alpha = layout.channels === 2 || layout.channels === 4): Sharp {
+export async function sliceReader(slice: SliceRef, layout: PixelLayout, alpha = layout.channels === 2 || layout.channels === 4): Promise<Sharp> {
   const grey = layout.channels <= 2;
   const sixteen = layout.bitDepth === 16;
-  // The stack's own size was checked against the user's limit on every header (probeSlices):
-  // allow that much here, so a stack the user let through is decoded whatever sharp's default.
-  const limitInputPixels = Math.max(DEFAULT_INPUT_PIXEL_LIMIT, layout.width * layout.height);
-  const image = sharp(slice.file, slice.page === undefined ? { limitInputPixels } : { page: slice.page, limitInputPixels })
-    .rotate()
-    .toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
+  let source: Sharp;
+  if (slice.develop) {
+    const { width, height, rgb } = await developRaw(slice.file, slice.develop);
+    source = sharp(rgb, { raw: { width, height, channels: 3 } });
+  } else {
+    // The stack's own size was checked against the user's limit on every header (probeSlices):
+    // allow that much here, so a stack the user let through is decoded whatever sharp's default.
+    const limitInputPixels = Math.max(DEFAULT_INPUT_PIXEL_LIMIT, layout.width * layout.height);
+    source = sharp(slice.file, slice.page === undefined ? { limitInputPixels } : { page: slice.page, limitInputPixels }).rotate();
+  }
+  const image = source.toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
   return alpha ? image.ensureAlpha() : image.removeAlpha();
 }
 
@@ -50,7 +57,7 @@ export function samplesOf(data: Buffer, bitDepth: 8 | 16): PixelData {
 }
 
 export async function decodeSlice(slice: SliceRef, layout: PixelLayout): Promise<PixelData> {
-  const { data, info } = await readRaw(slice, layout, sliceReader(slice, layout));
+  const { data, info } = await readRaw(slice, layout, await sliceReader(slice, layout));
   if (info.width !== layout.width || info.height !== layout.height || info.channels !== layout.channels) {
     throw new DeepfieldError(
       `${slice.name} decoded as ${info.width}x${info.height}x${info.channels}, expected ` +

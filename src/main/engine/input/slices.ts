@@ -3,9 +3,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { DEFAULT_STACK_OPTIONS, type RawColour } from '../../../shared/options';
 import type { PixelLayout, SkippedFile, SliceRef } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
+import { isRawFileName, probeRaw } from './raw';
 
+/** Files read by libvips; camera RAW files (raw.ts) come on top. */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] as const;
 
 const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -16,7 +19,7 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 export function isImageFileName(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) || isRawFileName(name);
 }
 
 export interface FoundFiles {
@@ -64,7 +67,7 @@ export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
   if (files.length === 0) {
     const where = inputs.length === 1 ? inputs[0] : 'the inputs';
     throw new DeepfieldError(
-      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')})`,
+      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')} and camera RAW files)`,
       inputs.length === 1 ? path.resolve(inputs[0]) : undefined,
     );
   }
@@ -76,6 +79,13 @@ export interface ProbedStack {
   layout: PixelLayout;
   /** What the user should know about how the slices are read (mixed bit depths), one line each. */
   notices: string[];
+}
+
+/** How the slices are to be read: the stack options that concern reading. */
+export interface SliceReading {
+  rawColour?: RawColour;
+  /** Largest slice in pixels; 0 for none; default DEFAULT_INPUT_PIXEL_LIMIT. */
+  limitInputPixels?: number;
 }
 
 /** sharp's own limit (16383 x 16383), against images whose header promises more than memory holds. */
@@ -93,15 +103,20 @@ interface ProbedFile {
   channels: number;
   hasAlpha: boolean;
   bitDepth: 8 | 16;
+  raw: boolean;
 }
 
-async function probeFile(file: string, pixelLimit: number): Promise<ProbedFile> {
+async function probeFile(file: string): Promise<ProbedFile> {
   const name = path.basename(file);
   try {
     const handle = await fs.open(file, 'r');
     await handle.close();
   } catch (error) {
     throw new DeepfieldError(`Cannot read ${name}: ${describeFsError(error)}`, file);
+  }
+  if (isRawFileName(file)) {
+    // Developed as 16-bit RGB, whatever the sensor's depth (raw.ts).
+    return { file, ...(await probeRaw(file)), pages: 1, channels: 3, hasAlpha: false, bitDepth: 16, raw: true };
   }
   let meta;
   try {
@@ -114,13 +129,6 @@ async function probeFile(file: string, pixelLimit: number): Promise<ProbedFile> 
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new DeepfieldError(`${name} has no image size in its header (corrupt?)`, file);
-  // Checked here, on the header, so that decoding (which allows the stack's own size) never starts.
-  if (pixelLimit > 0 && width * height > pixelLimit) {
-    throw new DeepfieldError(
-      `${name} is ${width}x${height} (${megapixels(width * height)} megapixels), over the ${megapixels(pixelLimit)}-megapixel limit on slices (use --limit-input-pixels to raise it)`,
-      file,
-    );
-  }
   const sixteen = meta.depth === 'ushort' || meta.depth === 'short' || (meta.bitsPerSample ?? 8) > 8;
   return {
     file,
@@ -130,6 +138,7 @@ async function probeFile(file: string, pixelLimit: number): Promise<ProbedFile> 
     channels: meta.channels ?? 3,
     hasAlpha: Boolean(meta.hasAlpha),
     bitDepth: sixteen ? 16 : 8,
+    raw: false,
   };
 }
 
@@ -137,13 +146,25 @@ async function probeFile(file: string, pixelLimit: number): Promise<ProbedFile> 
  * Reads every file's header, expands multi-page TIFFs into one slice per page, and fixes the
  * stack's pixel layout from the first slice, at the deepest bit depth of any slice (so mixing 8-
  * and 16-bit slices loses nothing, and says so). Slices of another size are an error naming both,
- * and so is a slice over `pixelLimit` pixels (0: none).
+ * and so is a slice over `reading.limitInputPixels` pixels (0: none; default sharp's). Camera RAW
+ * slices carry how they are to be developed (`reading.rawColour`).
  */
-export async function probeSlices(files: string[], signal?: AbortSignal, pixelLimit = DEFAULT_INPUT_PIXEL_LIMIT): Promise<ProbedStack> {
+export async function probeSlices(files: string[], signal?: AbortSignal, reading: SliceReading = {}): Promise<ProbedStack> {
+  const pixelLimit = reading.limitInputPixels ?? DEFAULT_INPUT_PIXEL_LIMIT;
+  const rawColour = reading.rawColour ?? DEFAULT_STACK_OPTIONS.rawColour;
   const probed: ProbedFile[] = [];
   for (const file of files) {
     signal?.throwIfAborted();
-    probed.push(await probeFile(file, pixelLimit));
+    const header = await probeFile(file);
+    // Checked on the header, so that decoding (which allows the stack's own size) never starts.
+    const pixels = header.width * header.height;
+    if (pixelLimit > 0 && pixels > pixelLimit) {
+      throw new DeepfieldError(
+        `${path.basename(file)} is ${header.width}x${header.height} (${megapixels(pixels)} megapixels), over the ${megapixels(pixelLimit)}-megapixel limit on slices (use --limit-input-pixels to raise it)`,
+        file,
+      );
+    }
+    probed.push(header);
   }
   const first = probed[0];
   for (const other of probed.slice(1)) {
@@ -171,7 +192,8 @@ export async function probeSlices(files: string[], signal?: AbortSignal, pixelLi
   const slices: SliceRef[] = [];
   for (const p of probed) {
     const base = path.basename(p.file);
-    if (p.pages === 1) slices.push({ file: p.file, name: base });
+    if (p.raw) slices.push({ file: p.file, name: base, develop: rawColour });
+    else if (p.pages === 1) slices.push({ file: p.file, name: base });
     else for (let page = 0; page < p.pages; page++) slices.push({ file: p.file, page, name: `${base}#${page + 1}` });
   }
   if (slices.length > 65535) throw new DeepfieldError(`Too many slices (${slices.length}); the index map holds at most 65535`);

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
+import type { Retouch } from '../../../shared/retouch';
 import type { StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
@@ -12,6 +13,7 @@ import { writeOutputs } from '../output/outputs';
 import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type Sidecar } from '../output/sidecar';
 import { OutputTransaction, recoverOutputFolder, type RecoveryReport } from '../output/transaction';
 import { checkOutputPath, formatFromPath, outputDepth } from '../output/write-image';
+import { retouchResult } from '../retouch/retouch-result';
 import type { Engine, StackResult } from './engine';
 
 export interface JobRequest {
@@ -23,6 +25,8 @@ export interface JobRequest {
   onProgress?: (progress: StackProgress) => void;
   /** Also keep the focus sums for result.confidence() (e.g. for a confidence map). */
   keepConfidence?: boolean;
+  /** Strokes painted from the source slices onto the composite before it is written. */
+  retouch?: Retouch;
 }
 
 export interface JobOutcome {
@@ -74,7 +78,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options).limitInputPixels);
+  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options));
   const { slices, layout } = probed;
   outputDepth(formatFromPath(plan.composite), layout, plan.depth);
   if (plan.heightMap && !resolveZStep(plan, slices)) {
@@ -110,7 +114,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   const hashing = plan.sidecar ? recordInputs(inputFiles, request.signal) : undefined;
   hashing?.catch(() => undefined); // awaited below; a failure here must not go unhandled meanwhile
   try {
-    const result = await engine.stack({
+    const stacked = await engine.stack({
       inputs: request.inputs,
       options: request.options,
       signal: request.signal,
@@ -118,6 +122,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
       keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true || plan.confidenceMap !== undefined },
       probed: { found, stack: probed },
     });
+    const result = request.retouch?.strokes.length ? await retouchResult(stacked, request.retouch, request.signal) : stacked;
     const written = await writeOutputs(result, plan, { signal: request.signal, onProgress: request.onProgress, transaction });
     let sidecar: Sidecar | undefined;
     const sidecarFile = plan.sidecar ? sidecarPathFor(plan.composite) : undefined;
@@ -137,6 +142,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
         slices: result.slices.map((s, i) => ({ ...s, meanVariance: result.stats[i].meanVariance, maxVariance: result.stats[i].maxVariance, pixelsWon: result.stats[i].pixelsWon })),
         skipped: result.skipped,
         alignment: result.alignment,
+        ...(result.retouch ? { retouch: result.retouch } : {}),
         zStep: written.zStep,
         timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
       };
