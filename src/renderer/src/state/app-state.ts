@@ -6,6 +6,7 @@ import type { ScaleMode } from '../../../shared/colour-scale';
 import type { MergeMethod } from '../../../shared/options';
 import type { PixelLayout, SkippedFile, StackPhase } from '../../../shared/types';
 import type { ViewName } from '../keyboard';
+import { jobFraction } from './job-progress';
 
 export type Theme = 'dark' | 'light';
 
@@ -33,6 +34,10 @@ export interface JobState {
   /** Known from the 'started' event on. */
   layout: PixelLayout | null;
   skipped: SkippedFile[];
+  /** The job runs the alignment pre-pass, which takes its share of the progress bar. */
+  aligned: boolean;
+  /** The whole job's progress, 0..1 (job-progress.ts); it never goes back. */
+  fraction: number;
 }
 
 /**
@@ -132,7 +137,7 @@ export const initialState: AppState = {
 };
 
 export type Action =
-  | { type: 'jobStarted'; jobId: string; source: StackSource }
+  | { type: 'jobStarted'; jobId: string; source: StackSource; aligned: boolean }
   | { type: 'jobEvent'; event: JobEvent }
   | { type: 'previewLoaded'; jobId: string; slice: number }
   | { type: 'selectSlice'; slice: number }
@@ -169,7 +174,14 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
     case 'progress': {
       const next: AppState = {
         ...state,
-        job: { ...job, phase: event.phase, done: event.done, total: event.total, elapsedMs: event.elapsedMs },
+        job: {
+          ...job,
+          phase: event.phase,
+          done: event.done,
+          total: event.total,
+          elapsedMs: event.elapsedMs,
+          fraction: Math.max(job.fraction, jobFraction(event.phase, event.done, event.total, job.aligned)),
+        },
       };
       if (!event.slice) {
         if (state.slices.length < event.total) next.slices = withSlice(state.slices, event.total, { index: 0 });
@@ -201,6 +213,7 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
           done: summary.slices.length,
           total: summary.slices.length,
           elapsedMs: summary.timings.totalMs,
+          fraction: 1,
           layout: summary.layout,
           skipped: summary.skipped,
         },
@@ -229,7 +242,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'jobStarted':
       return {
         ...state,
-        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [] },
+        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [], aligned: action.aligned, fraction: 0 },
         summary: null,
         slices: [],
         reportedMaxVariance: 0,
