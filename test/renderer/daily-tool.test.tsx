@@ -153,3 +153,40 @@ describe('the slice strip', () => {
     expect(screen.getAllByRole('button', { name: /^Slice \d:/ }).map((b) => b.tabIndex)).toEqual([-1, -1, 0]);
   });
 });
+
+describe('the keyboard help', () => {
+  it('opens on "?", lists the shortcuts, and closes on Esc without cancelling the run', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Try a demo stack' }));
+    await settle();
+    act(() => api.step());
+    fireEvent.keyDown(window, { key: '?' });
+    const help = screen.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    expect(within(help).getAllByRole('row').length).toBeGreaterThanOrEqual(8);
+    expect(help.textContent).toContain('Previous / next slice');
+    fireEvent.keyDown(help, { key: 'Escape' });
+    expect(screen.queryByRole('dialog', { name: 'Keyboard shortcuts' })).toBeNull();
+    expect(api.cancelled).toEqual([]);
+  });
+});
+
+describe('the before/after wipe', () => {
+  it('draws the composite over the slice right of a divider the slider moves, on one stage', async () => {
+    const api = createFakeApi();
+    await finishedDemo(api);
+    fireEvent.click(screen.getByRole('tab', { name: 'Slice' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Wipe' }));
+    expect(screen.getAllByRole('group', { name: /view$/ })).toHaveLength(1);
+    expect(screen.getByRole('img', { name: 'Slice 1' })).toBeTruthy();
+    const composite = screen.getByRole('img', { name: 'Composite' });
+    const layer = composite.closest('.wipe-layer') as HTMLElement;
+    expect(layer.style.clipPath).toBe('inset(0 0 0 50%)');
+    fireEvent.change(screen.getByRole('slider', { name: 'Wipe position' }), { target: { value: '0.25' } });
+    expect(layer.style.clipPath).toBe('inset(0 0 0 25%)');
+    // The split view and the wipe are one comparison at a time.
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Split view' }));
+    expect((screen.getByRole('checkbox', { name: 'Wipe' }) as HTMLInputElement).checked).toBe(false);
+  });
+});

@@ -36,13 +36,14 @@
 //   progressbar "Stacking progress" (aria-valuenow = slices done), button "Cancel" (also Esc).
 //   alert: engine errors, naming the file. status "Notifications": toasts ("Saved … to <path>").
 // Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel.
-import { useCallback, useEffect, useReducer } from 'react';
+import { useCallback, useEffect, useReducer, useState } from 'react';
 import type { DeepfieldApi } from '../../shared/api';
 import type { MergeMethod } from '../../shared/options';
 import { AlignmentPanel } from './components/AlignmentPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FocusPanel } from './components/FocusPanel';
 import { FolderBrowser } from './components/FolderBrowser';
+import { KeyboardHelp } from './components/KeyboardHelp';
 import { ErrorBanner, fileName, Toasts } from './components/Notices';
 import { ProgressBar } from './components/ProgressBar';
 import { SliceStrip } from './components/SliceStrip';
@@ -81,7 +82,9 @@ export function App({ api }: { api: DeepfieldApi }) {
   const job = state.job;
   const layout = job?.layout ?? null;
   const view = useViewport(layout);
-  useKeys({ enabled: !open.browsing, dispatch, viewport: view, cancel: jobs.cancel });
+  const [helpShown, setHelpShown] = useState(false);
+  const toggleHelp = useCallback(() => setHelpShown((shown) => !shown), []);
+  useKeys({ enabled: !open.browsing && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp });
   const exports = useExports(api, state, dispatch);
 
   useEffect(() => {
@@ -123,6 +126,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         onRun={() => source && void jobs.run(source)}
         onExport={exports.exportFile}
         onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
+        onHelp={toggleHelp}
         fields={settings}
         onFields={(partial) => {
           jobs.clearFieldsError();
@@ -190,6 +194,7 @@ export function App({ api }: { api: DeepfieldApi }) {
       <ProgressBar job={job} lastEventAt={jobs.lastEventAt} onCancel={jobs.cancel} />
       <Toasts toasts={state.toasts} onDismiss={dismissToast} />
       {open.browsing && <FolderBrowser api={api} onOpen={open.openFolder} onClose={open.closeBrowser} />}
+      {helpShown && <KeyboardHelp onClose={() => setHelpShown(false)} />}
     </div>
   );
 }

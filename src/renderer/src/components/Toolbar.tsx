@@ -35,6 +35,7 @@ export interface ToolbarProps {
   onRun: () => void;
   onExport: (choice: ExportChoice) => void;
   onTheme: (theme: Theme) => void;
+  onHelp: () => void;
   fields: StackFields;
   onFields: (fields: Partial<StackFields>) => void;
   /** Set when the fields cannot be used (shown beside them, announced). */
@@ -198,6 +199,9 @@ export function Toolbar(props: ToolbarProps) {
         knownZStep={props.knownZStep}
       />
       <span className="spacer" />
+      <button type="button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={props.onHelp}>
+        ?
+      </button>
       {/* A symbol, so the toolbar's options and Run fit one row at 1440 px; named for screen readers. */}
       <button type="button" aria-label="Light theme" title="Light theme" aria-pressed={props.theme === 'light'} onClick={() => props.onTheme(props.theme === 'light' ? 'dark' : 'light')}>
         ◐

@@ -102,6 +102,11 @@ export interface AppState {
   /** Second view of the split view, or null when the viewer shows one view. */
   splitView: ViewName | null;
   /**
+   * The view wiped in over the main one (a before/after slider on one stage), or null. The wipe
+   * and the split view are two ways to compare, one at a time.
+   */
+  wipeView: ViewName | null;
+  /**
    * The merge method whose composite and depth the left (or only) stage shows, and the one the
    * right stage shows: both come from remerge() on the finished job, so comparing methods side by
    * side never measures focus again. Null: the method the job was stacked with.
@@ -125,6 +130,7 @@ export const initialState: AppState = {
   view: 'composite',
   viewChosenByApp: true,
   splitView: null,
+  wipeView: null,
   shownMethod: null,
   compareMethod: null,
   // Log by default: local variance is heavy-tailed (a few edges dwarf everything else), so on a
@@ -144,6 +150,7 @@ export type Action =
   | { type: 'stepSlice'; delta: number }
   | { type: 'showView'; view: ViewName }
   | { type: 'setSplitView'; view: ViewName | null }
+  | { type: 'setWipeView'; view: ViewName | null }
   | { type: 'setHeatmap'; settings: Partial<HeatmapSettings> }
   | { type: 'profileLoaded'; profile: PixelProfile }
   | { type: 'failed'; error: EngineError }
@@ -270,7 +277,9 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'showView':
       return { ...state, view: action.view, viewChosenByApp: false };
     case 'setSplitView':
-      return { ...state, splitView: action.view };
+      return { ...state, splitView: action.view, wipeView: action.view ? null : state.wipeView };
+    case 'setWipeView':
+      return { ...state, wipeView: action.view, splitView: action.view ? null : state.splitView };
     case 'setHeatmap':
       return { ...state, heatmap: { ...state.heatmap, ...action.settings } };
     case 'profileLoaded':
