@@ -12,6 +12,13 @@ export const DEFAULT_SIGMA = 2;
 export const ALIGN_METHODS = ['off', 'translation', 'similarity', 'affine'] as const;
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
 
+/**
+ * How camera RAW slices are developed: 'srgb' (the sRGB tone curve, for viewing) or 'linear'
+ * (values proportional to light, for measuring); both 16-bit, white balance as shot.
+ */
+export const RAW_COLOURS = ['srgb', 'linear'] as const;
+export type RawColour = (typeof RAW_COLOURS)[number];
+
 const sigmaSchema = z
   .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
   .refine((v) => Number.isFinite(v) && v > 0 && v <= 64, {
@@ -37,10 +44,15 @@ export const stackOptionsSchema = z.object({
   brightness: z.boolean().default(true),
   /** Keep the full frame (edges filled by repeating the slice's edge) instead of cropping to the area all slices cover. */
   keepSize: z.boolean().default(false),
+  /** How camera RAW slices are developed (other slices are read as they are). */
+  rawColour: z.enum(RAW_COLOURS).default('srgb'),
 });
 
 export type StackOptions = z.output<typeof stackOptionsSchema>;
 export type StackOptionsInput = z.input<typeof stackOptionsSchema>;
+
+/** The defaults of every stack option, for help texts and callers that need one before a job. */
+export const DEFAULT_STACK_OPTIONS: StackOptions = stackOptionsSchema.parse({});
 
 /** The sharp-style message shape: what was expected, for which parameter, what was received. */
 export function describeExpected(expected: string, parameter: string, received: unknown): string {
