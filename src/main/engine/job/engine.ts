@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../../shared/options';
+import type { Retouch } from '../../../shared/retouch';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackProgress, StackTimings } from '../../../shared/types';
 import { alignStack, type StackAlignmentResult } from '../align/align-stage';
 import type { SliceAlign } from '../align/tasks';
@@ -55,6 +56,8 @@ export interface StackResult {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  /** What the user should know about how the slices were read (mixed bit depths), one line each. */
+  notices: string[];
   /** Interleaved samples in `layout`. */
   composite: PixelData;
   /** 0-based index of the winning slice per pixel. */
@@ -65,6 +68,8 @@ export interface StackResult {
   alignment?: StackAlignment;
   /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
   sliceAligns?: SliceAlign[];
+  /** The strokes applied to composite and indexMap (retouch/retouch-result.ts), if any. */
+  retouch?: Retouch;
   /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
   confidence(): Float32Array;
   /**
@@ -88,6 +93,7 @@ interface MeasuredJob {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  notices: string[];
   profile: ProfileBuffers;
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
@@ -121,7 +127,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
@@ -153,7 +159,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, align }, started, signal);
+    return this.merge({ options, layout, slices, skipped, notices: probed.notices, profile: merge, partial, probeMs, focusMs, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */
@@ -182,6 +188,7 @@ export class Engine {
       layout,
       slices,
       skipped: job.skipped,
+      notices: job.notices,
       composite,
       indexMap,
       stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
