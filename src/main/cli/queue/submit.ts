@@ -151,11 +151,10 @@ async function follow(queue: StackQueue, jobs: BatchJob[], signal: AbortSignal):
     display.stop();
   }
   if (signal.aborted) {
-    process.stderr.write(
-      `deepfield: stopped following the batch with ${finished} of ${jobs.length} stacks finished; ` +
-        `the other ${jobs.length - finished} stay queued for the workers (run the same command again to follow them, or add --status)\n`,
+    throw new CancelledError(
+      `stopped following the batch with ${finished} of ${jobs.length} stacks finished; ` +
+        `the other ${jobs.length - finished} stay queued for the workers (run the same command again to follow them, or add --status)`,
     );
-    throw new CancelledError();
   }
   return rows;
 }
