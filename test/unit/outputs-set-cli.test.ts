@@ -98,6 +98,35 @@ describe('signals while writing over an older set', () => {
   });
 });
 
+describe('a second Ctrl-C while writing', () => {
+  it('stops at once, removing what is not in place, and leaves the older set whole', async () => {
+    const dir = tempDir();
+    const slices = path.join(dir, 'slices');
+    await writeSyntheticStack({ width: 64, height: 48, sliceCount: 3, seed: 5 }, slices, 'png');
+    const out = path.join(dir, 'out.png');
+    const job = [slices, '-o', out, '--index-map', path.join(dir, 'out.index.png'), ...QUICK];
+    expect((await runCli(['stack', ...job, '--sigma', '5'])).code).toBe(0);
+    let sent = 0;
+    const run = await runCli(['stack', ...job, '--sigma', '2', '--overwrite'], {
+      env: { DEEPFIELD_TEST_PAUSE: 'staged', DEEPFIELD_TEST_PAUSE_MS: '3000' },
+      onStderr: (text, child) => {
+        if (sent === 0 && text.includes('paused at staged')) {
+          sent = 1;
+          child.kill('SIGINT');
+        } else if (sent === 1 && text.includes('cancelling')) {
+          sent = 2;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent, run.stderr).toBe(2);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/stopped at once \(SIGINT\): outputs not yet in place were removed, none is half written/);
+    expect(await setState(out)).toEqual({ state: 'up to date', sigma: 5 });
+    expect(await leftovers(dir)).toEqual([]);
+  });
+});
+
 describe('two runs writing the same outputs', () => {
   it('without --overwrite, exactly one wins and the other exits 1 naming the file', async () => {
     const dir = tempDir();
