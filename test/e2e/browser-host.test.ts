@@ -124,7 +124,7 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     await toast.waitFor({ timeout: 30_000 });
     await screenshot(page, '09-export-toast');
     const saved = /to (.+\.png)$/.exec((await toast.textContent())!)![1];
-    expect(saved).toBe(path.join(app.exportDir, 'pcb-composite.png'));
+    expect(saved).toBe(path.join(app.exportDir, 'pcb-argmax.png'));
     const [width, height] = await compositeSize(page);
     expect(await sharp(saved).metadata()).toMatchObject({ width, height, format: 'png' });
     expect((await fs.readdir(app.exportDir)).filter((f) => f.startsWith('.'))).toEqual([]);
@@ -196,7 +196,7 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     await toast.waitFor({ timeout: 60_000 });
     const folder = /to (.+)$/.exec((await toast.textContent())!)![1];
     expect(path.dirname(folder)).toBe(app.exportDir);
-    expect((await fs.readdir(folder)).sort()).toEqual(['composite.tif', 'depth.png', 'index.png']);
+    expect((await fs.readdir(folder)).sort()).toEqual(['depth.png', 'index.png', 'pcb-argmax.tif', 'pcb-argmax.tif.deepfield.json']);
     const [width, height] = await compositeSize(page);
     expect(await sharp(path.join(folder, 'index.png')).metadata()).toMatchObject({ width, height, depth: 'ushort' });
     expect(await sharp(path.join(folder, 'depth.png')).metadata()).toMatchObject({ format: 'png' });
