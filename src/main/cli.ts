@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import sharp from 'sharp';
 import { DEFAULT_STACK_OPTIONS, describeExpected, type OptionWithValue, parseOptionText, RAW_COLOURS, type StackOptions } from '../shared/options';
-import { closeMetadataTool, Engine, isAbortError } from './engine';
+import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
-import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
+import { registerBatchCommand } from './cli/batch-command';
+import { addManyMachinesOptions, type ManyMachinesOptions, runBatchMode } from './cli/many-machines';
+import { registerWorkerCommand, runWorkerCommand } from './cli/queue/worker-command';
 import { registerServeCommand } from './cli/serve-command';
 
 // The main thread only probes headers while workers stack, then encodes the outputs while the
@@ -25,10 +27,10 @@ function parseNumber(parameter: string, check: (n: number) => boolean, expected:
 }
 
 /** A job option's flag parser: the value, its limits and its refusal are shared/options.ts's. */
-function optionParser<K extends OptionWithValue>(key: K) {
+function optionParser<K extends OptionWithValue>(key: K, flag?: string) {
   return (text: string): StackOptions[K] => {
     try {
-      return parseOptionText(key, text);
+      return parseOptionText(key, text, flag);
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message);
     }
@@ -37,13 +39,21 @@ function optionParser<K extends OptionWithValue>(key: K) {
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ncancelling (press Ctrl-C again to quit at once)\n');
+  // A closed terminal (SIGHUP) or a closed pipe makes writes to it fail: that must not stop the
+  // clean-up the signal asks for.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // Outputs are put in place in one synchronous step, so this never runs halfway through it:
+      // a set is either in place already (and stays) or still under temporary names (removed now).
+      const removed = rollBackOpenOutputsSync();
+      process.stderr.write(`\ndeepfield: stopped at once (${name})${removed > 0 ? ': outputs not yet in place were removed, none is half written' : ''}\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\ncancelling (${name}; press Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
 
   const program = new Command('deepfield')
     .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
@@ -66,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         .default(DEFAULT_STACK_OPTIONS.rawColour),
     )
     .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', DEFAULT_STACK_OPTIONS.keepSize)
+    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', optionParser('limitInputPixels', 'limit-input-pixels'))
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))
@@ -77,10 +88,15 @@ export async function main(argv: string[]): Promise<number> {
   // Added after batch copied the job options: a per-file output, like the other stack outputs.
   stackCommand.option('--retouch <strokes.json>', 'paint strokes from the source slices onto the composite (and index map) before writing; the strokes are recorded in the sidecar, so --replay repeats them (format: docs/retouch.md)');
   stackCommand.option('--confidence-map <png>', 'also write how decisive each pixel\'s focus peak is (0-1 as 16-bit grey) as a PNG or TIFF');
-  registerBatchCommand(program, stackCommand, async (parent, opts) => {
-    const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();
-    engine = new Engine({ workerFile: WORKER_FILE, threads });
-    await runBatchCommand(engine, threads, parent, opts, controller.signal);
+  const batchCommand = registerBatchCommand(program, stackCommand, async (parent, opts) => {
+    // Locally, as a shard of a Slurm array, or through a queue (src/main/cli/many-machines.ts).
+    const makeEngine = (threads: number) => (engine = new Engine({ workerFile: WORKER_FILE, threads }));
+    await runBatchMode(batchCommand, parent, opts as ManyMachinesOptions, makeEngine, controller.signal);
+  });
+  addManyMachinesOptions(batchCommand);
+  registerWorkerCommand(program, async (opts) => {
+    engine = new Engine({ workerFile: WORKER_FILE, threads: opts.threads });
+    await runWorkerCommand(engine, opts, controller.signal);
   });
 
   registerServeCommand(program, WORKER_FILE, controller.signal);
@@ -93,7 +109,9 @@ export async function main(argv: string[]): Promise<number> {
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
     if (code?.startsWith('commander.')) return 2; // commander already printed the problem
     if (isAbortError(error)) {
-      process.stderr.write('deepfield: cancelled, nothing written\n');
+      // Every output set not yet in place when the run stopped was taken back whole.
+      const told = error instanceof CancelledError && error.told;
+      process.stderr.write(`deepfield: ${told ? (error as Error).message : 'cancelled, nothing written'}\n`);
       return 130;
     }
     const message = error instanceof Error ? error.message : String(error);

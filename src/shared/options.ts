@@ -1,6 +1,7 @@
 // One options type for a stack job, shared by the command line, the app and the tests, validated
 // once at the boundary. Defaults live here and nowhere else.
 import { z } from 'zod';
+import { gaussianRadius } from './gaussian';
 
 /** argmax: the design's default, bit-for-bit; smooth: regularised selection; pyramid: multi-scale blending. */
 export const MERGE_METHODS = ['argmax', 'smooth', 'pyramid'] as const;
@@ -13,31 +14,45 @@ export const ALIGN_METHODS = ['off', 'translation', 'similarity', 'affine'] as c
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
 
 /**
+ * The smallest sigma whose Gaussian window is wider than one pixel: the radius is
+ * int(4 sigma + 0.5) (gaussian.ts), 0 below 0.125. A one-pixel window has no neighbours, so every
+ * slice's variance is 0 everywhere and every pixel would silently come from slice 0: refused.
+ */
+export const SIGMA_MIN = 0.125;
+/** Beyond this the window (513 px) blurs away every detail worth choosing between. */
+export const SIGMA_MAX = 64;
+/** What a valid sigma is, in the shared message shape. */
+export const SIGMA_EXPECTED = `a number of pixels from ${SIGMA_MIN} to ${SIGMA_MAX} (below ${SIGMA_MIN} the Gaussian window is one pixel, which tells no slice from another)`;
+
+/** Whether `sigma` is in the range where the focus measure means something. */
+export function isUsableSigma(sigma: number): boolean {
+  return Number.isFinite(sigma) && gaussianRadius(sigma) >= 1 && sigma <= SIGMA_MAX;
+}
+
+/**
  * How camera RAW slices are developed: 'srgb' (the sRGB tone curve, for viewing) or 'linear'
  * (values proportional to light, for measuring); both 16-bit, white balance as shot.
  */
 export const RAW_COLOURS = ['srgb', 'linear'] as const;
 export type RawColour = (typeof RAW_COLOURS)[number];
 
-/** Largest sigma the focus measure takes, in pixels (its kernel reaches 4 sigma). */
-export const MAX_SIGMA = 64;
+const LIMIT_INPUT_PIXELS_EXPECTED = 'a whole number of pixels from 0 (0: no limit)';
 
 /**
- * What each option takes, in the words of every refusal (the app's, the API's, the command
- * line's): "Expected <this> for <option> but received ...".
+ * What each option a command line sets with a value takes, in the words of every refusal (the
+ * app's, the API's, the command line's): "Expected <this> for <option> but received ...".
  */
 export const EXPECTED = {
-  sigma: `a positive number of pixels up to ${MAX_SIGMA}`,
+  sigma: SIGMA_EXPECTED,
   method: `${MERGE_METHODS.join(', ')} (one of)`,
   align: `${ALIGN_METHODS.join(', ')} (one of)`,
   reference: 'a whole number from 0',
+  limitInputPixels: LIMIT_INPUT_PIXELS_EXPECTED,
 } as const;
 
 const sigmaSchema = z
-  .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
-  .refine((v) => Number.isFinite(v) && v > 0 && v <= MAX_SIGMA, {
-    error: (issue) => describeExpected(EXPECTED.sigma, 'sigma', issue.input),
-  });
+  .number({ error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) })
+  .refine(isUsableSigma, { error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) });
 
 export const stackOptionsSchema = z.object({
   /** Gaussian sigma of the local-variance focus measure, in pixels. */
@@ -58,6 +73,15 @@ export const stackOptionsSchema = z.object({
   brightness: z.boolean().default(true),
   /** Keep the full frame (edges filled by repeating the slice's edge) instead of cropping to the area all slices cover. */
   keepSize: z.boolean().default(false),
+  /**
+   * Largest slice to read, in pixels (0: no limit). Unset: sharp's 16383 x 16383, a guard against
+   * files whose header promises more than memory holds. Checked on each slice's header.
+   */
+  limitInputPixels: z
+    .number({ error: (issue) => describeExpected(LIMIT_INPUT_PIXELS_EXPECTED, 'limitInputPixels', issue.input) })
+    .int({ error: (issue) => describeExpected(LIMIT_INPUT_PIXELS_EXPECTED, 'limitInputPixels', issue.input) })
+    .min(0, { error: (issue) => describeExpected(LIMIT_INPUT_PIXELS_EXPECTED, 'limitInputPixels', issue.input) })
+    .optional(),
   /** How camera RAW slices are developed (other slices are read as they are). */
   rawColour: z.enum(RAW_COLOURS).default('srgb'),
 });
@@ -83,17 +107,18 @@ export function withDefaults(checked: StackOptionsInput): StackOptions {
   return { ...DEFAULT_STACK_OPTIONS, ...Object.fromEntries(given) };
 }
 
-/** The options a command line sets with a flag of the same name and a value. */
+/** The options a command line sets with a flag and a value. */
 export type OptionWithValue = keyof typeof EXPECTED;
 
 /**
- * One option as typed on a command line: read as its schema's type (a number for sigma and
- * reference), checked by that schema, refused with the text as typed.
+ * One option as typed on a command line: read as its schema's type (a number for sigma, reference
+ * and limitInputPixels), checked by that schema, refused with the text as typed under the flag's
+ * name (`flag`, default the option's).
  */
-export function parseOptionText<K extends OptionWithValue>(key: K, text: string): StackOptions[K] {
+export function parseOptionText<K extends OptionWithValue>(key: K, text: string, flag: string = key): StackOptions[K] {
   const schema = stackOptionsSchema.shape[key];
   const result = schema.safeParse(takesNumber(schema) ? (text.trim() === '' ? Number.NaN : Number(text)) : text);
-  if (!result.success) throw new Error(describeExpected(EXPECTED[key], key, text));
+  if (!result.success) throw new Error(describeExpected(EXPECTED[key], flag, text));
   return result.data as StackOptions[K];
 }
 

@@ -9,7 +9,8 @@ export { CancelledError, DeepfieldError, describeFsError, isAbortError } from '.
 // A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
 export { Engine } from './job/engine';
 export { StackResult, type PeakProfile } from './job/stack-result';
-export { runStackJob, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { checkPlanFits, runStackJob, writeStackResult, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { writeDepthColourMap } from './output/visualise';
 
 // Input: finding, probing and decoding slices.
 export { findSliceFiles, isImageFileName, naturalCompare, probeSlices } from './input/slices';
@@ -26,9 +27,14 @@ export { readRetouchFile, retouchResult } from './retouch/retouch-result';
 export { readSliceWindow } from './retouch/slice-window';
 
 // Output: the plan of what a job writes, the writers, and the provenance sidecar.
-export { checkPlanFits, DEFAULT_OUTPUT_PLAN, resolvePlan, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
+export { DEFAULT_OUTPUT_PLAN, resolvePlan, resolveZStep, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
 export { writeOutputs } from './output/outputs';
+// A run's outputs as one set: whether a stack's outputs are complete and up to date (batch runs
+// and queue workers ask before stacking), clean-up after runs that died while writing, and the
+// immediate roll-back a second Ctrl-C needs.
+export { checkStackOutputs, type StackJobOutputs, type StackOutputState, type StackOutputStatus } from './output/stack-status';
+export { recoverOutputFolder, rollBackOpenOutputsSync, type RecoveryReport } from './output/transaction';
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
-export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
-export { checkOutputPath, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';
+export { canonicalJson, deepfieldVersion, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
+export { candidateName, checkOutputPath, scaleTo8Bit, type StageFile, writeBytesAtomic, writeImageAtomic, writeIndexMap, writeUnderFreeName } from './output/write-image';

@@ -1,57 +1,63 @@
-// Exports from a finished job, through the engine's writers: each file written completely under a
-// hidden temporary name first, then published under a name nobody has taken (writeImageAtomic's
-// freeName), never replacing an existing file; many-file exports go through writeOutputs into a
-// new folder.
+// Exports from a finished job, through the engine's writers: single files under a name nobody has
+// taken (the engine's writeUnderFreeName stage: a hidden temporary file first, then hard-linked
+// to a free name, so two exports racing for one name both survive), the composite and the export
+// dialog's many files through writeStackResult, as the command line writes them.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ExportOutputs, ExportRequest, ExportResult } from '../../shared/api';
 import { colourLut, paintColours } from '../../shared/colour-maps';
 import { createVarianceScale } from '../../shared/colour-scale';
 import { extensionOf } from '../../shared/formats';
-import type { PixelLayout } from '../../shared/types';
-import { checkPlanFits, DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, type OutputPlan, type PixelData, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
+import { candidateName, type StageFile, checkPlanFits, DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, type OutputPlan, sidecarPathFor, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeStackResult, writeUnderFreeName } from '../engine';
 
-/** The name a file of this request gets by default: <stack>-composite.png and so on. */
-export function defaultExportName(stackName: string, request: ExportRequest): string {
+/**
+ * The name a file of this request gets by default, saying the merge method as the command line's
+ * users name theirs: pcb-pyramid.png, pcb-pyramid-index.png, pcb-pyramid-depth.png, and
+ * pcb-heatmap-03.png (a slice's focus map does not depend on the method).
+ */
+export function defaultExportName(stackName: string, request: Pick<ExportRequest, 'kind' | 'format' | 'slice' | 'method'>): string {
   const base = stackName.replace(/[^\w.-]+/g, '_') || 'stack';
+  const method = request.method ?? 'composite';
   const what =
     request.kind === 'composite'
-      ? 'composite'
+      ? method
       : request.kind === 'indexMap'
-        ? 'index'
+        ? `${method}-index`
         : request.kind === 'depthColour'
-          ? 'depth'
+          ? `${method}-depth`
           : `heatmap-${String((request.slice ?? 0) + 1).padStart(2, '0')}`;
   return `${base}-${what}${extensionOf(request.format)}`;
 }
 
-/** Writes one export under a name nobody has taken (the engine's writer with freeName). */
-export type ImageWriter = (target: string) => Promise<string>;
-
-/** Writes through `write` as `target`, or as the first free name beside it, into a folder made if needed. */
-export async function writeUnique(target: string, write: ImageWriter): Promise<string> {
-  const dir = path.dirname(target);
+/** Makes the export folder if it is missing; a folder that cannot be made is named in the error. */
+async function ensureFolder(folder: string, target: string): Promise<void> {
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await fs.mkdir(folder, { recursive: true });
   } catch (error) {
-    throw new DeepfieldError(`Cannot export to ${dir}: ${describeFsError(error)}`, target);
+    throw new DeepfieldError(`Cannot export to ${folder}: ${describeFsError(error)}`, target);
   }
-  return write(target);
 }
 
-/** The composite's writer for a format: 16-bit TIFF widens 8-bit samples (x257) so edits keep headroom. */
-export function compositeWriter(composite: PixelData, layout: PixelLayout, format: ExportRequest['format'], quality?: number): ImageWriter {
-  const depth = format === 'tiff' ? 16 : undefined;
-  return (file) => writeImageAtomic(file, composite, layout, { format, quality, depth, freeName: true });
+/** Writes one file through a stage: where the file goes is the caller's (writeUnique's). */
+export type ImageWriter = (file: string, stage: StageFile) => Promise<void>;
+
+/** Writes through `write` as `target`, or the first free name beside it (returned), never replacing a file. */
+export async function writeUnique(target: string, write: ImageWriter): Promise<string> {
+  await ensureFolder(path.dirname(target), target);
+  let written = target;
+  await write(target, async (output, produce) => {
+    written = await writeUnderFreeName(output, produce);
+  });
+  return written;
 }
 
 export function indexMapWriter(indexMap: Uint16Array, width: number, height: number, format: ExportRequest['format']): ImageWriter {
   if (format === 'jpeg') throw new DeepfieldError('The index map is exported as PNG or TIFF (JPEG would change slice numbers)');
-  return (file) => writeIndexMap(file, indexMap, width, height, { freeName: true });
+  return (file, stage) => writeIndexMap(file, indexMap, width, height, stage);
 }
 
 export function rgbWriter(rgb: Uint8Array, width: number, height: number, format: ExportRequest['format'], quality?: number): ImageWriter {
-  return (file) => writeImageAtomic(file, rgb, { width, height, channels: 3, bitDepth: 8 }, { format, quality, freeName: true });
+  return (file, stage) => writeImageAtomic(file, rgb, { width, height, channels: 3, bitDepth: 8 }, { format, quality, stage });
 }
 
 /** A focus map painted on the stack's shared scale (the same mapping the heatmap view uses). */
@@ -59,12 +65,12 @@ export function heatmapRgb(focusMap: Float32Array, maxVariance: number, scale: '
   return paintColours(focusMap, createVarianceScale(maxVariance, scale).toUnit, colourLut(colourMap));
 }
 
-/** The engine's OutputPlan for the export dialog's choices, every file inside `folder`. */
-export function outputPlanFor(folder: string, outputs: ExportOutputs): OutputPlan {
+/** The engine's OutputPlan for the export dialog's choices, every file inside `folder`, the composite named `compositeName`. */
+export function outputPlanFor(folder: string, outputs: ExportOutputs, compositeName: string): OutputPlan {
   const { composite } = outputs;
   return {
     ...DEFAULT_OUTPUT_PLAN,
-    composite: path.join(folder, `composite${extensionOf(composite.format)}`),
+    composite: path.join(folder, `${compositeName}${extensionOf(composite.format)}`),
     depth: composite.depth,
     quality: composite.quality ?? DEFAULT_OUTPUT_PLAN.quality,
     tiffCompression: composite.tiffCompression ?? DEFAULT_OUTPUT_PLAN.tiffCompression,
@@ -80,18 +86,14 @@ export function outputPlanFor(folder: string, outputs: ExportOutputs): OutputPla
     maskedSlices: outputs.maskedSlices?.length ? outputs.maskedSlices : undefined,
     heatmapScale: outputs.heatmapScale ?? DEFAULT_OUTPUT_PLAN.heatmapScale,
     colourMap: outputs.colourMap ?? DEFAULT_OUTPUT_PLAN.colourMap,
-    // The app's exports come from a job already in memory: no replayable sidecar.
-    sidecar: false,
+    // Provenance as the command line writes it: the inputs with their SHA-256, options, outputs.
+    sidecar: true,
   };
 }
 
 /** Creates `base`, or `base-2`, `base-3`, ... when taken: a folder nobody else has, so nothing in it is replaced. */
 async function makeUniqueFolder(base: string): Promise<string> {
-  try {
-    await fs.mkdir(path.dirname(base), { recursive: true });
-  } catch (error) {
-    throw new DeepfieldError(`Cannot export to ${path.dirname(base)}: ${describeFsError(error)}`, base);
-  }
+  await ensureFolder(path.dirname(base), base);
   for (let attempt = 1; attempt < 10_000; attempt++) {
     const candidate = attempt === 1 ? base : `${base}-${attempt}`;
     try {
@@ -106,21 +108,55 @@ async function makeUniqueFolder(base: string): Promise<string> {
 }
 
 /**
- * Writes the dialog's choices with the engine's writeOutputs into a new folder `base` (or the
- * first free variant). The plan is checked before the folder is made; a failure removes it.
+ * Writes the dialog's choices through the engine's writeStackResult (the command line's writer:
+ * metadata, sidecar, one set) into a new folder `base` (or the first free variant). The plan is
+ * checked before the folder is made; a failure removes it.
  */
-export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs): Promise<ExportResult> {
-  const check = outputPlanFor(base, outputs);
+export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs, compositeName: string): Promise<ExportResult> {
+  const check = outputPlanFor(base, outputs, compositeName);
   validatePlan(check);
-  checkPlanFits(check, result.layout, result.slices, 'give a z-step such as 0.5um');
+  checkPlanFits(check, result.slices, result.layout, 'give a z-step such as 0.5um');
   const folder = await makeUniqueFolder(base);
-  const plan = outputPlanFor(folder, outputs);
   try {
-    for (const sub of [plan.heatmaps, plan.masked]) if (sub) await fs.mkdir(sub);
-    const written = await writeOutputs(result, plan);
-    return { path: folder, files: written.files };
+    const written = await writeStackResult(result, { plan: outputPlanFor(folder, outputs, compositeName) });
+    return { path: folder, files: [...written.files, ...(written.sidecarFile ? [written.sidecarFile] : [])] };
   } catch (error) {
     await fs.rm(folder, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The composite alone, with the reference slice's metadata and its sidecar, written by the
+ * engine's writeStackResult under `target` or the first free variant (name-2.png, ...) whose
+ * sidecar name is free too: an export never replaces a file.
+ */
+export async function exportComposite(result: StackResult, target: string, format: ExportRequest['format'], quality?: number): Promise<ExportResult> {
+  const plan = (file: string): OutputPlan => ({
+    ...DEFAULT_OUTPUT_PLAN,
+    composite: file,
+    // "16-bit TIFF": 8-bit slices are widened (x257) so later edits keep headroom.
+    depth: format === 'tiff' ? 16 : undefined,
+    quality: quality ?? DEFAULT_OUTPUT_PLAN.quality,
+    metadata: true,
+    sidecar: true,
+  });
+  await ensureFolder(path.dirname(target), target);
+  for (let attempt = 1; attempt < 10_000; attempt++) {
+    const candidate = candidateName(target, attempt);
+    if ((await exists(candidate)) || (await exists(sidecarPathFor(candidate)))) continue;
+    try {
+      const written = await writeStackResult(result, { plan: plan(candidate) });
+      return { path: candidate, files: [...written.files, ...(written.sidecarFile ? [written.sidecarFile] : [])] };
+    } catch (error) {
+      // Another export took the name between the look and the write: try the next one.
+      if (error instanceof DeepfieldError && /^Refusing to overwrite/.test(error.message)) continue;
+      throw error;
+    }
+  }
+  throw new DeepfieldError(`Cannot find a free file name next to ${target}`, target);
+}
+
+function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
 }

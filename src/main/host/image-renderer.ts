@@ -75,7 +75,7 @@ export class ImageRenderer {
     return merged.composite8;
   }
 
-  index8(job: Job & { slices: SliceRef[] }, merged: MergedResult): Uint8Array {
+  private index8(job: Job & { slices: SliceRef[] }, merged: MergedResult): Uint8Array {
     merged.index8 ??= indexTo8Bit(merged.result.indexMap, job.slices.length);
     return merged.index8;
   }

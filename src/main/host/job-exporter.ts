@@ -1,19 +1,16 @@
 // Exports of a finished job: one file (the composite, the index map, the coloured depth map, a
-// slice's heatmap at full resolution) or the export dialog's many files through the engine's
-// writeOutputs, always under a new name (exports.ts).
+// slice's heatmap at full resolution) or the export dialog's many files, through the engine's
+// writers as the command line writes them, always under a new name (exports.ts).
 import path from 'node:path';
 import type { ExportRequest, ExportResult } from '../../shared/api';
-import { computeFocusMap, decodeAligned, DeepfieldError } from '../engine';
-import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
-import type { ImageRenderer } from './image-renderer';
+import { computeFocusMap, decodeAligned, DeepfieldError, writeDepthColourMap } from '../engine';
+import { defaultExportName, exportComposite, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
 import type { JobRegistry } from './job-registry';
 import { AccessDeniedError } from './paths';
-import { depthRgb } from './render-image';
 
 export class JobExporter {
   constructor(
     private readonly jobs: JobRegistry,
-    private readonly images: ImageRenderer,
     /** Browser host: where exports go (there is no save dialog). */
     private readonly exportDir: string | undefined,
   ) {}
@@ -26,26 +23,29 @@ export class JobExporter {
   async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
     const job = this.jobs.finishedJob(request.jobId);
     const merged = await this.jobs.mergedResult(job, request.method, false);
+    // Every name says the method, as the command line's users name their outputs.
+    const method = merged.result.options.method;
+    const safeName = job.name.replace(/[^\w.-]+/g, '_') || 'stack';
     if (request.kind === 'outputs') {
       if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
       // A new folder under the export folder (or the folder the user chose) holds every file.
       const parent = target ?? this.requireExportDir();
-      const method = merged.result.options.method;
-      const name = `${job.name}${method === job.options.method ? '' : `-${method}`}-export`;
-      return writeOutputsUnique(merged.result, path.join(parent, name.replace(/[^\w.-]+/g, '_')), request.outputs);
+      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`);
     }
-    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, request));
+    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, { ...request, method }));
     const { width, height } = job.layout;
     let writer: ImageWriter;
     switch (request.kind) {
       case 'composite':
-        writer = compositeWriter(merged.result.composite, job.layout, request.format, request.quality);
-        break;
+        // The command line's writer: the reference slice's metadata and the provenance sidecar.
+        return exportComposite(merged.result, file, request.format, request.quality);
       case 'indexMap':
         writer = indexMapWriter(merged.result.indexMap, width, height, request.format);
         break;
       case 'depthColour':
-        writer = rgbWriter(depthRgb(this.images.index8(job, merged), job.slices.length), width, height, request.format, request.quality);
+        if (request.format !== 'png') throw new DeepfieldError('The depth map in colour is exported as PNG (its legend is text, which JPEG blurs)');
+        // The same picture "More outputs" and --depth-map write: the map with its legend.
+        writer = (output, stage) => writeDepthColourMap(output, merged.result.indexMap, job.layout, job.slices.length, undefined, stage);
         break;
       case 'heatmap': {
         const k = request.slice;

@@ -145,7 +145,7 @@ export class JobRegistry {
         files.splice(to);
         files.splice(0, from - 1);
       }
-      const { slices, layout } = await probeSlices(files, signal, job.options.rawColour);
+      const { slices, layout } = await probeSlices(files, signal, job.options);
       job.slices = slices;
       job.layout = layout;
       job.skipped = found.skipped;

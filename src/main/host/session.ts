@@ -56,7 +56,7 @@ export class Session {
       onDropped: (jobId) => this.images.forget(jobId),
     });
     this.images = new ImageRenderer(this.jobs);
-    this.exporter = new JobExporter(this.jobs, this.images, config.exportDir);
+    this.exporter = new JobExporter(this.jobs, config.exportDir);
   }
 
   get root(): RootFolder | undefined {

@@ -66,7 +66,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options.rawColour));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
@@ -99,7 +99,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, align }, started, signal);
+    return this.merge({ options, layout, slices, skipped, notices: probed.notices, profile: merge, partial, probeMs, focusMs, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */

@@ -29,6 +29,7 @@ export interface MeasuredJob {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  notices: string[];
   profile: ProfileBuffers;
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
@@ -73,6 +74,8 @@ export class StackResult {
   readonly layout: PixelLayout;
   readonly slices: SliceRef[];
   readonly skipped: SkippedFile[];
+  /** What the user should know about how the slices were read (mixed bit depths), one line each. */
+  readonly notices: string[];
   /** Interleaved samples in `layout`. */
   readonly composite: PixelData;
   /** 0-based index of the winning slice per pixel. */
@@ -100,6 +103,7 @@ export class StackResult {
     this.layout = job.layout;
     this.slices = job.slices;
     this.skipped = job.skipped;
+    this.notices = job.notices;
     this.composite = output.composite;
     this.indexMap = output.indexMap;
     this.stats = output.stats;

@@ -7,7 +7,7 @@ import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { parseZStep, zStepFromImageJ, type ZStep } from './height-map';
 import { plannedVisualFiles } from './visualise';
-import { formatFromPath, outputDepth, type TiffCompression } from './write-image';
+import { formatFromPath, type TiffCompression } from './write-image';
 
 export const SIDECAR_SUFFIX = '.deepfield.json';
 
@@ -29,6 +29,8 @@ export interface OutputPlan {
   metadata: boolean;
   /** Winning slice per pixel, 16-bit greyscale PNG or TIFF. */
   indexMap?: string;
+  /** How decisive each pixel's focus peak is (0-1 as 16-bit grey), PNG or TIFF. */
+  confidenceMap?: string;
   /** Colourised depth with a legend, PNG. */
   depthMap?: string;
   /** Height in physical units, 32-bit float TIFF (needs zStep or ImageJ spacing). */
@@ -67,6 +69,7 @@ export function resolvePlan(plan: OutputPlan): OutputPlan {
     ...plan,
     composite: path.resolve(plan.composite),
     indexMap: abs(plan.indexMap),
+    confidenceMap: abs(plan.confidenceMap),
     depthMap: abs(plan.depthMap),
     heightMap: abs(plan.heightMap),
     heatmaps: abs(plan.heatmaps),
@@ -81,6 +84,9 @@ export function validatePlan(plan: OutputPlan): void {
   if (plan.indexMap && !/\.(png|tiff?)$/i.test(plan.indexMap)) {
     throw new DeepfieldError(`The index map must be a .png or .tif file, not ${path.basename(plan.indexMap)}`, plan.indexMap);
   }
+  if (plan.confidenceMap && !/\.(png|tiff?)$/i.test(plan.confidenceMap)) {
+    throw new DeepfieldError(`The confidence map must be a .png or .tif file, not ${path.basename(plan.confidenceMap)}`, plan.confidenceMap);
+  }
   if (plan.depthMap && !/\.png$/i.test(plan.depthMap)) {
     throw new DeepfieldError(`The depth map is a PNG: name it .png, not ${path.basename(plan.depthMap)}`, plan.depthMap);
   }
@@ -91,7 +97,7 @@ export function validatePlan(plan: OutputPlan): void {
     throw new DeepfieldError(`The height map is a 32-bit float TIFF: name it .tif or .tiff, not ${path.basename(plan.heightMap)}`, plan.heightMap);
   }
   if (plan.zStep !== undefined) parseZStep(plan.zStep);
-  const files = [plan.composite, plan.indexMap, plan.depthMap, plan.heightMap, plan.focusMap].filter((f): f is string => Boolean(f));
+  const files = [plan.composite, plan.indexMap, plan.confidenceMap, plan.depthMap, plan.heightMap, plan.focusMap].filter((f): f is string => Boolean(f));
   const seen = new Set<string>();
   for (const file of files) {
     if (seen.has(path.resolve(file))) throw new DeepfieldError(`Two outputs would be the same file: ${file}`, file);
@@ -101,10 +107,33 @@ export function validatePlan(plan: OutputPlan): void {
 
 /** Every file the plan writes for these slices, the sidecar last. */
 export function plannedFiles(plan: OutputPlan, slices: SliceRef[]): string[] {
-  const files = [plan.composite, plan.indexMap, plan.depthMap, plan.heightMap].filter((f): f is string => Boolean(f));
+  const files = [plan.composite, plan.indexMap, plan.confidenceMap, plan.depthMap, plan.heightMap].filter((f): f is string => Boolean(f));
   files.push(...plannedVisualFiles({ slices, heatmapFolder: plan.heatmaps, focusMap: plan.focusMap, maskedFolder: plan.masked, maskedSlices: plan.maskedSlices }));
   if (plan.sidecar) files.push(sidecarPathFor(plan.composite));
   return files;
+}
+
+/**
+ * Each planned file's rough size on disk in bytes, for the disk-full message: its raw size times
+ * what its format typically keeps (measured on the pcb and microtubules stacks: a lossless
+ * composite ~0.8, a JPEG ~0.15, index and depth maps and heatmaps under 0.1), in the plan's order.
+ */
+export function expectedOutputBytes(plan: OutputPlan, slices: SliceRef[], layout: PixelLayout): Map<string, number> {
+  const pixels = layout.width * layout.height;
+  const lossy = /\.(jpe?g|webp)$/i.test(plan.composite);
+  const samples = pixels * layout.channels;
+  const sizes = new Map<string, number>([[plan.composite, samples * ((plan.depth ?? layout.bitDepth) / 8) * (lossy ? 0.15 : 0.8)]]);
+  if (plan.indexMap) sizes.set(plan.indexMap, pixels * 2 * 0.1);
+  if (plan.confidenceMap) sizes.set(plan.confidenceMap, pixels * 2 * 0.5);
+  if (plan.depthMap) sizes.set(plan.depthMap, pixels * 3 * 0.06);
+  if (plan.heightMap) sizes.set(plan.heightMap, pixels * 4 * 0.8);
+  const visuals = plannedVisualFiles({ slices, heatmapFolder: plan.heatmaps, focusMap: plan.focusMap, maskedFolder: plan.masked, maskedSlices: plan.maskedSlices });
+  for (const file of visuals) {
+    const masked = plan.masked !== undefined && file.startsWith(plan.masked + path.sep);
+    sizes.set(file, file === plan.focusMap ? pixels * 0.35 : masked ? samples * (layout.bitDepth / 8) * 0.2 : pixels * 3 * 0.08);
+  }
+  if (plan.sidecar) sizes.set(sidecarPathFor(plan.composite), 4096 + 512 * slices.length);
+  return sizes;
 }
 
 /** The slice spacing for the height map: the plan's, else the first slice's ImageJ metadata. */
@@ -113,18 +142,3 @@ export function resolveZStep(plan: OutputPlan, slices: SliceRef[]): ZStep | unde
   return slices.length > 0 ? zStepFromImageJ(slices[0].file) : undefined;
 }
 
-
-/**
- * Checks a valid plan against the stack it is for, before any file is written: a bit depth the
- * composite's format holds, the slice spacing a height map needs, masked slices that exist.
- * `zStepHint` tells the user how to give a spacing where this plan came from.
- */
-export function checkPlanFits(plan: OutputPlan, layout: PixelLayout, slices: SliceRef[], zStepHint = 'pass --z-step (e.g. 0.5um)'): void {
-  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
-  if (plan.heightMap && !resolveZStep(plan, slices)) {
-    throw new DeepfieldError(`A height map needs the slice spacing: ${zStepHint}; the slices carry no ImageJ spacing`, plan.heightMap);
-  }
-  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
-    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
-  }
-}

@@ -17,12 +17,15 @@ const EXPORT_NAMES: Record<ExportChoice['kind'], string> = {
 
 export interface ExportControls {
   exportFile: (choice: ExportChoice) => void;
-  exportOutputs: (choices: ExportChoices) => void;
+  /** Resolves once written (a toast says where); rejects with the reason, for the dialog to show. */
+  exportOutputs: (choices: ExportChoices) => Promise<void>;
 }
 
 export function useExports(api: DeepfieldApi, state: AppState, dispatch: Dispatch<Action>): ExportControls {
   const job = state.job;
-  const exportMethod = state.shownMethod ? { method: state.shownMethod } : {};
+  // Named always, so the desktop's save dialog can propose a name that says it (pcb-pyramid.png).
+  const method = state.shownMethod ?? state.summary?.method;
+  const exportMethod = method ? { method } : {};
   const failed = (error: unknown) => dispatch({ type: 'toast', message: `Export failed: ${describeError(error)}`, tone: 'error' });
 
   const exportFile = (choice: ExportChoice) => {
@@ -31,18 +34,11 @@ export function useExports(api: DeepfieldApi, state: AppState, dispatch: Dispatc
     api.exportImage(request).then((result) => result && dispatch({ type: 'toast', message: `Saved ${EXPORT_NAMES[choice.kind]} to ${result.path}` }), failed);
   };
 
-  const exportOutputs = (choices: ExportChoices) => {
+  const exportOutputs = async (choices: ExportChoices) => {
     if (!job || !state.summary) return;
-    let outputs;
-    try {
-      outputs = exportOutputsFrom(choices, state.summary.slices.length);
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    api
-      .exportImage({ jobId: job.jobId, kind: 'outputs', format: 'png', outputs, ...exportMethod })
-      .then((result) => result && dispatch({ type: 'toast', message: `Saved ${result.files?.length ?? 0} files to ${result.path}` }), failed);
+    const outputs = exportOutputsFrom(choices, state.summary.slices.length);
+    const result = await api.exportImage({ jobId: job.jobId, kind: 'outputs', format: 'png', outputs, ...exportMethod });
+    if (result) dispatch({ type: 'toast', message: `Saved ${result.files?.length ?? 0} files to ${result.path}` });
   };
 
   return { exportFile, exportOutputs };
