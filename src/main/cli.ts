@@ -37,7 +37,11 @@ function optionParser<K extends OptionWithValue>(key: K, flag?: string) {
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * The first SIGINT, SIGTERM or SIGHUP cancels the run (the returned controller's signal); a second
+ * one stops at once, taking back the outputs not yet in place.
+ */
+function cancelOnSignals(): AbortController {
   const controller = new AbortController();
   // A closed terminal (SIGHUP) or a closed pipe makes writes to it fail: that must not stop the
   // clean-up the signal asks for.
@@ -54,17 +58,12 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
+  return controller;
+}
 
-  const program = new Command('deepfield')
-    .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
-    .exitOverride();
-  let engine: Engine | undefined;
-  const stackCommand = program
-    .command('stack')
-    .description('stack a folder (or a list) of focal slices into one composite')
-    .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP, camera RAW), taken in natural name order')
-    .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
-    .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
+/** The stack job's own flags (batch copies them): values, limits and defaults from shared/options.ts. */
+function addJobOptions(command: Command): void {
+  command
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', optionParser('sigma'), DEFAULT_STACK_OPTIONS.sigma)
     .option('--method <name>', `how slices are merged: argmax (each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth's choice blended in a Laplacian pyramid, no seams)`, optionParser('method'), DEFAULT_STACK_OPTIONS.method)
     .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (shift, rotation, magnification), affine', optionParser('align'), DEFAULT_STACK_OPTIONS.align)
@@ -76,7 +75,25 @@ export async function main(argv: string[]): Promise<number> {
         .default(DEFAULT_STACK_OPTIONS.rawColour),
     )
     .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', DEFAULT_STACK_OPTIONS.keepSize)
-    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', optionParser('limitInputPixels', 'limit-input-pixels'))
+    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', optionParser('limitInputPixels', 'limit-input-pixels'));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = cancelOnSignals();
+
+  const program = new Command('deepfield')
+    .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
+    .exitOverride();
+  let engine: Engine | undefined;
+  const stackCommand = program
+    .command('stack')
+    .description('stack a folder (or a list) of focal slices into one composite')
+    .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP, camera RAW), taken in natural name order')
+    .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
+    .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead');
+  // Job options between the inputs' and the run's, the order --help has always shown.
+  addJobOptions(stackCommand);
+  stackCommand
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))
