@@ -3,7 +3,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import sharp from 'sharp';
-import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
+import { ALIGN_METHODS, type AlignMethod, DEFAULT_ALIGN, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
 import { closeMetadataTool, Engine, isAbortError } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
     .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
-    .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (default: shift, rotation, magnification), affine', parseAlign, 'similarity')
+    .option('--align <model>', 'align slices to the reference before merging: auto (default: a similarity, applied only where the motion is real; microscope TIFF z-stacks are left unaligned), off, or one model forced: translation, similarity (shift, rotation, magnification), affine', parseAlign, DEFAULT_ALIGN)
     .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
     .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
     .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', false)

@@ -76,7 +76,9 @@ export interface RemergeResult {
 
 export type JobEvent =
   /** Sent once the slices are found and probed, before any is decoded: the strip can be drawn. */
-  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[] }
+  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[];
+      /** Why the stack looks like a microscope z-stack, which align 'auto' leaves unaligned. */
+      microscope?: string }
   | { type: 'progress'; jobId: string; phase: StackPhase; done: number; total: number; elapsedMs: number;
       /** The slice that just finished (its preview is fetched with getFocusPreview). */
       slice?: { index: number; name: string; meanVariance: number; maxVariance: number } }

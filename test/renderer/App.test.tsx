@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 /** What the toolbar's alignment fields send by default. */
-const ALIGN_DEFAULTS = { align: 'similarity', brightness: true, keepSize: false };
+const ALIGN_DEFAULTS = { align: 'auto', brightness: true, keepSize: false };
 
 async function settle(): Promise<void> {
   // Lets resolved API promises (previews, profiles, exports) reach React.
@@ -249,6 +249,30 @@ describe('App: alignment, slice range, method comparison, export dialog, remembe
     // shift (-1.5, 0), rotation 0, scale 0.996, mean gain of 1.02, 1, 0.98.
     expect(rows[0].textContent).toBe('1-1.5, 0.00.000.99601.000');
     expect(panel.textContent).toContain('1 failed');
+  });
+
+  it('says when auto found the stack aligned already and applied nothing, with the largest motion measured', async () => {
+    const api = createFakeApi({ sliceCount: 3, alignment: { nothingApplied: true } });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    const panel = screen.getByRole('region', { name: 'Alignment' });
+    expect(panel.textContent).toContain('Aligned stack detected: nothing applied; largest motion 0.04 px (slice_001.png), uncertainty 0.30 px.');
+    const rows = within(panel).getAllByRole('row', { name: /^Slice \d/ });
+    expect(rows.map((r) => r.getAttribute('aria-label'))).toEqual(['Slice 1: left as it is', 'Slice 2: reference', 'Slice 3: left as it is']);
+  });
+
+  it('says beside the alignment option that auto leaves a microscope z-stack unaligned, and not once another model is chosen', async () => {
+    const api = createFakeApi({ microscope: '16-bit greyscale TIFF' });
+    await startDemo(api);
+    act(() => api.step());
+    await settle();
+    const note = screen.getByRole('note');
+    expect(note.textContent).toBe('microscope z-stack: auto leaves it unaligned');
+    expect(note.getAttribute('title')).toBe('microscope z-stack (16-bit greyscale TIFF): auto leaves it unaligned; choose similarity to align it');
+    expect(screen.getByRole('combobox', { name: 'Alignment' }).getAttribute('aria-describedby')).toBe(note.id);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Alignment' }), { target: { value: 'similarity' } });
+    expect(screen.queryByRole('note')).toBeNull();
   });
 
   it('switching method after a run re-merges it without starting a new run, and the composite shows that method', async () => {

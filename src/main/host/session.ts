@@ -189,11 +189,11 @@ export class Session {
         files.splice(to);
         files.splice(0, from - 1);
       }
-      const { slices, layout } = await probeSlices(files, signal);
+      const { slices, layout, microscope } = await probeSlices(files, signal);
       job.slices = slices;
       job.layout = layout;
       job.skipped = found.skipped;
-      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped });
+      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped, ...(microscope ? { microscope } : {}) });
 
       const result = await this.config.engine.stack({
         inputs: files,

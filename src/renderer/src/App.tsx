@@ -3,6 +3,7 @@
 //                        textbox "Sigma", combobox "Merge method" (after a finished run: re-merges it,
 //                        no new progress), group "Alignment and range" (combobox "Alignment",
 //                        textbox "Reference slice", checkboxes "Match brightness", "Keep full size",
+//                        a note "microscope z-stack: auto leaves it unaligned" when it applies,
 //                        textboxes "First slice", "Last slice"), button "Run", button "Export" (opens group "Export options"
 //                        with buttons "Composite as PNG", "Composite as 16-bit TIFF",
 //                        "Composite as JPEG", spinbutton "JPEG quality", "Index map (PNG)",
@@ -26,8 +27,9 @@
 //   img "Composite" (or "Composite (<method>)" once re-merged), img "Slice N", img "Depth map",
 //                        img "Confidence map", img "Heatmap view, slice N", each an image
 //                        layer with data-natural-width / data-natural-height = full-size pixels.
-//   region "Alignment" (right column): a table row per slice, named "Slice N: aligned|reference|
-//                        alignment failed: <reason>".
+//   region "Alignment" (right column): the alignment's summary line ("aligned stack detected:
+//                        nothing applied; largest motion ..."), and a table row per slice, named
+//                        "Slice N: aligned|reference|left as it is|alignment failed: <reason>".
 //   group "Zoom": buttons "Fit", "100%", "200%", "Zoom in", "Zoom out"; status output "Zoom level".
 //   group "Heatmap settings": comboboxes "Heatmap style", "Heatmap scale", "In-focus rule";
 //                        sliders "Overlay opacity", "Focus threshold". figure "Colour bar: …".
@@ -470,6 +472,7 @@ export function App({ api }: { api: DeepfieldApi }) {
           updateSettings(partial);
         }}
         fieldsError={fieldsError}
+        microscope={job?.microscope}
         sliceCount={state.summary?.slices.length ?? 0}
         exportChoices={settings.export}
         onExportChoices={(choices) => updateSettings({ export: choices })}

@@ -225,7 +225,7 @@ function solve(h: Float64Array, g: Float64Array, n: number): Float64Array | unde
   return x;
 }
 
-interface LevelResult {
+export interface LevelResult {
   matrix: Affine;
   correlation: number;
   converged: boolean;
@@ -385,8 +385,12 @@ function sampleWarped(samples: Samples, params: number, image: GreyImage, matrix
  * iteration is then one pass over the samples, with g = gain sum(SD I) + bias sum(SD) - sum(SD T).
  */
 function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, model: AlignModel, maxIterations: number): LevelResult {
+  return refineSamples(selectSamples(template, model), template, image, start, model, maxIterations);
+}
+
+/** refineAtLevel on chosen template `samples` (steepest-descent vectors of `model`). */
+function refineSamples(samples: Samples, template: GreyImage, image: GreyImage, start: Affine, model: AlignModel, maxIterations: number): LevelResult {
   const params = PARAMS[model];
-  const samples = selectSamples(template, model);
   const all = templateSums(samples, params);
   const outside = new Int32Array(samples.count);
   let matrix = start;
@@ -421,14 +425,77 @@ function refineAtLevel(template: GreyImage, image: GreyImage, start: Affine, mod
   return { matrix, correlation, converged };
 }
 
+/** Fewer strong-gradient samples than this in a quadrant leave it out of the spread (1% of a 1024x768 copy's). */
+const MIN_QUADRANT_SAMPLES = 2000;
+
+export interface Rectangle {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface QuadrantEstimate extends LevelResult {
+  /** The quadrant, in the template's pixels. */
+  quadrant: Rectangle;
+}
+
+/** The samples of `samples` whose pixel lies in [x0, x1) x [y0, y1). */
+function samplesInside(samples: Samples, params: number, x0: number, y0: number, x1: number, y1: number): Samples {
+  const keep: number[] = [];
+  for (let k = 0; k < samples.count; k++) {
+    if (samples.x[k] >= x0 && samples.x[k] < x1 && samples.y[k] >= y0 && samples.y[k] < y1) keep.push(k);
+  }
+  const steepest = new Float32Array(keep.length * params);
+  keep.forEach((k, i) => steepest.set(samples.steepest.subarray(k * params, (k + 1) * params), i * params));
+  return {
+    count: keep.length,
+    x: Float32Array.from(keep, (k) => samples.x[k]),
+    y: Float32Array.from(keep, (k) => samples.y[k]),
+    value: Float32Array.from(keep, (k) => samples.value[k]),
+    steepest,
+  };
+}
+
+/**
+ * The same model estimated again on each quadrant of the template alone, starting from the
+ * whole frame's `matrix`. Motion of the camera moves every quadrant alike; defocus does not
+ * (a bright edge spreading as it blurs moves only the quadrants it crosses), so the quadrants'
+ * disagreement measures how far the whole-frame estimate can be trusted.
+ */
+export function quadrantEstimates(template: GreyImage, image: GreyImage, matrix: Affine, model: AlignModel): Array<QuadrantEstimate | undefined> {
+  const params = PARAMS[model];
+  const samples = selectSamples(template, model);
+  const midX = Math.floor(template.width / 2);
+  const midY = Math.floor(template.height / 2);
+  const quadrants: Rectangle[] = [
+    { x: 0, y: 0, width: midX, height: midY },
+    { x: midX, y: 0, width: template.width - midX, height: midY },
+    { x: 0, y: midY, width: midX, height: template.height - midY },
+    { x: midX, y: midY, width: template.width - midX, height: template.height - midY },
+  ];
+  return quadrants.map((quadrant) => {
+    const inside = samplesInside(samples, params, quadrant.x, quadrant.y, quadrant.x + quadrant.width, quadrant.y + quadrant.height);
+    // A quadrant with little detail says nothing either way.
+    if (inside.count < MIN_QUADRANT_SAMPLES) return undefined;
+    const found = refineSamples(inside, template, image, matrix, model, 20);
+    return found.correlation > 0 ? { ...found, quadrant } : undefined;
+  });
+}
+
 /** Largest displacement of the frame's corners under `m` relative to the identity, in pixels. */
 export function cornerMotion(m: Affine, width: number, height: number, from: Affine = IDENTITY): number {
+  return rectangleMotion(m, { x: 0, y: 0, width, height }, from);
+}
+
+/** Largest displacement of the corners of pixel rectangle `r` under `m` relative to `from`. */
+export function rectangleMotion(m: Affine, r: Rectangle, from: Affine = IDENTITY): number {
   let worst = 0;
   for (const [x, y] of [
-    [0, 0],
-    [width - 1, 0],
-    [0, height - 1],
-    [width - 1, height - 1],
+    [r.x, r.y],
+    [r.x + r.width - 1, r.y],
+    [r.x, r.y + r.height - 1],
+    [r.x + r.width - 1, r.y + r.height - 1],
   ]) {
     const [ax, ay] = applyAffine(m, x, y);
     const [bx, by] = applyAffine(from, x, y);

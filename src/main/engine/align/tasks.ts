@@ -18,6 +18,8 @@ export interface AlignEstimateTask {
   model: AlignModel;
   width: number;
   height: number;
+  /** Measure the estimate's uncertainty too (align 'auto' decides with it). */
+  measureUncertainty: boolean;
 }
 
 /** What a slice task needs to bring its slice onto the aligned frame. */
@@ -33,7 +35,7 @@ export function alignPrepare(task: AlignPrepareTask): Promise<AlignmentCopies> {
 
 export function alignEstimate(task: AlignEstimateTask): PairResult {
   try {
-    return estimateNeighbour(task.near, task.far, task.model, task.width, task.height);
+    return estimateNeighbour(task.near, task.far, task.model, task.width, task.height, task.measureUncertainty);
   } catch (error) {
     // An estimate that breaks is a failed estimate for that slice, never a failed stack.
     const reason = error instanceof Error ? error.message : String(error);

@@ -38,6 +38,8 @@ export interface ToolbarProps {
   onFields: (fields: Partial<StackFields>) => void;
   /** Set when the fields cannot be used (shown beside them, announced). */
   fieldsError?: string | null;
+  /** Why the open stack looks like a microscope z-stack, which align 'auto' leaves unaligned. */
+  microscope?: string;
   sliceCount: number;
   exportChoices: ExportChoices;
   onExportChoices: (choices: ExportChoices) => void;
@@ -45,19 +47,27 @@ export interface ToolbarProps {
 }
 
 /** Alignment (issue 6) and the slice range (issue 5): passed to the engine with the next Run. */
-function StackFieldsGroup({ fields, onFields, error }: { fields: StackFields; onFields: (f: Partial<StackFields>) => void; error?: string | null }) {
+function StackFieldsGroup({ fields, onFields, error, microscope }: { fields: StackFields; onFields: (f: Partial<StackFields>) => void; error?: string | null; microscope?: string }) {
   const errorId = useId();
+  const noteId = useId();
   const aligned = fields.align !== 'off';
+  // auto leaves a microscope z-stack as it is: said where the choice is made, not only afterwards.
+  const note = fields.align === 'auto' && microscope ? `microscope z-stack (${microscope}): auto leaves it unaligned; choose similarity to align it` : undefined;
   return (
     <div className="stack-fields" role="group" aria-label="Alignment and range" aria-describedby={error ? errorId : undefined}>
-      <label title="How each slice is aligned to the reference before merging: off, translation, similarity (shift, rotation, scale) or affine">
+      <label title="How each slice is aligned to the reference before merging: auto (a similarity, applied only where the slices really moved; microscope TIFF z-stacks are left as they are), off, or a model forced: translation, similarity (shift, rotation, scale) or affine">
         align
-        <select aria-label="Alignment" value={fields.align} onChange={(e) => onFields({ align: e.target.value as AlignMethod })}>
+        <select aria-label="Alignment" aria-describedby={note ? noteId : undefined} value={fields.align} onChange={(e) => onFields({ align: e.target.value as AlignMethod })}>
           {ALIGN_METHODS.map((align) => (
             <option key={align}>{align}</option>
           ))}
         </select>
       </label>
+      {note && (
+        <span id={noteId} className="muted" role="note" title={note}>
+          microscope z-stack: auto leaves it unaligned
+        </span>
+      )}
       <label title="The slice the others are aligned to (1-based among the stacked slices); blank for the middle one">
         ref
         <input
@@ -171,7 +181,7 @@ export function Toolbar(props: ToolbarProps) {
           ))}
         </select>
       </label>
-      <StackFieldsGroup fields={props.fields} onFields={props.onFields} error={props.fieldsError} />
+      <StackFieldsGroup fields={props.fields} onFields={props.onFields} error={props.fieldsError} microscope={props.microscope} />
       <button type="button" className="primary" onClick={props.onRun} disabled={!props.canRun || props.running} title="Stack the open folder (Enter in sigma)">
         Run
       </button>

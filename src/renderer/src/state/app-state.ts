@@ -33,6 +33,8 @@ export interface JobState {
   /** Known from the 'started' event on. */
   layout: PixelLayout | null;
   skipped: SkippedFile[];
+  /** Why the stack looks like a microscope z-stack (align 'auto' leaves those unaligned), from 'started'. */
+  microscope?: string;
 }
 
 /**
@@ -164,7 +166,7 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
   switch (event.type) {
     case 'started': {
       const slices = event.slices.map((slice) => ({ ...state.slices[slice.index], index: slice.index, name: slice.name, previewReady: false }));
-      return { ...state, job: { ...job, total: slices.length, layout: event.layout, skipped: event.skipped }, slices };
+      return { ...state, job: { ...job, total: slices.length, layout: event.layout, skipped: event.skipped, microscope: event.microscope }, slices };
     }
     case 'progress': {
       const next: AppState = {
