@@ -47,5 +47,6 @@ export function alignEstimate(task: AlignEstimateTask): PairResult {
 export async function decodeAligned(slice: SliceRef, layout: PixelLayout, align: SliceAlign | undefined): Promise<PixelData> {
   if (!align) return decodeSlice(slice, layout);
   const source = await decodeSlice(slice, align.source);
-  return warpSlice(source, align.source, layout.width, layout.height, align.warp);
+  // The decoded slice is not needed once warped: the warp may write over it.
+  return warpSlice(source, align.source, layout.width, layout.height, align.warp, 'auto', true);
 }

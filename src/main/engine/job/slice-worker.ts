@@ -5,7 +5,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import sharp from 'sharp';
 import type { FocusPreview, PixelLayout, SliceRef } from '../../../shared/types';
-import { decodeAligned, type SliceAlign } from '../align/tasks';
+import { alignEstimate as estimate, alignPrepare as prepareCopies, decodeAligned, type AlignEstimateTask, type AlignPrepareTask, type SliceAlign } from '../align/tasks';
+import type { PairResult } from '../align/estimate';
+import type { AlignmentCopies } from '../align/prepare';
 import { measureFocusBands } from '../focus/focus-variance-kernel';
 import { FocusPreviewBuilder } from '../focus/focus-preview';
 import type { MergeState } from '../merge/method';
@@ -84,4 +86,18 @@ async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
 }
 
-export { alignEstimate, alignPrepare } from '../align/tasks';
+export async function alignPrepare(task: AlignPrepareTask): Promise<AlignmentCopies> {
+  try {
+    return await prepareCopies(task);
+  } finally {
+    collectGarbage();
+  }
+}
+
+export function alignEstimate(task: AlignEstimateTask): PairResult {
+  try {
+    return estimate(task);
+  } finally {
+    collectGarbage();
+  }
+}
