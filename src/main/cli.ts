@@ -1,9 +1,9 @@
 // The `deepfield` command line: the engine without Electron, for batch work and scripts.
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import sharp from 'sharp';
-import { ALIGN_METHODS, type AlignMethod, DEFAULT_ALIGN, DEFAULT_SIGMA, describeExpected, MERGE_METHODS, type MergeMethod } from '../shared/options';
+import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, describeExpected, MERGE_METHODS, type MergeMethod, RAW_COLOURS } from '../shared/options';
 import { closeMetadataTool, Engine, isAbortError } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
@@ -51,14 +51,19 @@ export async function main(argv: string[]): Promise<number> {
   const stackCommand = program
     .command('stack')
     .description('stack a folder (or a list) of focal slices into one composite')
-    .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP), taken in natural name order')
+    .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP, camera RAW), taken in natural name order')
     .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
     .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
-    .option('--align <model>', 'align slices to the reference before merging: auto (default: a similarity, applied only where the motion is real; microscope TIFF z-stacks are left unaligned), off, or one model forced: translation, similarity (shift, rotation, magnification), affine', parseAlign, DEFAULT_ALIGN)
+    .option('--align <model>', 'align slices to the reference before merging: auto (default: a similarity, applied only where the motion is real; microscope TIFF z-stacks are left unaligned), off, or one model forced: translation, similarity (shift, rotation, magnification), affine', parseAlign, DEFAULT_STACK_OPTIONS.align)
     .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
     .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
+    .addOption(
+      new Option('--raw-colour <curve>', 'how camera RAW slices (DNG, CR2/CR3, NEF, ARW, ORF, RW2, ...) are developed to 16 bits, white balance as shot: srgb (the sRGB tone curve) or linear (proportional to light)')
+        .choices(RAW_COLOURS)
+        .default(DEFAULT_STACK_OPTIONS.rawColour),
+    )
     .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', false)
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
@@ -69,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   addOutputOptions(stackCommand, 'stack');
   // Added after batch copied the job options: a per-file output, like the other stack outputs.
+  stackCommand.option('--retouch <strokes.json>', 'paint strokes from the source slices onto the composite (and index map) before writing; the strokes are recorded in the sidecar, so --replay repeats them (format: docs/retouch.md)');
   stackCommand.option('--confidence-map <png>', 'also write how decisive each pixel\'s focus peak is (0-1 as 16-bit grey) as a PNG or TIFF');
   registerBatchCommand(program, stackCommand, async (parent, opts) => {
     const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();

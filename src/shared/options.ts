@@ -17,8 +17,6 @@ export const DEFAULT_SIGMA = 2;
 export const ALIGN_METHODS = ['auto', 'off', 'translation', 'similarity', 'affine'] as const;
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
 
-export const DEFAULT_ALIGN: AlignMethod = 'auto';
-
 /**
  * Smallest motion (largest displacement of the frame's corners from the reference, in pixels)
  * that 'auto' applies. Measurements in test/unit/align-auto.test.ts and docs/alignment.md.
@@ -31,6 +29,13 @@ export const AUTO_ALIGN_MIN_MOTION = 0.1;
  * as motion stayed under 0.85 of its uncertainty; real motion measured 6 times its own or more.
  */
 export const AUTO_ALIGN_SIGNIFICANCE = 2;
+
+/**
+ * How camera RAW slices are developed: 'srgb' (the sRGB tone curve, for viewing) or 'linear'
+ * (values proportional to light, for measuring); both 16-bit, white balance as shot.
+ */
+export const RAW_COLOURS = ['srgb', 'linear'] as const;
+export type RawColour = (typeof RAW_COLOURS)[number];
 
 const sigmaSchema = z
   .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
@@ -50,17 +55,22 @@ export const stackOptionsSchema = z.object({
    * breathing bracket is aligned, and an already aligned stack or a microscope z-stack comes out
    * bit-identical to 'off'.
    */
-  align: z.enum(ALIGN_METHODS).default(DEFAULT_ALIGN),
+  align: z.enum(ALIGN_METHODS).default('auto'),
   /** 0-based index of the slice the others are aligned to; default the middle slice. */
   reference: z.number().int().min(0).optional(),
   /** Match each slice's gain and offset per channel to the reference. */
   brightness: z.boolean().default(true),
   /** Keep the full frame (edges filled by repeating the slice's edge) instead of cropping to the area all slices cover. */
   keepSize: z.boolean().default(false),
+  /** How camera RAW slices are developed (other slices are read as they are). */
+  rawColour: z.enum(RAW_COLOURS).default('srgb'),
 });
 
 export type StackOptions = z.output<typeof stackOptionsSchema>;
 export type StackOptionsInput = z.input<typeof stackOptionsSchema>;
+
+/** The defaults of every stack option, for help texts and callers that need one before a job. */
+export const DEFAULT_STACK_OPTIONS: StackOptions = stackOptionsSchema.parse({});
 
 /** The sharp-style message shape: what was expected, for which parameter, what was received. */
 export function describeExpected(expected: string, parameter: string, received: unknown): string {

@@ -15,7 +15,7 @@ describe('warpSlice', () => {
     const out = warpSlice(ramp, layout, 30, 20, { matrix: [1, 0, 5, 0, 1, 7] });
     for (let y = 0; y < 20; y++) for (let x = 0; x < 30; x++) expect(out[(y * 30 + x) * 3]).toBe(ramp[((y + 7) * 40 + x + 5) * 3]);
     const spent = ramp.slice();
-    const over = warpSlice(spent, layout, 30, 20, { matrix: [1, 0, 5, 0, 1, 7] }, 'auto', true);
+    const over = warpSlice(spent, layout, 30, 20, { matrix: [1, 0, 5, 0, 1, 7] }, 'auto', false, true);
     expect(over.buffer).toBe(spent.buffer);
     expect([...over]).toEqual([...out]);
     expect(integerShift([1, 0, 5.01, 0, 1, 7], 30, 20)).toEqual([5, 7]);

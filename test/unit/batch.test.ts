@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { estimateStackBytes, summaryCsv } from '../../src/main/cli/batch-command';
+import { estimateStackBytes } from '../../src/main/cli/batch-core';
+import { summaryCsv } from '../../src/main/cli/batch-summary';
 import { writeSyntheticStack } from '../../src/main/demo/synthetic-stack';
 import { cliPath, readRaw, tempDir } from '../helpers/fixtures';
 

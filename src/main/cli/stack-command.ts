@@ -2,8 +2,9 @@
 // written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions, type AlignMethod, type MergeMethod, type StackOptionsInput } from '../../shared/options';
-import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
+import { parseStackOptions, type AlignMethod, type MergeMethod, type RawColour, type StackOptionsInput } from '../../shared/options';
+import type { Retouch } from '../../shared/retouch';
+import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 
@@ -16,6 +17,9 @@ export interface StackCommandOptions extends OutputFlags {
   reference?: number;
   brightness?: boolean;
   keepSize?: boolean;
+  rawColour?: RawColour;
+  /** A strokes file to paint onto the composite from the source slices. */
+  retouch?: string;
   /** Where to write the confidence map (stack only). */
   confidenceMap?: string;
   json?: boolean;
@@ -23,9 +27,9 @@ export interface StackCommandOptions extends OutputFlags {
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean }): StackOptionsInput {
-  const { sigma, method, align, reference, brightness, keepSize } = opts;
-  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour }): StackOptionsInput {
+  const { sigma, method, align, reference, brightness, keepSize, rawColour } = opts;
+  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, rawColour });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -52,18 +56,22 @@ export async function runStackCommand(
 ): Promise<void> {
   let options: StackOptionsInput;
   let plan: OutputPlan;
+  let retouch: Retouch | undefined;
   if (opts.replay) {
     if (inputs.length > 0) throw new DeepfieldError('--replay takes its inputs from the sidecar: give no inputs with it', opts.replay);
+    if (opts.retouch) throw new DeepfieldError('--replay takes its strokes from the sidecar: give no --retouch with it', opts.retouch);
     const sidecar = await readSidecar(opts.replay);
     await verifyInputs(sidecar, signal);
     inputs = sidecar.inputs;
     options = sidecar.options;
+    retouch = sidecar.retouch;
     plan = opts.output ? replanBeside(sidecar.outputs, opts.output) : sidecar.outputs;
   } else {
     if (!opts.output) throw new DeepfieldError('No output given: pass -o <file> (or --replay <sidecar>)');
     if (inputs.length === 0) throw new DeepfieldError('No input given: name a folder of slices or the slice files');
     options = stackOptionsFromFlags(opts);
     plan = planFromStackFlags(opts, opts.output);
+    retouch = opts.retouch ? await readRetouchFile(opts.retouch) : undefined;
   }
 
   if (opts.confidenceMap) {
@@ -84,6 +92,7 @@ export async function runStackCommand(
       signal,
       onProgress: (p) => progress.update(p),
       keepConfidence: Boolean(opts.confidenceMap),
+      retouch,
     });
   } finally {
     progress.stop();

@@ -20,6 +20,10 @@ export { decodeAligned, type SliceAlign } from './align/tasks';
 // The focus measure's float64 reference, for single-slice questions (pixel profiles).
 export { computeFocusMap } from './focus/focus-measure';
 
+// Retouching: strokes from the source slices applied to a result, and strokes files.
+export { readRetouchFile, retouchResult } from './retouch/retouch-result';
+export { readSliceWindow } from './retouch/slice-window';
+
 // Output: the plan of what a job writes, the writers, and the provenance sidecar.
 export { DEFAULT_OUTPUT_PLAN, resolvePlan, resolveZStep, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
 export { writeOutputs } from './output/outputs';

@@ -48,5 +48,5 @@ export async function decodeAligned(slice: SliceRef, layout: PixelLayout, align:
   if (!align) return decodeSlice(slice, layout);
   const source = await decodeSlice(slice, align.source);
   // The decoded slice is not needed once warped: the warp may write over it.
-  return warpSlice(source, align.source, layout.width, layout.height, align.warp, 'auto', true);
+  return warpSlice(source, align.source, layout.width, layout.height, align.warp, 'auto', false, true);
 }

@@ -68,6 +68,8 @@ function cubicWeights(t: number, w: Float64Array): void {
 /**
  * Returns the slice resampled to `width` x `height` output pixels. A pure integer shift is a copy
  * (bit-identical to the input); brightness, when given, is applied with rounding and clamping.
+ * `resample` skips that copy: a window of a frame whose motion is not an integer shift must be
+ * resampled as the whole frame is, even where its own few pixels move by less than the tolerance.
  * `overSource`: the caller is done with `pixels`, so the result may be written over them (a
  * decoded slice is the largest buffer a worker holds; a second one per worker was most of what
  * alignment added to the peak memory).
@@ -79,6 +81,7 @@ export function warpSlice(
   height: number,
   warp: SliceWarp,
   kernel: WarpKernel = 'auto',
+  resample = false,
   overSource = false,
 ): PixelData {
   const { channels, bitDepth } = source;
@@ -93,7 +96,7 @@ export function warpSlice(
     gains[c] = warp.gains?.[c] ?? 1;
     offsets[c] = warp.offsets?.[c] ?? 0;
   }
-  const shift = integerShift(warp.matrix, width, height);
+  const shift = resample ? undefined : integerShift(warp.matrix, width, height);
   if (shift) {
     const [dx, dy] = shift;
     const lut = buildLookUp(gains, offsets, colour, maxValue);

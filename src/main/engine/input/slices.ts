@@ -3,10 +3,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { DEFAULT_STACK_OPTIONS, type RawColour } from '../../../shared/options';
 import type { PixelLayout, SkippedFile, SliceRef } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
+import { isRawFileName, probeRaw } from './raw';
 import { readTiffFileTags, TAG } from './tiff';
 
+/** Files read by libvips; camera RAW files (raw.ts) come on top. */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] as const;
 
 const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -17,7 +20,7 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 export function isImageFileName(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) || isRawFileName(name);
 }
 
 export interface FoundFiles {
@@ -65,7 +68,7 @@ export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
   if (files.length === 0) {
     const where = inputs.length === 1 ? inputs[0] : 'the inputs';
     throw new DeepfieldError(
-      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')})`,
+      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')} and camera RAW files)`,
       inputs.length === 1 ? path.resolve(inputs[0]) : undefined,
     );
   }
@@ -88,6 +91,7 @@ interface ProbedFile {
   channels: number;
   hasAlpha: boolean;
   bitDepth: 8 | 16;
+  raw: boolean;
 }
 
 async function probeFile(file: string): Promise<ProbedFile> {
@@ -97,6 +101,10 @@ async function probeFile(file: string): Promise<ProbedFile> {
     await handle.close();
   } catch (error) {
     throw new DeepfieldError(`Cannot read ${name}: ${describeFsError(error)}`, file);
+  }
+  if (isRawFileName(file)) {
+    // Developed as 16-bit RGB, whatever the sensor's depth (raw.ts).
+    return { file, ...(await probeRaw(file)), pages: 1, channels: 3, hasAlpha: false, bitDepth: 16, raw: true };
   }
   let meta;
   try {
@@ -118,14 +126,16 @@ async function probeFile(file: string): Promise<ProbedFile> {
     channels: meta.channels ?? 3,
     hasAlpha: Boolean(meta.hasAlpha),
     bitDepth: sixteen ? 16 : 8,
+    raw: false,
   };
 }
 
 /**
  * Reads every file's header, expands multi-page TIFFs into one slice per page, and fixes the
  * stack's pixel layout from the first slice. Slices of another size are an error naming both.
+ * Camera RAW slices carry how they are to be developed (`rawColour`).
  */
-export async function probeSlices(files: string[], signal?: AbortSignal): Promise<ProbedStack> {
+export async function probeSlices(files: string[], signal?: AbortSignal, rawColour: RawColour = DEFAULT_STACK_OPTIONS.rawColour): Promise<ProbedStack> {
   const probed: ProbedFile[] = [];
   for (const file of files) {
     signal?.throwIfAborted();
@@ -147,7 +157,8 @@ export async function probeSlices(files: string[], signal?: AbortSignal): Promis
   const slices: SliceRef[] = [];
   for (const p of probed) {
     const base = path.basename(p.file);
-    if (p.pages === 1) slices.push({ file: p.file, name: base });
+    if (p.raw) slices.push({ file: p.file, name: base, develop: rawColour });
+    else if (p.pages === 1) slices.push({ file: p.file, name: base });
     else for (let page = 0; page < p.pages; page++) slices.push({ file: p.file, page, name: `${base}#${page + 1}` });
   }
   if (slices.length > 65535) throw new DeepfieldError(`Too many slices (${slices.length}); the index map holds at most 65535`);

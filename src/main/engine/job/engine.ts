@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../../shared/options';
+import type { Retouch } from '../../../shared/retouch';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackProgress, StackTimings } from '../../../shared/types';
 import { alignStack, type StackAlignmentResult } from '../align/align-stage';
 import type { SliceAlign } from '../align/tasks';
@@ -65,6 +66,8 @@ export interface StackResult {
   alignment?: StackAlignment;
   /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
   sliceAligns?: SliceAlign[];
+  /** The strokes applied to composite and indexMap (retouch/retouch-result.ts), if any. */
+  retouch?: Retouch;
   /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
   confidence(): Float32Array;
   /**
@@ -121,7 +124,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options.rawColour));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });

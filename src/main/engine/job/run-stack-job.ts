@@ -2,7 +2,8 @@
 // command line's stack and batch, replays and the app's exports all come through here).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { StackOptions, StackOptionsInput } from '../../../shared/options';
+import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
+import type { Retouch } from '../../../shared/retouch';
 import type { StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
@@ -11,6 +12,7 @@ import { plannedFiles, resolvePlan, resolveZStep, validatePlan, type OutputPlan 
 import { writeOutputs } from '../output/outputs';
 import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type Sidecar } from '../output/sidecar';
 import { checkOutputPath, formatFromPath, outputDepth } from '../output/write-image';
+import { retouchResult } from '../retouch/retouch-result';
 import type { Engine, StackResult } from './engine';
 
 export interface JobRequest {
@@ -22,6 +24,8 @@ export interface JobRequest {
   onProgress?: (progress: StackProgress) => void;
   /** Also keep the focus sums for result.confidence() (e.g. for a confidence map). */
   keepConfidence?: boolean;
+  /** Strokes painted from the source slices onto the composite before it is written. */
+  retouch?: Retouch;
 }
 
 export interface JobOutcome {
@@ -42,7 +46,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal);
+  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options).rawColour);
   const { slices, layout } = probed;
   outputDepth(formatFromPath(plan.composite), layout, plan.depth);
   if (plan.heightMap && !resolveZStep(plan, slices)) {
@@ -68,7 +72,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   const existedBefore = new Set<string>();
   for (const target of targets) if (await fs.stat(target).catch(() => undefined)) existedBefore.add(target);
   try {
-    const result = await engine.stack({
+    const stacked = await engine.stack({
       inputs: request.inputs,
       options: request.options,
       signal: request.signal,
@@ -76,6 +80,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
       keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true },
       probed: { found, stack: probed },
     });
+    const result = request.retouch?.strokes.length ? await retouchResult(stacked, request.retouch, request.signal) : stacked;
     const written = await writeOutputs(result, plan, {
       signal: request.signal,
       onProgress: request.onProgress,
@@ -97,6 +102,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
       slices: result.slices.map((s, i) => ({ ...s, meanVariance: result.stats[i].meanVariance, maxVariance: result.stats[i].maxVariance, pixelsWon: result.stats[i].pixelsWon })),
       skipped: result.skipped,
       alignment: result.alignment,
+      ...(result.retouch ? { retouch: result.retouch } : {}),
       zStep: written.zStep,
       timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
     };

@@ -6,6 +6,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { version as DEEPFIELD_VERSION } from '../../../../package.json';
 import type { StackOptions } from '../../../shared/options';
+import { parseRetouch, type Retouch } from '../../../shared/retouch';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
 import { sidecarPathFor, SIDECAR_SUFFIX, type OutputPlan } from './output-plan';
@@ -39,6 +40,8 @@ export interface Sidecar {
   skipped: SkippedFile[];
   /** Present when the job aligned its slices. */
   alignment?: unknown;
+  /** The strokes painted onto the composite from the source slices, in order (shared/retouch.ts). */
+  retouch?: Retouch;
   /** Slice spacing used for the height map, and where it came from. */
   zStep?: unknown;
   timings: Record<string, number>;
@@ -91,6 +94,13 @@ export async function readSidecar(file: string): Promise<Sidecar> {
   }
   if (sidecar?.format !== SIDECAR_FORMAT || !Array.isArray(sidecar.files) || !sidecar.outputs || !sidecar.options) {
     throw new DeepfieldError(`${path.basename(file)} is not a Deepfield sidecar of format ${SIDECAR_FORMAT}`, file);
+  }
+  if (sidecar.retouch !== undefined) {
+    try {
+      sidecar.retouch = parseRetouch(sidecar.retouch);
+    } catch (error) {
+      throw new DeepfieldError(`${path.basename(file)}: its retouch record is damaged: ${(error as Error).message}`, file);
+    }
   }
   return sidecar;
 }
