@@ -11,6 +11,7 @@ import { planAlignment } from './plan';
 import type { AlignmentCopies } from './prepare';
 import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './tasks';
 import { CancelledError, DeepfieldError, isAbortError } from '../errors';
+import { collectGarbage } from '../collect-garbage';
 import { describeExpected } from '../../../shared/options';
 
 export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask, signal: AbortSignal) => Promise<T>;
@@ -133,6 +134,10 @@ export async function alignStack(
   } finally {
     signal?.removeEventListener('abort', forwardAbort);
   }
+  // The copies are spent: free them now, not whenever this thread next collects (they are
+  // shared with the workers, so one copy per slice estimated would stay resident meanwhile).
+  copies.fill(undefined);
+  collectGarbage();
   if (firstError !== undefined) throw firstError;
   if (job.signal.aborted) throw new CancelledError();
   const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;

@@ -3,7 +3,7 @@
 import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { estimateNeighbour, type PairResult } from './estimate';
 import type { AlignModel } from './gauss-newton';
-import { type AlignmentCopies, prepareAlignmentCopies } from './prepare';
+import { type AlignmentCopies, prepareAlignmentCopies, sharedCopies } from './prepare';
 import { type SliceWarp, warpSlice } from './warp';
 import { decodeSlice, type PixelData } from '../input/decode';
 
@@ -29,8 +29,8 @@ export interface SliceAlign {
   warp: SliceWarp;
 }
 
-export function alignPrepare(task: AlignPrepareTask): Promise<AlignmentCopies> {
-  return prepareAlignmentCopies(task.slice, task.layout);
+export async function alignPrepare(task: AlignPrepareTask): Promise<AlignmentCopies> {
+  return sharedCopies(await prepareAlignmentCopies(task.slice, task.layout));
 }
 
 export function alignEstimate(task: AlignEstimateTask): PairResult {
