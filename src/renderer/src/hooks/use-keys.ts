@@ -9,12 +9,15 @@ export function useKeys({
   dispatch,
   viewport,
   cancel,
+  toggleHelp,
 }: {
-  /** False while a modal (the folder browser) has the keys. */
+  /** False while a modal (the folder browser, the keyboard help) has the keys. */
   enabled: boolean;
   dispatch: Dispatch<Action>;
   viewport: Pick<ViewportControls, 'fit' | 'zoomStep' | 'zoomTo'>;
   cancel: () => void;
+  /** "?": shows or hides the keyboard help. */
+  toggleHelp: () => void;
 }): void {
   const { fit, zoomStep, zoomTo } = viewport;
   useEffect(() => {
@@ -49,9 +52,12 @@ export function useKeys({
         case 'escape':
           cancel();
           break;
+        case 'help':
+          toggleHelp();
+          break;
       }
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [enabled, dispatch, cancel, fit, zoomStep, zoomTo]);
+  }, [enabled, dispatch, cancel, toggleHelp, fit, zoomStep, zoomTo]);
 }
