@@ -21,16 +21,22 @@ import { alignInProcess, argmaxComposite, createMisalignedStack, psnr, randomMot
 
 const rows: string[][] = [];
 
-/** One table row: the stack, its largest motion and that slice's uncertainty, and what was done. */
+/**
+ * One table row: the stack, its largest motion and that slice's uncertainty, the largest ratio
+ * of motion to uncertainty over its slices (what AUTO_ALIGN_SIGNIFICANCE is compared with), and
+ * what was done.
+ */
 function record(stack: string, size: string, alignment: StackAlignment): void {
   const { motion, uncertainty, slice } = alignment.largestMotion;
   const decision = alignment.microscope ? 'microscope z-stack: not estimated' : alignment.applied ? `aligned ${alignment.slices.filter((s) => s.status === 'ok').length} of ${alignment.slices.length - 1}` : 'nothing applied';
   const name = alignment.slices[slice]?.name ?? '-';
-  rows.push([stack, size, alignment.microscope ? '-' : `${motion.toFixed(3)} (${name})`, uncertainty === undefined ? '-' : uncertainty.toFixed(3), decision]);
+  const ratios = alignment.slices.filter((s) => s.status !== 'reference' && s.uncertainty).map((s) => s.motion / s.uncertainty!);
+  const ratio = ratios.length > 0 ? Math.max(...ratios).toFixed(2) : '-';
+  rows.push([stack, size, alignment.microscope ? '-' : `${motion.toFixed(3)} (${name})`, uncertainty === undefined ? '-' : uncertainty.toFixed(3), ratio, decision]);
 }
 
 afterAll(() => {
-  const header = ['stack', 'slices x size', 'largest motion px (slice)', 'uncertainty px', 'auto decision'];
+  const header = ['stack', 'slices x size', 'largest motion px (slice)', 'its uncertainty px', 'largest motion/uncertainty', 'auto decision'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log([line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n'));
@@ -183,6 +189,36 @@ describe('auto on stacks with real motion', () => {
       expect(never - realigned).toBeLessThan(0.5);
     });
   }
+});
+
+describe(`the ${AUTO_ALIGN_MIN_MOTION} px threshold`, () => {
+  // Every slice but the reference moved by `shift` px in its own direction, recorded as a camera
+  // records it; the argmax composite against the all-in-focus scene, left as recorded and
+  // resampled by the true transforms, against the never-misaligned one.
+  async function costs(shift: number): Promise<{ left: number; resampled: number }> {
+    const motions: TrueMotion[] = Array.from({ length: 7 }, (_, k) => ({ dx: shift * Math.cos(2.1 * k), dy: shift * Math.sin(2.1 * k), scale: 1, rotationDeg: 0, gains: [1, 1, 1] }));
+    const [width, height] = [640, 480];
+    const stack = await createMisalignedStack(width, height, motions, 3, 3, 3);
+    const crop = { x: 4, y: 4, width: width - 8, height: height - 8 };
+    const source: PixelLayout = { width, height, channels: 3, bitDepth: 8 };
+    const cropped: PixelLayout = { width: crop.width, height: crop.height, channels: 3, bitDepth: 8 };
+    const shiftToCrop = [1, 0, crop.x, 0, 1, crop.y] as const;
+    const composite = (slices: Uint8Array[], k: (i: number) => readonly [number, number, number, number, number, number]) =>
+      argmaxComposite(slices.map((p, i) => warpSlice(p, source, crop.width, crop.height, { matrix: k(i) })), cropped);
+    const scene = warpSlice(stack.scene, source, crop.width, crop.height, { matrix: shiftToCrop }) as Uint8Array;
+    const never = psnr(composite(stack.aligned, () => shiftToCrop), scene);
+    const left = psnr(composite(stack.observed, () => shiftToCrop), scene);
+    const resampled = psnr(composite(stack.observed, (i) => composeAffine(stack.truth[i], shiftToCrop)), scene);
+    console.log(`every slice moved ${shift} px: left as recorded ${(never - left).toFixed(2)} dB below the never-misaligned composite, resampled ${(never - resampled).toFixed(2)} dB below`);
+    return { left: never - left, resampled: never - resampled };
+  }
+
+  it('is where aligning starts to pay: above it a motion costs more left than resampled, at half of it about the same', { timeout: 300_000 }, async () => {
+    const at = await costs(AUTO_ALIGN_MIN_MOTION);
+    expect(at.left).toBeGreaterThan(at.resampled + 0.2);
+    const half = await costs(AUTO_ALIGN_MIN_MOTION / 2);
+    expect(Math.abs(half.left - half.resampled)).toBeLessThan(0.1);
+  });
 });
 
 describe.runIf(hasSharedStack('pcb'))('the pcb bracket (focus breathing, 2% magnification)', () => {
