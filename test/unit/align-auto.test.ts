@@ -2,7 +2,10 @@
 // --align off, however strongly its defocus changes; real motion, small or large, is aligned as
 // the forced models align it. Every stack's largest motion, its uncertainty and the decision are
 // printed as one table at the end.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignStack, type RunTask } from '../../src/main/engine/align/align-stage';
@@ -16,9 +19,10 @@ import { findSliceFiles, probeSlices } from '../../src/main/engine/input/slices'
 import { Engine } from '../../src/main/engine/job/engine';
 import { AUTO_ALIGN_MIN_MOTION, AUTO_ALIGN_SIGNIFICANCE, parseStackOptions } from '../../src/shared/options';
 import type { PixelLayout, StackAlignment } from '../../src/shared/types';
-import { builtWorkerFile, bytesOf, hasSharedStack, sharedData, tempDir } from '../helpers/fixtures';
+import { builtWorkerFile, bytesOf, cliPath, hasSharedStack, sharedData, tempDir } from '../helpers/fixtures';
 import { alignInProcess, argmaxComposite, createMisalignedStack, psnr, randomMotions, type TrueMotion } from './align-fixtures';
 
+const execFileAsync = promisify(execFile);
 const rows: string[][] = [];
 
 /**
@@ -110,6 +114,25 @@ describe('auto on stacks that never moved, with strong defocus changes', () => {
       expect(bytesOf(auto.indexMap).equals(bytesOf(off.indexMap))).toBe(true);
     });
   }
+});
+
+describe('the command line on a stack that never moved', () => {
+  it('says "aligned stack detected: nothing applied" with the largest motion, records it in the sidecar, and writes the files --align off writes', { timeout: 180_000 }, async () => {
+    const dir = await writeStill({ width: 320, height: 240, sliceCount: 3, seed: 7, noise: 1 });
+    const out = tempDir();
+    const run = (name: string, ...args: string[]) => execFileAsync(process.execPath, [cliPath, 'stack', dir, '-o', path.join(out, `${name}.png`), '--index-map', path.join(out, `${name}-index.png`), ...args]);
+    const auto = await run('auto');
+    await run('off', '--align', 'off');
+    expect(auto.stderr).toMatch(/^alignment: aligned stack detected: nothing applied; largest motion \d+\.\d+ px \(s\d+\.png\), uncertainty \d+\.\d+ px$/m);
+    const sidecar = JSON.parse(await readFile(path.join(out, 'auto.png.deepfield.json'), 'utf8'));
+    expect(sidecar.options.align).toBe('auto');
+    expect(sidecar.alignment.applied).toBe(false);
+    expect(sidecar.alignment.summary).toBe(/^alignment: (.*)$/m.exec(auto.stderr)![1]);
+    expect(sidecar.alignment.largestMotion.motion).toBeGreaterThanOrEqual(0);
+    for (const file of ['.png', '-index.png']) {
+      expect((await readFile(path.join(out, `auto${file}`))).equals(await readFile(path.join(out, `off${file}`))), file).toBe(true);
+    }
+  });
 });
 
 /** The engine's alignment pre-pass and plan, run in this thread. */

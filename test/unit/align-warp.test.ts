@@ -50,7 +50,7 @@ describe('warpSlice', () => {
 });
 
 describe('the realigned synthetic bracket', () => {
-  it('stacks within 0.5 dB PSNR of the never-misaligned bracket, and as well as the true transforms do', async () => {
+  it('stacks within 0.5 dB PSNR of the never-misaligned bracket, and as well as the true transforms do', { timeout: 300_000 }, async () => {
     const [width, height] = [640, 480];
     // Recorded as a camera records it (each pixel the scene's mean over its footprint), so the
     // alignment's warp is the only resampling any slice sees.

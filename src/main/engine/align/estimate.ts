@@ -10,7 +10,7 @@
 // fit uses (blur keeps local means, which is what gain and offset act on).
 import { IDENTITY, fullToReducedTransform, reducedToFullTransform, type Affine, type GreyImage } from './geometry';
 import { fitBrightness, type BrightnessFit } from './brightness';
-import { estimatePair, quadrantEstimates, rectangleMotion, type AlignModel } from './gauss-newton';
+import { estimatePair, rectangleMotion, type AlignModel, type QuadrantEstimate } from './gauss-newton';
 import type { AlignmentCopies } from './prepare';
 
 /** One estimate between a slice and its neighbour towards the reference, full-resolution pixels. */
@@ -21,8 +21,8 @@ export interface PairResult {
   converged: boolean;
   /**
    * How far the estimate can be trusted, in full-resolution pixels: the largest disagreement with
-   * `matrix`, over each quadrant's own corners, of the same model estimated on that quadrant
-   * alone. Absent when fewer than two quadrants hold enough detail to estimate on.
+   * `matrix`, over each quadrant's own corners, of that quadrant estimated alone. Absent when fewer
+   * than two quadrants hold enough detail to estimate on, or when not asked for.
    */
   uncertainty?: number;
   /** neighbour ~ gain * slice + offset. */
@@ -45,10 +45,10 @@ export function estimateNeighbour(near: AlignmentCopies, far: AlignmentCopies, m
   if (Math.min(grey.width, grey.height) < MIN_SIDE) {
     return { matrix: IDENTITY, correlation: 0, converged: false, error: `the slices are too small to align (under ${MIN_SIDE} px)` };
   }
-  const found = estimatePair(near.pyramid, far.pyramid, model);
+  const found = estimatePair(near.pyramid, far.pyramid, model, measureUncertainty);
   const matrix = reducedToFullTransform(found.matrix, width, height, grey.width, grey.height);
   const onColour = fullToReducedTransform(matrix, width, height, near.colour.width, near.colour.height);
-  const uncertainty = measureUncertainty ? quadrantSpread(near.pyramid[0], far.pyramid[0], found.matrix, matrix, model, width, height) : undefined;
+  const uncertainty = found.quadrants ? quadrantSpread(found.quadrants, grey, matrix, width, height) : undefined;
   return {
     matrix,
     correlation: found.correlation,
@@ -62,11 +62,11 @@ export function estimateNeighbour(near: AlignmentCopies, far: AlignmentCopies, m
  * PairResult.uncertainty: each quadrant's own estimate against the whole frame's, compared over
  * that quadrant only, so a quadrant's short lever arm does not magnify its noise at the far corners.
  */
-function quadrantSpread(template: GreyImage, image: GreyImage, reduced: Affine, full: Affine, model: AlignModel, width: number, height: number): number | undefined {
+function quadrantSpread(quadrants: Array<QuadrantEstimate | undefined>, template: GreyImage, full: Affine, width: number, height: number): number | undefined {
   const sx = width / template.width;
   const sy = height / template.height;
   const spreads: number[] = [];
-  for (const q of quadrantEstimates(template, image, reduced, model)) {
+  for (const q of quadrants) {
     if (!q) continue;
     const x = Math.round(q.quadrant.x * sx);
     const y = Math.round(q.quadrant.y * sy);
