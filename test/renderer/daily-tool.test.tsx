@@ -190,3 +190,36 @@ describe('the before/after wipe', () => {
     expect((screen.getByRole('checkbox', { name: 'Wipe' }) as HTMLInputElement).checked).toBe(false);
   });
 });
+
+describe('per-slice include / exclude', () => {
+  it('lists the folder’s files in the folder chooser and opens it without the unticked ones', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Open folder' }));
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Browse pcb' }));
+    await settle();
+    const files = screen.getByRole('list', { name: 'Images in this folder' });
+    expect(within(files).getAllByRole('checkbox')).toHaveLength(7);
+    fireEvent.click(within(files).getByRole('checkbox', { name: 'Include slice_007.png' }));
+    fireEvent.click(screen.getByRole('button', { name: /^Open this folder/ }));
+    await settle();
+    expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb', exclude: ['slice_007.png'] });
+  });
+
+  it('unticking a slice in the strip leaves it out of the next Run, which says so', async () => {
+    const api = createFakeApi({ sliceCount: 7 });
+    render(<App api={api} />);
+    await settle();
+    await openStack('pcb');
+    act(() => api.finish());
+    await settle();
+    const strip = screen.getByRole('complementary', { name: 'Slices' });
+    fireEvent.click(within(strip).getByRole('checkbox', { name: 'Include slice_002.png' }));
+    expect(screen.getByText(/^Stacking \d+ of/).textContent).toBe('Stacking 6 of 7 slices');
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    await settle();
+    expect(api.started[1].source).toEqual({ kind: 'folder', path: '/data/pcb', exclude: ['slice_002.png'] });
+  });
+});

@@ -44,7 +44,8 @@ export interface OpenControls {
   closeBrowser: () => void;
   /** Open folder: the native dialog, or the folder browser in the browser host. */
   chooseFolder: () => void;
-  openFolder: (path: string) => void;
+  /** Stacks a folder, less the files named in `exclude`. */
+  openFolder: (path: string, exclude?: string[]) => void;
   onDrop: (event: DragEvent) => void;
 }
 
@@ -62,9 +63,9 @@ export function useOpen({
   const [browsing, setBrowsing] = useState(false);
 
   const openFolder = useCallback(
-    (path: string) => {
+    (path: string, exclude?: string[]) => {
       setBrowsing(false);
-      void run({ kind: 'folder', path });
+      void run({ kind: 'folder', path, ...(exclude?.length ? { exclude } : {}) });
     },
     [run],
   );
