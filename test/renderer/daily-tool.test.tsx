@@ -223,3 +223,17 @@ describe('per-slice include / exclude', () => {
     expect(api.started[1].source).toEqual({ kind: 'folder', path: '/data/pcb', exclude: ['slice_002.png'] });
   });
 });
+
+describe('the depth view', () => {
+  it('reads in micrometres once the z-step is known', async () => {
+    const api = createFakeApi({ sliceCount: 3 });
+    await finishedDemo(api);
+    fireEvent.keyDown(window, { key: '4' });
+    expect(within(screen.getByRole('list', { name: 'Depth legend' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['1', '2', '3']);
+    fireEvent.click(screen.getByRole('button', { name: 'Export ▾' }));
+    fireEvent.click(screen.getByRole('button', { name: 'More outputs…' }));
+    fireEvent.change(screen.getByRole('textbox', { name: 'Z-step' }), { target: { value: '0.05' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(within(screen.getByRole('list', { name: 'Depth legend' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['0 µm', '0.05 µm', '0.1 µm']);
+  });
+});

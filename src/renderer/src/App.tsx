@@ -59,6 +59,7 @@ import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
 import { rangeForFolder, slicesInRange, type Settings } from './settings';
 import { initialState, reducer } from './state/app-state';
+import type { ZStep } from './viewer/DepthLegend';
 import { Viewer } from './viewer/Viewer';
 
 /**
@@ -73,6 +74,12 @@ function stackingNote(settings: Settings, folder: string, count: number, leftOut
     return null; // a range that cannot be read is reported beside the fields at Run
   }
   return stacked < count ? `Stacking ${stacked} of ${count} slices` : null;
+}
+
+/** The z-step typed in the export dialog, when it is a positive number. */
+function zStepOf(settings: Settings): ZStep | null {
+  const value = Number(settings.export.zStep.trim());
+  return settings.export.zStep.trim() !== '' && value > 0 ? { value, unit: settings.export.zUnit } : null;
 }
 
 /** The window: toolbar, slice strip, viewer, focus panel and progress line, wired to the hooks that hold each concern. */
@@ -190,6 +197,7 @@ export function App({ api }: { api: DeepfieldApi }) {
               varianceScale={jobs.varianceScale}
               indexMap={jobs.indexMap}
               onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
+              zStep={zStepOf(settings)}
             />
           </ErrorBoundary>
         </div>

@@ -10,7 +10,7 @@ import { VIEW_ORDER, type ViewName } from '../keyboard';
 import { formatScore } from '../format';
 import type { Action, AppState, HeatmapSettings, JobStatus } from '../state/app-state';
 import { ConfidenceLegend } from './ConfidenceLegend';
-import { DepthLegend } from './DepthLegend';
+import { DepthLegend, type ZStep } from './DepthLegend';
 import { Stage } from './Stage';
 import { ViewLayers, viewPlaceholder, type DecodedIndexMap } from './ViewLayers';
 import type { Point, Size, Viewport } from './viewport';
@@ -33,6 +33,8 @@ export interface ViewerProps {
   indexMap: DecodedIndexMap | null;
   /** Picks the right-hand stage's merge method (the caller re-merges, then shows it). */
   onCompareMethod: (method: MergeMethod) => void;
+  /** The distance between slices when known: the depth legend then reads in µm. */
+  zStep?: ZStep | null;
 }
 
 /** Picks the compared view (split view's right side, or the view wiped in). */
@@ -319,7 +321,7 @@ export function Viewer(props: ViewerProps) {
         {showsHeatmap && varianceScale.max > 0 && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
           <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
         )}
-        {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
+        {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} zStep={props.zStep} />}
         {onScreen.includes('confidence') && <ConfidenceLegend />}
         {job && layout && (
           <span className="image-info">
