@@ -237,3 +237,24 @@ describe('the depth view', () => {
     expect(within(screen.getByRole('list', { name: 'Depth legend' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['0 µm', '0.05 µm', '0.1 µm']);
   });
 });
+
+describe('display controls for dim 16-bit data', () => {
+  it('draw the slice and the composite through a min / max / gamma window, and a scale bar once the pixel size is known', async () => {
+    const api = createFakeApi({ layout: { width: 512, height: 800, channels: 1, bitDepth: 16 } });
+    await finishedDemo(api);
+    fireEvent.click(screen.getByRole('tab', { name: 'Composite' }));
+    const display = screen.getByRole('group', { name: 'Display' });
+    expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('');
+    fireEvent.change(within(display).getByRole('slider', { name: 'Display maximum' }), { target: { value: '64' } });
+    fireEvent.change(within(display).getByRole('slider', { name: 'Gamma' }), { target: { value: '0.5' } });
+    expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('url(#display-window)');
+    const table = document.querySelector('#display-window feFuncR')!.getAttribute('tableValues')!.split(' ').map(Number);
+    expect(table[0]).toBe(0);
+    expect(table[64]).toBe(1);
+    expect(table[32]).toBeCloseTo(0.25, 2);
+    fireEvent.change(within(display).getByRole('textbox', { name: 'Pixel size in µm' }), { target: { value: '0.065' } });
+    expect(screen.getByRole('img', { name: /^Scale bar: \d+(\.\d+)? µm$/ })).toBeTruthy();
+    fireEvent.click(within(display).getByRole('button', { name: 'Reset' }));
+    expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('');
+  });
+});
