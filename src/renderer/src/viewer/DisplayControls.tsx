@@ -2,6 +2,7 @@
 // image's histogram, Auto from its percentiles, and the pixel size that turns on the scale bar.
 import { useEffect, useState } from 'react';
 import { autoWindow, histogram, IDENTITY_WINDOW, type DisplayWindow } from './display';
+import { imagePixels } from './image-pixels';
 
 /** The 256-bin histogram of the image at `url` (a small preview), or null until it has loaded. */
 function useHistogram(url: string | null): number[] | null {
@@ -9,21 +10,8 @@ function useHistogram(url: string | null): number[] | null {
   useEffect(() => {
     if (!url) return;
     let current = true;
-    const image = new Image();
-    image.onload = () => {
-      try {
-        const canvas = document.createElement('canvas');
-        canvas.width = image.naturalWidth;
-        canvas.height = image.naturalHeight;
-        const context = canvas.getContext('2d', { willReadFrequently: true });
-        if (!context || !current) return;
-        context.drawImage(image, 0, 0);
-        setBins({ url, bins: histogram(context.getImageData(0, 0, canvas.width, canvas.height).data) });
-      } catch {
-        // A canvas that cannot be read: no histogram, the sliders still work.
-      }
-    };
-    image.src = url;
+    // A preview that cannot be read leaves no histogram; the sliders still work.
+    imagePixels(url).then((pixels) => current && pixels && setBins({ url, bins: histogram(pixels.data) }));
     return () => {
       current = false;
     };
