@@ -33,6 +33,19 @@ describe.skipIf(skipReason !== null)('the app as a daily tool, in Chromium', () 
     await page.goto(session.app.url);
   });
 
+  test('a folder dropped on the window is found under the root by name and stacked', { timeout: 240_000 }, async () => {
+    // What Chromium hands a page for a dropped folder: a File with its name and no type.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File([], 'pcb'));
+      const target = document.querySelector('.app')!;
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await waitForDone(page, 7);
+    expect(await page.locator('.stack-title').textContent()).toBe('pcb');
+  });
+
   test('a range typed for pcb is shown at Run, and dropped when the reopened app opens microtubules', { timeout: 300_000 }, async () => {
     await page.getByRole('textbox', { name: 'First slice' }).fill('3');
     await page.getByRole('textbox', { name: 'Last slice' }).fill('5');

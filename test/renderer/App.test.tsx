@@ -174,14 +174,28 @@ describe('App with a fake host', () => {
     expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb' });
   });
 
-  it('explains that a browser cannot open a dropped folder', async () => {
+  it('opens a folder dropped in the browser host by finding it under the root by name', async () => {
     const api = createFakeApi();
     const { container } = render(<App api={api} />);
     await settle();
     fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'pcb')] } });
     await settle();
+    await settle();
+    expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb' });
+  });
+
+  it('says so when no folder of the dropped name is under the root, and when a file is dropped', async () => {
+    const api = createFakeApi();
+    const { container } = render(<App api={api} />);
+    await settle();
+    fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'elsewhere')] } });
+    await settle();
+    await settle();
+    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('No stack folder named elsewhere under /data');
+    fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'pcb_001.jpg', { type: 'image/jpeg' })] } });
+    await settle();
+    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('Drop the folder that holds the slices (not pcb_001.jpg)');
     expect(api.started).toEqual([]);
-    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('use Open folder instead');
   });
 
   it('plots the focus profile of the pixel at the centre when Enter is pressed on a view', async () => {

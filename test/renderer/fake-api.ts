@@ -121,7 +121,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
           imageCount: 0,
         };
       }
-      return { path, parent: '/data', entries: [], imageCount: path === '/data/pcb' ? 7 : path === '/data/other' ? 8 : 0 };
+      const count = path === '/data/pcb' ? 7 : path === '/data/other' ? 8 : 0;
+      const images = Array.from({ length: count }, (_, k) => `slice_${String(k + 1).padStart(3, '0')}.png`);
+      return { path, parent: '/data', entries: [], imageCount: count, images };
     },
     async droppedFolder() {
       return null;

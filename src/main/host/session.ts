@@ -149,7 +149,7 @@ export class Session {
     const folder = source.kind === 'folder' ? await this.resolvePath(source.path) : undefined;
     const job: Job = {
       id: randomUUID(),
-      source: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
+      source: folder ? { kind: 'folder', path: folder, ...(source.kind === 'folder' && source.exclude?.length ? { exclude: source.exclude } : {}) } : { kind: 'demo' },
       name: folder ? path.basename(folder) : 'demo',
       state: 'running',
       controller: new AbortController(),
@@ -176,6 +176,13 @@ export class Session {
         else found.skipped.push({ file, reason: 'a link to a file outside the root folder' });
       }
       if (files.length === 0) throw new DeepfieldError(`No readable images in ${stackFolder}`, stackFolder);
+      const exclude = new Set(job.source.kind === 'folder' ? job.source.exclude : []);
+      if (exclude.size > 0) {
+        // Left out by the user before anything is read; the range then counts what is left.
+        const kept = files.filter((file) => !exclude.has(path.basename(file)));
+        if (kept.length < 2) throw new DeepfieldError(`A stack needs two or more slices: ${kept.length} of ${files.length} are left once ${exclude.size} are left out`, stackFolder);
+        files.splice(0, files.length, ...kept);
+      }
       if (job.range) {
         // The range counts the folder's slices in their natural order, as the strip numbers them.
         // A "to" past the end means "to the last slice" (the app's blank end field).
@@ -228,6 +235,7 @@ export class Session {
         method: result.options.method,
         ...(result.alignment ? { alignment: result.alignment } : {}),
         ...(job.range ? { range: job.range } : {}),
+        ...(exclude.size > 0 ? { excluded: [...exclude].sort() } : {}),
       };
       this.finish(job, 'done');
       if (folder) await this.recent.add(folder).catch(() => undefined); // a read-only config folder only loses the recent list
@@ -433,7 +441,7 @@ export class Session {
       if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
       // A new folder under the export folder (or the folder the user chose) holds every file.
       const parent = target ?? this.requireExportDir();
-      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`);
+      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`, job.summary.excluded);
     }
     const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, { ...request, method }));
     const { width, height } = job.layout;
@@ -441,7 +449,7 @@ export class Session {
     switch (request.kind) {
       case 'composite':
         // The command line's writer: the reference slice's metadata and the provenance sidecar.
-        return exportComposite(merged.result, file, request.format, request.quality);
+        return exportComposite(merged.result, file, request.format, request.quality, job.summary.excluded);
       case 'indexMap':
         writer = indexMapWriter(merged.result.indexMap, width, height, request.format);
         break;

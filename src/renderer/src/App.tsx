@@ -51,7 +51,8 @@ import { ProgressBar } from './components/ProgressBar';
 import { SliceStrip } from './components/SliceStrip';
 import { Toolbar } from './components/Toolbar';
 import { useExports } from './hooks/use-exports';
-import { useFolderCount } from './hooks/use-folder-count';
+import { useFolderImages } from './hooks/use-folder-images';
+import { useLeftOut } from './hooks/use-left-out';
 import { useHost } from './hooks/use-host';
 import { useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
@@ -60,17 +61,27 @@ import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
 import { rangeForFolder, slicesInRange, type Settings } from './settings';
 import { initialState, reducer } from './state/app-state';
+import type { ZStep } from './viewer/DepthLegend';
 import { Viewer } from './viewer/Viewer';
 
-/** "Stacking 5 of 8 slices" when Run will leave some of the folder's `count` slices out; null when it stacks them all. */
-function stackingNote(settings: Settings, folder: string, count: number): string | null {
+/**
+ * "Stacking 5 of 8 slices" when Run will leave some of the folder's `count` slices out (files
+ * left out in the strip, then the range); null when it stacks them all.
+ */
+function stackingNote(settings: Settings, folder: string, count: number, leftOut: number): string | null {
   let stacked;
   try {
-    stacked = slicesInRange(rangeForFolder(settings, folder).range, count);
+    stacked = slicesInRange(rangeForFolder(settings, folder).range, count - leftOut);
   } catch {
     return null; // a range that cannot be read is reported beside the fields at Run
   }
   return stacked < count ? `Stacking ${stacked} of ${count} slices` : null;
+}
+
+/** The z-step typed in the export dialog, when it is a positive number. */
+function zStepOf(settings: Settings): ZStep | null {
+  const value = Number(settings.export.zStep.trim());
+  return settings.export.zStep.trim() !== '' && value > 0 ? { value, unit: settings.export.zUnit } : null;
 }
 
 /** The window: toolbar, slice strip, viewer, focus panel and progress line, wired to the hooks that hold each concern. */
@@ -104,8 +115,9 @@ export function App({ api }: { api: DeepfieldApi }) {
   const source = jobs.source;
   // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
   const range = state.summary?.range;
-  const folderCount = useFolderCount(api, source);
-  const runNote = source?.kind === 'folder' && folderCount !== null ? stackingNote(settings, source.path, folderCount) : null;
+  const folderImages = useFolderImages(api, source);
+  const leftOut = useLeftOut(source);
+  const runNote = source?.kind === 'folder' && folderImages !== null ? stackingNote(settings, source.path, folderImages.length, leftOut.names.length) : null;
   const title = source ? `${source.kind === 'demo' ? 'Demo stack' : fileName(source.path)}${range ? ` · slices ${range.from}–${range.to} of the folder` : ''}` : null;
 
   return (
@@ -125,7 +137,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         onRecent={open.openFolder}
         onSigma={(text) => updateSettings({ sigma: text })}
         onMethod={onMethod}
-        onRun={() => source && void jobs.run(source)}
+        onRun={() => leftOut.forRun && void jobs.run(leftOut.forRun)}
         onExport={exports.exportFile}
         onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
         onHelp={toggleHelp}
@@ -155,6 +167,9 @@ export function App({ api }: { api: DeepfieldApi }) {
             previewFor={jobs.previewFor}
             varianceScale={jobs.varianceScale}
             onSelect={selectSlice}
+            folderImages={folderImages}
+            leftOut={leftOut.names}
+            onInclude={leftOut.setIncluded}
           />
         </ErrorBoundary>
         <div className="centre">
@@ -185,6 +200,7 @@ export function App({ api }: { api: DeepfieldApi }) {
               varianceScale={jobs.varianceScale}
               indexMap={jobs.indexMap}
               onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
+              zStep={zStepOf(settings)}
             />
           </ErrorBoundary>
         </div>

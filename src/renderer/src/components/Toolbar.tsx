@@ -88,7 +88,7 @@ function StackFieldsGroup({ fields, onFields, error, microscope }: { fields: Sta
       </label>
       <label title="Match each slice's gain and offset per channel to the reference">
         <input type="checkbox" aria-label="Match brightness" checked={fields.brightness} disabled={!aligned} onChange={(e) => onFields({ brightness: e.target.checked })} />
-        brightness
+        gain
       </label>
       <label title="Keep the full frame (edges filled) instead of cropping to the area every slice covers">
         <input type="checkbox" aria-label="Keep full size" checked={fields.keepSize} disabled={!aligned} onChange={(e) => onFields({ keepSize: e.target.checked })} />
@@ -155,7 +155,6 @@ export function Toolbar(props: ToolbarProps) {
           </option>
         ))}
       </select>
-      <span className="separator" aria-hidden="true" />
       <label htmlFor={sigmaId}>sigma</label>
       <span className="field-with-error">
         <input
