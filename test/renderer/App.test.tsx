@@ -283,7 +283,7 @@ describe('App: alignment, slice range, method comparison, export dialog, remembe
     act(() => api.step());
     await settle();
     const note = screen.getByRole('note');
-    expect(note.textContent).toBe('microscope z-stack: auto leaves it unaligned');
+    expect(note.textContent).toBe('z-stack: not aligned');
     expect(note.getAttribute('title')).toBe('microscope z-stack (16-bit greyscale TIFF): auto leaves it unaligned; choose similarity to align it');
     expect(screen.getByRole('combobox', { name: 'Alignment' }).getAttribute('aria-describedby')).toBe(note.id);
     fireEvent.change(screen.getByRole('combobox', { name: 'Alignment' }), { target: { value: 'similarity' } });

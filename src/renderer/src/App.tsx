@@ -3,7 +3,7 @@
 //                        textbox "Sigma", combobox "Merge method" (after a finished run: re-merges it,
 //                        no new progress), group "Alignment and range" (combobox "Alignment",
 //                        textbox "Reference slice", checkboxes "Match brightness", "Keep full size",
-//                        a note "microscope z-stack: auto leaves it unaligned" when it applies,
+//                        a short note "z-stack: not aligned" (the full sentence in its title) when it applies,
 //                        textboxes "First slice", "Last slice"), button "Run", button "Export" (opens group "Export options"
 //                        with buttons "Composite as PNG", "Composite as 16-bit TIFF",
 //                        "Composite as JPEG", spinbutton "JPEG quality", "Index map (PNG)",

@@ -68,9 +68,10 @@ function StackFieldsGroup({ fields, onFields, error, microscope }: { fields: Sta
           ))}
         </select>
       </label>
+      {/* Short on the toolbar (it must stay one row at 1440 px); the whole sentence is its title and description. */}
       {note && (
         <span id={noteId} className="muted" role="note" title={note}>
-          microscope z-stack: auto leaves it unaligned
+          z-stack: not aligned
         </span>
       )}
       <label title="The slice the others are aligned to (1-based among the stacked slices); blank for the middle one">
