@@ -89,11 +89,12 @@ export function useOpen({
     api
       .droppedFolder(file)
       // A browser never tells where a dropped folder is: the host looks for one of that name under its root.
-      .then((path) => path ?? (hostInfo?.kind === 'browser' && folderName ? findUnderRoot(api, folderName) : null))
+      // (The desktop app is told the path itself, so only the browser host gets here with a name.)
+      .then((path) => path ?? (folderName ? findUnderRoot(api, folderName) : null))
       .then(
         (path) => {
           if (path) openFolder(path);
-          else if (hostInfo?.kind === 'browser' && folderName) dispatch({ type: 'toast', message: `No stack folder named ${folderName} under ${hostInfo.root ?? 'the served folder'}: use Open folder instead.`, tone: 'error' });
+          else if (folderName) dispatch({ type: 'toast', message: `No stack folder named ${folderName} under ${hostInfo?.root ?? 'the served folder'}: use Open folder instead.`, tone: 'error' });
           else dispatch({ type: 'toast', message: `Drop the folder that holds the slices (not ${file.name}), or use Open folder.` });
         },
         (error: unknown) => dispatch({ type: 'toast', message: `Cannot open the dropped ${file.name}: ${describeError(error)}`, tone: 'error' }),
