@@ -66,7 +66,7 @@ function addJobOptions(command: Command): void {
   command
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', optionParser('sigma'), DEFAULT_STACK_OPTIONS.sigma)
     .option('--method <name>', `how slices are merged: argmax (each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth's choice blended in a Laplacian pyramid, no seams)`, optionParser('method'), DEFAULT_STACK_OPTIONS.method)
-    .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (shift, rotation, magnification), affine', optionParser('align'), DEFAULT_STACK_OPTIONS.align)
+    .option('--align <model>', 'align slices to the reference before merging: auto (default: a similarity, applied only where the motion is real; microscope TIFF z-stacks are left unaligned), off, or one model forced: translation, similarity (shift, rotation, magnification), affine', optionParser('align'), DEFAULT_STACK_OPTIONS.align)
     .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', optionParser('reference'))
     .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
     .addOption(

@@ -25,8 +25,12 @@ const qualitySchema = z.number().int().min(1).max(100);
 /** Shapes the engine declares (shared/types.ts): the compiler checks them, the hosts produce them. */
 const engineValue = <T>() => z.custom<T>((value) => typeof value === 'object' && value !== null);
 
+/**
+ * A folder's slices, less the files named in `exclude` (a stray file, a blurred slice: left out by
+ * the user, kept with the job and in its sidecar), or the demo stack.
+ */
 export const stackSourceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('folder'), path: pathSchema }).strict(),
+  z.object({ kind: z.literal('folder'), path: pathSchema, exclude: z.array(z.string().min(1).max(255)).max(65535).optional() }).strict(),
   z.object({ kind: z.literal('demo') }).strict(),
 ]);
 export type StackSource = z.output<typeof stackSourceSchema>;
@@ -72,6 +76,8 @@ export const folderListingSchema = z.object({
   entries: z.array(folderEntrySchema),
   /** Images in this folder itself: two or more make it a stack that can be opened. */
   imageCount: z.number().optional(),
+  /** Their names, in the order they are stacked (natural order), so a stray file is seen first. */
+  images: z.array(z.string()).optional(),
 });
 export type FolderListing = z.output<typeof folderListingSchema>;
 
@@ -95,6 +101,8 @@ export const jobSummarySchema = z.object({
   alignment: engineValue<StackAlignment>().optional(),
   /** The part of the folder's slices that was stacked, 1-based and inclusive, when limited. */
   range: z.object({ from: z.number(), to: z.number() }).optional(),
+  /** The folder's files the user left out (names), when any. */
+  excluded: z.array(z.string()).optional(),
 });
 export type JobSummary = z.output<typeof jobSummarySchema>;
 
@@ -365,7 +373,9 @@ export interface DesktopBridge {
 
 export type JobEvent =
   /** Sent once the slices are found and probed, before any is decoded: the strip can be drawn. */
-  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[] }
+  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[];
+      /** Why the stack looks like a microscope z-stack, which align 'auto' leaves unaligned. */
+      microscope?: string }
   | { type: 'progress'; jobId: string; phase: StackPhase; done: number; total: number; elapsedMs: number;
       /** The slice that just finished (its preview is fetched with getFocusPreview). */
       slice?: { index: number; name: string; meanVariance: number; maxVariance: number } }

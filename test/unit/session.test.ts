@@ -306,6 +306,19 @@ describe('app options: slice range, alignment, method switching, confidence, exp
     expect(events.filter((e) => e.type === 'progress' && e.phase === 'focus')).toHaveLength(3);
   });
 
+  test('files left out by the user are not stacked, and the job and its exported sidecar say which', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir, exclude: ['z2.png', 'z4.png'] }, { align: 'off' }));
+    const summary = session.summary(jobId);
+    expect(summary.slices.map((s) => s.name)).toEqual(['z1.png', 'z3.png', 'z5.png']);
+    expect(summary.excluded).toEqual(['z2.png', 'z4.png']);
+    const exported = await session.exportImage({ jobId, kind: 'composite', format: 'png' });
+    const sidecar = JSON.parse(await fs.readFile(`${exported.path}.deepfield.json`, 'utf8'));
+    expect(sidecar.excluded).toEqual(['z2.png', 'z4.png']);
+    expect(sidecar.files.map((f: { name: string }) => f.name)).toEqual(['z1.png', 'z3.png', 'z5.png']);
+    const listing = await session.listFolder(dir);
+    expect(listing.images).toEqual(['z1.png', 'z2.png', 'z3.png', 'z4.png', 'z5.png']);
+  });
+
   test('a range whose first slice is past the folder fails the job with a message saying so', async () => {
     const { events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }, { from: 7, to: 9 }));
     expect(events.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/first slice from 1 to 5 .* received 7/) });

@@ -112,13 +112,13 @@ async function makeUniqueFolder(base: string): Promise<string> {
  * metadata, sidecar, one set) into a new folder `base` (or the first free variant). The plan is
  * checked before the folder is made; a failure removes it.
  */
-export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs, compositeName: string): Promise<ExportResult> {
+export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs, compositeName: string, excluded?: string[]): Promise<ExportResult> {
   const check = outputPlanFor(base, outputs, compositeName);
   validatePlan(check);
   checkPlanFits(check, result.slices, result.layout, 'give a z-step such as 0.5um');
   const folder = await makeUniqueFolder(base);
   try {
-    const written = await writeStackResult(result, { plan: outputPlanFor(folder, outputs, compositeName) });
+    const written = await writeStackResult(result, { plan: outputPlanFor(folder, outputs, compositeName), excluded });
     return { path: folder, files: [...written.files, ...(written.sidecarFile ? [written.sidecarFile] : [])] };
   } catch (error) {
     await fs.rm(folder, { recursive: true, force: true });
@@ -131,7 +131,7 @@ export async function writeOutputsUnique(result: StackResult, base: string, outp
  * engine's writeStackResult under `target` or the first free variant (name-2.png, ...) whose
  * sidecar name is free too: an export never replaces a file.
  */
-export async function exportComposite(result: StackResult, target: string, format: ExportRequest['format'], quality?: number): Promise<ExportResult> {
+export async function exportComposite(result: StackResult, target: string, format: ExportRequest['format'], quality?: number, excluded?: string[]): Promise<ExportResult> {
   const plan = (file: string): OutputPlan => ({
     ...DEFAULT_OUTPUT_PLAN,
     composite: file,
@@ -146,7 +146,7 @@ export async function exportComposite(result: StackResult, target: string, forma
     const candidate = candidateName(target, attempt);
     if ((await exists(candidate)) || (await exists(sidecarPathFor(candidate)))) continue;
     try {
-      const written = await writeStackResult(result, { plan: plan(candidate) });
+      const written = await writeStackResult(result, { plan: plan(candidate), excluded });
       return { path: candidate, files: [...written.files, ...(written.sidecarFile ? [written.sidecarFile] : [])] };
     } catch (error) {
       // Another export took the name between the look and the write: try the next one.

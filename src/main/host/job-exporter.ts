@@ -30,7 +30,7 @@ export class JobExporter {
       if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
       // A new folder under the export folder (or the folder the user chose) holds every file.
       const parent = target ?? this.requireExportDir();
-      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`);
+      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`, job.summary.excluded);
     }
     const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, { ...request, method }));
     const { width, height } = job.layout;
@@ -38,7 +38,7 @@ export class JobExporter {
     switch (request.kind) {
       case 'composite':
         // The command line's writer: the reference slice's metadata and the provenance sidecar.
-        return exportComposite(merged.result, file, request.format, request.quality);
+        return exportComposite(merged.result, file, request.format, request.quality, job.summary.excluded);
       case 'indexMap':
         writer = indexMapWriter(merged.result.indexMap, width, height, request.format);
         break;

@@ -105,7 +105,7 @@ export class JobRegistry {
     const folder = source.kind === 'folder' ? await this.config.resolvePath(source.path) : undefined;
     const job: Job = {
       id: randomUUID(),
-      source: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
+      source: folder ? { kind: 'folder', path: folder, ...(source.kind === 'folder' && source.exclude?.length ? { exclude: source.exclude } : {}) } : { kind: 'demo' },
       name: folder ? path.basename(folder) : 'demo',
       state: 'running',
       controller: new AbortController(),
@@ -132,24 +132,12 @@ export class JobRegistry {
         else found.skipped.push({ file, reason: 'a link to a file outside the root folder' });
       }
       if (files.length === 0) throw new DeepfieldError(`No readable images in ${stackFolder}`, stackFolder);
-      if (job.range) {
-        // The range counts the folder's slices in their natural order, as the strip numbers them.
-        // A "to" past the end means "to the last slice" (the app's blank end field).
-        const from = job.range.from;
-        const to = Math.min(job.range.to, files.length);
-        if (from > files.length) {
-          throw new DeepfieldError(`Expected a first slice from 1 to ${files.length} for range but received ${from}`, stackFolder);
-        }
-        if (to - from < 1) throw new DeepfieldError(`A stack needs two or more slices: the range ${from} to ${to} holds one`, stackFolder);
-        job.range = { from, to };
-        files.splice(to);
-        files.splice(0, from - 1);
-      }
-      const { slices, layout } = await probeSlices(files, signal, job.options);
+      const exclude = chooseSlices(job, files, stackFolder);
+      const { slices, layout, microscope } = await probeSlices(files, signal, job.options);
       job.slices = slices;
       job.layout = layout;
       job.skipped = found.skipped;
-      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped });
+      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped, ...(microscope ? { microscope } : {}) });
 
       const result = await this.config.engine.stack({
         inputs: files,
@@ -184,6 +172,7 @@ export class JobRegistry {
         method: result.options.method,
         ...(result.alignment ? { alignment: result.alignment } : {}),
         ...(job.range ? { range: job.range } : {}),
+        ...(exclude.size > 0 ? { excluded: [...exclude].sort() } : {}),
       };
       this.finish(job, 'done');
       if (folder) await this.config.recent.add(folder).catch(() => undefined); // a read-only config folder only loses the recent list
@@ -286,4 +275,31 @@ export class JobRegistry {
   close(): void {
     for (const job of this.jobs.values()) job.controller.abort();
   }
+}
+
+/**
+ * Narrows a folder's files (in natural order, in place) to the ones the job stacks: first less
+ * the files the user left out, then the range, which counts what is left as the strip numbers it.
+ * Returns the names left out. Both happen before anything is read.
+ */
+function chooseSlices(job: Job, files: string[], stackFolder: string): Set<string> {
+  const exclude = new Set(job.source.kind === 'folder' ? job.source.exclude : []);
+  if (exclude.size > 0) {
+    const kept = files.filter((file) => !exclude.has(path.basename(file)));
+    if (kept.length < 2) throw new DeepfieldError(`A stack needs two or more slices: ${kept.length} of ${files.length} are left once ${exclude.size} are left out`, stackFolder);
+    files.splice(0, files.length, ...kept);
+  }
+  if (job.range) {
+    // A "to" past the end means "to the last slice" (the app's blank end field).
+    const from = job.range.from;
+    const to = Math.min(job.range.to, files.length);
+    if (from > files.length) {
+      throw new DeepfieldError(`Expected a first slice from 1 to ${files.length} for range but received ${from}`, stackFolder);
+    }
+    if (to - from < 1) throw new DeepfieldError(`A stack needs two or more slices: the range ${from} to ${to} holds one`, stackFolder);
+    job.range = { from, to };
+    files.splice(to);
+    files.splice(0, from - 1);
+  }
+  return exclude;
 }

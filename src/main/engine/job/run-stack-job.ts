@@ -91,6 +91,8 @@ interface SetRequest {
   overwrite?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: StackProgress) => void;
+  /** Files of the input folder left out by the user, recorded in the sidecar. */
+  excluded?: string[];
 }
 
 /**
@@ -151,6 +153,7 @@ async function writeOutputSet(
       skipped: result.skipped,
       alignment: result.alignment,
       ...(result.retouch ? { retouch: result.retouch } : {}),
+      ...(request.excluded?.length ? { excluded: request.excluded } : {}),
       zStep: written.zStep,
       timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
     };
@@ -212,11 +215,14 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
  * inputs are the stacked slices' files themselves, so the sidecar names exactly what was
  * stacked when a job left some of a folder's slices out.
  */
-export async function writeStackResult(result: StackResult, request: { plan: OutputPlan; overwrite?: boolean; signal?: AbortSignal }): Promise<JobOutcome> {
+export async function writeStackResult(
+  result: StackResult,
+  request: { plan: OutputPlan; overwrite?: boolean; signal?: AbortSignal; excluded?: string[] },
+): Promise<JobOutcome> {
   const plan = resolvePlan(request.plan);
   validatePlan(plan);
   const inputFiles = [...new Set(result.slices.map((s) => s.file))];
-  const set: SetRequest = { plan, inputs: inputFiles, inputFiles, overwrite: request.overwrite, signal: request.signal };
+  const set: SetRequest = { plan, inputs: inputFiles, inputFiles, overwrite: request.overwrite, signal: request.signal, excluded: request.excluded };
   const { transaction, recovered } = await openOutputSet(set, result.slices, result.layout);
   const started = performance.now();
   const hashing = hashInputs(plan, inputFiles, request.signal);
