@@ -62,6 +62,7 @@ function measureSlice(task: MeasureTask, pixels: PixelData): SliceTaskResult {
     },
     profile.bandRows,
     profile.arena,
+    profile.turns !== undefined,
   );
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
 }
