@@ -3,29 +3,65 @@
 // L = 0.299 R + 0.587 G + 0.114 B folded into the first pass. The float64 JavaScript kernel in
 // src/main/engine/focus/focus-measure.ts is the reference it is tested against.
 //
-// Precision: f64x2 lanes on L - c, with c a whole number near the mean luminance of each
-// 128-column tile, subtracted from every channel sample as an integer before any rounding. The
-// variance does not change under that shift, but the magnitudes that cancel in s - m^2 shrink
-// from L^2 (up to 4e9 on 16-bit data) to the tile's own spread. float32 lanes with the same
-// offset were twice as fast but measured 6.8e-6 of the map's maximum on the benchmark's 8-bit
-// scene (whose maximum variance is only ~200, against a spread of ~100 levels per tile): too
-// close to the 1e-5 bound, and far off relative to the local variance where a tile mixes bright
-// and dark 16-bit areas.
+// Two kernels, one decision per tile. Every tile (TILE32 columns of the block) is computed in
+// float32x4 lanes, which also yields a rigorous bound on the tile's absolute error; a tile whose
+// bound exceeds `tolerance` times a running lower bound of the slice's map maximum is computed
+// again in float64x2 lanes (the fallback, accurate to ~1e-15 of the local second moment). So every
+// value handed out is within tolerance (1e-5 by default) of the map's maximum, proven, not measured.
 //
-// Speed (platform notes): both blurs in one horizontal pass (squaring L at every tap measured
+// Why the float32 kernel can be accurate: it works on x = L - c, with c a whole number near the
+// tile's mean luminance subtracted from integer samples before any rounding. The variance does not
+// change under that shift, while the magnitudes that cancel in s - m^2 shrink from L^2 (up to 4e9
+// on 16-bit data) to the tile's own spread. Luminance is exact: for RGB the kernel works on
+// 1000 L = 299 R + 587 G + 114 B, an integer (i32 lanes), and scales v by 1e-6 at the end; grey
+// samples are integers already. Only 16-bit RGB beyond 2^24 / 1000 levels from c rounds on
+// conversion to float32.
+//
+// The bound. u = 2^-24 (float32 unit roundoff), gamma(n) = n u / (1 - n u). Per pass, each
+// weighted sum is w0 x0 + sum_t w_t (x_-t + x_t), the taps split between two accumulators (odd
+// and even t) added at the end, so a term meets at most n = ceil(r / 2) + 4 roundings: the weight's
+// own float32 representation, the pair sum, the product, ceil(r / 2) accumulations and the final
+// sum (one more, the square, in the horizontal pass of s). With exact weights summing to 1,
+// s = G*x^2, m = G*x, v = s - m^2 for the exact inputs, and M1 = G*|x| <= sqrt(s) (Cauchy-Schwarz):
+//   |s^ - s| <= gamma(2n + 1) s                     (all terms positive: a relative bound)
+//   |m^ - m| <= gamma(2n) M1 <= g sqrt(s),  g = gamma(2n)
+//   |fl(m^2) - m^2| <= |m^ - m| |m^ + m| + u m^^2 <= (2g + g^2 + u (1 + g)^2) s   (|m| <= sqrt(s))
+//   |fl(s^ - fl(m^2)) - v| <= (1 + u)(|s^ - s| + |fl(m^2) - m^2|) + u v,  v <= s.
+// An input rounded on conversion (16-bit RGB, |x| >= 2^24) is x (1 + e), |e| <= u: that moves v by
+// at most 2 u sqrt(v s) + u^2 s <= (2u + u^2) s, and s by a factor (1 + u)^2. Clamping at 0 only
+// moves v towards the truth (v >= 0); the RGB scale by float32(1e-6) adds (2u + u^2) of the value.
+// Everything is proportional to s, the local second moment about c, which the kernel computes
+// anyway: s <= s^ / (1 - gamma(2n + 1)). So, per tile, the absolute error of every value is at most
+// boundFactor * max s^ over the tile, with boundFactor computed from these terms by the caller
+// (focusBoundFactor in focus-variance-kernel.ts); for sigma 2 (r = 8) it is about 52 u. Since
+// s <= A^2, A the largest |x| in the tile, this is at most ~3e-6 of the squared value range after
+// the offset, and much less where the local mean sits near c.
+//
+// The running maximum: after the float32 pass over a block's tiles, every tile's largest value
+// minus its bound is a value the true map reaches, so their running maximum over the slice is a
+// lower bound of the map's maximum; the tolerance applies to that lower bound, never to a guess.
+// Pure ramps, steps between 16-bit extremes and the first tiles of a slice (before the running
+// maximum has grown) are where tiles fall back.
+//
+// Speed (platform notes): both blurs in one horizontal pass (squaring x at every tap measured
 // faster than loading squares computed once: the pass is bound by loads); the vertical pass sums
-// m and s in separate loops (fewer register spills), eight columns per step with independent
-// sums (one sum per step was bound by the adder's latency); a compile-time tile width with rows
-// padded by 16 elements (no cache-set aliasing at power-of-two strides).
+// m and s in separate loops (fewer register spills), several columns per step with independent
+// sums (one sum per step would wait on the adder's latency at every tap); compile-time tile widths
+// with rows padded by 16 elements (no cache-set aliasing at power-of-two strides).
 //
 // mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
 // state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
 //
-// Memory is laid out by the caller (src/main/engine/focus/focus-variance-kernel.ts): every pointer is
-// handed to `configure`, and nothing here allocates.
+// Memory is laid out by the caller (src/main/engine/focus/focus-variance-kernel.ts): every pointer
+// is handed to `configure`, and nothing here allocates. The float32 pass and the float64 fallback
+// share the scratch buffers (a block's float32 pass is over before any of its tiles falls back).
 
+/** Float32 tile width: the reach of one offset (narrower tiles keep x small, so fewer fall back). */
+const TILE32: i32 = 64;
+const STRIDE32: i32 = TILE32 + 16; // f32 per row of the float32 horizontal-pass buffers
+/** Float64 fallback: at most TILE columns per call (one float32 tile in the engine). */
 const TILE: i32 = 128;
-const STRIDE: i32 = TILE + 16; // f64 per row of the horizontal-pass buffers
+const STRIDE: i32 = TILE + 16; // f64 per row of the float64 horizontal-pass buffers
 
 // Set by configure().
 let width: i32 = 0;
@@ -33,14 +69,22 @@ let channels: i32 = 0;
 let sixteen: bool = false;
 let radius: i32 = 0;
 let rowBytes: i32 = 0;
+let outScale: f32 = 1; // 1e-6 for RGB, whose float32 pass works on 1000 L
 let input: usize = 0; // (rows + 2 radius) source rows, already reflected at the top and bottom
 let weights: usize = 0; // f64x2 splats of the kernel's right half, centre first
-let lum: usize = 0; // one luminance row of a tile plus its horizontal halo, f64
-let rowMean: usize = 0; // horizontal pass, (rows + 2 radius) x STRIDE f64
+let weights32: usize = 0; // f32x4 splats of the same weights rounded to float32
+let lum: usize = 0; // one luminance row of a tile plus its horizontal halo
+let rowMean: usize = 0; // horizontal pass, (rows + 2 radius) rows of STRIDE f64 or STRIDE32 f32
 let rowMeanSq: usize = 0;
-let colMean: usize = 0; // one row of vertical means, TILE f64
+let colMean: usize = 0; // one row of vertical means
 let output: usize = 0; // rows x width f32
-let stats: usize = 0; // f64 x 2: sum of v, max v
+let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
+let tiles: usize = 0; // per float32 tile of a block: f32 max s^, f32 max v, f64 sum of v
+// f64: [0] sum of v, [1] max v, [2] running lower bound of the map's maximum, [3] tiles,
+// [4] tiles that fell back; the caller zeroes them for each slice.
+let stats: usize = 0;
+let tolerance: f64 = 0; // largest error allowed, relative to the map's maximum (Infinity: never fall back)
+let boundFactor: f64 = 0; // a float32 tile's error bound per unit of its largest s^
 
 export function heapBase(): usize {
   return __heap_base;
@@ -53,26 +97,37 @@ export function configure(
   radius_: i32,
   input_: usize,
   weights_: usize,
+  weights32_: usize,
   lum_: usize,
   rowMean_: usize,
   rowMeanSq_: usize,
   colMean_: usize,
   output_: usize,
+  lanes_: usize,
+  tiles_: usize,
   stats_: usize,
+  tolerance_: f64,
+  boundFactor_: f64,
 ): void {
   width = width_;
   channels = channels_;
   sixteen = sixteen_ != 0;
   radius = radius_;
   rowBytes = width_ * channels_ * (sixteen_ ? 2 : 1);
+  outScale = channels_ >= 3 ? <f32>1e-6 : 1;
   input = input_;
   weights = weights_;
+  weights32 = weights32_;
   lum = lum_;
   rowMean = rowMean_;
   rowMeanSq = rowMeanSq_;
   colMean = colMean_;
   output = output_;
+  lanes = lanes_;
+  tiles = tiles_;
   stats = stats_;
+  tolerance = tolerance_;
+  boundFactor = boundFactor_;
 }
 
 /** scipy's 'reflect' border (d c b a | a b c d | d c b a), folded periodically for tiny images. */
@@ -88,15 +143,6 @@ export function configure(
   return sixteen ? <i32>load<u16>(row + (<usize>index << 1)) : <i32>load<u8>(row + <usize>index);
 }
 
-/** L(x) - c of a source row, the scalar way (borders, grey+alpha, RGBA). */
-@inline function luminanceAt(row: usize, x: i32, c: i32): f64 {
-  const i = x * channels;
-  if (channels >= 3) {
-    return 0.299 * <f64>(sample(row, i) - c) + 0.587 * <f64>(sample(row, i + 1) - c) + 0.114 * <f64>(sample(row, i + 2) - c);
-  }
-  return <f64>(sample(row, i) - c);
-}
-
 /** The tile's offset: mean luminance on a sparse grid (any value near the tile's own will do). */
 function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
   let sum: f64 = 0;
@@ -109,6 +155,364 @@ function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
     }
   }
   return <i32>Math.round(sum / <f64>count);
+}
+
+/**
+ * The float32 pass over every tile of the block, then the float64 pass over the tiles whose
+ * bound is too large: writes rows x width f32 to output and adds to stats (see `stats`).
+ * Input holds the block's rows plus `radius` rows above and below.
+ */
+export function focusBand(rows: i32): void {
+  const inputRows = rows + 2 * radius;
+  let lower = load<f64>(stats, 16);
+  let t = 0;
+  for (let x0 = 0; x0 < width; x0 += TILE32) {
+    const tileWidth = min(TILE32, width - x0);
+    const cols = (tileWidth + 15) & ~15;
+    const c = tileOffset(x0, tileWidth, inputRows);
+    for (let j = 0; j < inputRows; j++) {
+      fillLuminance32(j, x0, c, cols);
+      blurRow32(j, cols);
+    }
+    const record = tiles + (<usize>t << 4);
+    verticalPass32(x0, tileWidth, rows, record);
+    // Every value minus the tile's bound is reached by the true map: a lower bound of its maximum.
+    lower = max(lower, <f64>load<f32>(record, 4) - boundFactor * <f64>load<f32>(record));
+    t++;
+  }
+  let sum: f64 = 0;
+  let top: f64 = load<f64>(stats, 8);
+  let fellBack: f64 = 0;
+  t = 0;
+  for (let x0 = 0; x0 < width; x0 += TILE32) {
+    const tileWidth = min(TILE32, width - x0);
+    const record = tiles + (<usize>t << 4);
+    const bound = boundFactor * <f64>load<f32>(record);
+    if (!(bound <= tolerance * lower || tolerance == Infinity)) {
+      fellBack++;
+      focusTile64(x0, tileWidth, rows, record);
+      // The float64 values are exact to ~1e-14 of s (and rounded to float32): a safe lower bound.
+      lower = max(lower, <f64>load<f32>(record, 4) * (1 - 2.0 ** -22) - 1e-12 * (bound / boundFactor) * <f64>outScale);
+    }
+    sum += load<f64>(record, 8);
+    top = max(top, <f64>load<f32>(record, 4));
+    t++;
+  }
+  store<f64>(stats, load<f64>(stats) + sum);
+  store<f64>(stats, top, 8);
+  store<f64>(stats, lower, 16);
+  store<f64>(stats, load<f64>(stats, 24) + <f64>t, 24);
+  store<f64>(stats, load<f64>(stats, 32) + fellBack, 32);
+}
+
+// ---- The float32 pass -------------------------------------------------------------------------
+
+/** x = 1000 L - 1000 c (RGB) or L - c (grey) of one pixel, exact as an integer, then float32. */
+@inline function scaledLuminanceAt(row: usize, x: i32, c: i32): f32 {
+  const i = x * channels;
+  if (channels >= 3) {
+    const l: i32 = 299 * (sample(row, i) - c) + 587 * (sample(row, i + 1) - c) + 114 * (sample(row, i + 2) - c);
+    return <f32>l;
+  }
+  return <f32>(sample(row, i) - c);
+}
+
+/** Stores four x = 299 R + 587 G + 114 B - 1000 c as float32 (i32 lanes: exact). */
+@inline function storeScaledLuminance(at: usize, r: v128, g: v128, b: v128, offset: v128): void {
+  const l = i32x4.add(i32x4.add(i32x4.mul(r, i32x4.splat(299)), i32x4.mul(g, i32x4.splat(587))), i32x4.mul(b, i32x4.splat(114)));
+  v128.store(at, f32x4.convert_i32x4_s(i32x4.sub(l, offset)));
+}
+
+/** Fills lum[0 .. cols + 2 radius) with x (float32) for columns x0 - radius onwards of input row j. */
+function fillLuminance32(j: i32, x0: i32, c: i32, cols: i32): void {
+  const row = input + <usize>(j * rowBytes);
+  const first = x0 - radius;
+  const end = x0 + cols + radius;
+  const simdStart = max(first, 0);
+  const simdEnd = min(end, width - 3);
+  let x = first;
+  for (; x < simdStart; x++) store<f32>(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
+  if (channels == 3 && !sixteen) {
+    const offset = i32x4.splat(1000 * c);
+    for (; x < simdEnd; x += 4) {
+      const v = v128.load(row + <usize>(x * 3));
+      const r = i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16));
+      const g = i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16));
+      const b = i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16));
+      storeScaledLuminance(lum + (<usize>(x - first) << 2), r, g, b, offset);
+    }
+  } else if (channels == 3) {
+    const offset = i32x4.splat(1000 * c);
+    const low16 = i32x4.splat(0xffff);
+    for (; x < simdEnd; x += 4) {
+      const p = row + <usize>(x * 6);
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const r = v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16);
+      const g = v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16);
+      const b = v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16);
+      storeScaledLuminance(lum + (<usize>(x - first) << 2), r, g, b, offset);
+    }
+  } else if (channels == 1 && !sixteen) {
+    const offset = i32x4.splat(c);
+    for (; x < simdEnd; x += 4) {
+      const v = i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x));
+      v128.store(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
+    }
+  } else if (channels == 1) {
+    const offset = i32x4.splat(c);
+    for (; x < simdEnd; x += 4) {
+      const v = v128.load16x4_u(row + (<usize>x << 1));
+      v128.store(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
+    }
+  }
+  for (; x < end; x++) store<f32>(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
+}
+
+/**
+ * Horizontal pass over one row of x: m and s of `cols` columns (a multiple of 8), both blurs at
+ * once, eight columns (two f32x4) per step. Odd taps go to one pair of sums and even taps to
+ * another, added at the end: half the roundings on any term's path (the bound's n), and two
+ * independent chains for the adder.
+ */
+function blurRow32(j: i32, cols: i32): void {
+  const w0 = v128.load(weights32);
+  const zero = f32x4.splat(0);
+  const m0 = rowMean + <usize>(j * STRIDE32 * 4);
+  const s0 = rowMeanSq + <usize>(j * STRIDE32 * 4);
+  for (let x = 0; x < cols; x += 8) {
+    const q = lum + (<usize>(x + radius) << 2);
+    const a = v128.load(q);
+    const b = v128.load(q, 16);
+    let ma = f32x4.mul(w0, a);
+    let mb = f32x4.mul(w0, b);
+    let sa = f32x4.mul(w0, f32x4.mul(a, a));
+    let sb = f32x4.mul(w0, f32x4.mul(b, b));
+    let ma2 = zero;
+    let mb2 = zero;
+    let sa2 = zero;
+    let sb2 = zero;
+    let t = 1;
+    for (; t < radius; t += 2) {
+      let w = v128.load(weights32 + (<usize>t << 4));
+      let lo = q - (<usize>t << 2);
+      let hi = q + (<usize>t << 2);
+      let la = v128.load(lo);
+      let ha = v128.load(hi);
+      let lb = v128.load(lo, 16);
+      let hb = v128.load(hi, 16);
+      ma = f32x4.add(ma, f32x4.mul(w, f32x4.add(la, ha)));
+      mb = f32x4.add(mb, f32x4.mul(w, f32x4.add(lb, hb)));
+      sa = f32x4.add(sa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      sb = f32x4.add(sb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
+      w = v128.load(weights32 + (<usize>t << 4), 16);
+      lo -= 4;
+      hi += 4;
+      la = v128.load(lo);
+      ha = v128.load(hi);
+      lb = v128.load(lo, 16);
+      hb = v128.load(hi, 16);
+      ma2 = f32x4.add(ma2, f32x4.mul(w, f32x4.add(la, ha)));
+      mb2 = f32x4.add(mb2, f32x4.mul(w, f32x4.add(lb, hb)));
+      sa2 = f32x4.add(sa2, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      sb2 = f32x4.add(sb2, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
+    }
+    if (t == radius) {
+      const w = v128.load(weights32 + (<usize>t << 4));
+      const lo = q - (<usize>t << 2);
+      const hi = q + (<usize>t << 2);
+      const la = v128.load(lo);
+      const ha = v128.load(hi);
+      const lb = v128.load(lo, 16);
+      const hb = v128.load(hi, 16);
+      ma = f32x4.add(ma, f32x4.mul(w, f32x4.add(la, ha)));
+      mb = f32x4.add(mb, f32x4.mul(w, f32x4.add(lb, hb)));
+      sa = f32x4.add(sa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      sb = f32x4.add(sb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
+    }
+    const at = <usize>x << 2;
+    v128.store(m0 + at, f32x4.add(ma, ma2));
+    v128.store(m0 + at, f32x4.add(mb, mb2), 16);
+    v128.store(s0 + at, f32x4.add(sa, sa2));
+    v128.store(s0 + at, f32x4.add(sb, sb2), 16);
+  }
+}
+
+/** One vertical sum (odd and even taps apart, as in blurRow32) of four f32x4 at `c`, stored at `to`. */
+@inline function verticalSum32(c: usize, to: usize): void {
+  const rowStep = <usize>(STRIDE32 * 4);
+  const w0 = v128.load(weights32);
+  const zero = f32x4.splat(0);
+  let a0 = f32x4.mul(w0, v128.load(c));
+  let a1 = f32x4.mul(w0, v128.load(c, 16));
+  let a2 = f32x4.mul(w0, v128.load(c, 32));
+  let a3 = f32x4.mul(w0, v128.load(c, 48));
+  let b0 = zero;
+  let b1 = zero;
+  let b2 = zero;
+  let b3 = zero;
+  let t = 1;
+  for (; t < radius; t += 2) {
+    let w = v128.load(weights32 + (<usize>t << 4));
+    let lo = c - rowStep * <usize>t;
+    let hi = c + rowStep * <usize>t;
+    a0 = f32x4.add(a0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+    a1 = f32x4.add(a1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+    a2 = f32x4.add(a2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+    a3 = f32x4.add(a3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+    w = v128.load(weights32 + (<usize>t << 4), 16);
+    lo -= rowStep;
+    hi += rowStep;
+    b0 = f32x4.add(b0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+    b1 = f32x4.add(b1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+    b2 = f32x4.add(b2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+    b3 = f32x4.add(b3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+  }
+  if (t == radius) {
+    const w = v128.load(weights32 + (<usize>t << 4));
+    const lo = c - rowStep * <usize>t;
+    const hi = c + rowStep * <usize>t;
+    a0 = f32x4.add(a0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+    a1 = f32x4.add(a1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+    a2 = f32x4.add(a2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+    a3 = f32x4.add(a3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+  }
+  v128.store(to, f32x4.add(a0, b0));
+  v128.store(to, f32x4.add(a1, b1), 16);
+  v128.store(to, f32x4.add(a2, b2), 32);
+  v128.store(to, f32x4.add(a3, b3), 48);
+}
+
+@inline function maxLane(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/**
+ * Vertical pass and v for one float32 tile, sixteen columns (four f32x4) per step, written as f32
+ * to output. Records the tile's largest s^ (for its bound), largest v and sum of v.
+ */
+function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
+  const w0 = v128.load(weights32);
+  const rowStep = <usize>(STRIDE32 * 4);
+  const zero = f32x4.splat(0);
+  const scale = f32x4.splat(outScale);
+  const groups = (tileWidth + 15) >> 4; // the buffers hold finite values up to a multiple of 16
+  let sTop = zero;
+  let vTop = zero;
+  let sum = f64x2.splat(0);
+  let edgeSum: f64 = 0;
+  for (let y = 0; y < rows; y++) {
+    const centre = <usize>((y + radius) * STRIDE32 * 4);
+    for (let g = 0; g < groups; g++) verticalSum32(rowMean + centre + (<usize>g << 6), colMean + (<usize>g << 6));
+    const out = output + (<usize>(y * width + x0) << 2);
+    for (let g = 0; g < groups; g++) {
+      // verticalSum32 for s, written out so the sums stay in registers.
+      const c = rowMeanSq + centre + (<usize>g << 6);
+      let s0 = f32x4.mul(w0, v128.load(c));
+      let s1 = f32x4.mul(w0, v128.load(c, 16));
+      let s2 = f32x4.mul(w0, v128.load(c, 32));
+      let s3 = f32x4.mul(w0, v128.load(c, 48));
+      let e0 = zero;
+      let e1 = zero;
+      let e2 = zero;
+      let e3 = zero;
+      let t = 1;
+      for (; t < radius; t += 2) {
+        let w = v128.load(weights32 + (<usize>t << 4));
+        let lo = c - rowStep * <usize>t;
+        let hi = c + rowStep * <usize>t;
+        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+        s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+        s3 = f32x4.add(s3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+        w = v128.load(weights32 + (<usize>t << 4), 16);
+        lo -= rowStep;
+        hi += rowStep;
+        e0 = f32x4.add(e0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+        e1 = f32x4.add(e1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+        e2 = f32x4.add(e2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+        e3 = f32x4.add(e3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+      }
+      if (t == radius) {
+        const w = v128.load(weights32 + (<usize>t << 4));
+        const lo = c - rowStep * <usize>t;
+        const hi = c + rowStep * <usize>t;
+        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+        s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+        s3 = f32x4.add(s3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+      }
+      s0 = f32x4.add(s0, e0);
+      s1 = f32x4.add(s1, e1);
+      s2 = f32x4.add(s2, e2);
+      s3 = f32x4.add(s3, e3);
+      const mAt = colMean + (<usize>g << 6);
+      let m = v128.load(mAt);
+      const v0 = f32x4.mul(f32x4.max(f32x4.sub(s0, f32x4.mul(m, m)), zero), scale);
+      m = v128.load(mAt, 16);
+      const v1 = f32x4.mul(f32x4.max(f32x4.sub(s1, f32x4.mul(m, m)), zero), scale);
+      m = v128.load(mAt, 32);
+      const v2 = f32x4.mul(f32x4.max(f32x4.sub(s2, f32x4.mul(m, m)), zero), scale);
+      m = v128.load(mAt, 48);
+      const v3 = f32x4.mul(f32x4.max(f32x4.sub(s3, f32x4.mul(m, m)), zero), scale);
+      const o = out + (<usize>g << 6);
+      const first = g << 4;
+      if (first + 16 <= tileWidth) {
+        v128.store(o, v0);
+        v128.store(o, v1, 16);
+        v128.store(o, v2, 32);
+        v128.store(o, v3, 48);
+        sTop = f32x4.max(sTop, f32x4.max(f32x4.max(s0, s1), f32x4.max(s2, s3)));
+        vTop = f32x4.max(vTop, f32x4.max(f32x4.max(v0, v1), f32x4.max(v2, v3)));
+        const part = f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3));
+        sum = f64x2.add(sum, f64x2.add(f64x2.promote_low_f32x4(part), f64x2.promote_low_f32x4(v128.shuffle<f32>(part, part, 2, 3, 0, 1))));
+      } else {
+        // The image's last columns: only `tileWidth - first` of the sixteen are inside it.
+        v128.store(lanes, v0);
+        v128.store(lanes, v1, 16);
+        v128.store(lanes, v2, 32);
+        v128.store(lanes, v3, 48);
+        v128.store(lanes, s0, 64);
+        v128.store(lanes, s1, 80);
+        v128.store(lanes, s2, 96);
+        v128.store(lanes, s3, 112);
+        const n = tileWidth - first;
+        for (let i = 0; i < n; i++) {
+          const x = load<f32>(lanes + (<usize>i << 2));
+          store<f32>(o + (<usize>i << 2), x);
+          edgeSum += <f64>x;
+          vTop = f32x4.max(vTop, f32x4.splat(x));
+          sTop = f32x4.max(sTop, f32x4.splat(load<f32>(lanes + 64 + (<usize>i << 2))));
+        }
+      }
+    }
+  }
+  store<f32>(record, maxLane(sTop));
+  store<f32>(record, maxLane(vTop), 4);
+  store<f64>(record, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum, 8);
+}
+
+// ---- The float64 fallback ---------------------------------------------------------------------
+
+/** L(x) - c of a source row, the scalar way (borders, grey+alpha, RGBA). */
+@inline function luminanceAt(row: usize, x: i32, c: i32): f64 {
+  const i = x * channels;
+  if (channels >= 3) {
+    return 0.299 * <f64>(sample(row, i) - c) + 0.587 * <f64>(sample(row, i + 1) - c) + 0.114 * <f64>(sample(row, i + 2) - c);
+  }
+  return <f64>(sample(row, i) - c);
+}
+
+/** The float64 focus map of one tile (at most TILE columns); records its largest v and sum. */
+function focusTile64(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
+  const inputRows = rows + 2 * radius;
+  const cols = (tileWidth + 7) & ~7;
+  const c = tileOffset(x0, tileWidth, inputRows);
+  for (let j = 0; j < inputRows; j++) {
+    fillLuminance(j, x0, c, cols);
+    blurRow(j, cols);
+  }
+  verticalPass(x0, tileWidth, rows, record);
 }
 
 /** Stores four luminances given as i32x4 channel differences, as two f64x2. */
@@ -136,11 +540,11 @@ function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
   v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), 16);
 }
 
-/** Fills lum[0 .. TILE + 2 radius) with L - c for columns x0 - radius onwards of input row j. */
-function fillLuminance(j: i32, x0: i32, c: i32): void {
+/** Fills lum[0 .. cols + 2 radius) with L - c (f64) for columns x0 - radius onwards of input row j. */
+function fillLuminance(j: i32, x0: i32, c: i32, cols: i32): void {
   const row = input + <usize>(j * rowBytes);
   const first = x0 - radius;
-  const end = x0 + TILE + radius;
+  const end = x0 + cols + radius;
   // Groups of four pixels inside the image go through SIMD; the rest are mirrored one by one.
   const simdStart = max(first, 0);
   const simdEnd = min(end, width - 3);
@@ -179,12 +583,12 @@ function fillLuminance(j: i32, x0: i32, c: i32): void {
   for (; x < end; x++) store<f64>(lum + (<usize>(x - first) << 3), luminanceAt(row, reflect(x, width), c));
 }
 
-/** Horizontal pass over one luminance row: m and s of the tile's columns, both blurs at once. */
-function blurRow(j: i32): void {
+/** Horizontal pass over one luminance row: m and s of `cols` columns (a multiple of 8), both blurs at once. */
+function blurRow(j: i32, cols: i32): void {
   const w0 = v128.load(weights);
   const m0 = rowMean + <usize>(j * STRIDE * 8);
   const s0 = rowMeanSq + <usize>(j * STRIDE * 8);
-  for (let x = 0; x < TILE; x += 4) {
+  for (let x = 0; x < cols; x += 4) {
     // Four columns per step (two f64x2 each) share every weight load.
     const q = lum + (<usize>(x + radius) << 3);
     const a = v128.load(q);
@@ -215,16 +619,17 @@ function blurRow(j: i32): void {
 }
 
 /**
- * Vertical pass and v for one tile, written as f32 to output; adds to stats. Eight columns (four
+ * Vertical pass and v for one tile, written as f32 to output; records its largest v (as f32) and
+ * its sum of v like verticalPass32 (the largest s^ stays the float32 pass's). Eight columns (four
  * f64x2) per step with independent sums: one sum per step would wait on the adder's latency at
  * every tap (the pass was latency-bound that way, ~2.5x slower).
  */
-function verticalPass(x0: i32, tileWidth: i32, rows: i32): void {
+function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const w0 = v128.load(weights);
   const rowStep = <usize>(STRIDE * 8);
   const zero = f64x2.splat(0);
-  const groups = (tileWidth + 7) >> 3; // of eight columns; the buffers hold TILE finite columns
-  let top: f64 = load<f64>(stats, 8);
+  const groups = (tileWidth + 7) >> 3; // of eight columns; the buffers hold that many finite columns
+  let top: f64 = 0;
   let sum: f64 = 0;
   for (let y = 0; y < rows; y++) {
     const centre = <usize>((y + radius) * STRIDE * 8);
@@ -303,25 +708,8 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32): void {
     sum += f64x2.extract_lane(rowSum, 0) + f64x2.extract_lane(rowSum, 1);
     top = max(top, max(f64x2.extract_lane(rowTop, 0), f64x2.extract_lane(rowTop, 1)));
   }
-  store<f64>(stats, load<f64>(stats) + sum);
-  store<f64>(stats, top, 8);
-}
-
-/**
- * The focus map of `rows` output rows (input holds them plus `radius` rows above and below):
- * writes rows x width f32 to output; stats[0] += sum of v, stats[1] = max(stats[1], max v).
- */
-export function focusBand(rows: i32): void {
-  const inputRows = rows + 2 * radius;
-  for (let x0 = 0; x0 < width; x0 += TILE) {
-    const tileWidth = min(TILE, width - x0);
-    const c = tileOffset(x0, tileWidth, inputRows);
-    for (let j = 0; j < inputRows; j++) {
-      fillLuminance(j, x0, c);
-      blurRow(j);
-    }
-    verticalPass(x0, tileWidth, rows);
-  }
+  store<f32>(record, <f32>top, 4);
+  store<f64>(record, sum, 8);
 }
 
 /**
