@@ -74,17 +74,17 @@ let input: usize = 0; // (rows + 2 radius) source rows, already reflected at the
 let weights: usize = 0; // f64x2 splats of the kernel's right half, centre first
 let weights32: usize = 0; // f32x4 splats of the same weights rounded to float32
 let lum: usize = 0; // one luminance row of a tile plus its horizontal halo
+let rowX: usize = 0; // float32 pass: x0 of every output column of every row (rows of STRIDE32)
 let rowMean: usize = 0; // horizontal pass, (rows + 2 radius) rows of STRIDE f64 or STRIDE32 f32
 let rowMeanSq: usize = 0;
 let colMean: usize = 0; // one row of vertical means
 let output: usize = 0; // rows x width f32
 let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
-let tiles: usize = 0; // per float32 tile of a block: f32 max s^, f32 max v, f64 sum of v
+let tiles: usize = 0; // per float32 tile of a block, 32 bytes: see verticalPass32
 // f64: [0] sum of v, [1] max v, [2] running lower bound of the map's maximum, [3] tiles,
 // [4] tiles that fell back; the caller zeroes them for each slice.
 let stats: usize = 0;
 let tolerance: f64 = 0; // largest error allowed, relative to the map's maximum (Infinity: never fall back)
-let boundFactor: f64 = 0; // a float32 tile's error bound per unit of its largest s^
 
 export function heapBase(): usize {
   return __heap_base;
@@ -99,6 +99,7 @@ export function configure(
   weights_: usize,
   weights32_: usize,
   lum_: usize,
+  rowX_: usize,
   rowMean_: usize,
   rowMeanSq_: usize,
   colMean_: usize,
@@ -107,7 +108,6 @@ export function configure(
   tiles_: usize,
   stats_: usize,
   tolerance_: f64,
-  boundFactor_: f64,
 ): void {
   width = width_;
   channels = channels_;
@@ -119,6 +119,7 @@ export function configure(
   weights = weights_;
   weights32 = weights32_;
   lum = lum_;
+  rowX = rowX_;
   rowMean = rowMean_;
   rowMeanSq = rowMeanSq_;
   colMean = colMean_;
@@ -127,7 +128,11 @@ export function configure(
   tiles = tiles_;
   stats = stats_;
   tolerance = tolerance_;
-  boundFactor = boundFactor_;
+  inexactInput = channels_ >= 3 && sixteen_ != 0;
+  const n = <f64>(((radius_ + 1) >> 1) + 4 + (inexactInput ? 1 : 0));
+  const u: f64 = 1.0 / 16777216.0;
+  gammaSum = (n * u) / (1 - n * u);
+  gammaSquares = ((n + 1) * u) / (1 - (n + 1) * u);
 }
 
 /** scipy's 'reflect' border (d c b a | a b c d | d c b a), folded periodically for tiny images. */
@@ -170,14 +175,16 @@ export function focusBand(rows: i32): void {
     const tileWidth = min(TILE32, width - x0);
     const cols = (tileWidth + 15) & ~15;
     const c = tileOffset(x0, tileWidth, inputRows);
+    xTop = f32x4.splat(0);
+    rowPTop = f32x4.splat(0);
     for (let j = 0; j < inputRows; j++) {
       fillLuminance32(j, x0, c, cols);
       blurRow32(j, cols);
     }
-    const record = tiles + (<usize>t << 4);
+    const record = tiles + (<usize>t << 5);
     verticalPass32(x0, tileWidth, rows, record);
     // Every value minus the tile's bound is reached by the true map: a lower bound of its maximum.
-    lower = max(lower, <f64>load<f32>(record, 4) - boundFactor * <f64>load<f32>(record));
+    lower = max(lower, <f64>load<f32>(record, 16) - tileBound(record));
     t++;
   }
   let sum: f64 = 0;
@@ -185,17 +192,16 @@ export function focusBand(rows: i32): void {
   let fellBack: f64 = 0;
   t = 0;
   for (let x0 = 0; x0 < width; x0 += TILE32) {
-    const tileWidth = min(TILE32, width - x0);
-    const record = tiles + (<usize>t << 4);
-    const bound = boundFactor * <f64>load<f32>(record);
-    if (!(bound <= tolerance * lower || tolerance == Infinity)) {
+    const record = tiles + (<usize>t << 5);
+    if (!(tileBound(record) <= tolerance * lower || tolerance == Infinity)) {
       fellBack++;
-      focusTile64(x0, tileWidth, rows, record);
-      // The float64 values are exact to ~1e-14 of s (and rounded to float32): a safe lower bound.
-      lower = max(lower, <f64>load<f32>(record, 4) * (1 - 2.0 ** -22) - 1e-12 * (bound / boundFactor) * <f64>outScale);
+      focusTile64(x0, min(TILE32, width - x0), rows, record);
+      // Float64 values are within ~1e-14 A^2 of the truth, then rounded to float32.
+      const a = <f64>load<f32>(record, 4) * 1.0000001;
+      lower = max(lower, <f64>load<f32>(record, 16) * (1 - 1e-6) - 1e-12 * a * a * <f64>outScale);
     }
-    sum += load<f64>(record, 8);
-    top = max(top, <f64>load<f32>(record, 4));
+    sum += load<f64>(record, 24);
+    top = max(top, <f64>load<f32>(record, 16));
     t++;
   }
   store<f64>(stats, load<f64>(stats) + sum);
@@ -206,6 +212,20 @@ export function focusBand(rows: i32): void {
 }
 
 // ---- The float32 pass -------------------------------------------------------------------------
+
+// The tile's largest |x| and P^ of the horizontal pass, for its bound (reset per tile).
+let xTop: v128 = f32x4.splat(0);
+let rowPTop: v128 = f32x4.splat(0);
+
+@inline function storeX(at: usize, x: v128): void {
+  v128.store(at, x);
+  xTop = f32x4.max(xTop, f32x4.abs(x));
+}
+
+@inline function storeScalarX(at: usize, x: f32): void {
+  store<f32>(at, x);
+  xTop = f32x4.max(xTop, f32x4.splat(abs<f32>(x)));
+}
 
 /** x = 1000 L - 1000 c (RGB) or L - c (grey) of one pixel, exact as an integer, then float32. */
 @inline function scaledLuminanceAt(row: usize, x: i32, c: i32): f32 {
@@ -220,10 +240,13 @@ export function focusBand(rows: i32): void {
 /** Stores four x = 299 R + 587 G + 114 B - 1000 c as float32 (i32 lanes: exact). */
 @inline function storeScaledLuminance(at: usize, r: v128, g: v128, b: v128, offset: v128): void {
   const l = i32x4.add(i32x4.add(i32x4.mul(r, i32x4.splat(299)), i32x4.mul(g, i32x4.splat(587))), i32x4.mul(b, i32x4.splat(114)));
-  v128.store(at, f32x4.convert_i32x4_s(i32x4.sub(l, offset)));
+  storeX(at, f32x4.convert_i32x4_s(i32x4.sub(l, offset)));
 }
 
-/** Fills lum[0 .. cols + 2 radius) with x (float32) for columns x0 - radius onwards of input row j. */
+/**
+ * Fills lum[0 .. cols + 2 radius) with x (float32) for columns x0 - radius onwards of input row j,
+ * and keeps the largest |x| seen in the tile (A, for the bound).
+ */
 function fillLuminance32(j: i32, x0: i32, c: i32, cols: i32): void {
   const row = input + <usize>(j * rowBytes);
   const first = x0 - radius;
@@ -231,7 +254,7 @@ function fillLuminance32(j: i32, x0: i32, c: i32, cols: i32): void {
   const simdStart = max(first, 0);
   const simdEnd = min(end, width - 3);
   let x = first;
-  for (; x < simdStart; x++) store<f32>(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
+  for (; x < simdStart; x++) storeScalarX(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
   if (channels == 3 && !sixteen) {
     const offset = i32x4.splat(1000 * c);
     for (; x < simdEnd; x += 4) {
@@ -257,88 +280,103 @@ function fillLuminance32(j: i32, x0: i32, c: i32, cols: i32): void {
     const offset = i32x4.splat(c);
     for (; x < simdEnd; x += 4) {
       const v = i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x));
-      v128.store(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
+      storeX(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
     }
   } else if (channels == 1) {
     const offset = i32x4.splat(c);
     for (; x < simdEnd; x += 4) {
       const v = v128.load16x4_u(row + (<usize>x << 1));
-      v128.store(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
+      storeX(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
     }
   }
-  for (; x < end; x++) store<f32>(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
+  for (; x < end; x++) storeScalarX(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
 }
 
 /**
- * Horizontal pass over one row of x: m and s of `cols` columns (a multiple of 8), both blurs at
- * once, eight columns (two f32x4) per step. Odd taps go to one pair of sums and even taps to
- * another, added at the end: half the roundings on any term's path (the bound's n), and two
- * independent chains for the adder.
+ * Horizontal pass over one row of x, centred on each output column's own x0: for `cols` columns
+ * (a multiple of 8), eight (two f32x4) per step, Q = G*(x - x0) and P = G*(x - x0)^2 over the
+ * taps beside the centre; stores the row's variance h = P - Q^2 (at least 0), Q and x0 (the row's
+ * mean is x0 + Q, never rounded as one number: the vertical pass takes differences of means as
+ * (x0 - x0') + (Q - Q'), the first exact, so no error grows with the tile's range). Odd taps go
+ * to one pair of sums and even taps to another, added at the end: fewer roundings on any term's
+ * path (the bound's n), two independent chains for the adder.
  */
 function blurRow32(j: i32, cols: i32): void {
-  const w0 = v128.load(weights32);
   const zero = f32x4.splat(0);
   const m0 = rowMean + <usize>(j * STRIDE32 * 4);
-  const s0 = rowMeanSq + <usize>(j * STRIDE32 * 4);
+  const h0 = rowMeanSq + <usize>(j * STRIDE32 * 4);
+  const x0 = rowX + <usize>(j * STRIDE32 * 4);
+  let pTop = rowPTop;
   for (let x = 0; x < cols; x += 8) {
     const q = lum + (<usize>(x + radius) << 2);
     const a = v128.load(q);
     const b = v128.load(q, 16);
-    let ma = f32x4.mul(w0, a);
-    let mb = f32x4.mul(w0, b);
-    let sa = f32x4.mul(w0, f32x4.mul(a, a));
-    let sb = f32x4.mul(w0, f32x4.mul(b, b));
-    let ma2 = zero;
-    let mb2 = zero;
-    let sa2 = zero;
-    let sb2 = zero;
+    let qa = zero;
+    let qb = zero;
+    let pa = zero;
+    let pb = zero;
+    let qa2 = zero;
+    let qb2 = zero;
+    let pa2 = zero;
+    let pb2 = zero;
     let t = 1;
     for (; t < radius; t += 2) {
       let w = v128.load(weights32 + (<usize>t << 4));
       let lo = q - (<usize>t << 2);
       let hi = q + (<usize>t << 2);
-      let la = v128.load(lo);
-      let ha = v128.load(hi);
-      let lb = v128.load(lo, 16);
-      let hb = v128.load(hi, 16);
-      ma = f32x4.add(ma, f32x4.mul(w, f32x4.add(la, ha)));
-      mb = f32x4.add(mb, f32x4.mul(w, f32x4.add(lb, hb)));
-      sa = f32x4.add(sa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
-      sb = f32x4.add(sb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
+      let la = f32x4.sub(v128.load(lo), a);
+      let ha = f32x4.sub(v128.load(hi), a);
+      let lb = f32x4.sub(v128.load(lo, 16), b);
+      let hb = f32x4.sub(v128.load(hi, 16), b);
+      qa = f32x4.add(qa, f32x4.mul(w, f32x4.add(la, ha)));
+      qb = f32x4.add(qb, f32x4.mul(w, f32x4.add(lb, hb)));
+      pa = f32x4.add(pa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      pb = f32x4.add(pb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
       w = v128.load(weights32 + (<usize>t << 4), 16);
       lo -= 4;
       hi += 4;
-      la = v128.load(lo);
-      ha = v128.load(hi);
-      lb = v128.load(lo, 16);
-      hb = v128.load(hi, 16);
-      ma2 = f32x4.add(ma2, f32x4.mul(w, f32x4.add(la, ha)));
-      mb2 = f32x4.add(mb2, f32x4.mul(w, f32x4.add(lb, hb)));
-      sa2 = f32x4.add(sa2, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
-      sb2 = f32x4.add(sb2, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
+      la = f32x4.sub(v128.load(lo), a);
+      ha = f32x4.sub(v128.load(hi), a);
+      lb = f32x4.sub(v128.load(lo, 16), b);
+      hb = f32x4.sub(v128.load(hi, 16), b);
+      qa2 = f32x4.add(qa2, f32x4.mul(w, f32x4.add(la, ha)));
+      qb2 = f32x4.add(qb2, f32x4.mul(w, f32x4.add(lb, hb)));
+      pa2 = f32x4.add(pa2, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      pb2 = f32x4.add(pb2, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
     }
     if (t == radius) {
       const w = v128.load(weights32 + (<usize>t << 4));
       const lo = q - (<usize>t << 2);
       const hi = q + (<usize>t << 2);
-      const la = v128.load(lo);
-      const ha = v128.load(hi);
-      const lb = v128.load(lo, 16);
-      const hb = v128.load(hi, 16);
-      ma = f32x4.add(ma, f32x4.mul(w, f32x4.add(la, ha)));
-      mb = f32x4.add(mb, f32x4.mul(w, f32x4.add(lb, hb)));
-      sa = f32x4.add(sa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
-      sb = f32x4.add(sb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
+      const la = f32x4.sub(v128.load(lo), a);
+      const ha = f32x4.sub(v128.load(hi), a);
+      const lb = f32x4.sub(v128.load(lo, 16), b);
+      const hb = f32x4.sub(v128.load(hi, 16), b);
+      qa = f32x4.add(qa, f32x4.mul(w, f32x4.add(la, ha)));
+      qb = f32x4.add(qb, f32x4.mul(w, f32x4.add(lb, hb)));
+      pa = f32x4.add(pa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      pb = f32x4.add(pb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
     }
+    qa = f32x4.add(qa, qa2);
+    qb = f32x4.add(qb, qb2);
+    pa = f32x4.add(pa, pa2);
+    pb = f32x4.add(pb, pb2);
+    pTop = f32x4.max(pTop, f32x4.max(pa, pb));
     const at = <usize>x << 2;
-    v128.store(m0 + at, f32x4.add(ma, ma2));
-    v128.store(m0 + at, f32x4.add(mb, mb2), 16);
-    v128.store(s0 + at, f32x4.add(sa, sa2));
-    v128.store(s0 + at, f32x4.add(sb, sb2), 16);
+    v128.store(m0 + at, qa);
+    v128.store(m0 + at, qb, 16);
+    v128.store(x0 + at, a);
+    v128.store(x0 + at, b, 16);
+    v128.store(h0 + at, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
+    v128.store(h0 + at, f32x4.max(f32x4.sub(pb, f32x4.mul(qb, qb)), zero), 16);
   }
+  rowPTop = pTop;
 }
 
-/** One vertical sum (odd and even taps apart, as in blurRow32) of four f32x4 at `c`, stored at `to`. */
+/**
+ * H = G*h down the column for sixteen columns (four f32x4) at `c`, stored at `to`; the centre
+ * row starts the odd taps' sums, the even taps have their own, added at the end.
+ */
 @inline function verticalSum32(c: usize, to: usize): void {
   const rowStep = <usize>(STRIDE32 * 4);
   const w0 = v128.load(weights32);
@@ -388,108 +426,158 @@ function blurRow32(j: i32, cols: i32): void {
 }
 
 /**
- * Vertical pass and v for one float32 tile, sixteen columns (four f32x4) per step, written as f32
- * to output. Records the tile's largest s^ (for its bound), largest v and sum of v.
+ * Vertical pass and v for one float32 tile, written as f32 to output: H = G*h down each column,
+ * then the variance of the row means about the centre row's, B = P - Q^2 with D = mu - mu0,
+ * Q = G*D, P = G*D^2 (odd and even taps apart), eight columns (two f32x4) per step; v = H + B.
+ * Records the tile's largest P^ (both passes), |x|, v (before and after the RGB scale) and sum.
  */
 function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
-  const w0 = v128.load(weights32);
   const rowStep = <usize>(STRIDE32 * 4);
   const zero = f32x4.splat(0);
   const scale = f32x4.splat(outScale);
-  const groups = (tileWidth + 15) >> 4; // the buffers hold finite values up to a multiple of 16
-  let sTop = zero;
+  const groups16 = (tileWidth + 15) >> 4; // the buffers hold finite values up to a multiple of 16
+  const groups = (tileWidth + 7) >> 3;
+  let pTop = zero;
+  let rawTop = zero;
   let vTop = zero;
   let sum = f64x2.splat(0);
   let edgeSum: f64 = 0;
   for (let y = 0; y < rows; y++) {
     const centre = <usize>((y + radius) * STRIDE32 * 4);
-    for (let g = 0; g < groups; g++) verticalSum32(rowMean + centre + (<usize>g << 6), colMean + (<usize>g << 6));
+    for (let g = 0; g < groups16; g++) verticalSum32(rowMeanSq + centre + (<usize>g << 6), colMean + (<usize>g << 6));
     const out = output + (<usize>(y * width + x0) << 2);
     for (let g = 0; g < groups; g++) {
-      // verticalSum32 for s, written out so the sums stay in registers.
-      const c = rowMeanSq + centre + (<usize>g << 6);
-      let s0 = f32x4.mul(w0, v128.load(c));
-      let s1 = f32x4.mul(w0, v128.load(c, 16));
-      let s2 = f32x4.mul(w0, v128.load(c, 32));
-      let s3 = f32x4.mul(w0, v128.load(c, 48));
-      let e0 = zero;
-      let e1 = zero;
-      let e2 = zero;
-      let e3 = zero;
+      const c = rowMean + centre + (<usize>g << 5);
+      const cx = rowX + centre + (<usize>g << 5);
+      const c0 = v128.load(c);
+      const c1 = v128.load(c, 16);
+      const cx0 = v128.load(cx);
+      const cx1 = v128.load(cx, 16);
+      let q0 = zero;
+      let q1 = zero;
+      let p0 = zero;
+      let p1 = zero;
+      let q2 = zero;
+      let q3 = zero;
+      let p2 = zero;
+      let p3 = zero;
       let t = 1;
       for (; t < radius; t += 2) {
+        // D = (x0 - x0') + (Q - Q'): the row mean's difference from the centre row's.
         let w = v128.load(weights32 + (<usize>t << 4));
-        let lo = c - rowStep * <usize>t;
-        let hi = c + rowStep * <usize>t;
-        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
-        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
-        s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
-        s3 = f32x4.add(s3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+        let d = rowStep * <usize>t;
+        let l = f32x4.add(f32x4.sub(v128.load(cx - d), cx0), f32x4.sub(v128.load(c - d), c0));
+        let h = f32x4.add(f32x4.sub(v128.load(cx + d), cx0), f32x4.sub(v128.load(c + d), c0));
+        q0 = f32x4.add(q0, f32x4.mul(w, f32x4.add(l, h)));
+        p0 = f32x4.add(p0, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), cx1), f32x4.sub(v128.load(c - d, 16), c1));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), cx1), f32x4.sub(v128.load(c + d, 16), c1));
+        q1 = f32x4.add(q1, f32x4.mul(w, f32x4.add(l, h)));
+        p1 = f32x4.add(p1, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
         w = v128.load(weights32 + (<usize>t << 4), 16);
-        lo -= rowStep;
-        hi += rowStep;
-        e0 = f32x4.add(e0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
-        e1 = f32x4.add(e1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
-        e2 = f32x4.add(e2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
-        e3 = f32x4.add(e3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+        d += rowStep;
+        l = f32x4.add(f32x4.sub(v128.load(cx - d), cx0), f32x4.sub(v128.load(c - d), c0));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d), cx0), f32x4.sub(v128.load(c + d), c0));
+        q2 = f32x4.add(q2, f32x4.mul(w, f32x4.add(l, h)));
+        p2 = f32x4.add(p2, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), cx1), f32x4.sub(v128.load(c - d, 16), c1));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), cx1), f32x4.sub(v128.load(c + d, 16), c1));
+        q3 = f32x4.add(q3, f32x4.mul(w, f32x4.add(l, h)));
+        p3 = f32x4.add(p3, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
       }
       if (t == radius) {
         const w = v128.load(weights32 + (<usize>t << 4));
-        const lo = c - rowStep * <usize>t;
-        const hi = c + rowStep * <usize>t;
-        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
-        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
-        s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
-        s3 = f32x4.add(s3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+        const d = rowStep * <usize>t;
+        let l = f32x4.add(f32x4.sub(v128.load(cx - d), cx0), f32x4.sub(v128.load(c - d), c0));
+        let h = f32x4.add(f32x4.sub(v128.load(cx + d), cx0), f32x4.sub(v128.load(c + d), c0));
+        q0 = f32x4.add(q0, f32x4.mul(w, f32x4.add(l, h)));
+        p0 = f32x4.add(p0, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), cx1), f32x4.sub(v128.load(c - d, 16), c1));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), cx1), f32x4.sub(v128.load(c + d, 16), c1));
+        q1 = f32x4.add(q1, f32x4.mul(w, f32x4.add(l, h)));
+        p1 = f32x4.add(p1, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
       }
-      s0 = f32x4.add(s0, e0);
-      s1 = f32x4.add(s1, e1);
-      s2 = f32x4.add(s2, e2);
-      s3 = f32x4.add(s3, e3);
-      const mAt = colMean + (<usize>g << 6);
-      let m = v128.load(mAt);
-      const v0 = f32x4.mul(f32x4.max(f32x4.sub(s0, f32x4.mul(m, m)), zero), scale);
-      m = v128.load(mAt, 16);
-      const v1 = f32x4.mul(f32x4.max(f32x4.sub(s1, f32x4.mul(m, m)), zero), scale);
-      m = v128.load(mAt, 32);
-      const v2 = f32x4.mul(f32x4.max(f32x4.sub(s2, f32x4.mul(m, m)), zero), scale);
-      m = v128.load(mAt, 48);
-      const v3 = f32x4.mul(f32x4.max(f32x4.sub(s3, f32x4.mul(m, m)), zero), scale);
-      const o = out + (<usize>g << 6);
-      const first = g << 4;
-      if (first + 16 <= tileWidth) {
+      q0 = f32x4.add(q0, q2);
+      q1 = f32x4.add(q1, q3);
+      p0 = f32x4.add(p0, p2);
+      p1 = f32x4.add(p1, p3);
+      const hAt = colMean + (<usize>g << 5);
+      const r0 = f32x4.add(v128.load(hAt), f32x4.max(f32x4.sub(p0, f32x4.mul(q0, q0)), zero));
+      const r1 = f32x4.add(v128.load(hAt, 16), f32x4.max(f32x4.sub(p1, f32x4.mul(q1, q1)), zero));
+      const v0 = f32x4.mul(r0, scale);
+      const v1 = f32x4.mul(r1, scale);
+      const o = out + (<usize>g << 5);
+      const first = g << 3;
+      if (first + 8 <= tileWidth) {
         v128.store(o, v0);
         v128.store(o, v1, 16);
-        v128.store(o, v2, 32);
-        v128.store(o, v3, 48);
-        sTop = f32x4.max(sTop, f32x4.max(f32x4.max(s0, s1), f32x4.max(s2, s3)));
-        vTop = f32x4.max(vTop, f32x4.max(f32x4.max(v0, v1), f32x4.max(v2, v3)));
-        const part = f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3));
+        pTop = f32x4.max(pTop, f32x4.max(p0, p1));
+        rawTop = f32x4.max(rawTop, f32x4.max(r0, r1));
+        vTop = f32x4.max(vTop, f32x4.max(v0, v1));
+        const part = f32x4.add(v0, v1);
         sum = f64x2.add(sum, f64x2.add(f64x2.promote_low_f32x4(part), f64x2.promote_low_f32x4(v128.shuffle<f32>(part, part, 2, 3, 0, 1))));
       } else {
-        // The image's last columns: only `tileWidth - first` of the sixteen are inside it.
+        // The image's last columns: only `tileWidth - first` of the eight are inside it.
         v128.store(lanes, v0);
         v128.store(lanes, v1, 16);
-        v128.store(lanes, v2, 32);
-        v128.store(lanes, v3, 48);
-        v128.store(lanes, s0, 64);
-        v128.store(lanes, s1, 80);
-        v128.store(lanes, s2, 96);
-        v128.store(lanes, s3, 112);
-        const n = tileWidth - first;
-        for (let i = 0; i < n; i++) {
-          const x = load<f32>(lanes + (<usize>i << 2));
-          store<f32>(o + (<usize>i << 2), x);
+        v128.store(lanes, p0, 32);
+        v128.store(lanes, p1, 48);
+        v128.store(lanes, r0, 64);
+        v128.store(lanes, r1, 80);
+        for (let i = 0; i < tileWidth - first; i++) {
+          const at = <usize>i << 2;
+          const x = load<f32>(lanes + at);
+          store<f32>(o + at, x);
           edgeSum += <f64>x;
           vTop = f32x4.max(vTop, f32x4.splat(x));
-          sTop = f32x4.max(sTop, f32x4.splat(load<f32>(lanes + 64 + (<usize>i << 2))));
+          pTop = f32x4.max(pTop, f32x4.splat(load<f32>(lanes + at, 32)));
+          rawTop = f32x4.max(rawTop, f32x4.splat(load<f32>(lanes + at, 64)));
         }
       }
     }
   }
-  store<f32>(record, maxLane(sTop));
-  store<f32>(record, maxLane(vTop), 4);
-  store<f64>(record, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum, 8);
+  store<f32>(record, max(maxLane(rowPTop), maxLane(pTop)));
+  store<f32>(record, maxLane(xTop), 4);
+  store<f32>(record, 0, 8);
+  store<f32>(record, maxLane(rawTop), 12);
+  store<f32>(record, maxLane(vTop), 16);
+  store<f64>(record, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum, 24);
+}
+
+// Roundings on any term's path through one weighted sum (two accumulators of ceil(r / 2) taps):
+// see the header. Set by configure().
+let gammaSum: f64 = 0; // gamma(n)
+let gammaSquares: f64 = 0; // gamma(n + 1), for the sums of squares
+let inexactInput: bool = false; // 16-bit RGB: 1000 L - 1000 c may round on conversion to float32
+
+/**
+ * The bound on the absolute error of every value of a float32 tile, in the map's units, from
+ * its record (the derivation, term by term, is in the header).
+ */
+function tileBound(record: usize): f64 {
+  const u: f64 = 1.0 / 16777216.0;
+  const g = gammaSum;
+  const g2 = gammaSquares;
+  const pHat = <f64>load<f32>(record);
+  const a = <f64>load<f32>(record, 4) / (1 - u);
+  const vHat = <f64>load<f32>(record, 12);
+  // Upper bounds of the exact P of both passes (one bound for both: the larger).
+  const p = pHat / ((1 - g2) * (1 - u) * (1 - u));
+  const rowVariance = (1 + u) * (g2 + 2 * g + g * g + u * (1 + g) * (1 + g)) + u; // per unit of P
+  const meanError = (2 * g + 2 * u * (1 + g)) * Math.sqrt(p); // |D^ - D| before D's own rounding
+  const alpha = (1 + u) * g + u;
+  let beta = 2 * (1 + u) * meanError;
+  let constant = (1 + u) * ((1 + g) * rowVariance * p + ((1 + u) * (1 + u) * rowVariance + 2 * u + u * u) * p + meanError * meanError);
+  if (inexactInput) {
+    beta += 2 * (1 + u) * u * a;
+    constant += (1 + u) * u * a * u * a;
+  }
+  // The true v is at most vHat + error, and error <= alpha v + beta sqrt(v) + constant: solve for
+  // the largest sqrt(v) that allows.
+  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + constant))) / (2 * (1 - alpha));
+  let error = alpha * root * root + beta * root + constant;
+  if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
+  return error * (1 + 1e-12);
 }
 
 // ---- The float64 fallback ---------------------------------------------------------------------
@@ -503,7 +591,7 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
   return <f64>(sample(row, i) - c);
 }
 
-/** The float64 focus map of one tile (at most TILE columns); records its largest v and sum. */
+/** The float64 focus map of one tile (at most TILE columns); records its largest v and sum (verticalPass). */
 function focusTile64(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const inputRows = rows + 2 * radius;
   const cols = (tileWidth + 7) & ~7;
@@ -708,8 +796,8 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
     sum += f64x2.extract_lane(rowSum, 0) + f64x2.extract_lane(rowSum, 1);
     top = max(top, max(f64x2.extract_lane(rowTop, 0), f64x2.extract_lane(rowTop, 1)));
   }
-  store<f32>(record, <f32>top, 4);
-  store<f64>(record, sum, 8);
+  store<f32>(record, <f32>top, 16);
+  store<f64>(record, sum, 24);
 }
 
 /**

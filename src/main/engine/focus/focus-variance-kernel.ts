@@ -2,7 +2,7 @@
 // rows: copies each block's source rows (reflected at the top and bottom edges) into the kernel's
 // memory, lets it compute the block's focus map, and hands the map to the caller band by band.
 // The kernel computes each tile in float32 with a proven error bound and recomputes in float64
-// the tiles whose bound exceeds `tolerance` of the map's maximum (focusBoundFactor below).
+// the tiles whose bound exceeds `tolerance` of the map's maximum (assembly/focus-variance.ts).
 // Memory stays a few blocks deep whatever the slice's size. A plain argmax job's merge of each
 // band can run in the kernel too (ArgmaxBandMerge), several times faster than the JavaScript
 // loop. Where WebAssembly SIMD is missing, the float64 JavaScript kernel (focus-measure.ts) does
@@ -56,31 +56,6 @@ export interface FocusMapStats {
   /** Float32 tiles computed, and how many of them fell back to float64 (0 and 0 for the JS kernel). */
   tiles: number;
   fallbackTiles: number;
-}
-
-const UNIT_ROUNDOFF = 2 ** -24;
-const gamma = (n: number) => (n * UNIT_ROUNDOFF) / (1 - n * UNIT_ROUNDOFF);
-
-/**
- * A float32 tile's error bound per unit of its largest computed s (the local second moment about
- * the tile's offset, in the kernel's units: 1000 L for RGB, L for grey), in the map's units. The
- * terms and their derivation are in the header of assembly/focus-variance.ts; `n` is the most
- * roundings any term of one pass's weighted sum meets there (two accumulators of ceil(r/2) taps).
- */
-export function focusBoundFactor(radius: number, rgb: boolean): number {
-  const u = UNIT_ROUNDOFF;
-  const n = Math.ceil(radius / 2) + 4;
-  const g = gamma(2 * n); // the mean
-  const gs = gamma(2 * n + 1); // the mean of squares (one more rounding: the square)
-  const arithmetic = gs + 2 * g + g * g + u * (1 + g) ** 2;
-  // Against the exact inputs: float32 inputs within (1 + u) of them move v by (2u + u^2) s.
-  const perExactS = (1 + u) ** 3 * arithmetic + u * (1 + u) ** 2 + 2 * u + u * u;
-  // s <= s^ / ((1 - gs)(1 - u)^2): in terms of the s^ the kernel has.
-  const sOverComputed = 1 / ((1 - gs) * (1 - u) ** 2);
-  const perComputedS = perExactS * sOverComputed;
-  // RGB: v in (1000 L)^2 units, times float32(1e-6), itself within u of 1e-6, then rounded.
-  const factor = rgb ? 1e-6 * (perComputedS + (2 * u + u * u) * (sOverComputed + perComputedS)) : perComputedS;
-  return factor * (1 + 1e-9); // covers the kernel's float64 product factor * s^
 }
 
 /**
@@ -146,12 +121,14 @@ function scratchLayout(layout: PixelLayout, radius: number, blockRows: number, b
     weights32: take((radius + 1) * 16),
     input: take(inputRows * rowBytes + 64), // SIMD loads read up to 32 bytes past a row
     lum: take((TILE + 2 * radius + 8) * 8),
+
     rowMean: take(inputRows * STRIDE * 8),
     rowMeanSq: take(inputRows * STRIDE * 8),
+    rowX: take(inputRows * (TILE32 + 16) * 4), // the float32 pass's x0 per row (STRIDE32)
     colMean: take(TILE * 8),
     output: take(blockRows * layout.width * 4 + 16),
     lanes: take(128),
-    tiles: take(Math.ceil(layout.width / TILE32) * 16),
+    tiles: take(Math.ceil(layout.width / TILE32) * 32),
     stats: take(5 * 8),
     // One band of argmax state, for merging a state that lives outside this memory (copied in
     // and out; SIMD loads read 64 bytes ahead at most, inside the padding).
@@ -272,8 +249,7 @@ function measureWithKernel(
   // sum, max, running lower bound of the max, tiles, tiles that fell back
   const totals = new Float64Array(buffer, at.stats, 5);
   totals.fill(0);
-  const bound = focusBoundFactor(radius, channels >= 3);
-  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.output, at.lanes, at.tiles, at.stats, tolerance, bound);
+  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowX, at.rowMean, at.rowMeanSq, at.colMean, at.output, at.lanes, at.tiles, at.stats, tolerance);
 
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const heap = new Uint8Array(buffer);
