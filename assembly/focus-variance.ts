@@ -3,65 +3,75 @@
 // L = 0.299 R + 0.587 G + 0.114 B folded into the first pass. The float64 JavaScript kernel in
 // src/main/engine/focus/focus-measure.ts is the reference it is tested against.
 //
-// Two kernels, one decision per tile. Every tile (TILE32 columns of the block) is computed in
-// float32x4 lanes, which also yields a rigorous bound on the tile's absolute error; a tile whose
-// bound exceeds `tolerance` times a running lower bound of the slice's map maximum is computed
-// again in float64x2 lanes (the fallback, accurate to ~1e-15 of the local second moment). So every
-// value handed out is within tolerance (1e-5 by default) of the map's maximum, proven, not measured.
+// Two kernels, one decision per tile (TILE32 columns of a block). Every tile is computed in
+// float32x4 lanes, which also yields a rigorous bound on the absolute error of each of its values;
+// a tile whose bound exceeds `tolerance` times a running lower bound of the slice's map maximum
+// is computed again in float64x2 lanes (the fallback: its error is ~1e-14 of the squared range of
+// the tile's values). So every value handed out is within `tolerance` (1e-5 by default, the
+// engine's promise) of the map's maximum: proven per tile, not measured on test images.
 //
-// Why the float32 kernel can be accurate: it works on x = L - c, with c a whole number near the
-// tile's mean luminance subtracted from integer samples before any rounding. The variance does not
-// change under that shift, while the magnitudes that cancel in s - m^2 shrink from L^2 (up to 4e9
-// on 16-bit data) to the tile's own spread. Luminance is exact: for RGB the kernel works on
-// 1000 L = 299 R + 587 G + 114 B, an integer (i32 lanes), and scales v by 1e-6 at the end; grey
-// samples are integers already. Only 16-bit RGB beyond 2^24 / 1000 levels from c rounds on
-// conversion to float32.
+// Inputs are exact. Both kernels work on x = S L - S c, S = 1000 for RGB (1000 L = 299 R + 587 G
+// + 114 B, an integer: i32 lanes) and 1 for grey, c a whole number near the tile's mean; the map
+// is scaled by 1 / S^2 at the end. x is an integer below 2^24 in magnitude, so exact in float32,
+// except for 16-bit RGB more than 16777 levels from c (then rounded once: see below).
 //
-// The bound. u = 2^-24 (float32 unit roundoff), gamma(n) = n u / (1 - n u). Per pass, each
-// weighted sum is w0 x0 + sum_t w_t (x_-t + x_t), the taps split between two accumulators (odd
-// and even t) added at the end, so a term meets at most n = ceil(r / 2) + 4 roundings: the weight's
-// own float32 representation, the pair sum, the product, ceil(r / 2) accumulations and the final
-// sum (one more, the square, in the horizontal pass of s). With exact weights summing to 1,
-// s = G*x^2, m = G*x, v = s - m^2 for the exact inputs, and M1 = G*|x| <= sqrt(s) (Cauchy-Schwarz):
-//   |s^ - s| <= gamma(2n + 1) s                     (all terms positive: a relative bound)
-//   |m^ - m| <= gamma(2n) M1 <= g sqrt(s),  g = gamma(2n)
-//   |fl(m^2) - m^2| <= |m^ - m| |m^ + m| + u m^^2 <= (2g + g^2 + u (1 + g)^2) s   (|m| <= sqrt(s))
-//   |fl(s^ - fl(m^2)) - v| <= (1 + u)(|s^ - s| + |fl(m^2) - m^2|) + u v,  v <= s.
-// An input rounded on conversion (16-bit RGB, |x| >= 2^24) is x (1 + e), |e| <= u: that moves v by
-// at most 2 u sqrt(v s) + u^2 s <= (2u + u^2) s, and s by a factor (1 + u)^2. Clamping at 0 only
-// moves v towards the truth (v >= 0); the RGB scale by float32(1e-6) adds (2u + u^2) of the value.
-// Everything is proportional to s, the local second moment about c, which the kernel computes
-// anyway: s <= s^ / (1 - gamma(2n + 1)). So, per tile, the absolute error of every value is at most
-// boundFactor * max s^ over the tile, with boundFactor computed from these terms by the caller
-// (focusBoundFactor in focus-variance-kernel.ts); for sigma 2 (r = 8) it is about 52 u. Since
-// s <= A^2, A the largest |x| in the tile, this is at most ~3e-6 of the squared value range after
-// the offset, and much less where the local mean sits near c.
+// The float32 kernel never lets x's magnitude into a cancellation. With exact weights w (sum 1)
+// and the law of total variance for the separable 2-D weights w_i w_t:
+//   horizontal, per input row i and output column:  d_t = x_t - x_0 (exact), Q = G*d, P = G*d^2,
+//     the row's variance h = P - Q^2 (P is the second moment about the centre pixel, so
+//     P = h + Q^2 <= h (1 + 1/w_0)), and its mean x_0 + Q (never rounded as one number);
+//   vertical, per output pixel:  H = G*h down the column; D_i = (x_0,i - x_0,centre) + (Q_i -
+//     Q_centre), the row means' differences from the centre row's (the x part exact); Qv = G*D,
+//     Pv = G*D^2, B = Pv - Qv^2, the variance of the row means; v = H + B.
+// Every cancellation is between moments about a point inside the window, so errors scale with
+// local second moments P, not with x^2 (which a per-tile offset alone leaves as large as the
+// tile's range squared: that kernel, s - m^2 about the offset, measured 1.9e-5 of the map's
+// maximum on a defocused slice of the benchmark, and its bound failed 40-95% of real tiles).
+//
+// The bound. u = 2^-24, gamma(n) = n u / (1 - n u). Each weighted sum splits its taps between two
+// accumulators (odd and even t) added at the end, so a term meets at most n = ceil(r / 2) + 4
+// roundings (square, pair sum, the weight's float32 representation, product, ceil(r/2) - 1
+// accumulations, the final sum; one more for the horizontal difference on 16-bit RGB, whose x may
+// be rounded): g = gamma(n). With P bounded by the tile's largest computed P over (1 - g)(1-u)^2,
+// over both passes:
+//   |Q^ - Q| <= g G*|d| <= g sqrt(P) (Cauchy-Schwarz), |P^ - P| <= g P (positive terms);
+//   |h^ - h| <= e P, e = (1 + u)(3g + g^2 + u (1 + g)^2) + u  (|Q| <= sqrt(P); clamping at 0 helps);
+//   |H^ - H| <= g H + (1 + g) e P;
+//   the computed D differ from the exact ones by E = (2g + 2u (1 + g)) sqrt(P) (the two Q's and
+//     their difference), so their variance differs from B by at most 2 sqrt(B) E + E^2, then by
+//     (2u + u^2) Pv for D's own rounding; |B^ - Var(D^)| <= e (1 + u)^2 Pv;
+//   v^ = fl(H^ + B^) adds u (v + error).
+// With H, B <= v: error <= alpha v + beta sqrt(v) + k, alpha = (1 + u) g + u, beta = 2 (1 + u) E,
+// k = (1 + u)((1 + g) e P + ((1 + u)^2 e + 2u + u^2) P + E^2); v <= v^ + error is a quadratic in
+// sqrt(v), solved in tileBound. A 16-bit RGB x rounded to x (1 + e'), |e'| <= u, moves v by at
+// most 2 u A sqrt(v) + u^2 A^2, A the tile's largest |x|; the RGB scale by float32(1e-6) adds
+// (2u + u^2) of the value. For sigma 2 (r = 8) that is about (9 v + 36 sqrt(v P) + 56 P) u, ~1e-5
+// of v where P ~ 2 v: so tiles holding values near the slice's maximum fall back at a tolerance
+// of 1e-5 only where their second moments are large against that maximum.
 //
 // The running maximum: after the float32 pass over a block's tiles, every tile's largest value
 // minus its bound is a value the true map reaches, so their running maximum over the slice is a
 // lower bound of the map's maximum; the tolerance applies to that lower bound, never to a guess.
-// Pure ramps, steps between 16-bit extremes and the first tiles of a slice (before the running
-// maximum has grown) are where tiles fall back.
 //
-// Speed (platform notes): both blurs in one horizontal pass (squaring x at every tap measured
-// faster than loading squares computed once: the pass is bound by loads); the vertical pass sums
-// m and s in separate loops (fewer register spills), several columns per step with independent
-// sums (one sum per step would wait on the adder's latency at every tap); compile-time tile widths
-// with rows padded by 16 elements (no cache-set aliasing at power-of-two strides).
+// Speed: the horizontal pass does both sums at once over a luminance row built in the same pass
+// (greyscale fused in, no separate image); the vertical pass does H and the D sums in separate
+// loops (fewer register spills); several columns per step with independent sums (one sum per
+// step would wait on the adder's latency at every tap); compile-time tile widths with rows padded
+// by 16 elements (no cache-set aliasing at power-of-two strides). Odd radii add a zero-weight tap
+// (over zeroed guard rows and columns) rather than a loop tail.
 //
 // mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
 // state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
 //
 // Memory is laid out by the caller (src/main/engine/focus/focus-variance-kernel.ts): every pointer
-// is handed to `configure`, and nothing here allocates. The float32 pass and the float64 fallback
-// share the scratch buffers (a block's float32 pass is over before any of its tiles falls back).
+// is handed to `configure`, and nothing here allocates.
 
-/** Float32 tile width: the reach of one offset (narrower tiles keep x small, so fewer fall back). */
+/** Float32 tile width: one offset and one bound per tile (narrower tiles fall back less). */
 const TILE32: i32 = 64;
-const STRIDE32: i32 = TILE32 + 16; // f32 per row of the float32 horizontal-pass buffers
+const STRIDE32: i32 = TILE32 + 16; // f32 per row of the float32 pass's row buffers
 /** Float64 fallback: at most TILE columns per call (one float32 tile in the engine). */
 const TILE: i32 = 128;
-const STRIDE: i32 = TILE + 16; // f64 per row of the float64 horizontal-pass buffers
+const STRIDE: i32 = TILE + 16; // f64 per row of the float64 pass's row buffers
 
 // Set by configure().
 let width: i32 = 0;
@@ -69,15 +79,22 @@ let channels: i32 = 0;
 let sixteen: bool = false;
 let radius: i32 = 0;
 let rowBytes: i32 = 0;
-let outScale: f32 = 1; // 1e-6 for RGB, whose float32 pass works on 1000 L
+let outScale: f32 = 1; // 1 / S^2: 1e-6 for RGB
 let input: usize = 0; // (rows + 2 radius) source rows, already reflected at the top and bottom
 let weights: usize = 0; // f64x2 splats of the kernel's right half, centre first
-let weights32: usize = 0; // f32x4 splats of the same weights rounded to float32
-let lum: usize = 0; // one luminance row of a tile plus its horizontal halo
-let rowX: usize = 0; // float32 pass: x0 of every output column of every row (rows of STRIDE32)
-let rowMean: usize = 0; // horizontal pass, (rows + 2 radius) rows of STRIDE f64 or STRIDE32 f32
+let weights32: usize = 0; // f32x4 splats of the same rounded to float32, then one of 0
+// Float64 pass: one row of x with its halo; m and s of every input row; one row of vertical means.
+let lum: usize = 0;
+let rowMean: usize = 0;
 let rowMeanSq: usize = 0;
-let colMean: usize = 0; // one row of vertical means
+let colMean: usize = 0;
+// Float32 pass: one row of x with its halo (and a zero each side); Q, h and x0 of every input row
+// (rows of STRIDE32, with a zeroed guard row above and below); one row of H.
+let lum32: usize = 0;
+let rowQ: usize = 0;
+let rowH: usize = 0;
+let rowX: usize = 0;
+let colH: usize = 0;
 let output: usize = 0; // rows x width f32
 let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
 let tiles: usize = 0; // per float32 tile of a block, 32 bytes: see verticalPass32
@@ -85,6 +102,8 @@ let tiles: usize = 0; // per float32 tile of a block, 32 bytes: see verticalPass
 // [4] tiles that fell back; the caller zeroes them for each slice.
 let stats: usize = 0;
 let tolerance: f64 = 0; // largest error allowed, relative to the map's maximum (Infinity: never fall back)
+let inexactInput: bool = false; // 16-bit RGB: x may round on conversion to float32
+let gammaSum: f64 = 0; // gamma(n) of the header
 
 export function heapBase(): usize {
   return __heap_base;
@@ -99,10 +118,14 @@ export function configure(
   weights_: usize,
   weights32_: usize,
   lum_: usize,
-  rowX_: usize,
   rowMean_: usize,
   rowMeanSq_: usize,
   colMean_: usize,
+  lum32_: usize,
+  rowQ_: usize,
+  rowH_: usize,
+  rowX_: usize,
+  colH_: usize,
   output_: usize,
   lanes_: usize,
   tiles_: usize,
@@ -119,10 +142,14 @@ export function configure(
   weights = weights_;
   weights32 = weights32_;
   lum = lum_;
-  rowX = rowX_;
   rowMean = rowMean_;
   rowMeanSq = rowMeanSq_;
   colMean = colMean_;
+  lum32 = lum32_;
+  rowQ = rowQ_;
+  rowH = rowH_;
+  rowX = rowX_;
+  colH = colH_;
   output = output_;
   lanes = lanes_;
   tiles = tiles_;
@@ -132,7 +159,6 @@ export function configure(
   const n = <f64>(((radius_ + 1) >> 1) + 4 + (inexactInput ? 1 : 0));
   const u: f64 = 1.0 / 16777216.0;
   gammaSum = (n * u) / (1 - n * u);
-  gammaSquares = ((n + 1) * u) / (1 - (n + 1) * u);
 }
 
 /** scipy's 'reflect' border (d c b a | a b c d | d c b a), folded periodically for tiny images. */
@@ -148,18 +174,25 @@ export function configure(
   return sixteen ? <i32>load<u16>(row + (<usize>index << 1)) : <i32>load<u8>(row + <usize>index);
 }
 
-/** The tile's offset: mean luminance on a sparse grid (any value near the tile's own will do). */
+/** x + S c of a source pixel: 299 R + 587 G + 114 B for RGB, the sample for grey (alpha ignored). */
+@inline function scaledLuminanceAt(row: usize, x: i32): i32 {
+  const i = x * channels;
+  if (channels >= 3) return 299 * sample(row, i) + 587 * sample(row, i + 1) + 114 * sample(row, i + 2);
+  return sample(row, i);
+}
+
+/** The tile's offset c: mean luminance on a sparse grid (any value near the tile's own will do). */
 function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
   let sum: f64 = 0;
   let count: i32 = 0;
   for (let j = 0; j < inputRows; j += 8) {
     const row = input + <usize>(j * rowBytes);
     for (let x = x0; x < x0 + tileWidth; x += 8) {
-      sum += luminanceAt(row, x, 0);
+      sum += <f64>scaledLuminanceAt(row, x);
       count++;
     }
   }
-  return <i32>Math.round(sum / <f64>count);
+  return <i32>Math.round(sum / <f64>count / (channels >= 3 ? 1000 : 1));
 }
 
 /**
@@ -169,6 +202,15 @@ function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
  */
 export function focusBand(rows: i32): void {
   const inputRows = rows + 2 * radius;
+  // The zero-weight tap of an odd radius reads one row beyond each end of the row buffers.
+  const rowBytes32 = <usize>(STRIDE32 * 4);
+  const below = <usize>inputRows * rowBytes32;
+  memory.fill(rowQ - rowBytes32, 0, rowBytes32);
+  memory.fill(rowH - rowBytes32, 0, rowBytes32);
+  memory.fill(rowX - rowBytes32, 0, rowBytes32);
+  memory.fill(rowQ + below, 0, rowBytes32);
+  memory.fill(rowH + below, 0, rowBytes32);
+  memory.fill(rowX + below, 0, rowBytes32);
   let lower = load<f64>(stats, 16);
   let t = 0;
   for (let x0 = 0; x0 < width; x0 += TILE32) {
@@ -178,13 +220,13 @@ export function focusBand(rows: i32): void {
     xTop = f32x4.splat(0);
     rowPTop = f32x4.splat(0);
     for (let j = 0; j < inputRows; j++) {
-      fillLuminance32(j, x0, c, cols);
+      fillLuminance(j, x0, c, cols, false);
       blurRow32(j, cols);
     }
     const record = tiles + (<usize>t << 5);
     verticalPass32(x0, tileWidth, rows, record);
     // Every value minus the tile's bound is reached by the true map: a lower bound of its maximum.
-    lower = max(lower, <f64>load<f32>(record, 16) - tileBound(record));
+    lower = max(lower, <f64>load<f32>(record, 12) - tileBound(record));
     t++;
   }
   let sum: f64 = 0;
@@ -198,10 +240,10 @@ export function focusBand(rows: i32): void {
       focusTile64(x0, min(TILE32, width - x0), rows, record);
       // Float64 values are within ~1e-14 A^2 of the truth, then rounded to float32.
       const a = <f64>load<f32>(record, 4) * 1.0000001;
-      lower = max(lower, <f64>load<f32>(record, 16) * (1 - 1e-6) - 1e-12 * a * a * <f64>outScale);
+      lower = max(lower, <f64>load<f32>(record, 12) * (1 - 1e-6) - 1e-12 * a * a * <f64>outScale);
     }
-    sum += load<f64>(record, 24);
-    top = max(top, <f64>load<f32>(record, 16));
+    sum += load<f64>(record, 16);
+    top = max(top, <f64>load<f32>(record, 12));
     t++;
   }
   store<f64>(stats, load<f64>(stats) + sum);
@@ -211,61 +253,90 @@ export function focusBand(rows: i32): void {
   store<f64>(stats, load<f64>(stats, 32) + fellBack, 32);
 }
 
-// ---- The float32 pass -------------------------------------------------------------------------
+/**
+ * The bound on the absolute error of every value of a float32 tile, in the map's units, from its
+ * record (the derivation, term by term, is in the header).
+ */
+function tileBound(record: usize): f64 {
+  const u: f64 = 1.0 / 16777216.0;
+  const g = gammaSum;
+  const p = <f64>load<f32>(record) / ((1 - g) * (1 - u) * (1 - u));
+  const a = <f64>load<f32>(record, 4) / (1 - u);
+  const vHat = <f64>load<f32>(record, 8);
+  const e = (1 + u) * (3 * g + g * g + u * (1 + g) * (1 + g)) + u;
+  const meansError = (2 * g + 2 * u * (1 + g)) * Math.sqrt(p);
+  const alpha = (1 + u) * g + u;
+  let beta = 2 * (1 + u) * meansError;
+  let k = (1 + u) * ((1 + g) * e * p + ((1 + u) * (1 + u) * e + 2 * u + u * u) * p + meansError * meansError);
+  if (inexactInput) {
+    beta += 2 * u * a;
+    k += u * a * u * a;
+  }
+  // v <= vHat + error and error <= alpha v + beta sqrt(v) + k: the largest sqrt(v) that allows.
+  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + k))) / (2 * (1 - alpha));
+  let error = alpha * root * root + beta * root + k;
+  if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
+  return error * (1 + 1e-12); // the float64 arithmetic here
+}
 
-// The tile's largest |x| and P^ of the horizontal pass, for its bound (reset per tile).
+// ---- Luminance rows, for both passes ------------------------------------------------------------
+
+// The tile's largest |x| and P^ of the float32 horizontal pass, for its bound (reset per tile).
 let xTop: v128 = f32x4.splat(0);
 let rowPTop: v128 = f32x4.splat(0);
 
-@inline function storeX(at: usize, x: v128): void {
-  v128.store(at, x);
-  xTop = f32x4.max(xTop, f32x4.abs(x));
-}
-
-@inline function storeScalarX(at: usize, x: f32): void {
-  store<f32>(at, x);
-  xTop = f32x4.max(xTop, f32x4.splat(abs<f32>(x)));
-}
-
-/** x = 1000 L - 1000 c (RGB) or L - c (grey) of one pixel, exact as an integer, then float32. */
-@inline function scaledLuminanceAt(row: usize, x: i32, c: i32): f32 {
-  const i = x * channels;
-  if (channels >= 3) {
-    const l: i32 = 299 * (sample(row, i) - c) + 587 * (sample(row, i + 1) - c) + 114 * (sample(row, i + 2) - c);
-    return <f32>l;
+/** Stores four x (i32 lanes) at element `i` of lum32 (float32) or lum (float64). */
+@inline function storeX(i: i32, x: v128, wide: bool): void {
+  if (wide) {
+    const at = lum + (<usize>i << 3);
+    v128.store(at, f64x2.convert_low_i32x4_s(x));
+    v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(x, x, 2, 3, 0, 1)), 16);
+  } else {
+    const f = f32x4.convert_i32x4_s(x);
+    v128.store(lum32 + (<usize>i << 2), f);
+    xTop = f32x4.max(xTop, f32x4.abs(f));
   }
-  return <f32>(sample(row, i) - c);
 }
 
-/** Stores four x = 299 R + 587 G + 114 B - 1000 c as float32 (i32 lanes: exact). */
-@inline function storeScaledLuminance(at: usize, r: v128, g: v128, b: v128, offset: v128): void {
-  const l = i32x4.add(i32x4.add(i32x4.mul(r, i32x4.splat(299)), i32x4.mul(g, i32x4.splat(587))), i32x4.mul(b, i32x4.splat(114)));
-  storeX(at, f32x4.convert_i32x4_s(i32x4.sub(l, offset)));
+@inline function storeScalarX(i: i32, x: i32, wide: bool): void {
+  if (wide) {
+    store<f64>(lum + (<usize>i << 3), <f64>x);
+  } else {
+    const f = <f32>x;
+    store<f32>(lum32 + (<usize>i << 2), f);
+    xTop = f32x4.max(xTop, f32x4.splat(abs<f32>(f)));
+  }
+}
+
+/** x of four RGB pixels: 299 R + 587 G + 114 B - S c (i32 lanes: exact). */
+@inline function rgbX(r: v128, g: v128, b: v128, offset: v128): v128 {
+  return i32x4.sub(i32x4.add(i32x4.add(i32x4.mul(r, i32x4.splat(299)), i32x4.mul(g, i32x4.splat(587))), i32x4.mul(b, i32x4.splat(114))), offset);
 }
 
 /**
- * Fills lum[0 .. cols + 2 radius) with x (float32) for columns x0 - radius onwards of input row j,
- * and keeps the largest |x| seen in the tile (A, for the bound).
+ * Fills elements 0 .. cols + 2 radius of lum32 (float32, `wide` false; also -1 and one past the
+ * end, with zeros) or lum (float64) with x for columns x0 - radius onwards of input row j.
  */
-function fillLuminance32(j: i32, x0: i32, c: i32, cols: i32): void {
+function fillLuminance(j: i32, x0: i32, c: i32, cols: i32, wide: bool): void {
   const row = input + <usize>(j * rowBytes);
+  const sc = channels >= 3 ? 1000 * c : c;
   const first = x0 - radius;
   const end = x0 + cols + radius;
+  // Groups of four pixels inside the image go through SIMD; the rest are mirrored one by one.
   const simdStart = max(first, 0);
   const simdEnd = min(end, width - 3);
   let x = first;
-  for (; x < simdStart; x++) storeScalarX(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
+  for (; x < simdStart; x++) storeScalarX(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc, wide);
+  const offset = i32x4.splat(sc);
   if (channels == 3 && !sixteen) {
-    const offset = i32x4.splat(1000 * c);
     for (; x < simdEnd; x += 4) {
       const v = v128.load(row + <usize>(x * 3));
       const r = i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16));
       const g = i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16));
       const b = i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16));
-      storeScaledLuminance(lum + (<usize>(x - first) << 2), r, g, b, offset);
+      storeX(x - first, rgbX(r, g, b, offset), wide);
     }
   } else if (channels == 3) {
-    const offset = i32x4.splat(1000 * c);
     const low16 = i32x4.splat(0xffff);
     for (; x < simdEnd; x += 4) {
       const p = row + <usize>(x * 6);
@@ -274,41 +345,35 @@ function fillLuminance32(j: i32, x0: i32, c: i32, cols: i32): void {
       const r = v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16);
       const g = v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16);
       const b = v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16);
-      storeScaledLuminance(lum + (<usize>(x - first) << 2), r, g, b, offset);
+      storeX(x - first, rgbX(r, g, b, offset), wide);
     }
   } else if (channels == 1 && !sixteen) {
-    const offset = i32x4.splat(c);
-    for (; x < simdEnd; x += 4) {
-      const v = i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x));
-      storeX(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
-    }
+    for (; x < simdEnd; x += 4) storeX(x - first, i32x4.sub(i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x)), offset), wide);
   } else if (channels == 1) {
-    const offset = i32x4.splat(c);
-    for (; x < simdEnd; x += 4) {
-      const v = v128.load16x4_u(row + (<usize>x << 1));
-      storeX(lum + (<usize>(x - first) << 2), f32x4.convert_i32x4_s(i32x4.sub(v, offset)));
-    }
+    for (; x < simdEnd; x += 4) storeX(x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset), wide);
   }
-  for (; x < end; x++) storeScalarX(lum + (<usize>(x - first) << 2), scaledLuminanceAt(row, reflect(x, width), c));
+  for (; x < end; x++) storeScalarX(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc, wide);
+  if (!wide) {
+    store<f32>(lum32 - 4, 0);
+    store<f32>(lum32 + (<usize>(end - first) << 2), 0);
+  }
 }
 
+// ---- The float32 pass ---------------------------------------------------------------------------
+
 /**
- * Horizontal pass over one row of x, centred on each output column's own x0: for `cols` columns
- * (a multiple of 8), eight (two f32x4) per step, Q = G*(x - x0) and P = G*(x - x0)^2 over the
- * taps beside the centre; stores the row's variance h = P - Q^2 (at least 0), Q and x0 (the row's
- * mean is x0 + Q, never rounded as one number: the vertical pass takes differences of means as
- * (x0 - x0') + (Q - Q'), the first exact, so no error grows with the tile's range). Odd taps go
- * to one pair of sums and even taps to another, added at the end: fewer roundings on any term's
- * path (the bound's n), two independent chains for the adder.
+ * Horizontal pass over one row of x (lum32), centred on each output column's own x0: for `cols`
+ * columns (a multiple of 8), eight (two f32x4) per step, Q = G*d and P = G*d^2 with d = x - x0
+ * over the taps beside the centre. Stores the row's variance h = P - Q^2 (at least 0), Q and x0
+ * (its mean is x0 + Q, never rounded as one number). Odd taps go to one pair of sums and even
+ * taps to another, added at the end: the bound's n, and two independent chains for the adder.
  */
 function blurRow32(j: i32, cols: i32): void {
   const zero = f32x4.splat(0);
-  const m0 = rowMean + <usize>(j * STRIDE32 * 4);
-  const h0 = rowMeanSq + <usize>(j * STRIDE32 * 4);
-  const x0 = rowX + <usize>(j * STRIDE32 * 4);
+  const at = <usize>(j * STRIDE32 * 4);
   let pTop = rowPTop;
   for (let x = 0; x < cols; x += 8) {
-    const q = lum + (<usize>(x + radius) << 2);
+    const q = lum32 + (<usize>(x + radius) << 2);
     const a = v128.load(q);
     const b = v128.load(q, 16);
     let qa = zero;
@@ -319,8 +384,7 @@ function blurRow32(j: i32, cols: i32): void {
     let qb2 = zero;
     let pa2 = zero;
     let pb2 = zero;
-    let t = 1;
-    for (; t < radius; t += 2) {
+    for (let t = 1; t <= radius; t += 2) {
       let w = v128.load(weights32 + (<usize>t << 4));
       let lo = q - (<usize>t << 2);
       let hi = q + (<usize>t << 2);
@@ -344,38 +408,25 @@ function blurRow32(j: i32, cols: i32): void {
       pa2 = f32x4.add(pa2, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
       pb2 = f32x4.add(pb2, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
     }
-    if (t == radius) {
-      const w = v128.load(weights32 + (<usize>t << 4));
-      const lo = q - (<usize>t << 2);
-      const hi = q + (<usize>t << 2);
-      const la = f32x4.sub(v128.load(lo), a);
-      const ha = f32x4.sub(v128.load(hi), a);
-      const lb = f32x4.sub(v128.load(lo, 16), b);
-      const hb = f32x4.sub(v128.load(hi, 16), b);
-      qa = f32x4.add(qa, f32x4.mul(w, f32x4.add(la, ha)));
-      qb = f32x4.add(qb, f32x4.mul(w, f32x4.add(lb, hb)));
-      pa = f32x4.add(pa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
-      pb = f32x4.add(pb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
-    }
     qa = f32x4.add(qa, qa2);
     qb = f32x4.add(qb, qb2);
     pa = f32x4.add(pa, pa2);
     pb = f32x4.add(pb, pb2);
     pTop = f32x4.max(pTop, f32x4.max(pa, pb));
-    const at = <usize>x << 2;
-    v128.store(m0 + at, qa);
-    v128.store(m0 + at, qb, 16);
-    v128.store(x0 + at, a);
-    v128.store(x0 + at, b, 16);
-    v128.store(h0 + at, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
-    v128.store(h0 + at, f32x4.max(f32x4.sub(pb, f32x4.mul(qb, qb)), zero), 16);
+    const o = at + (<usize>x << 2);
+    v128.store(rowQ + o, qa);
+    v128.store(rowQ + o, qb, 16);
+    v128.store(rowX + o, a);
+    v128.store(rowX + o, b, 16);
+    v128.store(rowH + o, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
+    v128.store(rowH + o, f32x4.max(f32x4.sub(pb, f32x4.mul(qb, qb)), zero), 16);
   }
   rowPTop = pTop;
 }
 
 /**
- * H = G*h down the column for sixteen columns (four f32x4) at `c`, stored at `to`; the centre
- * row starts the odd taps' sums, the even taps have their own, added at the end.
+ * H = G*h down the column, for sixteen columns (four f32x4) from `c` in rowH, stored at `to`; the
+ * centre row starts the odd taps' sums, the even taps have their own, added at the end.
  */
 @inline function verticalSum32(c: usize, to: usize): void {
   const rowStep = <usize>(STRIDE32 * 4);
@@ -389,8 +440,7 @@ function blurRow32(j: i32, cols: i32): void {
   let b1 = zero;
   let b2 = zero;
   let b3 = zero;
-  let t = 1;
-  for (; t < radius; t += 2) {
+  for (let t = 1; t <= radius; t += 2) {
     let w = v128.load(weights32 + (<usize>t << 4));
     let lo = c - rowStep * <usize>t;
     let hi = c + rowStep * <usize>t;
@@ -406,15 +456,6 @@ function blurRow32(j: i32, cols: i32): void {
     b2 = f32x4.add(b2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
     b3 = f32x4.add(b3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
   }
-  if (t == radius) {
-    const w = v128.load(weights32 + (<usize>t << 4));
-    const lo = c - rowStep * <usize>t;
-    const hi = c + rowStep * <usize>t;
-    a0 = f32x4.add(a0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
-    a1 = f32x4.add(a1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
-    a2 = f32x4.add(a2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
-    a3 = f32x4.add(a3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
-  }
   v128.store(to, f32x4.add(a0, b0));
   v128.store(to, f32x4.add(a1, b1), 16);
   v128.store(to, f32x4.add(a2, b2), 32);
@@ -426,10 +467,10 @@ function blurRow32(j: i32, cols: i32): void {
 }
 
 /**
- * Vertical pass and v for one float32 tile, written as f32 to output: H = G*h down each column,
- * then the variance of the row means about the centre row's, B = P - Q^2 with D = mu - mu0,
- * Q = G*D, P = G*D^2 (odd and even taps apart), eight columns (two f32x4) per step; v = H + B.
- * Records the tile's largest P^ (both passes), |x|, v (before and after the RGB scale) and sum.
+ * Vertical pass and v = H + B for one float32 tile, written as f32 to output (times outScale):
+ * B = Pv - Qv^2 over D, eight columns (two f32x4) per step, odd and even taps apart. Records, for
+ * tileBound and the stats, the tile's largest P^ (both passes), |x|, v before the scale, v, and
+ * the sum of v: f32 at 0, 4, 8, 12, f64 at 16.
  */
 function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const rowStep = <usize>(STRIDE32 * 4);
@@ -444,66 +485,53 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
   let edgeSum: f64 = 0;
   for (let y = 0; y < rows; y++) {
     const centre = <usize>((y + radius) * STRIDE32 * 4);
-    for (let g = 0; g < groups16; g++) verticalSum32(rowMeanSq + centre + (<usize>g << 6), colMean + (<usize>g << 6));
+    for (let g = 0; g < groups16; g++) verticalSum32(rowH + centre + (<usize>g << 6), colH + (<usize>g << 6));
     const out = output + (<usize>(y * width + x0) << 2);
     for (let g = 0; g < groups; g++) {
-      const c = rowMean + centre + (<usize>g << 5);
+      const cq = rowQ + centre + (<usize>g << 5);
       const cx = rowX + centre + (<usize>g << 5);
-      const c0 = v128.load(c);
-      const c1 = v128.load(c, 16);
-      const cx0 = v128.load(cx);
-      const cx1 = v128.load(cx, 16);
-      let q0 = zero;
-      let q1 = zero;
-      let p0 = zero;
+      const qc0 = v128.load(cq);
+      const qc1 = v128.load(cq, 16);
+      const xc0 = v128.load(cx);
+      const xc1 = v128.load(cx, 16);
+      let s0 = zero; // sums of D (odd taps)
+      let s1 = zero;
+      let p0 = zero; // sums of D^2 (odd taps)
       let p1 = zero;
-      let q2 = zero;
-      let q3 = zero;
+      let s2 = zero; // the same, even taps
+      let s3 = zero;
       let p2 = zero;
       let p3 = zero;
-      let t = 1;
-      for (; t < radius; t += 2) {
+      for (let t = 1; t <= radius; t += 2) {
         // D = (x0 - x0') + (Q - Q'): the row mean's difference from the centre row's.
         let w = v128.load(weights32 + (<usize>t << 4));
         let d = rowStep * <usize>t;
-        let l = f32x4.add(f32x4.sub(v128.load(cx - d), cx0), f32x4.sub(v128.load(c - d), c0));
-        let h = f32x4.add(f32x4.sub(v128.load(cx + d), cx0), f32x4.sub(v128.load(c + d), c0));
-        q0 = f32x4.add(q0, f32x4.mul(w, f32x4.add(l, h)));
+        let l = f32x4.add(f32x4.sub(v128.load(cx - d), xc0), f32x4.sub(v128.load(cq - d), qc0));
+        let h = f32x4.add(f32x4.sub(v128.load(cx + d), xc0), f32x4.sub(v128.load(cq + d), qc0));
+        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(l, h)));
         p0 = f32x4.add(p0, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), cx1), f32x4.sub(v128.load(c - d, 16), c1));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), cx1), f32x4.sub(v128.load(c + d, 16), c1));
-        q1 = f32x4.add(q1, f32x4.mul(w, f32x4.add(l, h)));
+        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), xc1), f32x4.sub(v128.load(cq - d, 16), qc1));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), xc1), f32x4.sub(v128.load(cq + d, 16), qc1));
+        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(l, h)));
         p1 = f32x4.add(p1, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
         w = v128.load(weights32 + (<usize>t << 4), 16);
         d += rowStep;
-        l = f32x4.add(f32x4.sub(v128.load(cx - d), cx0), f32x4.sub(v128.load(c - d), c0));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d), cx0), f32x4.sub(v128.load(c + d), c0));
-        q2 = f32x4.add(q2, f32x4.mul(w, f32x4.add(l, h)));
+        l = f32x4.add(f32x4.sub(v128.load(cx - d), xc0), f32x4.sub(v128.load(cq - d), qc0));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d), xc0), f32x4.sub(v128.load(cq + d), qc0));
+        s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(l, h)));
         p2 = f32x4.add(p2, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), cx1), f32x4.sub(v128.load(c - d, 16), c1));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), cx1), f32x4.sub(v128.load(c + d, 16), c1));
-        q3 = f32x4.add(q3, f32x4.mul(w, f32x4.add(l, h)));
+        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), xc1), f32x4.sub(v128.load(cq - d, 16), qc1));
+        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), xc1), f32x4.sub(v128.load(cq + d, 16), qc1));
+        s3 = f32x4.add(s3, f32x4.mul(w, f32x4.add(l, h)));
         p3 = f32x4.add(p3, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
       }
-      if (t == radius) {
-        const w = v128.load(weights32 + (<usize>t << 4));
-        const d = rowStep * <usize>t;
-        let l = f32x4.add(f32x4.sub(v128.load(cx - d), cx0), f32x4.sub(v128.load(c - d), c0));
-        let h = f32x4.add(f32x4.sub(v128.load(cx + d), cx0), f32x4.sub(v128.load(c + d), c0));
-        q0 = f32x4.add(q0, f32x4.mul(w, f32x4.add(l, h)));
-        p0 = f32x4.add(p0, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), cx1), f32x4.sub(v128.load(c - d, 16), c1));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), cx1), f32x4.sub(v128.load(c + d, 16), c1));
-        q1 = f32x4.add(q1, f32x4.mul(w, f32x4.add(l, h)));
-        p1 = f32x4.add(p1, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-      }
-      q0 = f32x4.add(q0, q2);
-      q1 = f32x4.add(q1, q3);
+      s0 = f32x4.add(s0, s2);
+      s1 = f32x4.add(s1, s3);
       p0 = f32x4.add(p0, p2);
       p1 = f32x4.add(p1, p3);
-      const hAt = colMean + (<usize>g << 5);
-      const r0 = f32x4.add(v128.load(hAt), f32x4.max(f32x4.sub(p0, f32x4.mul(q0, q0)), zero));
-      const r1 = f32x4.add(v128.load(hAt, 16), f32x4.max(f32x4.sub(p1, f32x4.mul(q1, q1)), zero));
+      const hAt = colH + (<usize>g << 5);
+      const r0 = f32x4.add(v128.load(hAt), f32x4.max(f32x4.sub(p0, f32x4.mul(s0, s0)), zero));
+      const r1 = f32x4.add(v128.load(hAt, 16), f32x4.max(f32x4.sub(p1, f32x4.mul(s1, s1)), zero));
       const v0 = f32x4.mul(r0, scale);
       const v1 = f32x4.mul(r1, scale);
       const o = out + (<usize>g << 5);
@@ -525,153 +553,39 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
         v128.store(lanes, r0, 64);
         v128.store(lanes, r1, 80);
         for (let i = 0; i < tileWidth - first; i++) {
-          const at = <usize>i << 2;
-          const x = load<f32>(lanes + at);
-          store<f32>(o + at, x);
-          edgeSum += <f64>x;
-          vTop = f32x4.max(vTop, f32x4.splat(x));
-          pTop = f32x4.max(pTop, f32x4.splat(load<f32>(lanes + at, 32)));
-          rawTop = f32x4.max(rawTop, f32x4.splat(load<f32>(lanes + at, 64)));
+          const at = lanes + (<usize>i << 2);
+          const v = load<f32>(at);
+          store<f32>(o + (<usize>i << 2), v);
+          edgeSum += <f64>v;
+          vTop = f32x4.max(vTop, f32x4.splat(v));
+          pTop = f32x4.max(pTop, f32x4.splat(load<f32>(at, 32)));
+          rawTop = f32x4.max(rawTop, f32x4.splat(load<f32>(at, 64)));
         }
       }
     }
   }
   store<f32>(record, max(maxLane(rowPTop), maxLane(pTop)));
   store<f32>(record, maxLane(xTop), 4);
-  store<f32>(record, 0, 8);
-  store<f32>(record, maxLane(rawTop), 12);
-  store<f32>(record, maxLane(vTop), 16);
-  store<f64>(record, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum, 24);
+  store<f32>(record, maxLane(rawTop), 8);
+  store<f32>(record, maxLane(vTop), 12);
+  store<f64>(record, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum, 16);
 }
 
-// Roundings on any term's path through one weighted sum (two accumulators of ceil(r / 2) taps):
-// see the header. Set by configure().
-let gammaSum: f64 = 0; // gamma(n)
-let gammaSquares: f64 = 0; // gamma(n + 1), for the sums of squares
-let inexactInput: bool = false; // 16-bit RGB: 1000 L - 1000 c may round on conversion to float32
+// ---- The float64 fallback -------------------------------------------------------------------------
 
-/**
- * The bound on the absolute error of every value of a float32 tile, in the map's units, from
- * its record (the derivation, term by term, is in the header).
- */
-function tileBound(record: usize): f64 {
-  const u: f64 = 1.0 / 16777216.0;
-  const g = gammaSum;
-  const g2 = gammaSquares;
-  const pHat = <f64>load<f32>(record);
-  const a = <f64>load<f32>(record, 4) / (1 - u);
-  const vHat = <f64>load<f32>(record, 12);
-  // Upper bounds of the exact P of both passes (one bound for both: the larger).
-  const p = pHat / ((1 - g2) * (1 - u) * (1 - u));
-  const rowVariance = (1 + u) * (g2 + 2 * g + g * g + u * (1 + g) * (1 + g)) + u; // per unit of P
-  const meanError = (2 * g + 2 * u * (1 + g)) * Math.sqrt(p); // |D^ - D| before D's own rounding
-  const alpha = (1 + u) * g + u;
-  let beta = 2 * (1 + u) * meanError;
-  let constant = (1 + u) * ((1 + g) * rowVariance * p + ((1 + u) * (1 + u) * rowVariance + 2 * u + u * u) * p + meanError * meanError);
-  if (inexactInput) {
-    beta += 2 * (1 + u) * u * a;
-    constant += (1 + u) * u * a * u * a;
-  }
-  // The true v is at most vHat + error, and error <= alpha v + beta sqrt(v) + constant: solve for
-  // the largest sqrt(v) that allows.
-  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + constant))) / (2 * (1 - alpha));
-  let error = alpha * root * root + beta * root + constant;
-  if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
-  return error * (1 + 1e-12);
-}
-
-// ---- The float64 fallback ---------------------------------------------------------------------
-
-/** L(x) - c of a source row, the scalar way (borders, grey+alpha, RGBA). */
-@inline function luminanceAt(row: usize, x: i32, c: i32): f64 {
-  const i = x * channels;
-  if (channels >= 3) {
-    return 0.299 * <f64>(sample(row, i) - c) + 0.587 * <f64>(sample(row, i + 1) - c) + 0.114 * <f64>(sample(row, i + 2) - c);
-  }
-  return <f64>(sample(row, i) - c);
-}
-
-/** The float64 focus map of one tile (at most TILE columns); records its largest v and sum (verticalPass). */
+/** The float64 focus map of one tile (at most TILE columns); records its largest v and sum. */
 function focusTile64(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const inputRows = rows + 2 * radius;
   const cols = (tileWidth + 7) & ~7;
   const c = tileOffset(x0, tileWidth, inputRows);
   for (let j = 0; j < inputRows; j++) {
-    fillLuminance(j, x0, c, cols);
+    fillLuminance(j, x0, c, cols, true);
     blurRow(j, cols);
   }
   verticalPass(x0, tileWidth, rows, record);
 }
 
-/** Stores four luminances given as i32x4 channel differences, as two f64x2. */
-@inline function storeLuminance(at: usize, r: v128, g: v128, b: v128): void {
-  const wr = f64x2.splat(0.299);
-  const wg = f64x2.splat(0.587);
-  const wb = f64x2.splat(0.114);
-  const low = f64x2.add(
-    f64x2.add(f64x2.mul(wr, f64x2.convert_low_i32x4_s(r)), f64x2.mul(wg, f64x2.convert_low_i32x4_s(g))),
-    f64x2.mul(wb, f64x2.convert_low_i32x4_s(b)),
-  );
-  const rh = v128.shuffle<i32>(r, r, 2, 3, 0, 1);
-  const gh = v128.shuffle<i32>(g, g, 2, 3, 0, 1);
-  const bh = v128.shuffle<i32>(b, b, 2, 3, 0, 1);
-  const high = f64x2.add(
-    f64x2.add(f64x2.mul(wr, f64x2.convert_low_i32x4_s(rh)), f64x2.mul(wg, f64x2.convert_low_i32x4_s(gh))),
-    f64x2.mul(wb, f64x2.convert_low_i32x4_s(bh)),
-  );
-  v128.store(at, low);
-  v128.store(at, high, 16);
-}
-
-@inline function storeGrey(at: usize, v: v128): void {
-  v128.store(at, f64x2.convert_low_i32x4_s(v));
-  v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), 16);
-}
-
-/** Fills lum[0 .. cols + 2 radius) with L - c (f64) for columns x0 - radius onwards of input row j. */
-function fillLuminance(j: i32, x0: i32, c: i32, cols: i32): void {
-  const row = input + <usize>(j * rowBytes);
-  const first = x0 - radius;
-  const end = x0 + cols + radius;
-  // Groups of four pixels inside the image go through SIMD; the rest are mirrored one by one.
-  const simdStart = max(first, 0);
-  const simdEnd = min(end, width - 3);
-  let x = first;
-  for (; x < simdStart; x++) store<f64>(lum + (<usize>(x - first) << 3), luminanceAt(row, reflect(x, width), c));
-  const offset = i32x4.splat(c);
-  if (channels == 3 && !sixteen) {
-    for (; x < simdEnd; x += 4) {
-      const v = v128.load(row + <usize>(x * 3));
-      const r = i32x4.sub(i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16)), offset);
-      const g = i32x4.sub(i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16)), offset);
-      const b = i32x4.sub(i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16)), offset);
-      storeLuminance(lum + (<usize>(x - first) << 3), r, g, b);
-    }
-  } else if (channels == 3) {
-    const low16 = i32x4.splat(0xffff);
-    for (; x < simdEnd; x += 4) {
-      const p = row + <usize>(x * 6);
-      const v0 = v128.load(p);
-      const v1 = v128.load(p, 16);
-      const r = i32x4.sub(v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16), offset);
-      const g = i32x4.sub(v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16), offset);
-      const b = i32x4.sub(v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16), offset);
-      storeLuminance(lum + (<usize>(x - first) << 3), r, g, b);
-    }
-  } else if (channels == 1 && !sixteen) {
-    for (; x < simdEnd; x += 4) {
-      const v = i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x));
-      storeGrey(lum + (<usize>(x - first) << 3), i32x4.sub(v, offset));
-    }
-  } else if (channels == 1) {
-    for (; x < simdEnd; x += 4) {
-      storeGrey(lum + (<usize>(x - first) << 3), i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset));
-    }
-  }
-  for (; x < end; x++) store<f64>(lum + (<usize>(x - first) << 3), luminanceAt(row, reflect(x, width), c));
-}
-
-/** Horizontal pass over one luminance row: m and s of `cols` columns (a multiple of 8), both blurs at once. */
+/** Float64 horizontal pass over one row of x (lum): m and s of `cols` columns (a multiple of 8), both blurs at once. */
 function blurRow(j: i32, cols: i32): void {
   const w0 = v128.load(weights);
   const m0 = rowMean + <usize>(j * STRIDE * 8);
@@ -707,8 +621,8 @@ function blurRow(j: i32, cols: i32): void {
 }
 
 /**
- * Vertical pass and v for one tile, written as f32 to output; records its largest v (as f32) and
- * its sum of v like verticalPass32 (the largest s^ stays the float32 pass's). Eight columns (four
+ * Float64 vertical pass and v for one tile, written as f32 to output; records its largest v and
+ * its sum of v where verticalPass32 does (the rest of the record stays the float32 pass's). Eight columns (four
  * f64x2) per step with independent sums: one sum per step would wait on the adder's latency at
  * every tap (the pass was latency-bound that way, ~2.5x slower).
  */
@@ -716,6 +630,7 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const w0 = v128.load(weights);
   const rowStep = <usize>(STRIDE * 8);
   const zero = f64x2.splat(0);
+  const scale = f64x2.splat(outScale == 1 ? 1 : 1e-6); // 1 / S^2, in float64
   const groups = (tileWidth + 7) >> 3; // of eight columns; the buffers hold that many finite columns
   let top: f64 = 0;
   let sum: f64 = 0;
@@ -764,13 +679,13 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
       }
       const at = colMean + (<usize>g << 6);
       let m = v128.load(at);
-      const v0 = f64x2.max(f64x2.sub(s0, f64x2.mul(m, m)), zero);
+      const v0 = f64x2.mul(f64x2.max(f64x2.sub(s0, f64x2.mul(m, m)), zero), scale);
       m = v128.load(at, 16);
-      const v1 = f64x2.max(f64x2.sub(s1, f64x2.mul(m, m)), zero);
+      const v1 = f64x2.mul(f64x2.max(f64x2.sub(s1, f64x2.mul(m, m)), zero), scale);
       m = v128.load(at, 32);
-      const v2 = f64x2.max(f64x2.sub(s2, f64x2.mul(m, m)), zero);
+      const v2 = f64x2.mul(f64x2.max(f64x2.sub(s2, f64x2.mul(m, m)), zero), scale);
       m = v128.load(at, 48);
-      const v3 = f64x2.max(f64x2.sub(s3, f64x2.mul(m, m)), zero);
+      const v3 = f64x2.mul(f64x2.max(f64x2.sub(s3, f64x2.mul(m, m)), zero), scale);
       const o = out + (<usize>g << 5);
       const first = g << 3;
       if (first + 8 <= tileWidth) {
@@ -796,8 +711,8 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
     sum += f64x2.extract_lane(rowSum, 0) + f64x2.extract_lane(rowSum, 1);
     top = max(top, max(f64x2.extract_lane(rowTop, 0), f64x2.extract_lane(rowTop, 1)));
   }
-  store<f32>(record, <f32>top, 16);
-  store<f64>(record, sum, 24);
+  store<f32>(record, <f32>top, 12);
+  store<f64>(record, sum, 16);
 }
 
 /**

@@ -13,10 +13,11 @@ import type { PixelData } from '../input/decode';
 import { computeFocusBands, DEFAULT_BAND_ROWS, type FocusBandHandler } from './focus-measure';
 import { focusVarianceWasm } from './focus-variance.wasm.generated';
 
-/** Must match TILE, STRIDE and TILE32 in assembly/focus-variance.ts. */
+/** Must match TILE, STRIDE, TILE32 and STRIDE32 in assembly/focus-variance.ts. */
 const TILE = 128;
 const STRIDE = TILE + 16;
 const TILE32 = 64;
+const STRIDE32 = TILE32 + 16;
 
 /**
  * The largest error the engine allows in a focus map, relative to the map's maximum (the bound
@@ -116,16 +117,22 @@ function scratchLayout(layout: PixelLayout, radius: number, blockRows: number, b
     next = align(next + bytes);
     return at;
   };
+  const rows32 = (inputRows + 2) * STRIDE32 * 4; // a zeroed guard row above and below
   const offsets = {
     weights: take((radius + 1) * 16),
-    weights32: take((radius + 1) * 16),
+    weights32: take((radius + 2) * 16), // and a zero weight, for the pair loop of an odd radius
     input: take(inputRows * rowBytes + 64), // SIMD loads read up to 32 bytes past a row
+    // The float64 pass.
     lum: take((TILE + 2 * radius + 8) * 8),
-
     rowMean: take(inputRows * STRIDE * 8),
     rowMeanSq: take(inputRows * STRIDE * 8),
-    rowX: take(inputRows * (TILE32 + 16) * 4), // the float32 pass's x0 per row (STRIDE32)
     colMean: take(TILE * 8),
+    // The float32 pass (pointers to its first element or row, past the guard).
+    lum32: take((TILE32 + 2 * radius + 16) * 4) + 16,
+    rowQ: take(rows32) + STRIDE32 * 4,
+    rowH: take(rows32) + STRIDE32 * 4,
+    rowX: take(rows32) + STRIDE32 * 4,
+    colH: take(TILE32 * 4),
     output: take(blockRows * layout.width * 4 + 16),
     lanes: take(128),
     tiles: take(Math.ceil(layout.width / TILE32) * 32),
@@ -244,12 +251,13 @@ function measureWithKernel(
   const buffer = memory.buffer;
   const splats = new Float64Array(buffer, at.weights, (radius + 1) * 2);
   for (let t = 0; t <= radius; t++) splats.fill(kernelWeights[radius + t], t * 2, t * 2 + 2);
-  const splats32 = new Float32Array(buffer, at.weights32, (radius + 1) * 4);
+  const splats32 = new Float32Array(buffer, at.weights32, (radius + 2) * 4);
+  splats32.fill(0);
   for (let t = 0; t <= radius; t++) splats32.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
   // sum, max, running lower bound of the max, tiles, tiles that fell back
   const totals = new Float64Array(buffer, at.stats, 5);
   totals.fill(0);
-  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowX, at.rowMean, at.rowMeanSq, at.colMean, at.output, at.lanes, at.tiles, at.stats, tolerance);
+  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowQ, at.rowH, at.rowX, at.colH, at.output, at.lanes, at.tiles, at.stats, tolerance);
 
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const heap = new Uint8Array(buffer);
