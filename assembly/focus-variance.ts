@@ -97,9 +97,18 @@ let rowX: usize = 0;
 let colH: usize = 0;
 let output: usize = 0; // rows x width f32
 let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
-let tiles: usize = 0; // per float32 tile of a block, 32 bytes: see verticalPass32
+let tiles: usize = 0; // per float32 tile of a block, a record of 32 bytes (the RECORD_ offsets)
+// A tile's record. The float32 pass writes all of it; the float64 fallback, only V and SUM.
+const RECORD_PH: usize = 0; // f32: largest P^ of the horizontal pass
+const RECORD_PV: usize = 4; // f32: largest P^ of the vertical pass
+const RECORD_A: usize = 8; // f32: largest |x|
+const RECORD_RAW_V: usize = 12; // f32: largest v^ before the scale by outScale
+const RECORD_RAW_B: usize = 16; // f32: largest B^
+const RECORD_V: usize = 20; // f32: largest v written
+const RECORD_SUM: usize = 24; // f64: sum of v written
 // f64: [0] sum of v, [1] max v, [2] running lower bound of the map's maximum, [3] tiles,
-// [4] tiles that fell back; the caller zeroes them for each slice.
+// [4] tiles that fell back, [5] the largest error bound of any tile; the caller zeroes them for
+// each slice.
 let stats: usize = 0;
 let tolerance: f64 = 0; // largest error allowed, relative to the map's maximum (Infinity: never fall back)
 let inexactInput: bool = false; // 16-bit RGB: x may round on conversion to float32
@@ -226,24 +235,30 @@ export function focusBand(rows: i32): void {
     const record = tiles + (<usize>t << 5);
     verticalPass32(x0, tileWidth, rows, record);
     // Every value minus the tile's bound is reached by the true map: a lower bound of its maximum.
-    lower = max(lower, <f64>load<f32>(record, 12) - tileBound(record));
+    lower = max(lower, <f64>load<f32>(record, RECORD_V) - tileBound(record));
     t++;
   }
   let sum: f64 = 0;
   let top: f64 = load<f64>(stats, 8);
   let fellBack: f64 = 0;
+  let largestBound = load<f64>(stats, 40);
   t = 0;
   for (let x0 = 0; x0 < width; x0 += TILE32) {
     const record = tiles + (<usize>t << 5);
-    if (!(tileBound(record) <= tolerance * lower || tolerance == Infinity)) {
+    let bound = tileBound(record);
+    if (!(bound <= tolerance * lower || tolerance == Infinity)) {
       fellBack++;
       focusTile64(x0, min(TILE32, width - x0), rows, record);
-      // Float64 values are within ~1e-14 A^2 of the truth, then rounded to float32.
-      const a = <f64>load<f32>(record, 4) * 1.0000001;
-      lower = max(lower, <f64>load<f32>(record, 12) * (1 - 1e-6) - 1e-12 * a * a * <f64>outScale);
+      // The float64 pass's error is below 1e-12 A^2 (its sums about c meet at most ~6 r + 21
+      // roundings of 2^-53 on moments up to A^2), then its values are rounded to float32.
+      const a = <f64>load<f32>(record, RECORD_A) / (1 - 1.0 / 16777216.0);
+      const v = <f64>load<f32>(record, RECORD_V);
+      bound = 1e-12 * a * a * <f64>outScale + v / 16777216.0;
+      lower = max(lower, v - bound);
     }
-    sum += load<f64>(record, 16);
-    top = max(top, <f64>load<f32>(record, 12));
+    largestBound = max(largestBound, bound);
+    sum += load<f64>(record, RECORD_SUM);
+    top = max(top, <f64>load<f32>(record, RECORD_V));
     t++;
   }
   store<f64>(stats, load<f64>(stats) + sum);
@@ -251,6 +266,7 @@ export function focusBand(rows: i32): void {
   store<f64>(stats, lower, 16);
   store<f64>(stats, load<f64>(stats, 24) + <f64>t, 24);
   store<f64>(stats, load<f64>(stats, 32) + fellBack, 32);
+  store<f64>(stats, largestBound, 40);
 }
 
 /**
@@ -260,21 +276,24 @@ export function focusBand(rows: i32): void {
 function tileBound(record: usize): f64 {
   const u: f64 = 1.0 / 16777216.0;
   const g = gammaSum;
-  const p = <f64>load<f32>(record) / ((1 - g) * (1 - u) * (1 - u));
-  const a = <f64>load<f32>(record, 4) / (1 - u);
-  const vHat = <f64>load<f32>(record, 8);
+  // Upper bounds of the exact moments from the computed ones.
+  const ph = <f64>load<f32>(record, RECORD_PH) / (1 - g);
+  const pv = <f64>load<f32>(record, RECORD_PV) / ((1 - g) * (1 - u) * (1 - u));
+  const a = <f64>load<f32>(record, RECORD_A) / (1 - u);
+  const vHat = <f64>load<f32>(record, RECORD_RAW_V);
+  const bHat = <f64>load<f32>(record, RECORD_RAW_B);
   const e = (1 + u) * (3 * g + g * g + u * (1 + g) * (1 + g)) + u;
-  const meansError = (2 * g + 2 * u * (1 + g)) * Math.sqrt(p);
+  const meansError = (2 * g + 2 * u * (1 + g)) * Math.sqrt(ph); // E
+  const bArithmetic = ((1 + u) * (1 + u) * e + 2 * u + u * u) * pv;
+  // B <= bHat + bArithmetic + 2 E sqrt(B) + E^2: the largest sqrt(B) that allows.
+  const rootB = meansError + Math.sqrt(2 * meansError * meansError + bHat + bArithmetic);
   const alpha = (1 + u) * g + u;
-  let beta = 2 * (1 + u) * meansError;
-  let k = (1 + u) * ((1 + g) * e * p + ((1 + u) * (1 + u) * e + 2 * u + u * u) * p + meansError * meansError);
-  if (inexactInput) {
-    beta += 2 * u * a;
-    k += u * a * u * a;
-  }
-  // v <= vHat + error and error <= alpha v + beta sqrt(v) + k: the largest sqrt(v) that allows.
-  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + k))) / (2 * (1 - alpha));
-  let error = alpha * root * root + beta * root + k;
+  const k = (1 + u) * ((1 + g) * e * ph + bArithmetic + 2 * meansError * rootB + meansError * meansError);
+  // error <= alpha v + beta sqrt(v) + k and v <= vHat + error (beta: 16-bit RGB's rounded x).
+  const beta = inexactInput ? 2 * (1 + u) * u * a : 0;
+  const extra = inexactInput ? (1 + u) * u * a * u * a : 0;
+  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + k + extra))) / (2 * (1 - alpha));
+  let error = alpha * root * root + beta * root + k + extra;
   if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
   return error * (1 + 1e-12); // the float64 arithmetic here
 }
@@ -468,9 +487,8 @@ function blurRow32(j: i32, cols: i32): void {
 
 /**
  * Vertical pass and v = H + B for one float32 tile, written as f32 to output (times outScale):
- * B = Pv - Qv^2 over D, eight columns (two f32x4) per step, odd and even taps apart. Records, for
- * tileBound and the stats, the tile's largest P^ (both passes), |x|, v before the scale, v, and
- * the sum of v: f32 at 0, 4, 8, 12, f64 at 16.
+ * B = Pv - Qv^2 over D, eight columns (two f32x4) per step, odd and even taps apart. Writes the
+ * tile's record (RECORD_ offsets), for tileBound and the stats.
  */
 function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const rowStep = <usize>(STRIDE32 * 4);
@@ -480,6 +498,7 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
   const groups = (tileWidth + 7) >> 3;
   let pTop = zero;
   let rawTop = zero;
+  let bTop = zero;
   let vTop = zero;
   let sum = f64x2.splat(0);
   let edgeSum: f64 = 0;
@@ -530,8 +549,10 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
       p0 = f32x4.add(p0, p2);
       p1 = f32x4.add(p1, p3);
       const hAt = colH + (<usize>g << 5);
-      const r0 = f32x4.add(v128.load(hAt), f32x4.max(f32x4.sub(p0, f32x4.mul(s0, s0)), zero));
-      const r1 = f32x4.add(v128.load(hAt, 16), f32x4.max(f32x4.sub(p1, f32x4.mul(s1, s1)), zero));
+      const b0 = f32x4.max(f32x4.sub(p0, f32x4.mul(s0, s0)), zero);
+      const b1 = f32x4.max(f32x4.sub(p1, f32x4.mul(s1, s1)), zero);
+      const r0 = f32x4.add(v128.load(hAt), b0);
+      const r1 = f32x4.add(v128.load(hAt, 16), b1);
       const v0 = f32x4.mul(r0, scale);
       const v1 = f32x4.mul(r1, scale);
       const o = out + (<usize>g << 5);
@@ -541,6 +562,7 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
         v128.store(o, v1, 16);
         pTop = f32x4.max(pTop, f32x4.max(p0, p1));
         rawTop = f32x4.max(rawTop, f32x4.max(r0, r1));
+        bTop = f32x4.max(bTop, f32x4.max(b0, b1));
         vTop = f32x4.max(vTop, f32x4.max(v0, v1));
         const part = f32x4.add(v0, v1);
         sum = f64x2.add(sum, f64x2.add(f64x2.promote_low_f32x4(part), f64x2.promote_low_f32x4(v128.shuffle<f32>(part, part, 2, 3, 0, 1))));
@@ -552,6 +574,8 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
         v128.store(lanes, p1, 48);
         v128.store(lanes, r0, 64);
         v128.store(lanes, r1, 80);
+        v128.store(lanes, b0, 96);
+        v128.store(lanes, b1, 112);
         for (let i = 0; i < tileWidth - first; i++) {
           const at = lanes + (<usize>i << 2);
           const v = load<f32>(at);
@@ -560,15 +584,18 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
           vTop = f32x4.max(vTop, f32x4.splat(v));
           pTop = f32x4.max(pTop, f32x4.splat(load<f32>(at, 32)));
           rawTop = f32x4.max(rawTop, f32x4.splat(load<f32>(at, 64)));
+          bTop = f32x4.max(bTop, f32x4.splat(load<f32>(at, 96)));
         }
       }
     }
   }
-  store<f32>(record, max(maxLane(rowPTop), maxLane(pTop)));
-  store<f32>(record, maxLane(xTop), 4);
-  store<f32>(record, maxLane(rawTop), 8);
-  store<f32>(record, maxLane(vTop), 12);
-  store<f64>(record, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum, 16);
+  store<f32>(record + RECORD_PH, maxLane(rowPTop));
+  store<f32>(record + RECORD_PV, maxLane(pTop));
+  store<f32>(record + RECORD_A, maxLane(xTop));
+  store<f32>(record + RECORD_RAW_V, maxLane(rawTop));
+  store<f32>(record + RECORD_RAW_B, maxLane(bTop));
+  store<f32>(record + RECORD_V, maxLane(vTop));
+  store<f64>(record + RECORD_SUM, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum);
 }
 
 // ---- The float64 fallback -------------------------------------------------------------------------
@@ -711,8 +738,8 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
     sum += f64x2.extract_lane(rowSum, 0) + f64x2.extract_lane(rowSum, 1);
     top = max(top, max(f64x2.extract_lane(rowTop, 0), f64x2.extract_lane(rowTop, 1)));
   }
-  store<f32>(record, <f32>top, 12);
-  store<f64>(record, sum, 16);
+  store<f32>(record + RECORD_V, <f32>top);
+  store<f64>(record + RECORD_SUM, sum);
 }
 
 /**

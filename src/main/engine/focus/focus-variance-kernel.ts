@@ -57,6 +57,12 @@ export interface FocusMapStats {
   /** Float32 tiles computed, and how many of them fell back to float64 (0 and 0 for the JS kernel). */
   tiles: number;
   fallbackTiles: number;
+  /**
+   * A proven bound on |v - exact v| for every value of the map (the largest of its tiles' bounds,
+   * float32 or float64; assembly/focus-variance.ts). At most `tolerance` times the map's maximum.
+   * Undefined for the JavaScript kernel (not proven; tested against brute force).
+   */
+  bound?: number;
 }
 
 /**
@@ -136,7 +142,7 @@ function scratchLayout(layout: PixelLayout, radius: number, blockRows: number, b
     output: take(blockRows * layout.width * 4 + 16),
     lanes: take(128),
     tiles: take(Math.ceil(layout.width / TILE32) * 32),
-    stats: take(5 * 8),
+    stats: take(6 * 8),
     // One band of argmax state, for merging a state that lives outside this memory (copied in
     // and out; SIMD loads read 64 bytes ahead at most, inside the padding).
     mergeMax: take(bandRows * layout.width * 4 + 64),
@@ -254,8 +260,8 @@ function measureWithKernel(
   const splats32 = new Float32Array(buffer, at.weights32, (radius + 2) * 4);
   splats32.fill(0);
   for (let t = 0; t <= radius; t++) splats32.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
-  // sum, max, running lower bound of the max, tiles, tiles that fell back
-  const totals = new Float64Array(buffer, at.stats, 5);
+  // sum, max, running lower bound of the max, tiles, tiles that fell back, largest bound
+  const totals = new Float64Array(buffer, at.stats, 6);
   totals.fill(0);
   k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowQ, at.rowH, at.rowX, at.colH, at.output, at.lanes, at.tiles, at.stats, tolerance);
 
@@ -313,7 +319,7 @@ function measureWithKernel(
     }
   }
   // The map holds v rounded to float32; rounding is monotonic, so this is the map's own maximum.
-  return { sum: totals[0], max: Math.fround(totals[1]), kernel: 'wasm-simd', tiles: totals[3], fallbackTiles: totals[4] };
+  return { sum: totals[0], max: Math.fround(totals[1]), kernel: 'wasm-simd', tiles: totals[3], fallbackTiles: totals[4], bound: totals[5] };
 }
 
 function measureWithJavaScript(

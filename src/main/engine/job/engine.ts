@@ -65,6 +65,11 @@ export interface StackResult {
   alignment?: StackAlignment;
   /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
   sliceAligns?: SliceAlign[];
+  /**
+   * The focus kernel's float32 tiles over all slices, and how many were recomputed in float64
+   * because their error bound was too large (focus-variance-kernel.ts); 0 and 0 without SIMD.
+   */
+  focusKernel: { tiles: number; fallbackTiles: number };
   /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
   confidence(): Float32Array;
   /**
@@ -92,6 +97,7 @@ interface MeasuredJob {
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
   focusMs: number;
+  focusKernel: StackResult['focusKernel'];
   align?: StackAlignmentResult;
 }
 
@@ -139,10 +145,13 @@ export class Engine {
     }, { sigma: options.sigma, workers: this.threads });
     const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
     let done = 0;
+    const focusKernel = { tiles: 0, fallbackTiles: 0 };
     const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge, align: align?.tasks[index] });
     await this.runPass(slices, task, signal, (index, result) => {
       const slice = slices[index];
       partial[index] = { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance };
+      focusKernel.tiles += result.focusTiles ?? 0;
+      focusKernel.fallbackTiles += result.fallbackTiles ?? 0;
       done++;
       onProgress?.({
         phase: 'focus',
@@ -153,7 +162,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, align }, started, signal);
+    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, focusKernel, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */
@@ -186,6 +195,7 @@ export class Engine {
       indexMap,
       stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
       timings: { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started, alignMs: job.align?.alignment.estimateMs },
+      focusKernel: job.focusKernel,
       alignment: job.align?.alignment,
       sliceAligns: job.align?.tasks,
       confidence: () => computeConfidence(profile),

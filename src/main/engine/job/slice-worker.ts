@@ -46,6 +46,9 @@ export interface SliceTaskResult {
   meanVariance: number;
   maxVariance: number;
   preview?: FocusPreview;
+  /** The focus kernel's float32 tiles, and how many fell back to float64 (measure pass only). */
+  focusTiles?: number;
+  fallbackTiles?: number;
 }
 
 export default async function processSlice(task: SliceTask): Promise<SliceTaskResult> {
@@ -70,7 +73,7 @@ async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
   }
   const merger = new ProfileMerger(task.merge, layout);
   const preview = task.previewSize > 0 ? new FocusPreviewBuilder(layout.width, layout.height, task.previewSize) : undefined;
-  const { sum, max } = measureFocusBands(
+  const { sum, max, tiles, fallbackTiles } = measureFocusBands(
     pixels,
     layout,
     task.sigma,
@@ -81,7 +84,7 @@ async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
     task.merge.bandRows,
     task.merge.arena,
   );
-  return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
+  return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build(), focusTiles: tiles, fallbackTiles };
 }
 
 export { alignEstimate, alignPrepare } from '../align/tasks';
