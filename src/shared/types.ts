@@ -1,5 +1,6 @@
 // Types shared by the engine, the hosts and the renderer. Plain data only: everything here
 // crosses IPC, HTTP and worker boundaries.
+import type { RawColour } from './options';
 
 /** One focal slice: a file, or one page of a multi-page TIFF. */
 export interface SliceRef {
@@ -9,6 +10,8 @@ export interface SliceRef {
   page?: number;
   /** Display name: the file name, with `#page` for a page of a multi-page file. */
   name: string;
+  /** How a camera RAW file is developed; absent for every other image file. */
+  develop?: RawColour;
 }
 
 /** Pixel layout shared by every slice of a stack and by its composite. */

@@ -1,5 +1,6 @@
 // Fixture helpers: stacks generated in code, written to fresh temporary folders, and the paths of
 // the built engine (npm test builds first).
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,4 +88,23 @@ export function stripStack(count: number, width: number, height: number, seed = 
 /** The bytes a typed array views (not its whole buffer: engine results are views on shared memory). */
 export function bytesOf(view: ArrayBufferView): Buffer {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built command line as a user does (node bin/deepfield.js ...). */
+export function runDeepfield(args: string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

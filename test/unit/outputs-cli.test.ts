@@ -1,27 +1,14 @@
 // `deepfield stack` outputs end to end (node bin/deepfield.js after a build): orientation-tagged
 // JPEG slices, a 16-bit TIFF stack with a 10-bit signal at --depth 8, depth and height maps,
 // visualisations, and the sidecar with --replay refusing changed inputs.
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { cliPath, random, readRaw, tempDir } from '../helpers/fixtures';
+import { random, readRaw, runDeepfield as runCli, tempDir } from '../helpers/fixtures';
 import { sha256File } from '../../src/main/engine/output/sidecar';
 import { writeSyntheticStack } from '../../src/main/demo/synthetic-stack';
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A landscape scene stored rotated (portrait pixels) with EXIF orientation 6, as cameras do. */
 async function orientedJpegStack(dir: string, width: number, height: number): Promise<void> {

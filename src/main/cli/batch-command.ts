@@ -8,110 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseStackOptions } from '../../shared/options';
-import { CancelledError, canonicalJson, DeepfieldError, type Engine, findSliceFiles, isAbortError, isImageFileName, naturalCompare, type OutputPlan, probeSlices, readSidecar, recordInputs, resolvePlan, runStackJob, sameInputs, sidecarPathFor, writeBytesAtomic } from '../engine';
-import { addOutputOptions, planFromBatchFlags, type OutputFlags } from './output-options';
-import { stackOptionsFromFlags } from './stack-command';
+import { CancelledError, DeepfieldError, type Engine, probeSlices, writeBytesAtomic } from '../engine';
+import { batchSettingsFromFlags, type BatchJobFlags, type BatchRow, type BatchStatus, estimateStackBytes, findStackFolders, runBatchStack, type StackFolder } from './batch-core';
+import { SUMMARY_FILE, summaryCsv } from './batch-summary';
+import { addOutputOptions } from './output-options';
 
-export const SUMMARY_FILE = 'batch-summary.csv';
-
-export interface BatchCommandOptions extends OutputFlags {
+export interface BatchCommandOptions extends BatchJobFlags {
   output: string;
-  format?: 'png' | 'tiff' | 'jpeg' | 'webp';
   jobs?: number;
-  sigma: number;
-  overwrite?: boolean;
   json?: boolean;
 }
 
-export type BatchStatus = 'done' | 'up to date' | 'failed' | 'cancelled';
-
-export interface BatchRow {
-  stack: string;
-  slices: number | null;
-  size: string;
-  seconds: number;
-  outputs: string[];
-  status: BatchStatus;
-  message?: string;
+/** Which stacks of the parent this run stacks, and the summary file it writes (a shard's own). */
+export interface BatchScope {
+  select?: (stacks: StackFolder[]) => StackFolder[];
+  summaryFile?: string;
 }
 
-interface StackFolder {
-  name: string;
-  folder: string;
-  /** Image files, natural order. */
-  files: string[];
-}
-
-const EXTENSION_OF_FORMAT = { png: 'png', tiff: 'tif', jpeg: 'jpg', webp: 'webp' } as const;
-
-/** The sub-folders of `parent` that hold images, in natural order (hidden ones left out). */
-export async function findStackFolders(parent: string): Promise<StackFolder[]> {
-  let entries;
-  try {
-    entries = await fs.readdir(parent, { withFileTypes: true });
-  } catch (error) {
-    throw new DeepfieldError(`Cannot read the folder ${parent}: ${(error as Error).message}`, parent);
-  }
-  const stacks: StackFolder[] = [];
-  for (const entry of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => naturalCompare(a.name, b.name))) {
-    const folder = path.join(parent, entry.name);
-    const names = (await fs.readdir(folder)).filter((n) => !n.startsWith('.') && isImageFileName(n)).sort(naturalCompare);
-    stacks.push({ name: entry.name, folder, files: names.map((n) => path.join(folder, n)) });
-  }
-  return stacks;
-}
-
-/** The composite's extension: the --format asked for, else the slices' own format. */
-function extensionFor(stack: StackFolder, format?: BatchCommandOptions['format']): string {
-  if (format) return EXTENSION_OF_FORMAT[format];
-  const ext = path.extname(stack.files[0] ?? '.png').slice(1).toLowerCase();
-  return ext === 'jpeg' ? 'jpg' : ext === 'tiff' ? 'tif' : ext;
-}
-
-/**
- * Bytes one running stack holds: the merge state per pixel (variance, winner, neighbours, sums:
- * 22 bytes, plus 4 per channel for weighted sums and the composite itself) and one decoded slice
- * with its focus bands per worker thread.
- */
-export function estimateStackBytes(width: number, height: number, channels: number, bitDepth: number, threads: number): number {
-  const pixels = width * height;
-  const sample = bitDepth / 8;
-  return pixels * (22 + 4 * channels + channels * sample * 2) + threads * pixels * (channels * sample + 8);
-}
-
-/** Whether `stack`'s sidecar in the output folder records exactly this job. */
-async function upToDate(stack: StackFolder, plan: OutputPlan, options: unknown, signal: AbortSignal): Promise<boolean> {
-  const sidecarFile = sidecarPathFor(plan.composite);
-  if (!(await fs.stat(sidecarFile).catch(() => undefined))) return false;
-  try {
-    const sidecar = await readSidecar(sidecarFile);
-    if (canonicalJson(sidecar.options) !== canonicalJson(options)) return false;
-    if (canonicalJson(sidecar.outputs) !== canonicalJson(plan)) return false;
-    for (const file of sidecar.written) if (!(await fs.stat(file).catch(() => undefined))) return false;
-    const { files } = await findSliceFiles([stack.folder]);
-    return sameInputs(sidecar.files, await recordInputs(files, signal));
-  } catch (error) {
-    if (isAbortError(error)) throw error;
-    return false; // an unreadable sidecar or input: stack again, which reports real problems
-  }
-}
-
-function csvField(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function summaryCsv(rows: BatchRow[]): string {
-  const lines = [['stack', 'slices', 'size', 'time_s', 'outputs', 'status'].join(',')];
-  for (const r of rows) {
-    const status = r.message ? `${r.status}: ${r.message}` : r.status;
-    lines.push([r.stack, r.slices, r.size, r.seconds.toFixed(2), r.outputs.join(';'), status].map(csvField).join(','));
-  }
-  return lines.join('\n') + '\n';
-}
-
-interface BatchDisplay {
+export interface BatchDisplay {
   started(stack: string): void;
   slice(stack: string, done: number, total: number): void;
   finished(row: BatchRow, finishedCount: number, total: number): void;
@@ -119,7 +33,7 @@ interface BatchDisplay {
 }
 
 /** One display for the whole batch: a bar over stacks on a terminal, one line per event otherwise. */
-function createBatchDisplay(total: number, stream: NodeJS.WriteStream = process.stderr): BatchDisplay {
+export function createBatchDisplay(total: number, stream: NodeJS.WriteStream = process.stderr): BatchDisplay {
   const running = new Map<string, string>();
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
@@ -144,14 +58,8 @@ function createBatchDisplay(total: number, stream: NodeJS.WriteStream = process.
   };
 }
 
-export async function runBatchCommand(engine: Engine, threads: number, parent: string, opts: BatchCommandOptions, signal: AbortSignal): Promise<BatchRow[]> {
-  const outFolder = path.resolve(opts.output);
-  const stacks = await findStackFolders(path.resolve(parent));
-  if (stacks.length === 0) throw new DeepfieldError(`No sub-folders in ${parent}: batch stacks each sub-folder as one stack`, parent);
-  await fs.mkdir(outFolder, { recursive: true });
-  const options = parseStackOptions(stackOptionsFromFlags(opts));
-
-  // Two (or --jobs) stacks at once, fewer when the largest would not fit in half the free memory.
+/** Two (or --jobs) stacks at once, fewer when the largest would not fit in half the free memory. */
+async function stacksAtOnce(stacks: StackFolder[], threads: number, jobs = 2): Promise<number> {
   let largest = 0;
   for (const stack of stacks) {
     if (stack.files.length === 0) continue;
@@ -159,7 +67,44 @@ export async function runBatchCommand(engine: Engine, threads: number, parent: s
     if (layout) largest = Math.max(largest, estimateStackBytes(layout.width, layout.height, layout.channels, layout.bitDepth, threads));
   }
   const fits = largest > 0 ? Math.floor((os.freemem() * 0.5) / largest) : stacks.length;
-  const parallel = Math.max(1, Math.min(opts.jobs ?? 2, fits, stacks.length));
+  return Math.max(1, Math.min(jobs, fits, stacks.length));
+}
+
+/**
+ * Writes the summary CSV, prints the counts (and with --json the rows), and throws when the run
+ * was cancelled or a stack failed, so the exit status says so.
+ */
+export async function finishBatch(rows: BatchRow[], summaryFile: string, json: boolean | undefined, signal: AbortSignal, extra: object = {}): Promise<BatchRow[]> {
+  await writeBytesAtomic(summaryFile, summaryCsv(rows));
+  if (json) process.stdout.write(JSON.stringify({ ...extra, stacks: rows }, null, 2) + '\n');
+  const count = (s: BatchStatus) => rows.filter((r) => r.status === s).length;
+  process.stderr.write(
+    `batch: ${count('done')} stacked, ${count('up to date')} up to date, ${count('failed')} failed` +
+      (count('cancelled') ? `, ${count('cancelled')} cancelled` : '') +
+      ` (summary: ${summaryFile})\n`,
+  );
+  if (signal.aborted) {
+    const written = rows.filter((r) => r?.status === 'done').map((r) => r.stack);
+    throw new CancelledError(
+      written.length === 0
+        ? 'cancelled, nothing written'
+        : `cancelled: ${written.length} stack(s) finished before the interrupt are written (${written.join(', ')}); the stacks cut short left nothing`,
+    );
+  }
+  if (count('failed') > 0) {
+    const first = rows.find((r) => r.status === 'failed')!;
+    throw new DeepfieldError(`${count('failed')} of ${rows.length} stacks failed; first: ${first.stack}: ${first.message}`);
+  }
+  return rows;
+}
+
+export async function runBatchCommand(engine: Engine, threads: number, parent: string, opts: BatchCommandOptions, signal: AbortSignal, scope: BatchScope = {}): Promise<BatchRow[]> {
+  const settings = batchSettingsFromFlags(opts, opts.output);
+  const all = await findStackFolders(path.resolve(parent));
+  if (all.length === 0) throw new DeepfieldError(`No sub-folders in ${parent}: batch stacks each sub-folder as one stack`, parent);
+  const stacks = scope.select ? scope.select(all) : all;
+  await fs.mkdir(settings.outFolder, { recursive: true });
+  const parallel = await stacksAtOnce(stacks, threads, opts.jobs);
 
   const rows: BatchRow[] = new Array(stacks.length);
   const display = createBatchDisplay(stacks.length);
@@ -167,33 +112,11 @@ export async function runBatchCommand(engine: Engine, threads: number, parent: s
   let next = 0;
   const runOne = async (index: number): Promise<void> => {
     const stack = stacks[index];
-    const plan = resolvePlan(planFromBatchFlags(opts, outFolder, stack.name, extensionFor(stack, opts.format)));
-    const started = performance.now();
-    const row: BatchRow = { stack: stack.name, slices: stack.files.length || null, size: '', seconds: 0, outputs: [], status: 'done' };
-    try {
-      if (signal.aborted) throw new CancelledError();
-      if (await upToDate(stack, plan, options, signal)) {
-        const sidecar = await readSidecar(sidecarPathFor(plan.composite));
-        Object.assign(row, { slices: sidecar.slices.length, size: `${sidecar.layout.width}x${sidecar.layout.height}`, outputs: sidecar.written, status: 'up to date' });
-      } else {
-        display.started(stack.name);
-        const outcome = await runStackJob(engine, {
-          inputs: [stack.folder],
-          options,
-          plan,
-          overwrite: opts.overwrite,
-          signal,
-          onProgress: (p) => p.phase === 'focus' && display.slice(stack.name, p.done, p.total),
-        });
-        row.slices = outcome.result.slices.length;
-        row.size = `${outcome.result.layout.width}x${outcome.result.layout.height}`;
-        row.outputs = [...outcome.files, ...(outcome.sidecarFile ? [outcome.sidecarFile] : [])];
-      }
-    } catch (error) {
-      row.status = isAbortError(error) ? 'cancelled' : 'failed';
-      if (row.status === 'failed') row.message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    }
-    row.seconds = (performance.now() - started) / 1000;
+    const row = await runBatchStack(engine, stack, settings, {
+      signal,
+      onStarted: () => display.started(stack.name),
+      onProgress: (p) => p.phase === 'focus' && display.slice(stack.name, p.done, p.total),
+    });
     rows[index] = row;
     display.finished(row, ++finished, stacks.length);
   };
@@ -205,21 +128,7 @@ export async function runBatchCommand(engine: Engine, threads: number, parent: s
   } finally {
     display.stop();
   }
-  await writeBytesAtomic(path.join(outFolder, SUMMARY_FILE), summaryCsv(rows));
-
-  if (opts.json) process.stdout.write(JSON.stringify({ parallel, stacks: rows }, null, 2) + '\n');
-  const count = (s: BatchStatus) => rows.filter((r) => r.status === s).length;
-  process.stderr.write(
-    `batch: ${count('done')} stacked, ${count('up to date')} up to date, ${count('failed')} failed` +
-      (count('cancelled') ? `, ${count('cancelled')} cancelled` : '') +
-      ` (summary: ${path.join(outFolder, SUMMARY_FILE)})\n`,
-  );
-  if (signal.aborted) throw new CancelledError();
-  if (count('failed') > 0) {
-    const first = rows.find((r) => r.status === 'failed')!;
-    throw new DeepfieldError(`${count('failed')} of ${rows.length} stacks failed; first: ${first.stack}: ${first.message}`);
-  }
-  return rows;
+  return finishBatch(rows, path.join(settings.outFolder, scope.summaryFile ?? SUMMARY_FILE), opts.json, signal, { parallel });
 }
 
 function parseJobs(value: string): number {

@@ -2,8 +2,9 @@
 // written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions, type AlignMethod, type MergeMethod, type StackOptionsInput } from '../../shared/options';
-import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
+import { parseStackOptions, type AlignMethod, type MergeMethod, type RawColour, type StackOptionsInput } from '../../shared/options';
+import type { Retouch } from '../../shared/retouch';
+import { DeepfieldError, type Engine, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 
@@ -16,6 +17,10 @@ export interface StackCommandOptions extends OutputFlags {
   reference?: number;
   brightness?: boolean;
   keepSize?: boolean;
+  limitInputPixels?: number;
+  rawColour?: RawColour;
+  /** A strokes file to paint onto the composite from the source slices. */
+  retouch?: string;
   /** Where to write the confidence map (stack only). */
   confidenceMap?: string;
   json?: boolean;
@@ -23,9 +28,9 @@ export interface StackCommandOptions extends OutputFlags {
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean }): StackOptionsInput {
-  const { sigma, method, align, reference, brightness, keepSize } = opts;
-  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour; limitInputPixels?: number }): StackOptionsInput {
+  const { sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels } = opts;
+  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -36,6 +41,7 @@ function replanBeside(plan: OutputPlan, output: string): OutputPlan {
     ...plan,
     composite: path.resolve(output),
     indexMap: move(plan.indexMap),
+    confidenceMap: move(plan.confidenceMap),
     depthMap: move(plan.depthMap),
     heightMap: move(plan.heightMap),
     heatmaps: move(plan.heatmaps),
@@ -52,26 +58,26 @@ export async function runStackCommand(
 ): Promise<void> {
   let options: StackOptionsInput;
   let plan: OutputPlan;
+  let retouch: Retouch | undefined;
   if (opts.replay) {
     if (inputs.length > 0) throw new DeepfieldError('--replay takes its inputs from the sidecar: give no inputs with it', opts.replay);
+    if (opts.retouch) throw new DeepfieldError('--replay takes its strokes from the sidecar: give no --retouch with it', opts.retouch);
     const sidecar = await readSidecar(opts.replay);
     await verifyInputs(sidecar, signal);
     inputs = sidecar.inputs;
     options = sidecar.options;
+    retouch = sidecar.retouch;
     plan = opts.output ? replanBeside(sidecar.outputs, opts.output) : sidecar.outputs;
   } else {
     if (!opts.output) throw new DeepfieldError('No output given: pass -o <file> (or --replay <sidecar>)');
     if (inputs.length === 0) throw new DeepfieldError('No input given: name a folder of slices or the slice files');
     options = stackOptionsFromFlags(opts);
     plan = planFromStackFlags(opts, opts.output);
+    retouch = opts.retouch ? await readRetouchFile(opts.retouch) : undefined;
   }
 
-  if (opts.confidenceMap) {
-    if (!/\.(png|tiff?)$/i.test(opts.confidenceMap)) {
-      throw new DeepfieldError(`The confidence map must be a .png or .tif file, not ${path.basename(opts.confidenceMap)}`, opts.confidenceMap);
-    }
-    await checkOutputPath(opts.confidenceMap, { overwrite: opts.overwrite });
-  }
+  // Written with the other outputs, as one set (a replay's own plan may name one already).
+  if (opts.confidenceMap) plan = { ...plan, confidenceMap: opts.confidenceMap };
 
   const progress = createProgressReporter();
   let outcome;
@@ -83,18 +89,21 @@ export async function runStackCommand(
       overwrite: opts.overwrite,
       signal,
       onProgress: (p) => progress.update(p),
-      keepConfidence: Boolean(opts.confidenceMap),
+      retouch,
     });
   } finally {
     progress.stop();
   }
   const { result, writeMs } = outcome;
-  if (opts.confidenceMap) {
-    const confidence = Uint16Array.from(result.confidence(), (c) => Math.round(65535 * c));
-    await writeImageAtomic(opts.confidenceMap, confidence, { width: result.layout.width, height: result.layout.height, channels: 1, bitDepth: 16 });
+  for (const file of outcome.recovered.completed) process.stderr.write(`completed ${file}, which an interrupted run had begun to put in place\n`);
+  if (outcome.recovered.removed.length > 0) process.stderr.write(`removed ${outcome.recovered.removed.length} temporary file(s) of interrupted runs\n`);
+  if (signal.aborted) {
+    // The interrupt came while the outputs were being put in place, a step that is never cut in two.
+    process.stderr.write('interrupted after the outputs were complete: they are kept (nothing is half written)\n');
   }
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
+  for (const notice of result.notices) process.stderr.write(`note: ${notice}\n`);
   for (const s of result.alignment?.slices ?? []) {
     if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
   }

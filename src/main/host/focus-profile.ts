@@ -27,7 +27,7 @@ export function profileWindow(x: number, y: number, layout: PixelLayout, sigma: 
 
 /** Decodes one window of a slice the way decodeSlice decodes the whole of it. */
 export async function decodeWindow(slice: SliceRef, layout: PixelLayout, window: Window): Promise<PixelData> {
-  const { data } = await readRaw(slice, layout, sliceReader(slice, layout).extract(window), 'changed since stacking?');
+  const { data } = await readRaw(slice, layout, (await sliceReader(slice, layout)).extract(window), 'changed since stacking?');
   return samplesOf(data, layout.bitDepth);
 }
 

@@ -10,7 +10,20 @@ export type Command =
   | { type: 'fit' }
   | { type: 'actualSize' }
   | { type: 'zoom'; direction: 'in' | 'out' }
-  | { type: 'escape' };
+  | { type: 'escape' }
+  | { type: 'help' };
+
+/** Every shortcut, as the help overlay ("?") lists it; commandForKey is the same table in code. */
+export const SHORTCUTS: readonly { keys: string; action: string }[] = [
+  { keys: '← →  (or ↑ ↓)', action: 'Previous / next slice' },
+  { keys: '1 2 3 4 5', action: 'Slice, Heatmap, Composite, Depth, Confidence view' },
+  { keys: 'F', action: 'Fit the image to the window' },
+  { keys: '0', action: '100% (one image pixel per screen pixel)' },
+  { keys: '+  −', action: 'Zoom in / out' },
+  { keys: 'Enter (on the image)', action: "Focus profile of the pixel at the view's centre" },
+  { keys: 'Esc', action: 'Close a menu or dialog; otherwise cancel the running stack' },
+  { keys: '?', action: 'Show or hide this list' },
+];
 
 export interface KeyPress {
   key: string;
@@ -52,6 +65,8 @@ export function commandForKey(press: KeyPress): Command | null {
       return { type: 'zoom', direction: 'in' };
     case '-':
       return { type: 'zoom', direction: 'out' };
+    case '?':
+      return { type: 'help' };
     default:
       return null;
   }

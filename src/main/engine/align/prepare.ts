@@ -91,7 +91,7 @@ function divideByCounts(sums: Float32Array, counts: Float32Array, colour: number
 /** Decodes `slice` to its reduced copies, at the stack's bit depth (16-bit data stays 16-bit). */
 export async function prepareAlignmentCopies(slice: SliceRef, layout: PixelLayout): Promise<AlignmentCopies> {
   const size = reducedSize(layout.width, layout.height, ESTIMATION_SIDE);
-  let image = sliceReader(slice, layout, false);
+  let image = await sliceReader(slice, layout, false);
   if (size.width !== layout.width || size.height !== layout.height) {
     // A linear (triangle) kernel, widened to the reduction by libvips, low-passes enough for
     // estimation, which blurs again in its pyramid; lanczos3 cost a third more (16-bit TIFF).

@@ -68,6 +68,8 @@ function cubicWeights(t: number, w: Float64Array): void {
 /**
  * Returns the slice resampled to `width` x `height` output pixels. A pure integer shift is a copy
  * (bit-identical to the input); brightness, when given, is applied with rounding and clamping.
+ * `resample` skips that copy: a window of a frame whose motion is not an integer shift must be
+ * resampled as the whole frame is, even where its own few pixels move by less than the tolerance.
  */
 export function warpSlice(
   pixels: PixelData,
@@ -76,6 +78,7 @@ export function warpSlice(
   height: number,
   warp: SliceWarp,
   kernel: WarpKernel = 'auto',
+  resample = false,
 ): PixelData {
   const { channels, bitDepth } = source;
   const sw = source.width;
@@ -89,7 +92,7 @@ export function warpSlice(
     gains[c] = warp.gains?.[c] ?? 1;
     offsets[c] = warp.offsets?.[c] ?? 0;
   }
-  const shift = integerShift(warp.matrix, width, height);
+  const shift = resample ? undefined : integerShift(warp.matrix, width, height);
   if (shift) {
     const [dx, dy] = shift;
     const lut = buildLookUp(gains, offsets, colour, maxValue);

@@ -3,9 +3,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { DEFAULT_STACK_OPTIONS, type RawColour } from '../../../shared/options';
 import type { PixelLayout, SkippedFile, SliceRef } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
+import { isRawFileName, probeRaw } from './raw';
 
+/** Files read by libvips; camera RAW files (raw.ts) come on top. */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] as const;
 
 const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -16,7 +19,7 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 export function isImageFileName(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) || isRawFileName(name);
 }
 
 export interface FoundFiles {
@@ -64,7 +67,7 @@ export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
   if (files.length === 0) {
     const where = inputs.length === 1 ? inputs[0] : 'the inputs';
     throw new DeepfieldError(
-      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')})`,
+      `No images found in ${where} (looked for ${IMAGE_EXTENSIONS.join(', ')} and camera RAW files)`,
       inputs.length === 1 ? path.resolve(inputs[0]) : undefined,
     );
   }
@@ -74,6 +77,22 @@ export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
 export interface ProbedStack {
   slices: SliceRef[];
   layout: PixelLayout;
+  /** What the user should know about how the slices are read (mixed bit depths), one line each. */
+  notices: string[];
+}
+
+/** How the slices are to be read: the stack options that concern reading. */
+export interface SliceReading {
+  rawColour?: RawColour;
+  /** Largest slice in pixels; 0 for none; default DEFAULT_INPUT_PIXEL_LIMIT. */
+  limitInputPixels?: number;
+}
+
+/** sharp's own limit (16383 x 16383), against images whose header promises more than memory holds. */
+export const DEFAULT_INPUT_PIXEL_LIMIT = 0x3fff * 0x3fff;
+
+function megapixels(pixels: number): string {
+  return pixels >= 1e7 ? String(Math.round(pixels / 1e6)) : String(+(pixels / 1e6).toPrecision(2));
 }
 
 interface ProbedFile {
@@ -84,6 +103,7 @@ interface ProbedFile {
   channels: number;
   hasAlpha: boolean;
   bitDepth: 8 | 16;
+  raw: boolean;
 }
 
 async function probeFile(file: string): Promise<ProbedFile> {
@@ -94,9 +114,14 @@ async function probeFile(file: string): Promise<ProbedFile> {
   } catch (error) {
     throw new DeepfieldError(`Cannot read ${name}: ${describeFsError(error)}`, file);
   }
+  if (isRawFileName(file)) {
+    // Developed as 16-bit RGB, whatever the sensor's depth (raw.ts).
+    return { file, ...(await probeRaw(file)), pages: 1, channels: 3, hasAlpha: false, bitDepth: 16, raw: true };
+  }
   let meta;
   try {
-    meta = await sharp(file).metadata();
+    // The header only (no pixels are decoded): the pixel limit is checked below, with its own message.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DeepfieldError(`${name} is not a readable image (corrupt or unsupported): ${reason}`, file);
@@ -113,18 +138,33 @@ async function probeFile(file: string): Promise<ProbedFile> {
     channels: meta.channels ?? 3,
     hasAlpha: Boolean(meta.hasAlpha),
     bitDepth: sixteen ? 16 : 8,
+    raw: false,
   };
 }
 
 /**
  * Reads every file's header, expands multi-page TIFFs into one slice per page, and fixes the
- * stack's pixel layout from the first slice. Slices of another size are an error naming both.
+ * stack's pixel layout from the first slice, at the deepest bit depth of any slice (so mixing 8-
+ * and 16-bit slices loses nothing, and says so). Slices of another size are an error naming both,
+ * and so is a slice over `reading.limitInputPixels` pixels (0: none; default sharp's). Camera RAW
+ * slices carry how they are to be developed (`reading.rawColour`).
  */
-export async function probeSlices(files: string[], signal?: AbortSignal): Promise<ProbedStack> {
+export async function probeSlices(files: string[], signal?: AbortSignal, reading: SliceReading = {}): Promise<ProbedStack> {
+  const pixelLimit = reading.limitInputPixels ?? DEFAULT_INPUT_PIXEL_LIMIT;
+  const rawColour = reading.rawColour ?? DEFAULT_STACK_OPTIONS.rawColour;
   const probed: ProbedFile[] = [];
   for (const file of files) {
     signal?.throwIfAborted();
-    probed.push(await probeFile(file));
+    const header = await probeFile(file);
+    // Checked on the header, so that decoding (which allows the stack's own size) never starts.
+    const pixels = header.width * header.height;
+    if (pixelLimit > 0 && pixels > pixelLimit) {
+      throw new DeepfieldError(
+        `${path.basename(file)} is ${header.width}x${header.height} (${megapixels(pixels)} megapixels), over the ${megapixels(pixelLimit)}-megapixel limit on slices (use --limit-input-pixels to raise it)`,
+        file,
+      );
+    }
+    probed.push(header);
   }
   const first = probed[0];
   for (const other of probed.slice(1)) {
@@ -138,13 +178,26 @@ export async function probeSlices(files: string[], signal?: AbortSignal): Promis
   }
   const grey = first.channels <= 2;
   const channels = ((grey ? 1 : 3) + (first.hasAlpha ? 1 : 0)) as PixelLayout['channels'];
-  const layout: PixelLayout = { width: first.width, height: first.height, channels, bitDepth: first.bitDepth };
+  const notices: string[] = [];
+  const eight = probed.filter((p) => p.bitDepth === 8);
+  const sixteen = probed.filter((p) => p.bitDepth === 16);
+  if (eight.length > 0 && sixteen.length > 0) {
+    notices.push(
+      `slices mix bit depths (${eight.length} 8-bit like ${path.basename(eight[0].file)}, ${sixteen.length} 16-bit like ${path.basename(sixteen[0].file)}): ` +
+        'all are read as 16-bit, the 8-bit ones scaled to the full 16-bit range, and the composite is 16-bit where its format holds it',
+    );
+  }
+  const bitDepth = sixteen.length > 0 ? 16 : 8;
+  const layout: PixelLayout = { width: first.width, height: first.height, channels, bitDepth };
   const slices: SliceRef[] = [];
   for (const p of probed) {
     const base = path.basename(p.file);
-    if (p.pages === 1) slices.push({ file: p.file, name: base });
+    if (p.raw) slices.push({ file: p.file, name: base, develop: rawColour });
+    else if (p.pages === 1) slices.push({ file: p.file, name: base });
     else for (let page = 0; page < p.pages; page++) slices.push({ file: p.file, page, name: `${base}#${page + 1}` });
   }
   if (slices.length > 65535) throw new DeepfieldError(`Too many slices (${slices.length}); the index map holds at most 65535`);
-  return { slices, layout };
+  // Taken as it is, the same in the command line and the app: there is nothing to choose between.
+  if (slices.length === 1) notices.push(`only one slice (${slices[0].name}): the composite is that slice`);
+  return { slices, layout, notices };
 }

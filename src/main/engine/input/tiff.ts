@@ -4,10 +4,12 @@
 // sharp does not expose). TIFF 6.0 specification, sections 2 (structure) and 19 (SampleFormat).
 import { closeSync, openSync, readSync } from 'node:fs';
 
-const TYPE_ASCII = 2;
-const TYPE_SHORT = 3;
-const TYPE_LONG = 4;
-const TYPE_RATIONAL = 5;
+export const TYPE_BYTE = 1 as const;
+export const TYPE_ASCII = 2 as const;
+export const TYPE_SHORT = 3 as const;
+export const TYPE_LONG = 4 as const;
+export const TYPE_RATIONAL = 5 as const;
+export const TYPE_SRATIONAL = 10 as const;
 
 export const TAG = {
   ImageWidth: 256,
@@ -27,10 +29,80 @@ export const TAG = {
   SampleFormat: 339,
 } as const;
 
-interface Entry {
+/**
+ * One IFD entry. Rationals are given as numerator, denominator pairs (so `values` holds twice the
+ * count); ASCII as a string, written with its terminating NUL.
+ */
+export interface TiffEntry {
   tag: number;
-  type: number;
+  type: typeof TYPE_BYTE | typeof TYPE_ASCII | typeof TYPE_SHORT | typeof TYPE_LONG | typeof TYPE_RATIONAL | typeof TYPE_SRATIONAL;
   values: number[] | string;
+}
+
+/**
+ * A little-endian, single-IFD TIFF of the given entries and image strips. StripOffsets and
+ * StripByteCounts are added from `strips`; entries are written in tag order, as the spec asks.
+ * Layout: header (8) | IFD | out-of-line values (word-aligned) | strips (4-byte aligned).
+ */
+export function encodeTiff(entries: TiffEntry[], strips: Uint8Array[]): Uint8Array {
+  const all: TiffEntry[] = [
+    ...entries.filter((e) => e.tag !== TAG.StripOffsets && e.tag !== TAG.StripByteCounts),
+    { tag: TAG.StripOffsets, type: TYPE_LONG, values: new Array<number>(strips.length).fill(0) },
+    { tag: TAG.StripByteCounts, type: TYPE_LONG, values: strips.map((s) => s.length) },
+  ].sort((a, b) => a.tag - b.tag);
+  const ifdSize = 2 + all.length * 12 + 4;
+  const payloadOf = (e: TiffEntry): Uint8Array => {
+    if (typeof e.values === 'string') return new TextEncoder().encode(e.values + '\0');
+    const size = e.type === TYPE_BYTE ? 1 : e.type === TYPE_SHORT ? 2 : 4;
+    const bytes = new Uint8Array(e.values.length * size);
+    const view = new DataView(bytes.buffer);
+    e.values.forEach((v, i) => {
+      if (size === 1) view.setUint8(i, v);
+      else if (size === 2) view.setUint16(i * 2, v, true);
+      else if (e.type === TYPE_SRATIONAL) view.setInt32(i * 4, v, true);
+      else view.setUint32(i * 4, v, true);
+    });
+    return bytes;
+  };
+  let extraOffset = 8 + ifdSize;
+  const placed = all.map((e) => {
+    const bytes = payloadOf(e);
+    if (bytes.length <= 4) return { e, bytes, offset: -1 };
+    const offset = extraOffset;
+    extraOffset += bytes.length + (bytes.length % 2);
+    return { e, bytes, offset };
+  });
+  let at = Math.ceil(extraOffset / 4) * 4;
+  // Now the strip offsets are known: rewrite their payload in place.
+  const offsetsView = new DataView(placed.find((p) => p.e.tag === TAG.StripOffsets)!.bytes.buffer);
+  const stripStarts = strips.map((s, i) => {
+    const start = at;
+    offsetsView.setUint32(i * 4, start, true);
+    at += s.length;
+    return start;
+  });
+
+  const out = new Uint8Array(at);
+  const view = new DataView(out.buffer);
+  out.set([0x49, 0x49, 42, 0]); // "II", 42
+  view.setUint32(4, 8, true);
+  view.setUint16(8, all.length, true);
+  placed.forEach(({ e, bytes, offset }, i) => {
+    const o = 10 + i * 12;
+    view.setUint16(o, e.tag, true);
+    view.setUint16(o + 2, e.type, true);
+    const rational = e.type === TYPE_RATIONAL || e.type === TYPE_SRATIONAL;
+    const count = typeof e.values === 'string' ? bytes.length : rational ? e.values.length / 2 : e.values.length;
+    view.setUint32(o + 4, count, true);
+    if (offset < 0) out.set(bytes, o + 8);
+    else {
+      view.setUint32(o + 8, offset, true);
+      out.set(bytes, offset);
+    }
+  });
+  view.setUint32(10 + all.length * 12, 0, true); // no next IFD
+  strips.forEach((s, i) => out.set(s, stripStarts[i]));
+  return out;
 }
 
 /**
@@ -41,75 +113,29 @@ export function encodeFloat32Tiff(values: Float32Array, width: number, height: n
   if (values.length !== width * height) throw new Error(`Expected ${width * height} values for encodeFloat32Tiff but received ${values.length}`);
   const rowBytes = width * 4;
   const rowsPerStrip = Math.max(1, Math.min(height, Math.floor(65536 / rowBytes)));
-  const strips = Math.ceil(height / rowsPerStrip);
-  const stripBytes = Array.from({ length: strips }, (_, s) => Math.min(rowsPerStrip, height - s * rowsPerStrip) * rowBytes);
-
-  const entries: Entry[] = [
-    { tag: TAG.ImageWidth, type: TYPE_LONG, values: [width] },
-    { tag: TAG.ImageLength, type: TYPE_LONG, values: [height] },
-    { tag: TAG.BitsPerSample, type: TYPE_SHORT, values: [32] },
-    { tag: TAG.Compression, type: TYPE_SHORT, values: [1] },
-    { tag: TAG.PhotometricInterpretation, type: TYPE_SHORT, values: [1] }, // BlackIsZero
-    ...(description ? [{ tag: TAG.ImageDescription, type: TYPE_ASCII, values: description }] : []),
-    { tag: TAG.StripOffsets, type: TYPE_LONG, values: new Array<number>(strips).fill(0) },
-    { tag: TAG.SamplesPerPixel, type: TYPE_SHORT, values: [1] },
-    { tag: TAG.RowsPerStrip, type: TYPE_LONG, values: [rowsPerStrip] },
-    { tag: TAG.StripByteCounts, type: TYPE_LONG, values: stripBytes },
-    { tag: TAG.XResolution, type: TYPE_RATIONAL, values: [1, 1] },
-    { tag: TAG.YResolution, type: TYPE_RATIONAL, values: [1, 1] },
-    { tag: TAG.ResolutionUnit, type: TYPE_SHORT, values: [1] },
-    { tag: TAG.Software, type: TYPE_ASCII, values: 'Deepfield' },
-    { tag: TAG.SampleFormat, type: TYPE_SHORT, values: [3] }, // IEEE floating point
-  ];
-
-  // Layout: header (8) | IFD | out-of-line values | pixel strips (4-byte aligned).
-  const ifdSize = 2 + entries.length * 12 + 4;
-  const payloadOf = (e: Entry): Uint8Array => {
-    if (typeof e.values === 'string') return new TextEncoder().encode(e.values + '\0');
-    const size = e.type === TYPE_SHORT ? 2 : 4;
-    const bytes = new Uint8Array(e.values.length * size);
-    const view = new DataView(bytes.buffer);
-    e.values.forEach((v, i) => (size === 2 ? view.setUint16(i * 2, v, true) : view.setUint32(i * 4, v, true)));
-    return bytes;
-  };
-  let extraOffset = 8 + ifdSize;
-  const extras: Array<{ offset: number; bytes: Uint8Array }> = [];
-  const placed = entries.map((e) => {
-    const bytes = payloadOf(e);
-    if (bytes.length <= 4) return { e, bytes, offset: -1 };
-    const offset = extraOffset;
-    extraOffset += bytes.length + (bytes.length % 2); // word-aligned, as the spec asks
-    extras.push({ offset, bytes });
-    return { e, bytes, offset };
-  });
-  const pixelStart = Math.ceil(extraOffset / 4) * 4;
-  // Now the strip offsets are known: rewrite their payload in place.
-  const stripOffsets = placed.find((p) => p.e.tag === TAG.StripOffsets)!;
-  const offsetsView = new DataView(stripOffsets.bytes.buffer);
-  let at = pixelStart;
-  for (let s = 0; s < strips; s++) {
-    offsetsView.setUint32(s * 4, at, true);
-    at += stripBytes[s];
-  }
-
-  const out = new Uint8Array(pixelStart + values.length * 4);
-  const view = new DataView(out.buffer);
-  out.set([0x49, 0x49, 42, 0]); // "II", 42
-  view.setUint32(4, 8, true);
-  view.setUint16(8, entries.length, true);
-  placed.forEach(({ e, bytes, offset }, i) => {
-    const o = 10 + i * 12;
-    view.setUint16(o, e.tag, true);
-    view.setUint16(o + 2, e.type, true);
-    const count = typeof e.values === 'string' ? bytes.length : e.type === TYPE_RATIONAL ? e.values.length / 2 : e.values.length;
-    view.setUint32(o + 4, count, true);
-    if (offset < 0) out.set(bytes, o + 8);
-    else view.setUint32(o + 8, offset, true);
-  });
-  view.setUint32(10 + entries.length * 12, 0, true); // no next IFD
-  for (const { offset, bytes } of extras) out.set(bytes, offset);
-  for (let i = 0; i < values.length; i++) view.setFloat32(pixelStart + i * 4, values[i], true);
-  return out;
+  const plane = new Uint8Array(values.length * 4);
+  const planeView = new DataView(plane.buffer);
+  for (let i = 0; i < values.length; i++) planeView.setFloat32(i * 4, values[i], true);
+  const strips: Uint8Array[] = [];
+  for (let row = 0; row < height; row += rowsPerStrip) strips.push(plane.subarray(row * rowBytes, Math.min(height, row + rowsPerStrip) * rowBytes));
+  return encodeTiff(
+    [
+      { tag: TAG.ImageWidth, type: TYPE_LONG, values: [width] },
+      { tag: TAG.ImageLength, type: TYPE_LONG, values: [height] },
+      { tag: TAG.BitsPerSample, type: TYPE_SHORT, values: [32] },
+      { tag: TAG.Compression, type: TYPE_SHORT, values: [1] },
+      { tag: TAG.PhotometricInterpretation, type: TYPE_SHORT, values: [1] }, // BlackIsZero
+      ...(description ? [{ tag: TAG.ImageDescription, type: TYPE_ASCII, values: description } as const] : []),
+      { tag: TAG.SamplesPerPixel, type: TYPE_SHORT, values: [1] },
+      { tag: TAG.RowsPerStrip, type: TYPE_LONG, values: [rowsPerStrip] },
+      { tag: TAG.XResolution, type: TYPE_RATIONAL, values: [1, 1] },
+      { tag: TAG.YResolution, type: TYPE_RATIONAL, values: [1, 1] },
+      { tag: TAG.ResolutionUnit, type: TYPE_SHORT, values: [1] },
+      { tag: TAG.Software, type: TYPE_ASCII, values: 'Deepfield' },
+      { tag: TAG.SampleFormat, type: TYPE_SHORT, values: [3] }, // IEEE floating point
+    ],
+    strips,
+  );
 }
 
 const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };

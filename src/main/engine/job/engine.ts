@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../../shared/options';
+import type { Retouch } from '../../../shared/retouch';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackProgress, StackTimings } from '../../../shared/types';
 import { alignStack, type StackAlignmentResult } from '../align/align-stage';
 import type { SliceAlign } from '../align/tasks';
@@ -55,6 +56,8 @@ export interface StackResult {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  /** What the user should know about how the slices were read (mixed bit depths), one line each. */
+  notices: string[];
   /** Interleaved samples in `layout`. */
   composite: PixelData;
   /** 0-based index of the winning slice per pixel. */
@@ -70,6 +73,8 @@ export interface StackResult {
    * because their error bound was too large (focus-variance-kernel.ts); 0 and 0 without SIMD.
    */
   focusKernel: { tiles: number; fallbackTiles: number };
+  /** The strokes applied to composite and indexMap (retouch/retouch-result.ts), if any. */
+  retouch?: Retouch;
   /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
   confidence(): Float32Array;
   /**
@@ -93,6 +98,7 @@ interface MeasuredJob {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  notices: string[];
   profile: ProfileBuffers;
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
@@ -127,7 +133,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
@@ -162,7 +168,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, focusKernel, align }, started, signal);
+    return this.merge({ options, layout, slices, skipped, notices: probed.notices, profile: merge, partial, probeMs, focusMs, focusKernel, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */
@@ -191,6 +197,7 @@ export class Engine {
       layout,
       slices,
       skipped: job.skipped,
+      notices: job.notices,
       composite,
       indexMap,
       stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),

@@ -10,6 +10,7 @@ import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import type { SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
+import { isRawFileName } from '../input/raw';
 
 /** What the reference slice carries, read once per job. */
 export interface ReferenceMetadata {
@@ -26,6 +27,10 @@ export interface ReferenceMetadata {
 }
 
 export async function readReferenceMetadata(slice: SliceRef): Promise<ReferenceMetadata> {
+  // A camera RAW file keeps its EXIF in TIFF-style IFDs that ExifTool reads and libvips does not;
+  // it embeds no ICC profile (its colours are the development's: sRGB primaries), and the
+  // development made it upright.
+  if (slice.develop) return { file: slice.file, hasExif: true, hasXmp: false };
   let meta;
   try {
     meta = await sharp(slice.file, slice.page === undefined ? {} : { page: slice.page }).metadata();
@@ -60,6 +65,10 @@ function exifTool(): ExifTool {
  * second to load it, which then overlaps the stacking instead of delaying the first write.
  */
 export function warmUpMetadataTool(file: string): void {
+  if (isRawFileName(file)) {
+    void exifTool().version().catch(() => undefined);
+    return;
+  }
   void sharp(file)
     .metadata()
     .then((meta) => {

@@ -1,0 +1,266 @@
+// One stacking job at a time, from Run to its finished summary: starts it with the toolbar's
+// options, follows its events, fetches each measured slice's focus preview and, once done, the
+// index map; cancels, re-merges with another method and asks for a pixel's focus profile.
+// Bulky data (previews, the decoded index map) lives here in refs and state, keyed by job, so the
+// reducer's state stays cheap to copy.
+import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch } from 'react';
+import type { DeepfieldApi, JobEvent, JobSummary, StackSource } from '../../../shared/api';
+import { createVarianceScale, type VarianceScale } from '../../../shared/colour-scale';
+import { parseStackOptions, type MergeMethod } from '../../../shared/options';
+import type { FocusPreview } from '../../../shared/types';
+import type { StackFields } from '../components/Toolbar';
+import { decodeIndexImage, maxOverPreviews } from '../heatmap/paint';
+import { rangeForFolder, type Settings } from '../settings';
+import type { Action, AppState } from '../state/app-state';
+import type { DecodedIndexMap } from '../viewer/ViewLayers';
+import type { Point } from '../viewer/viewport';
+import { describeError } from './describe-error';
+
+/** The index map is only needed for the in-focus mask, which is drawn at preview resolution. */
+const INDEX_MAP_SIZE = 1024;
+
+/** The alignment fields as stack options; a typed reference is 1-based, the engine's 0-based. */
+function alignOptions(fields: StackFields): { align: StackFields['align']; reference?: number; brightness: boolean; keepSize: boolean } {
+  const reference = fields.reference.trim();
+  const n = Number(reference);
+  if (reference !== '' && !(Number.isInteger(n) && n >= 1)) {
+    throw new Error(`Expected a slice number from 1 for reference slice but received ${JSON.stringify(reference)}`);
+  }
+  return { align: fields.align, ...(reference === '' ? {} : { reference: n - 1 }), brightness: fields.brightness, keepSize: fields.keepSize };
+}
+
+/** Reads the host's 8-bit 'index' image into slice numbers; null where pixels cannot be read. */
+function loadIndexMap(url: string, sliceCount: number): Promise<DecodedIndexMap | null> {
+  return new Promise((resolve) => {
+    const image = new Image();
+    image.onload = () => {
+      try {
+        const canvas = document.createElement('canvas');
+        canvas.width = image.naturalWidth;
+        canvas.height = image.naturalHeight;
+        const context = canvas.getContext('2d', { willReadFrequently: true });
+        if (!context) return resolve(null);
+        context.drawImage(image, 0, 0);
+        const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+        resolve({ width: canvas.width, height: canvas.height, indexMap: decodeIndexImage(data, sliceCount) });
+      } catch {
+        // A canvas tainted by a cross-origin image: the masked view falls back to the threshold rule.
+        resolve(null);
+      }
+    };
+    image.onerror = () => resolve(null);
+    image.src = url;
+  });
+}
+
+/** Sigma as typed, as the stack options' number; throws a message in the user's words when it is not one. */
+function sigmaFrom(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const sigma = Number(trimmed);
+  const problem = Number.isNaN(sigma) ? `"${trimmed}" is not a number` : null;
+  try {
+    if (problem === null) return parseStackOptions({ sigma }).sigma;
+  } catch {
+    // The schema's own message is for developers; the toolbar says what to type.
+  }
+  throw new Error(`Sigma is the size of the focus measure in pixels: type a number such as 2 or 1.5 (${problem ?? `${trimmed} is too ${sigma > 2 ? 'large' : 'small'}`}).`);
+}
+
+export interface JobControls {
+  /** The stack Run re-runs: the folder or demo last started. */
+  source: StackSource | null;
+  run: (source: StackSource) => Promise<void>;
+  cancel: () => void;
+  /** Re-merges the finished job with `method` (no new focus pass, no progress run) and shows it. */
+  remerge: (method: MergeMethod, side: 'main' | 'compare') => void;
+  /** Asks for the focus profile of a pixel of the finished job. */
+  pickPixel: (pixel: Point) => void;
+  sigmaError: string | null;
+  fieldsError: string | null;
+  clearFieldsError: () => void;
+  /** When the last event of the running job arrived: the progress clock ticks on from there. */
+  lastEventAt: number;
+  previewFor: (slice: number) => FocusPreview | undefined;
+  /** The one shared scale every heatmap is painted on. */
+  varianceScale: VarianceScale;
+  indexMap: DecodedIndexMap | null;
+}
+
+export function useJob({
+  api,
+  state,
+  dispatch,
+  settings,
+  updateSettings,
+  onFinished: onJobFinished,
+}: {
+  api: DeepfieldApi;
+  state: AppState;
+  dispatch: Dispatch<Action>;
+  settings: Settings;
+  /** The folder a typed range belongs to is kept in the settings. */
+  updateSettings: (partial: Partial<Settings>) => void;
+  /** Called once a job's summary has arrived (the recent stacks change). */
+  onFinished: () => void;
+}): JobControls {
+  const [source, setSource] = useState<StackSource | null>(null);
+  const [sigmaError, setSigmaError] = useState<string | null>(null);
+  const [fieldsError, setFieldsError] = useState<string | null>(null);
+  const [indexMap, setIndexMap] = useState<DecodedIndexMap | null>(null);
+  const previews = useRef(new Map<number, FocusPreview>());
+  const jobIdRef = useRef<string | null>(null);
+  /** Events that arrive while startStack has not yet told us the new job's id. */
+  const pendingEvents = useRef<JobEvent[] | null>(null);
+  const lastEventAt = useRef(Date.now());
+  const job = state.job;
+
+  const fetchPreview = useCallback(
+    (jobId: string, slice: number) => {
+      api.getFocusPreview(jobId, slice).then(
+        (preview) => {
+          if (jobIdRef.current !== jobId) return;
+          previews.current.set(slice, preview);
+          dispatch({ type: 'previewLoaded', jobId, slice });
+        },
+        (error: unknown) => console.warn(`Deepfield: no heatmap for slice ${slice + 1}: ${describeError(error)}`),
+      );
+    },
+    [api, dispatch],
+  );
+
+  const onFinished = useCallback(
+    (summary: JobSummary) => {
+      for (const slice of summary.slices) if (!previews.current.has(slice.index)) fetchPreview(summary.jobId, slice.index);
+      loadIndexMap(api.imageUrl(summary.jobId, 'index', { maxSize: INDEX_MAP_SIZE }), summary.slices.length).then((decoded) => {
+        if (jobIdRef.current === summary.jobId) setIndexMap(decoded);
+      });
+      onJobFinished();
+    },
+    [api, fetchPreview, onJobFinished],
+  );
+
+  const handleEvent = useCallback(
+    (event: JobEvent) => {
+      if (jobIdRef.current === null || event.jobId !== jobIdRef.current) {
+        pendingEvents.current?.push(event);
+        return;
+      }
+      lastEventAt.current = Date.now();
+      dispatch({ type: 'jobEvent', event });
+      if (event.type === 'progress' && event.slice) fetchPreview(event.jobId, event.slice.index);
+      if (event.type === 'done') onFinished(event.summary);
+    },
+    [dispatch, fetchPreview, onFinished],
+  );
+
+  useEffect(() => api.onJobEvent(handleEvent), [api, handleEvent]);
+
+  const run = useCallback(
+    async (stackSource: StackSource) => {
+      // The stack is the open one even when its options are refused, so Run works once they are fixed.
+      setSource(stackSource);
+      let options;
+      try {
+        options = parseStackOptions({ sigma: sigmaFrom(settings.sigma), method: settings.method });
+        setSigmaError(null);
+      } catch (error) {
+        setSigmaError(describeError(error));
+        return;
+      }
+      let aligned;
+      let range;
+      try {
+        aligned = alignOptions(settings);
+        if (stackSource.kind === 'folder') {
+          const forFolder = rangeForFolder(settings, stackSource.path);
+          range = forFolder.range;
+          // A range typed for another folder is dropped, not applied to this one (issue 17).
+          if (forFolder.forget) updateSettings({ rangeFrom: '', rangeTo: '', rangeFolder: '' });
+          else if (range && settings.rangeFolder !== stackSource.path) updateSettings({ rangeFolder: stackSource.path });
+        }
+        setFieldsError(null);
+      } catch (error) {
+        setFieldsError(describeError(error));
+        return;
+      }
+      const previous = jobIdRef.current;
+      if (previous && job?.status === 'running') api.cancel(previous).catch(() => undefined);
+      jobIdRef.current = null;
+      pendingEvents.current = [];
+      previews.current = new Map();
+      setIndexMap(null);
+      try {
+        const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method, ...aligned }, range);
+        jobIdRef.current = jobId;
+        lastEventAt.current = Date.now();
+        dispatch({ type: 'jobStarted', jobId, source: stackSource, aligned: aligned.align !== 'off' });
+        const early = pendingEvents.current ?? [];
+        pendingEvents.current = null;
+        early.filter((event) => event.jobId === jobId).forEach(handleEvent);
+      } catch (error) {
+        pendingEvents.current = null;
+        dispatch({ type: 'failed', error: { message: describeError(error), file: stackSource.kind === 'folder' ? stackSource.path : undefined } });
+      }
+    },
+    [api, dispatch, settings, updateSettings, job?.status, handleEvent],
+  );
+
+  const cancel = useCallback(() => {
+    const jobId = jobIdRef.current;
+    if (jobId && job?.status === 'running') api.cancel(jobId).catch((error: unknown) => dispatch({ type: 'toast', message: `Cancel failed: ${describeError(error)}`, tone: 'error' }));
+  }, [api, dispatch, job?.status]);
+
+  const remerge = (chosen: MergeMethod, side: 'main' | 'compare') => {
+    if (!job || job.status !== 'done') return;
+    const jobId = job.jobId;
+    api.remerge(jobId, chosen).then(
+      (result) => {
+        if (jobIdRef.current !== jobId) return;
+        dispatch({ type: 'remerged', jobId, method: chosen, side, pixelsWon: result.pixelsWon });
+        if (result.ms > 0) dispatch({ type: 'toast', message: `Merged with ${chosen} in ${(result.ms / 1000).toFixed(1)} s from the same focus maps` });
+      },
+      (error: unknown) => dispatch({ type: 'toast', message: `Cannot merge with ${chosen}: ${describeError(error)}`, tone: 'error' }),
+    );
+  };
+
+  const pickPixel = (pixel: Point) => {
+    if (!job || job.status !== 'done') {
+      dispatch({ type: 'toast', message: 'Pixel profiles are available once the stack is done.' });
+      return;
+    }
+    const jobId = job.jobId;
+    api.focusProfile(jobId, pixel.x, pixel.y).then(
+      (profile) => jobIdRef.current === jobId && dispatch({ type: 'profileLoaded', profile: { ...pixel, ...profile } }),
+      (error: unknown) => dispatch({ type: 'toast', message: `No profile for pixel (${pixel.x}, ${pixel.y}): ${describeError(error)}`, tone: 'error' }),
+    );
+  };
+
+  // One shared scale for every heatmap: its top is the largest value among the previews actually
+  // drawn (block means, so lower than the full-resolution maximum, which would leave every
+  // heatmap dim), or the largest reported maximum until the first preview arrives.
+  const readyCount = state.slices.filter((s) => s.previewReady).length;
+  const scaleTop = useMemo(
+    () => (readyCount > 0 ? maxOverPreviews(previews.current.values()) : state.reportedMaxVariance),
+    // previews.current changes only together with readyCount.
+    [readyCount, state.reportedMaxVariance],
+  );
+  const varianceScale = useMemo(() => createVarianceScale(scaleTop, state.heatmap.scaleMode), [scaleTop, state.heatmap.scaleMode]);
+  const previewFor = useCallback((slice: number) => previews.current.get(slice), []);
+  const clearFieldsError = useCallback(() => setFieldsError(null), []);
+
+  return {
+    source,
+    run,
+    cancel,
+    remerge,
+    pickPixel,
+    sigmaError,
+    fieldsError,
+    clearFieldsError,
+    lastEventAt: lastEventAt.current,
+    previewFor,
+    varianceScale,
+    indexMap,
+  };
+}
