@@ -229,7 +229,7 @@ export function focusBand(rows: i32): void {
     xTop = f32x4.splat(0);
     rowPTop = f32x4.splat(0);
     for (let j = 0; j < inputRows; j++) {
-      fillLuminance(j, x0, c, cols, false);
+      fillLuminance<f32>(j, x0, c, cols);
       blurRow32(j, cols);
     }
     const record = tiles + (<usize>t << 5);
@@ -304,27 +304,30 @@ function tileBound(record: usize): f64 {
 let xTop: v128 = f32x4.splat(0);
 let rowPTop: v128 = f32x4.splat(0);
 
-/** Stores four x (i32 lanes) at element `i` of lum32 (float32) or lum (float64). */
-@inline function storeX(i: i32, x: v128, wide: bool): void {
-  if (wide) {
+/**
+ * Stores four x (i32 lanes) at element `i` of lum32 (T = f32) or lum (T = f64); returns |x| for
+ * float32 (for the tile's A), zeros for float64. T is resolved at compile time: no branch.
+ */
+@inline function storeX<T>(i: i32, x: v128): v128 {
+  if (sizeof<T>() == 8) {
     const at = lum + (<usize>i << 3);
     v128.store(at, f64x2.convert_low_i32x4_s(x));
     v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(x, x, 2, 3, 0, 1)), 16);
-  } else {
-    const f = f32x4.convert_i32x4_s(x);
-    v128.store(lum32 + (<usize>i << 2), f);
-    xTop = f32x4.max(xTop, f32x4.abs(f));
+    return f32x4.splat(0);
   }
+  const f = f32x4.convert_i32x4_s(x);
+  v128.store(lum32 + (<usize>i << 2), f);
+  return f32x4.abs(f);
 }
 
-@inline function storeScalarX(i: i32, x: i32, wide: bool): void {
-  if (wide) {
+@inline function storeScalarX<T>(i: i32, x: i32): v128 {
+  if (sizeof<T>() == 8) {
     store<f64>(lum + (<usize>i << 3), <f64>x);
-  } else {
-    const f = <f32>x;
-    store<f32>(lum32 + (<usize>i << 2), f);
-    xTop = f32x4.max(xTop, f32x4.splat(abs<f32>(f)));
+    return f32x4.splat(0);
   }
+  const f = <f32>x;
+  store<f32>(lum32 + (<usize>i << 2), f);
+  return f32x4.splat(abs<f32>(f));
 }
 
 /** x of four RGB pixels: 299 R + 587 G + 114 B - S c (i32 lanes: exact). */
@@ -333,10 +336,11 @@ let rowPTop: v128 = f32x4.splat(0);
 }
 
 /**
- * Fills elements 0 .. cols + 2 radius of lum32 (float32, `wide` false; also -1 and one past the
- * end, with zeros) or lum (float64) with x for columns x0 - radius onwards of input row j.
+ * Fills elements 0 .. cols + 2 radius of lum32 (T = f32; also -1 and one past the end, with zeros,
+ * and keeps the tile's largest |x| in xTop) or lum (T = f64) with x for columns x0 - radius
+ * onwards of input row j.
  */
-function fillLuminance(j: i32, x0: i32, c: i32, cols: i32, wide: bool): void {
+function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
   const row = input + <usize>(j * rowBytes);
   const sc = channels >= 3 ? 1000 * c : c;
   const first = x0 - radius;
@@ -344,8 +348,9 @@ function fillLuminance(j: i32, x0: i32, c: i32, cols: i32, wide: bool): void {
   // Groups of four pixels inside the image go through SIMD; the rest are mirrored one by one.
   const simdStart = max(first, 0);
   const simdEnd = min(end, width - 3);
+  let top = xTop;
   let x = first;
-  for (; x < simdStart; x++) storeScalarX(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc, wide);
+  for (; x < simdStart; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
   const offset = i32x4.splat(sc);
   if (channels == 3 && !sixteen) {
     for (; x < simdEnd; x += 4) {
@@ -353,7 +358,7 @@ function fillLuminance(j: i32, x0: i32, c: i32, cols: i32, wide: bool): void {
       const r = i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16));
       const g = i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16));
       const b = i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16));
-      storeX(x - first, rgbX(r, g, b, offset), wide);
+      top = f32x4.max(top, storeX<T>(x - first, rgbX(r, g, b, offset)));
     }
   } else if (channels == 3) {
     const low16 = i32x4.splat(0xffff);
@@ -364,15 +369,16 @@ function fillLuminance(j: i32, x0: i32, c: i32, cols: i32, wide: bool): void {
       const r = v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16);
       const g = v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16);
       const b = v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16);
-      storeX(x - first, rgbX(r, g, b, offset), wide);
+      top = f32x4.max(top, storeX<T>(x - first, rgbX(r, g, b, offset)));
     }
   } else if (channels == 1 && !sixteen) {
-    for (; x < simdEnd; x += 4) storeX(x - first, i32x4.sub(i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x)), offset), wide);
+    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x)), offset)));
   } else if (channels == 1) {
-    for (; x < simdEnd; x += 4) storeX(x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset), wide);
+    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset)));
   }
-  for (; x < end; x++) storeScalarX(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc, wide);
-  if (!wide) {
+  for (; x < end; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
+  if (sizeof<T>() == 4) {
+    xTop = top;
     store<f32>(lum32 - 4, 0);
     store<f32>(lum32 + (<usize>(end - first) << 2), 0);
   }
@@ -606,7 +612,7 @@ function focusTile64(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const cols = (tileWidth + 7) & ~7;
   const c = tileOffset(x0, tileWidth, inputRows);
   for (let j = 0; j < inputRows; j++) {
-    fillLuminance(j, x0, c, cols, true);
+    fillLuminance<f64>(j, x0, c, cols);
     blurRow(j, cols);
   }
   verticalPass(x0, tileWidth, rows, record);
