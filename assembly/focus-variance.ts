@@ -397,54 +397,34 @@ function blurRow32(j: i32, cols: i32): void {
   const zero = f32x4.splat(0);
   const at = <usize>(j * STRIDE32 * 4);
   let pTop = rowPTop;
-  for (let x = 0; x < cols; x += 8) {
+  for (let x = 0; x < cols; x += 4) {
     const q = lum32 + (<usize>(x + radius) << 2);
     const a = v128.load(q);
-    const b = v128.load(q, 16);
     let qa = zero;
-    let qb = zero;
     let pa = zero;
-    let pb = zero;
     let qa2 = zero;
-    let qb2 = zero;
     let pa2 = zero;
-    let pb2 = zero;
     for (let t = 1; t <= radius; t += 2) {
       let w = v128.load(weights32 + (<usize>t << 4));
       let lo = q - (<usize>t << 2);
       let hi = q + (<usize>t << 2);
       let la = f32x4.sub(v128.load(lo), a);
       let ha = f32x4.sub(v128.load(hi), a);
-      let lb = f32x4.sub(v128.load(lo, 16), b);
-      let hb = f32x4.sub(v128.load(hi, 16), b);
       qa = f32x4.add(qa, f32x4.mul(w, f32x4.add(la, ha)));
-      qb = f32x4.add(qb, f32x4.mul(w, f32x4.add(lb, hb)));
       pa = f32x4.add(pa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
-      pb = f32x4.add(pb, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
       w = v128.load(weights32 + (<usize>t << 4), 16);
-      lo -= 4;
-      hi += 4;
-      la = f32x4.sub(v128.load(lo), a);
-      ha = f32x4.sub(v128.load(hi), a);
-      lb = f32x4.sub(v128.load(lo, 16), b);
-      hb = f32x4.sub(v128.load(hi, 16), b);
+      la = f32x4.sub(v128.load(lo - 4), a);
+      ha = f32x4.sub(v128.load(hi + 4), a);
       qa2 = f32x4.add(qa2, f32x4.mul(w, f32x4.add(la, ha)));
-      qb2 = f32x4.add(qb2, f32x4.mul(w, f32x4.add(lb, hb)));
       pa2 = f32x4.add(pa2, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
-      pb2 = f32x4.add(pb2, f32x4.mul(w, f32x4.add(f32x4.mul(lb, lb), f32x4.mul(hb, hb))));
     }
     qa = f32x4.add(qa, qa2);
-    qb = f32x4.add(qb, qb2);
     pa = f32x4.add(pa, pa2);
-    pb = f32x4.add(pb, pb2);
-    pTop = f32x4.max(pTop, f32x4.max(pa, pb));
+    pTop = f32x4.max(pTop, pa);
     const o = at + (<usize>x << 2);
     v128.store(rowQ + o, qa);
-    v128.store(rowQ + o, qb, 16);
     v128.store(rowX + o, a);
-    v128.store(rowX + o, b, 16);
     v128.store(rowH + o, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
-    v128.store(rowH + o, f32x4.max(f32x4.sub(pb, f32x4.mul(qb, qb)), zero), 16);
   }
   rowPTop = pTop;
 }
@@ -515,45 +495,41 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
     for (let g = 0; g < groups; g++) {
       const cq = rowQ + centre + (<usize>g << 5);
       const cx = rowX + centre + (<usize>g << 5);
-      const qc0 = v128.load(cq);
-      const qc1 = v128.load(cq, 16);
-      const xc0 = v128.load(cx);
-      const xc1 = v128.load(cx, 16);
-      let s0 = zero; // sums of D (odd taps)
+      // Four columns at a time: the sums, the centre row and the taps stay in registers.
+      let s0 = zero;
+      let p0 = zero;
       let s1 = zero;
-      let p0 = zero; // sums of D^2 (odd taps)
       let p1 = zero;
-      let s2 = zero; // the same, even taps
-      let s3 = zero;
-      let p2 = zero;
-      let p3 = zero;
-      for (let t = 1; t <= radius; t += 2) {
-        // D = (x0 - x0') + (Q - Q'): the row mean's difference from the centre row's.
-        let w = v128.load(weights32 + (<usize>t << 4));
-        let d = rowStep * <usize>t;
-        let l = f32x4.add(f32x4.sub(v128.load(cx - d), xc0), f32x4.sub(v128.load(cq - d), qc0));
-        let h = f32x4.add(f32x4.sub(v128.load(cx + d), xc0), f32x4.sub(v128.load(cq + d), qc0));
-        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(l, h)));
-        p0 = f32x4.add(p0, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), xc1), f32x4.sub(v128.load(cq - d, 16), qc1));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), xc1), f32x4.sub(v128.load(cq + d, 16), qc1));
-        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(l, h)));
-        p1 = f32x4.add(p1, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        w = v128.load(weights32 + (<usize>t << 4), 16);
-        d += rowStep;
-        l = f32x4.add(f32x4.sub(v128.load(cx - d), xc0), f32x4.sub(v128.load(cq - d), qc0));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d), xc0), f32x4.sub(v128.load(cq + d), qc0));
-        s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(l, h)));
-        p2 = f32x4.add(p2, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        l = f32x4.add(f32x4.sub(v128.load(cx - d, 16), xc1), f32x4.sub(v128.load(cq - d, 16), qc1));
-        h = f32x4.add(f32x4.sub(v128.load(cx + d, 16), xc1), f32x4.sub(v128.load(cq + d, 16), qc1));
-        s3 = f32x4.add(s3, f32x4.mul(w, f32x4.add(l, h)));
-        p3 = f32x4.add(p3, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+      for (let half: usize = 0; half < 32; half += 16) {
+        const qc = v128.load(cq + half);
+        const xc = v128.load(cx + half);
+        let s = zero; // sums of D (odd taps)
+        let p = zero; // sums of D^2 (odd taps)
+        let s2 = zero; // the same, even taps
+        let p2 = zero;
+        for (let t = 1; t <= radius; t += 2) {
+          // D = (x0 - x0') + (Q - Q'): the row mean's difference from the centre row's.
+          let w = v128.load(weights32 + (<usize>t << 4));
+          let d = rowStep * <usize>t;
+          let l = f32x4.add(f32x4.sub(v128.load(cx + half - d), xc), f32x4.sub(v128.load(cq + half - d), qc));
+          let h = f32x4.add(f32x4.sub(v128.load(cx + half + d), xc), f32x4.sub(v128.load(cq + half + d), qc));
+          s = f32x4.add(s, f32x4.mul(w, f32x4.add(l, h)));
+          p = f32x4.add(p, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+          w = v128.load(weights32 + (<usize>t << 4), 16);
+          d += rowStep;
+          l = f32x4.add(f32x4.sub(v128.load(cx + half - d), xc), f32x4.sub(v128.load(cq + half - d), qc));
+          h = f32x4.add(f32x4.sub(v128.load(cx + half + d), xc), f32x4.sub(v128.load(cq + half + d), qc));
+          s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(l, h)));
+          p2 = f32x4.add(p2, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+        }
+        if (half == 0) {
+          s0 = f32x4.add(s, s2);
+          p0 = f32x4.add(p, p2);
+        } else {
+          s1 = f32x4.add(s, s2);
+          p1 = f32x4.add(p, p2);
+        }
       }
-      s0 = f32x4.add(s0, s2);
-      s1 = f32x4.add(s1, s3);
-      p0 = f32x4.add(p0, p2);
-      p1 = f32x4.add(p1, p3);
       const hAt = colH + (<usize>g << 5);
       const b0 = f32x4.max(f32x4.sub(p0, f32x4.mul(s0, s0)), zero);
       const b1 = f32x4.max(f32x4.sub(p1, f32x4.mul(s1, s1)), zero);
