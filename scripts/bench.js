@@ -119,6 +119,9 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
     fullStack: { ...s, engineTimings: timings, focusKernel: kernel },
     fallbackShare: kernel && kernel.tiles > 0 ? kernel.fallbackTiles / kernel.tiles : undefined,
     ratio: s.wallMs / d.wallMs,
+    // CPU seconds (all threads) of the best runs: on a machine others keep busy, the wall ratio
+    // drifts with their load; this one much less (it says nothing about idle cores, though).
+    cpuRatio: s.cpuS / d.cpuS,
     aligned: a && { ...a, alignAdds: a.wallMs / s.wallMs - 1 },
     megapixelsPerSecond: (files.length * megapixels) / (s.wallMs / 1000),
   };
@@ -142,6 +145,7 @@ const rows = results.map((r) => [
   (r.decodeOnly.wallMs / 1000).toFixed(2),
   (r.fullStack.wallMs / 1000).toFixed(2),
   r.ratio.toFixed(2) + 'x',
+  r.cpuRatio.toFixed(2) + 'x',
   r.megapixelsPerSecond.toFixed(0),
   r.decodeOnly.peakRssMB.toFixed(0),
   r.fullStack.peakRssMB.toFixed(0),
@@ -151,7 +155,7 @@ const rows = results.map((r) => [
   r.aligned ? `+${(100 * r.aligned.alignAdds).toFixed(0)}%` : '-',
   r.aligned ? r.aligned.peakRssMB.toFixed(0) : '-',
 ]);
-const header = ['case', 'decode s', 'stack s', 'ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'float64 tiles', 'aligned s', 'align adds', 'aligned RSS MB'];
+const header = ['case', 'decode s', 'stack s', 'ratio', 'cpu ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'float64 tiles', 'aligned s', 'align adds', 'aligned RSS MB'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
 console.log(line(header));
