@@ -7,7 +7,9 @@ import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, 
 import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
-import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
+import { registerBatchCommand } from './cli/batch-command';
+import { addManyMachinesOptions, type ManyMachinesOptions, runBatchMode } from './cli/many-machines';
+import { registerWorkerCommand, runWorkerCommand } from './cli/queue/worker-command';
 import { registerServeCommand } from './cli/serve-command';
 
 // The main thread only probes headers while workers stack, then encodes the outputs while the
@@ -64,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
     .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', isUsableSigma, SIGMA_EXPECTED), DEFAULT_SIGMA)
     .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
-    .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (default: shift, rotation, magnification), affine', parseAlign, 'similarity')
+    .option('--align <model>', 'align slices to the reference before merging: auto (default: a similarity, applied only where the motion is real; microscope TIFF z-stacks are left unaligned), off, or one model forced: translation, similarity (shift, rotation, magnification), affine', parseAlign, DEFAULT_STACK_OPTIONS.align)
     .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
     .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
     .addOption(
@@ -85,10 +87,15 @@ export async function main(argv: string[]): Promise<number> {
   // Added after batch copied the job options: a per-file output, like the other stack outputs.
   stackCommand.option('--retouch <strokes.json>', 'paint strokes from the source slices onto the composite (and index map) before writing; the strokes are recorded in the sidecar, so --replay repeats them (format: docs/retouch.md)');
   stackCommand.option('--confidence-map <png>', 'also write how decisive each pixel\'s focus peak is (0-1 as 16-bit grey) as a PNG or TIFF');
-  registerBatchCommand(program, stackCommand, async (parent, opts) => {
-    const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();
-    engine = new Engine({ workerFile: WORKER_FILE, threads });
-    await runBatchCommand(engine, threads, parent, opts, controller.signal);
+  const batchCommand = registerBatchCommand(program, stackCommand, async (parent, opts) => {
+    // Locally, as a shard of a Slurm array, or through a queue (src/main/cli/many-machines.ts).
+    const makeEngine = (threads: number) => (engine = new Engine({ workerFile: WORKER_FILE, threads }));
+    await runBatchMode(batchCommand, parent, opts as ManyMachinesOptions, makeEngine, controller.signal);
+  });
+  addManyMachinesOptions(batchCommand);
+  registerWorkerCommand(program, async (opts) => {
+    engine = new Engine({ workerFile: WORKER_FILE, threads: opts.threads });
+    await runWorkerCommand(engine, opts, controller.signal);
   });
 
   registerServeCommand(program, WORKER_FILE, controller.signal);

@@ -16,7 +16,11 @@ export interface HostInfo {
   exportDir?: string;
 }
 
-export type StackSource = { kind: 'folder'; path: string } | { kind: 'demo' };
+/**
+ * A folder's slices, less the files named in `exclude` (a stray file, a blurred slice: left out by
+ * the user, kept with the job and in its sidecar), or the demo stack.
+ */
+export type StackSource = { kind: 'folder'; path: string; exclude?: string[] } | { kind: 'demo' };
 
 export interface FolderEntry {
   name: string;
@@ -32,6 +36,8 @@ export interface FolderListing {
   entries: FolderEntry[];
   /** Images in this folder itself: two or more make it a stack that can be opened. */
   imageCount?: number;
+  /** Their names, in the order they are stacked (natural order), so a stray file is seen first. */
+  images?: string[];
 }
 
 export interface JobSliceInfo {
@@ -56,6 +62,8 @@ export interface JobSummary {
   alignment?: StackAlignment;
   /** The part of the folder's slices that was stacked, 1-based and inclusive, when limited. */
   range?: SliceRange;
+  /** The folder's files the user left out (names), when any. */
+  excluded?: string[];
 }
 
 /** Slices `from` to `to` of a folder, 1-based and inclusive, in the folder's (natural) order. */
@@ -76,7 +84,9 @@ export interface RemergeResult {
 
 export type JobEvent =
   /** Sent once the slices are found and probed, before any is decoded: the strip can be drawn. */
-  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[] }
+  | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[];
+      /** Why the stack looks like a microscope z-stack, which align 'auto' leaves unaligned. */
+      microscope?: string }
   | { type: 'progress'; jobId: string; phase: StackPhase; done: number; total: number; elapsedMs: number;
       /** The slice that just finished (its preview is fetched with getFocusPreview). */
       slice?: { index: number; name: string; meanVariance: number; maxVariance: number } }

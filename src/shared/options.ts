@@ -9,9 +9,27 @@ export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export const DEFAULT_SIGMA = 2;
 
-/** Alignment model of each slice to the reference slice; 'off' stacks the slices as they are. */
-export const ALIGN_METHODS = ['off', 'translation', 'similarity', 'affine'] as const;
+/**
+ * Alignment of each slice to the reference slice. 'auto' estimates a similarity and applies it
+ * only where the motion is real (beyond the estimate's own uncertainty and AUTO_ALIGN_MIN_MOTION),
+ * and leaves microscope z-stacks alone; 'off' stacks the slices as they are; the models by name
+ * apply every believable estimate.
+ */
+export const ALIGN_METHODS = ['auto', 'off', 'translation', 'similarity', 'affine'] as const;
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
+
+/**
+ * Smallest motion (largest displacement of the frame's corners from the reference, in pixels)
+ * that 'auto' applies. Measurements in test/unit/align-auto.test.ts and docs/alignment.md.
+ */
+export const AUTO_ALIGN_MIN_MOTION = 0.1;
+
+/**
+ * 'auto' applies a motion only when it exceeds this many times its uncertainty (the quadrants'
+ * disagreement, summed along the chain of neighbours): on stacks that never moved, defocus read
+ * as motion stayed under 0.85 of its uncertainty; real motion measured 6 times its own or more.
+ */
+export const AUTO_ALIGN_SIGNIFICANCE = 2;
 
 /**
  * The smallest sigma whose Gaussian window is wider than one pixel: the radius is
@@ -48,11 +66,11 @@ export const stackOptionsSchema = z.object({
   /** Longest side of the per-slice heatmap previews returned with progress; 0 for none. */
   previewSize: z.number().int().min(0).max(4096).default(0),
   /**
-   * How slices are aligned to the reference before merging. On by default: a hand-held or
-   * breathing bracket needs it, and an already aligned stack comes out unchanged (motions under
-   * 0.05 px and brightness changes under 0.5% are not applied).
+   * How slices are aligned to the reference before merging. 'auto' by default: a hand-held or
+   * breathing bracket is aligned, and an already aligned stack or a microscope z-stack comes out
+   * bit-identical to 'off'.
    */
-  align: z.enum(ALIGN_METHODS).default('similarity'),
+  align: z.enum(ALIGN_METHODS).default('auto'),
   /** 0-based index of the slice the others are aligned to; default the middle slice. */
   reference: z.number().int().min(0).optional(),
   /** Match each slice's gain and offset per channel to the reference. */

@@ -107,6 +107,7 @@ export async function runStackCommand(
   for (const s of result.alignment?.slices ?? []) {
     if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
   }
+  if (result.alignment) process.stderr.write(`alignment: ${result.alignment.summary}\n`);
   if (opts.json) {
     const summary = {
       slices: result.slices.length,

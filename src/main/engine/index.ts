@@ -8,7 +8,8 @@ export { CancelledError, DeepfieldError, describeFsError, isAbortError } from '.
 
 // A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
 export { Engine, type StackResult } from './job/engine';
-export { runStackJob, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { runStackJob, writeStackResult, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { writeDepthColourMap } from './output/visualise';
 
 // Input: finding, probing and decoding slices.
 export { findSliceFiles, isImageFileName, naturalCompare, probeSlices } from './input/slices';
@@ -34,5 +35,5 @@ export { checkStackOutputs, type StackJobOutputs, type StackOutputState, type St
 export { recoverOutputFolder, rollBackOpenOutputsSync, type RecoveryReport } from './output/transaction';
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
-export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
+export { canonicalJson, deepfieldVersion, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
 export { checkOutputPath, formatFromPath, outputDepth, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';

@@ -11,7 +11,7 @@ export const jobIdSchema = z.uuid();
 export const sliceIndexSchema = z.number().int().min(0).max(65534);
 
 export const stackSourceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('folder'), path: pathSchema }).strict(),
+  z.object({ kind: z.literal('folder'), path: pathSchema, exclude: z.array(z.string().min(1).max(255)).max(65535).optional() }).strict(),
   z.object({ kind: z.literal('demo') }).strict(),
 ]);
 

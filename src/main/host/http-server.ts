@@ -100,12 +100,23 @@ export function tokensMatch(given: string | undefined, expected: string): boolea
 function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) return decodeCookie(rest.join('='));
   }
   return undefined;
 }
 
+/** A cookie value with bad percent-encoding is no token (rather than an exception in the listener). */
+function decodeCookie(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function statusOf(error: unknown): number {
+  // decodeURIComponent on a malformed address ('%E0%A4%A'): the client's mistake, not ours.
+  if (error instanceof URIError) return 400;
   if (error instanceof HttpError) return error.status;
   if (error instanceof AccessDeniedError) return 403;
   if (error instanceof NotFoundError) return 404;
@@ -295,7 +306,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     }
     route(request, response, url).catch((error: unknown) => {
       const status = statusOf(error);
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      const message = error instanceof URIError ? 'Malformed address: its percent-encoding is not valid UTF-8' : error instanceof Error ? error.message.split('\n')[0] : String(error);
       fail(status, status === 500 ? `Internal error: ${message}` : message, error instanceof DeepfieldError ? error.file : undefined);
     });
   });

@@ -12,15 +12,15 @@ import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOpt
 import { colourLut } from '../../shared/colour-maps';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { computeFocusMap, decodeAligned, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
+import { computeFocusMap, decodeAligned, DeepfieldError, writeDepthColourMap, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
 import { ensureDemoStack } from './demo';
-import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
+import { defaultExportName, exportComposite, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
 import { focusProfile } from './focus-profile';
 import { listFolder } from './folders';
 import { AccessDeniedError, NotFoundError, type RootFolder } from './paths';
 import { RecentStacks } from './recent';
-import { colourise, depthRgb, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
+import { colourise, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
 
 export interface SessionConfig {
   engine: Engine;
@@ -149,7 +149,7 @@ export class Session {
     const folder = source.kind === 'folder' ? await this.resolvePath(source.path) : undefined;
     const job: Job = {
       id: randomUUID(),
-      source: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
+      source: folder ? { kind: 'folder', path: folder, ...(source.kind === 'folder' && source.exclude?.length ? { exclude: source.exclude } : {}) } : { kind: 'demo' },
       name: folder ? path.basename(folder) : 'demo',
       state: 'running',
       controller: new AbortController(),
@@ -176,6 +176,13 @@ export class Session {
         else found.skipped.push({ file, reason: 'a link to a file outside the root folder' });
       }
       if (files.length === 0) throw new DeepfieldError(`No readable images in ${stackFolder}`, stackFolder);
+      const exclude = new Set(job.source.kind === 'folder' ? job.source.exclude : []);
+      if (exclude.size > 0) {
+        // Left out by the user before anything is read; the range then counts what is left.
+        const kept = files.filter((file) => !exclude.has(path.basename(file)));
+        if (kept.length < 2) throw new DeepfieldError(`A stack needs two or more slices: ${kept.length} of ${files.length} are left once ${exclude.size} are left out`, stackFolder);
+        files.splice(0, files.length, ...kept);
+      }
       if (job.range) {
         // The range counts the folder's slices in their natural order, as the strip numbers them.
         // A "to" past the end means "to the last slice" (the app's blank end field).
@@ -189,11 +196,11 @@ export class Session {
         files.splice(to);
         files.splice(0, from - 1);
       }
-      const { slices, layout } = await probeSlices(files, signal, job.options);
+      const { slices, layout, microscope } = await probeSlices(files, signal, job.options);
       job.slices = slices;
       job.layout = layout;
       job.skipped = found.skipped;
-      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped });
+      this.emit({ type: 'started', jobId: job.id, source: job.source, layout, slices: slices.map((s, index) => ({ index, name: s.name })), skipped: job.skipped, ...(microscope ? { microscope } : {}) });
 
       const result = await this.config.engine.stack({
         inputs: files,
@@ -228,6 +235,7 @@ export class Session {
         method: result.options.method,
         ...(result.alignment ? { alignment: result.alignment } : {}),
         ...(job.range ? { range: job.range } : {}),
+        ...(exclude.size > 0 ? { excluded: [...exclude].sort() } : {}),
       };
       this.finish(job, 'done');
       if (folder) await this.recent.add(folder).catch(() => undefined); // a read-only config folder only loses the recent list
@@ -426,26 +434,29 @@ export class Session {
   async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
     const job = this.finishedJob(request.jobId);
     const merged = await this.mergedResult(job, request.method, false);
+    // Every name says the method, as the command line's users name their outputs.
+    const method = merged.result.options.method;
+    const safeName = job.name.replace(/[^\w.-]+/g, '_') || 'stack';
     if (request.kind === 'outputs') {
       if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
       // A new folder under the export folder (or the folder the user chose) holds every file.
       const parent = target ?? this.requireExportDir();
-      const method = merged.result.options.method;
-      const name = `${job.name}${method === job.options.method ? '' : `-${method}`}-export`;
-      return writeOutputsUnique(merged.result, path.join(parent, name.replace(/[^\w.-]+/g, '_')), request.outputs);
+      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`, job.summary.excluded);
     }
-    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, request));
+    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, { ...request, method }));
     const { width, height } = job.layout;
     let writer: ImageWriter;
     switch (request.kind) {
       case 'composite':
-        writer = compositeWriter(merged.result.composite, job.layout, request.format, request.quality);
-        break;
+        // The command line's writer: the reference slice's metadata and the provenance sidecar.
+        return exportComposite(merged.result, file, request.format, request.quality, job.summary.excluded);
       case 'indexMap':
         writer = indexMapWriter(merged.result.indexMap, width, height, request.format);
         break;
       case 'depthColour':
-        writer = rgbWriter(depthRgb(this.index8(job, merged), job.slices.length), width, height, request.format, request.quality);
+        if (request.format !== 'png') throw new DeepfieldError('The depth map in colour is exported as PNG (its legend is text, which JPEG blurs)');
+        // The same picture "More outputs" and --depth-map write: the map with its legend.
+        writer = (temporary) => writeDepthColourMap(temporary, merged.result.indexMap, job.layout, job.slices.length);
         break;
       case 'heatmap': {
         const k = request.slice;

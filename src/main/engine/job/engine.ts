@@ -137,7 +137,7 @@ export class Engine {
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
-    const align = await alignStack((name, t, abort) => this.pool.run(t, { name, signal: abort }), this.threads, slices, probed.layout, options, {
+    const align = await alignStack((name, t, abort) => this.pool.run(t, { name, signal: abort }), this.threads, slices, probed.layout, options, probed.microscope, {
       signal,
       onProgress: (done, total) => onProgress?.({ phase: 'align', done, total, elapsedMs: elapsed() }),
     });

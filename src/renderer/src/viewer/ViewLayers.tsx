@@ -33,6 +33,8 @@ export interface ViewLayersProps {
   indexMap: DecodedIndexMap | null;
   /** Composite and depth of this merge method (already re-merged by the host); default the job's. */
   method?: MergeMethod;
+  /** Slices and the composite are drawn through the display window. */
+  windowed?: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDon
 }
 
 export function ViewLayers(props: ViewLayersProps) {
-  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method } = props;
+  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method, windowed } = props;
   const sliceImage = (opacity?: number) => (
     <BitmapImage
       urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'slice', { slice, maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
@@ -68,6 +70,7 @@ export function ViewLayers(props: ViewLayersProps) {
       scale={scale}
       alt={`Slice ${slice + 1}`}
       opacity={opacity}
+      windowed={windowed}
     />
   );
 
@@ -100,6 +103,7 @@ export function ViewLayers(props: ViewLayersProps) {
           natural={natural}
           scale={scale}
           alt={method ? `Composite (${method})` : 'Composite'}
+          windowed={windowed}
         />
       );
     case 'depth':
