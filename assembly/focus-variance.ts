@@ -39,12 +39,19 @@
 //   |H^ - H| <= g H + (1 + g) e P;
 //   the computed D differ from the exact ones by E = (2g + 2u (1 + g)) sqrt(P) (the two Q's and
 //     their difference), so their variance differs from B by at most 2 sqrt(B) E + E^2, then by
-//     (2u + u^2) Pv for D's own rounding; |B^ - Var(D^)| <= e (1 + u)^2 Pv;
+//     (2u + u^2) Pv for D's own rounding; |B^ - Var(D^)| <= e (1 + u)^2 Pv. (Var is a squared
+//     seminorm: |sqrt Var(a) - sqrt Var(b)| <= sqrt Var(a - b) <= the largest |a - b|.) For 16-bit
+//     RGB the x difference (x_0,i - x_0,centre) rounds too, by u |x_0,i - x_0,centre| <= u |D| +
+//     u |Q - Q'| <= u |D| + 2u sqrt(P): D's rounding becomes (1 + u)^2 - 1 and E grows by 2u sqrt(P),
+//     both over (1 - u);
 //   v^ = fl(H^ + B^) adds u (v + error).
-// With H, B <= v: error <= alpha v + beta sqrt(v) + k, alpha = (1 + u) g + u, beta = 2 (1 + u) E,
-// k = (1 + u)((1 + g) e P + ((1 + u)^2 e + 2u + u^2) P + E^2); v <= v^ + error is a quadratic in
-// sqrt(v), solved in tileBound. A 16-bit RGB x rounded to x (1 + e'), |e'| <= u, moves v by at
-// most 2 u A sqrt(v) + u^2 A^2, A the tile's largest |x|; the RGB scale by float32(1e-6) adds
+// With H, B <= v: error <= alpha v + k, alpha = (1 + u) g + u, k = (1 + u)((1 + g) e P +
+// ((1 + u)^2 e + 2u + u^2) Pv + 2 E sqrt(B) + E^2), sqrt(B) bounded from the tile's largest B^
+// (B <= B^ + ((1 + u)^2 e + 2u + u^2) Pv + 2 E sqrt(B) + E^2: a quadratic in sqrt(B)); v is bounded
+// the same way from v <= v^ + error (a quadratic in sqrt(v), with the beta sqrt(v) term of 16-bit
+// RGB below), both solved in tileBound. A 16-bit RGB x rounded to x (1 + e'), |e'| <= u, moves v by at
+// most 2 u A sqrt(v) + u^2 A^2, A the tile's largest |x| (both terms times 1 + alpha: the kernel's
+// relative error applies to the rounded input's variance); the RGB scale by float32(1e-6) adds
 // (2u + u^2) of the value. For sigma 2 (r = 8) that is about (9 v + 36 sqrt(v P) + 56 P) u, ~1e-5
 // of v where P ~ 2 v: so tiles holding values near the slice's maximum fall back at a tolerance
 // of 1e-5 only where their second moments are large against that maximum.
@@ -277,21 +284,30 @@ function tileBound(record: usize): f64 {
   const u: f64 = 1.0 / 16777216.0;
   const g = gammaSum;
   // Upper bounds of the exact moments from the computed ones.
+  // D's own rounding: one relative error (the final sum), two for 16-bit RGB (its x difference
+  // may round too: see the header), as D^ = (D + eps)(1 + eta) with |eta| <= dRound.
+  const dRound = inexactInput ? (1 + u) * (1 + u) - 1 : u;
   const ph = <f64>load<f32>(record, RECORD_PH) / (1 - g);
-  const pv = <f64>load<f32>(record, RECORD_PV) / ((1 - g) * (1 - u) * (1 - u));
+  const pv = <f64>load<f32>(record, RECORD_PV) / ((1 - g) * (1 - dRound) * (1 - dRound));
   const a = <f64>load<f32>(record, RECORD_A) / (1 - u);
   const vHat = <f64>load<f32>(record, RECORD_RAW_V);
   const bHat = <f64>load<f32>(record, RECORD_RAW_B);
   const e = (1 + u) * (3 * g + g * g + u * (1 + g) * (1 + g)) + u;
-  const meansError = (2 * g + 2 * u * (1 + g)) * Math.sqrt(ph); // E
-  const bArithmetic = ((1 + u) * (1 + u) * e + 2 * u + u * u) * pv;
+  // E: the two Q's and their difference; for 16-bit RGB also u |Q - Q'| <= 2 u sqrt(P) moved out
+  // of the rounded x difference, over (1 - u).
+  const meansError = inexactInput
+    ? ((2 * g + 2 * u * (1 + g) + 2 * u) / (1 - u)) * Math.sqrt(ph)
+    : (2 * g + 2 * u * (1 + g)) * Math.sqrt(ph);
+  const bArithmetic = ((1 + u) * (1 + u) * e + 2 * dRound + dRound * dRound) * pv;
   // B <= bHat + bArithmetic + 2 E sqrt(B) + E^2: the largest sqrt(B) that allows.
   const rootB = meansError + Math.sqrt(2 * meansError * meansError + bHat + bArithmetic);
   const alpha = (1 + u) * g + u;
   const k = (1 + u) * ((1 + g) * e * ph + bArithmetic + 2 * meansError * rootB + meansError * meansError);
   // error <= alpha v + beta sqrt(v) + k and v <= vHat + error (beta: 16-bit RGB's rounded x).
-  const beta = inexactInput ? 2 * (1 + u) * u * a : 0;
-  const extra = inexactInput ? (1 + u) * u * a * u * a : 0;
+  // The kernel's error is alpha v~ + k with v~ the variance of the rounded x, v~ <= v + 2 u A
+  // sqrt(v) + u^2 A^2: hence the (1 + alpha).
+  const beta = inexactInput ? 2 * (1 + alpha) * u * a : 0;
+  const extra = inexactInput ? (1 + alpha) * u * a * u * a : 0;
   const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + k + extra))) / (2 * (1 - alpha));
   let error = alpha * root * root + beta * root + k + extra;
   if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
