@@ -4,13 +4,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_STACK_OPTIONS, type RawColour } from '../../../shared/options';
+import { formatOfName, IMAGE_EXTENSIONS } from '../../../shared/formats';
 import type { PixelLayout, SkippedFile, SliceRef } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
 import { isRawFileName, probeRaw } from './raw';
 import { readTiffFileTags, TAG } from './tiff';
 
-/** Files read by libvips; camera RAW files (raw.ts) come on top. */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] as const;
 
 const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
@@ -20,7 +19,8 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 export function isImageFileName(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) || isRawFileName(name);
+  // Formats libvips reads (shared/formats.ts); camera RAW files (raw.ts) come on top.
+  return formatOfName(name) !== undefined || isRawFileName(name);
 }
 
 export interface FoundFiles {

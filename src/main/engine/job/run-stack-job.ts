@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
 import type { Retouch } from '../../../shared/retouch';
+import { formatOfName } from '../../../shared/formats';
 import type { PixelLayout, SliceRef, StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
@@ -66,6 +67,21 @@ function outputFolders(plan: OutputPlan, targets: string[]): string[] {
   return [...new Set([path.dirname(plan.composite), ...targets.map((t) => path.dirname(t))])];
 }
 
+/**
+ * Checks a valid plan against the slices it will be written from, before any file is touched: a
+ * bit depth the composite's format holds, the slice spacing a height map needs, masked slices
+ * that exist. `zStepHint` tells the user how to give a spacing where the plan came from.
+ */
+export function checkPlanFits(plan: OutputPlan, slices: SliceRef[], layout: PixelLayout, zStepHint = 'pass --z-step (e.g. 0.5um)'): void {
+  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
+  if (plan.heightMap && !resolveZStep(plan, slices)) {
+    throw new DeepfieldError(`A height map needs the slice spacing: ${zStepHint}; the slices carry no ImageJ spacing`, plan.heightMap);
+  }
+  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
+    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
+  }
+}
+
 /** What writing a result needs besides the result itself. */
 interface SetRequest {
   plan: OutputPlan;
@@ -86,16 +102,7 @@ interface SetRequest {
  */
 async function openOutputSet(request: SetRequest, slices: SliceRef[], layout: PixelLayout): Promise<{ transaction: OutputTransaction; recovered: RecoveryReport }> {
   const { plan, inputFiles } = request;
-  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
-  if (plan.heightMap && !resolveZStep(plan, slices)) {
-    throw new DeepfieldError(
-      'A height map needs the slice spacing: pass --z-step (e.g. 0.5um); the slices carry no ImageJ spacing',
-      plan.heightMap,
-    );
-  }
-  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
-    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
-  }
+  checkPlanFits(plan, slices, layout);
   await refuseDerivedImagesAmongInputs(plan, inputFiles);
   const targets = plannedFiles(plan, slices);
   const recovered: RecoveryReport = { completed: [], removed: [] };
@@ -108,7 +115,7 @@ async function openOutputSet(request: SetRequest, slices: SliceRef[], layout: Pi
   try {
     for (const folder of [plan.heatmaps, plan.masked]) if (folder) await transaction.makeFolder(folder);
     for (const target of targets) {
-      await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: !/\.(png|tiff?|jpe?g|webp)$/i.test(target) });
+      await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: formatOfName(target) === undefined });
     }
   } catch (error) {
     await transaction.rollBack();
@@ -175,7 +182,9 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options));
+  // Checked once here; the engine's stack() takes these as they are.
+  const options = parseStackOptions(request.options);
+  const probed = await probeSlices(inputFiles, request.signal, options);
   const set: SetRequest = { ...request, plan, inputFiles };
   const { transaction, recovered } = await openOutputSet(set, probed.slices, probed.layout);
 
@@ -185,7 +194,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   try {
     const stacked = await engine.stack({
       inputs: request.inputs,
-      options: request.options,
+      options,
       signal: request.signal,
       onProgress: request.onProgress,
       keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true || plan.confidenceMap !== undefined },

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkRetouchSlices, parseRetouch, type Retouch } from '../../../shared/retouch';
 import { DeepfieldError, describeFsError } from '../errors';
-import type { StackResult } from '../job/engine';
+import type { StackResult } from '../job/stack-result';
 import { countWins } from '../merge/argmax';
 import { applyRetouch } from './apply-retouch';
 import { readSliceWindow } from './slice-window';
@@ -19,20 +19,18 @@ export async function retouchResult(result: StackResult, retouch: Retouch, signa
   const { slices, layout, sliceAligns } = result;
   const retouched = await applyRetouch(result, retouch.strokes, (k, window) => readSliceWindow(slices[k], layout, window, sliceAligns?.[k]), signal);
   const wins = countWins(retouched.indexMap, slices.length);
-  return {
-    ...result,
+  return result.derive({
     composite: retouched.composite,
     indexMap: retouched.indexMap,
     retouch,
     stats: result.stats.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
-    subsliceDepth: async (abort) => {
-      const depth = await result.subsliceDepth(abort);
+    depth: (depth) => {
       const out = new Float32Array(depth);
       for (let p = 0; p < out.length; p++) if (retouched.decided[p]) out[p] = retouched.indexMap[p];
       return out;
     },
-    remerge: async (method, abort) => retouchResult(await result.remerge(method, abort), retouch, abort),
-  };
+    remerge: (remerged, abort) => retouchResult(remerged, retouch, abort),
+  });
 }
 
 /** Reads a strokes file (`--retouch`), with one line naming the file and the first bad field. */
