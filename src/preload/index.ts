@@ -28,6 +28,7 @@ const api: PreloadApi = {
   focusProfile: (jobId, x, y) => invoke(IPC_CHANNELS.focusProfile, jobId, x, y),
   exportImage: (request) => invoke(IPC_CHANNELS.exportImage, request),
   remerge: (jobId, method) => invoke(IPC_CHANNELS.remerge, jobId, method),
+  retouch: (jobId, strokes) => invoke(IPC_CHANNELS.retouch, jobId, strokes),
 };
 
 contextBridge.exposeInMainWorld('deepfield', api);

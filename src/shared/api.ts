@@ -3,6 +3,7 @@
 // which. Everything here is plain data; binary payloads travel as typed arrays (IPC) or as
 // fetched binary bodies (HTTP), decoded by the implementation, never by the UI.
 import type { MergeMethod, StackOptionsInput } from './options';
+import type { RetouchStroke } from './retouch';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceStats, StackAlignment, StackPhase } from './types';
 
 export type HostKind = 'electron' | 'browser';
@@ -112,6 +113,22 @@ export interface ImageUrlOptions {
   region?: ImageRegion;
   /** For kinds 'composite', 'depth' and 'index': the merge method (call remerge first); default the job's. */
   method?: MergeMethod;
+  /**
+   * For kinds 'composite', 'depth' and 'index': 0 or absent for the merged result, otherwise the
+   * job's strokes applied, as of the revision retouch() answered (it keeps addresses distinct).
+   */
+  retouch?: number;
+}
+
+/** What setting a job's strokes reports. */
+export interface RetouchResult {
+  jobId: string;
+  /** Counts every change of the strokes: pass it as ImageUrlOptions.retouch to see this state. */
+  revision: number;
+  /** Pixels each slice gives the retouched composite (the job's own method). */
+  pixelsWon: number[];
+  /** Time the strokes took to apply. */
+  ms: number;
 }
 
 /** Single files (the menu's quick exports), or 'outputs': a whole OutputPlan written into a new folder. */
@@ -215,6 +232,12 @@ export interface DeepfieldApi {
    * events, no second focus pass. Afterwards images and exports may name that method.
    */
   remerge(jobId: string, method: MergeMethod): Promise<RemergeResult>;
+  /**
+   * Sets a finished job's strokes (the whole list, in order: undo and redo send a shorter or
+   * longer one), applied through the engine to its full-resolution composite and index map under
+   * every method; exports write the retouched result from then on.
+   */
+  retouch(jobId: string, strokes: RetouchStroke[]): Promise<RetouchResult>;
 }
 
 /** What the desktop app's preload exposes as window.deepfield: the API minus imageUrl, which needs no round trip. */

@@ -13,6 +13,7 @@ export const IPC_CHANNELS = {
   focusProfile: 'deepfield:focus-profile',
   exportImage: 'deepfield:export-image',
   remerge: 'deepfield:remerge',
+  retouch: 'deepfield:retouch',
 } as const;
 
 export const JOB_EVENT_CHANNEL = 'deepfield:job-event';

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/fixtures';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -89,4 +90,30 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(screenshotDir, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+export interface BrowserSession {
+  app: ServedApp;
+  browser: Browser;
+  page: Page;
+  /** Page errors and console errors seen so far. */
+  problems: string[];
+}
+
+/**
+ * For a describe block: serves `root` and opens one Chromium page before its tests, closes both
+ * after them. The fields are filled in by the time the tests run.
+ */
+export function useBrowserHost(root: string): BrowserSession {
+  const session = {} as BrowserSession;
+  beforeAll(async () => {
+    session.app = await serve(root);
+    session.browser = await launchBrowser();
+    Object.assign(session, await newPage(session.browser));
+  });
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.app?.stop();
+  });
+  return session;
 }

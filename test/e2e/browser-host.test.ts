@@ -7,9 +7,9 @@ import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { sharedData, tempDir } from '../helpers/fixtures';
-import { launchBrowser, missingPrerequisite, newPage, screenshot, serve, type ServedApp } from './browser-host-fixture';
+import { missingPrerequisite, screenshot, serve, type ServedApp, useBrowserHost } from './browser-host-fixture';
 
 const skipReason = missingPrerequisite();
 // CI installs Chromium (.ci/run): there a missing prerequisite is a failure, not a skip.
@@ -41,20 +41,14 @@ async function waitForDone(page: Page, slices: number, timeout = 180_000): Promi
 }
 
 describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
+  const session = useBrowserHost(sharedData);
   let app: ServedApp;
   let browser: Browser;
   let page: Page;
   let problems: string[];
 
-  beforeAll(async () => {
-    app = await serve(sharedData);
-    browser = await launchBrowser();
-    ({ page, problems } = await newPage(browser));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+  beforeAll(() => {
+    ({ app, browser, page, problems } = session);
   });
 
   test('opening ../shared/data/pcb shows progress, then seven heatmaps and the composite at its natural size', { timeout: 240_000 }, async () => {

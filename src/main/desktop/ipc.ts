@@ -9,6 +9,7 @@ import {
   exportRequestSchema,
   jobIdSchema,
   mergeMethodSchema,
+  retouchStrokesSchema,
   parseArgument,
   pathSchema,
   pixelSchema,
@@ -86,6 +87,10 @@ export function registerIpc(session: Session, allowed: AllowedFolders): () => vo
 
   handle(IPC_CHANNELS.remerge, (_event, jobId, method) =>
     session.remerge(parseArgument(jobIdSchema, jobId, 'job id'), parseArgument(mergeMethodSchema, method, 'method')),
+  );
+
+  handle(IPC_CHANNELS.retouch, (_event, jobId, strokes) =>
+    session.retouch(parseArgument(jobIdSchema, jobId, 'job id'), parseArgument(retouchStrokesSchema, strokes, 'strokes')),
   );
 
   handle(IPC_CHANNELS.cancel, (_event, jobId) => session.cancel(parseArgument(jobIdSchema, jobId, 'job id')));

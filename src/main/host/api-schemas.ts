@@ -1,7 +1,8 @@
 // Schemas for every argument that crosses into a host from the renderer (IPC or HTTP): checked
 // once at the boundary, so the session service only ever sees well-formed values.
 import { z } from 'zod';
-import { ALIGN_METHODS, MERGE_METHODS } from '../../shared/options';
+import { ALIGN_METHODS, MERGE_METHODS, RAW_COLOURS } from '../../shared/options';
+import { retouchStrokeSchema } from '../../shared/retouch';
 import { DeepfieldError } from '../engine';
 
 const MAX_PATH = 4096;
@@ -24,9 +25,13 @@ export const stackOptionsInputSchema = z
     reference: sliceIndexSchema.optional(),
     brightness: z.boolean().optional(),
     keepSize: z.boolean().optional(),
+    rawColour: z.enum(RAW_COLOURS).optional(),
   })
   .strict()
   .optional();
+
+/** A job's strokes, whole (shared/retouch.ts validates each field). */
+export const retouchStrokesSchema = z.array(retouchStrokeSchema).max(100_000);
 
 export const mergeMethodSchema = z.enum(MERGE_METHODS);
 
@@ -51,6 +56,7 @@ export const imageOptionsSchema = z
       .strict()
       .optional(),
     method: mergeMethodSchema.optional(),
+    retouch: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -149,6 +155,7 @@ export function parseImageRequest(url: URL): ImageRequest | null {
         maxSize: queryNumber(q, 'maxSize'),
         format: q.get('format') ?? undefined,
         method: q.get('method') ?? undefined,
+        retouch: queryNumber(q, 'retouch'),
         region: x === undefined ? undefined : { x, y: queryNumber(q, 'y'), width: queryNumber(q, 'w'), height: queryNumber(q, 'h') },
       },
       'image options',

@@ -9,7 +9,7 @@ import type { ExportOutputs, ExportRequest, ExportResult } from '../../shared/ap
 import { colourLut } from '../../shared/colour-maps';
 import { createVarianceScale } from '../../shared/colour-scale';
 import type { PixelLayout } from '../../shared/types';
-import { DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, formatFromPath, outputDepth, type OutputPlan, type PixelData, resolveZStep, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
+import { DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, formatFromPath, outputDepth, type OutputPlan, type PixelData, resolveZStep, type StackResult, validatePlan, writeBytesAtomic, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
 
 const EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg' } as const;
 
@@ -184,6 +184,12 @@ export async function writeOutputsUnique(result: StackResult, base: string, outp
   try {
     for (const sub of [plan.heatmaps, plan.masked]) if (sub) await fs.mkdir(sub);
     const written = await writeOutputs(result, plan);
+    if (result.retouch?.strokes.length) {
+      // The strokes beside the files, in the documented format: `deepfield stack --retouch` repeats them.
+      const strokes = path.join(folder, 'strokes.json');
+      await writeBytesAtomic(strokes, JSON.stringify(result.retouch, null, 2) + '\n');
+      written.files.push(strokes);
+    }
     return { path: folder, files: written.files };
   } catch (error) {
     await fs.rm(folder, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import {
   parseImageRequest,
   pathSchema,
   pixelSchema,
+  retouchStrokesSchema,
   sliceIndexSchema,
   sliceRangeSchema,
   stackOptionsInputSchema,
@@ -223,6 +224,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       case 'POST jobs/:id/remerge': {
         const body = (await readJson(request)) as { method?: unknown } | undefined;
         return sendJson(response, 200, await session.remerge(jobId(), parseArgument(mergeMethodSchema, body?.method, 'method')));
+      }
+      case 'POST jobs/:id/retouch': {
+        const body = (await readJson(request)) as { strokes?: unknown } | undefined;
+        return sendJson(response, 200, await session.retouch(jobId(), parseArgument(retouchStrokesSchema, body?.strokes, 'strokes')));
       }
       case 'POST jobs/:id/cancel':
         session.cancel(jobId());

@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, RemergeResult, SliceRange, StackSource } from '../../shared/api';
+import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
+import { RETOUCH_VERSION, type Retouch, type RetouchStroke } from '../../shared/retouch';
 import { colourLut } from '../../shared/colour-maps';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { computeFocusMap, decodeAligned, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
+import { computeFocusMap, decodeAligned, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, retouchResult, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
 import { ensureDemoStack } from './demo';
 import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
@@ -68,6 +69,9 @@ interface Job {
   result?: StackResult;
   /** The confidence map painted for display, made on first request. */
   confidence8?: Uint8Array;
+  /** The strokes painted on the composite (Retouch mode), and how many times they changed. */
+  retouch: Retouch;
+  retouchRevision: number;
   finished?: number;
 }
 
@@ -75,6 +79,8 @@ interface MergedResult {
   result: StackResult;
   composite8?: Uint8Array;
   index8?: Uint8Array;
+  /** This method's result with the job's strokes, as of `revision` (the latest only). */
+  retouched?: { revision: number; merged: Promise<MergedResult> };
 }
 
 const IMAGE_CACHE_BYTES = 96 * 1024 * 1024;
@@ -158,6 +164,8 @@ export class Session {
       previews: [],
       range,
       merged: new Map(),
+      retouch: { version: RETOUCH_VERSION, strokes: [] },
+      retouchRevision: 0,
     };
     this.jobs.set(job.id, job);
     void this.run(job, folder);
@@ -316,7 +324,9 @@ export class Session {
     // Slices of an aligned job are shown in the composite's frame once the alignment is known.
     const align = slice !== undefined && job.state === 'done' ? job.aligns?.[slice] : undefined;
     const method = kind === 'slice' || kind === 'confidence' ? '' : (options.method ?? job.options.method);
-    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}/${method}`;
+    // Strokes show from any revision on; 0 (or none) asks for the merged result, for before/after.
+    const retouched = kind !== 'slice' && kind !== 'confidence' && (options.retouch ?? 0) > 0 && job.retouch.strokes.length > 0;
+    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}/${method}/${retouched ? job.retouchRevision : 0}`;
     const cached = this.imageCache.get(key);
     if (cached) {
       this.imageCache.delete(key); // re-insert: the Map's order is the recency order
@@ -336,7 +346,8 @@ export class Session {
       if (kind === 'confidence') {
         image = await renderPixels(this.confidence8(done), width, height, 3, render);
       } else {
-        const merged = await this.mergedResult(done, options.method, false);
+        const unretouched = await this.mergedResult(done, options.method, false);
+        const merged = retouched ? await this.retouchedResult(done, unretouched) : unretouched;
         if (kind === 'composite') {
           image = await renderPixels(this.composite8(done, merged), width, height, done.layout.channels, render);
         } else if (kind === 'index') {
@@ -401,6 +412,38 @@ export class Session {
     return { jobId, method, pixelsWon: result.stats.map((s) => s.pixelsWon), ms: had ? 0 : performance.now() - started };
   }
 
+  /**
+   * Sets a finished job's strokes (the whole list) and applies them to its own method's result
+   * now (other methods when asked for). A list that extends the last one is painted from where
+   * that one ended.
+   */
+  async retouch(jobId: string, strokes: RetouchStroke[]): Promise<RetouchResult> {
+    const job = this.finishedJob(jobId);
+    const started = performance.now();
+    job.retouch = { version: RETOUCH_VERSION, strokes };
+    const revision = ++job.retouchRevision;
+    const { result } = await this.retouchedResult(job, await this.mergedResult(job, undefined, false));
+    return { jobId, revision, pixelsWon: result.stats.map((s) => s.pixelsWon), ms: performance.now() - started };
+  }
+
+  /** `merged` with the job's current strokes (itself when there are none). */
+  private retouchedResult(job: Job, merged: MergedResult): Promise<MergedResult> {
+    if (job.retouch.strokes.length === 0) return Promise.resolve(merged);
+    const known = merged.retouched;
+    if (known?.revision === job.retouchRevision) return known.merged;
+    const retouch = job.retouch;
+    const painting = (async () => {
+      const previous = await known?.merged.catch(() => undefined);
+      return { result: await retouchResult(merged.result, retouch, undefined, previous?.result) };
+    })();
+    // A failed application is forgotten, so the next request tries again.
+    painting.catch(() => {
+      if (merged.retouched?.merged === painting) merged.retouched = undefined;
+    });
+    merged.retouched = { revision: job.retouchRevision, merged: painting };
+    return painting;
+  }
+
   private cache(key: string, image: RenderedImage): void {
     if (image.data.length > IMAGE_CACHE_BYTES / 4) return;
     this.imageCache.set(key, image);
@@ -425,7 +468,8 @@ export class Session {
    */
   async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
     const job = this.finishedJob(request.jobId);
-    const merged = await this.mergedResult(job, request.method, false);
+    // What was painted is what is saved: the strokes are part of the job.
+    const merged = await this.retouchedResult(job, await this.mergedResult(job, request.method, false));
     if (request.kind === 'outputs') {
       if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
       // A new folder under the export folder (or the folder the user chose) holds every file.

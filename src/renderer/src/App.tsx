@@ -35,7 +35,14 @@
 //                        region "Pixel profile" (text "Pixel (x, y): sharpest in slice N").
 //   progressbar "Stacking progress" (aria-valuenow = slices done), button "Cancel" (also Esc).
 //   alert: engine errors, naming the file. status "Notifications": toasts ("Saved … to <path>").
-// Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel.
+//   group "Retouch" (composite/depth views of a finished job): button "Retouch" (aria-pressed);
+//                        when on: combobox "Source slice", button "Use slice N (sharpest there)" after a
+//                        pixel is picked (Alt+click while retouching), radiogroup "Tool" (radios "Brush",
+//                        "Eraser"), spinbutton "Brush size", sliders "Brush hardness", "Brush opacity",
+//                        buttons "Undo", "Redo", checkbox "Show before retouching", status "Strokes".
+//                        While on, a left drag on the composite or depth stage paints (middle/right drag pans).
+// Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel; retouching: [ ] brush
+// size, Ctrl+Z undo, Ctrl+Shift+Z (Ctrl+Y) redo.
 import { useCallback, useEffect, useReducer } from 'react';
 import type { DeepfieldApi } from '../../shared/api';
 import type { MergeMethod } from '../../shared/options';
@@ -52,6 +59,7 @@ import { useHost } from './hooks/use-host';
 import { useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
 import { useOpen } from './hooks/use-open';
+import { useRetouch } from './hooks/use-retouch';
 import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
 import { initialState, reducer } from './state/app-state';
@@ -68,7 +76,8 @@ export function App({ api }: { api: DeepfieldApi }) {
   const job = state.job;
   const layout = job?.layout ?? null;
   const view = useViewport(layout);
-  useKeys({ enabled: !open.browsing, dispatch, viewport: view, cancel: jobs.cancel });
+  const retouch = useRetouch(api, job?.jobId ?? null, job?.status === 'done', dispatch);
+  useKeys({ enabled: !open.browsing, dispatch, viewport: view, cancel: jobs.cancel, retouch });
   const exports = useExports(api, state, dispatch);
 
   useEffect(() => {
@@ -160,6 +169,7 @@ export function App({ api }: { api: DeepfieldApi }) {
               varianceScale={jobs.varianceScale}
               indexMap={jobs.indexMap}
               onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
+              retouch={retouch}
             />
           </ErrorBoundary>
         </div>

@@ -10,13 +10,18 @@ export type Command =
   | { type: 'fit' }
   | { type: 'actualSize' }
   | { type: 'zoom'; direction: 'in' | 'out' }
-  | { type: 'escape' };
+  | { type: 'escape' }
+  /** Retouch mode: [ and ] step the brush size; Ctrl+Z undoes a stroke, Ctrl+Shift+Z (or Ctrl+Y) redoes it. */
+  | { type: 'brushSize'; direction: -1 | 1 }
+  | { type: 'undo' }
+  | { type: 'redo' };
 
 export interface KeyPress {
   key: string;
   ctrlKey?: boolean;
   metaKey?: boolean;
   altKey?: boolean;
+  shiftKey?: boolean;
   /** What the focused element does with keys itself: see keysTakenBy. */
   targetTakes?: KeysTaken;
 }
@@ -27,6 +32,11 @@ export type KeysTaken = 'none' | 'arrows' | 'text';
 export function commandForKey(press: KeyPress): Command | null {
   // Escape always reaches the app, so a run can be cancelled with focus anywhere.
   if (press.key === 'Escape') return { type: 'escape' };
+  if ((press.ctrlKey || press.metaKey) && !press.altKey && press.targetTakes !== 'text') {
+    const key = press.key.toLowerCase();
+    if (key === 'z') return press.shiftKey ? { type: 'redo' } : { type: 'undo' };
+    if (key === 'y') return { type: 'redo' };
+  }
   if (press.ctrlKey || press.metaKey || press.altKey || press.targetTakes === 'text') return null;
   if (press.targetTakes === 'arrows' && press.key.startsWith('Arrow')) return null;
   switch (press.key) {
@@ -52,6 +62,10 @@ export function commandForKey(press: KeyPress): Command | null {
       return { type: 'zoom', direction: 'in' };
     case '-':
       return { type: 'zoom', direction: 'out' };
+    case '[':
+      return { type: 'brushSize', direction: -1 };
+    case ']':
+      return { type: 'brushSize', direction: 1 };
     default:
       return null;
   }

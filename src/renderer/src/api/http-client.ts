@@ -1,7 +1,7 @@
 // DeepfieldApi over HTTP and server-sent events, for the browser host (deepfield serve). The
 // token comes from the address the server printed; it travels as a header on API calls and in
 // the query where the browser makes the request itself (images, the event stream).
-import type { DeepfieldApi, ExportResult, FolderListing, HostInfo, JobEvent, JobSummary, RemergeResult } from '../../../shared/api';
+import type { DeepfieldApi, ExportResult, FolderListing, HostInfo, JobEvent, JobSummary, RemergeResult, RetouchResult } from '../../../shared/api';
 import type { FocusPreview } from '../../../shared/types';
 import { imagePath } from './image-path';
 
@@ -88,5 +88,6 @@ export function createHttpApi(token: string): DeepfieldApi {
     imageUrl: (jobId, kind, options) => withToken(imagePath(jobId, kind, options)),
     exportImage: (request) => call<ExportResult>('POST', '/api/exports', request),
     remerge: (jobId, method) => call<RemergeResult>('POST', `/api/jobs/${encodeURIComponent(jobId)}/remerge`, { method }),
+    retouch: (jobId, strokes) => call<RetouchResult>('POST', `/api/jobs/${encodeURIComponent(jobId)}/retouch`, { strokes }),
   };
 }

@@ -8,6 +8,7 @@ export function imagePath(jobId: string, kind: ImageKind, options: ImageUrlOptio
   if (options.maxSize !== undefined) query.set('maxSize', String(Math.round(options.maxSize)));
   if (options.format) query.set('format', options.format);
   if (options.method) query.set('method', options.method);
+  if (options.retouch) query.set('retouch', String(options.retouch));
   if (options.region) {
     const { x, y, width, height } = options.region;
     query.set('x', String(x));

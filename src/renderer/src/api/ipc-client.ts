@@ -29,5 +29,6 @@ export function createIpcApi(preload: PreloadApi): DeepfieldApi {
     imageUrl: (jobId, kind, options) => `${APP_ORIGIN}${imagePath(jobId, kind, options)}`,
     exportImage: (request) => preload.exportImage(request),
     remerge: (jobId, method) => preload.remerge(jobId, method),
+    retouch: (jobId, strokes) => preload.retouch(jobId, strokes),
   };
 }

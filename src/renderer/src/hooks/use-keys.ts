@@ -1,7 +1,8 @@
 // The main window's keyboard shortcuts (keyboard.ts maps a key to a command; this runs it).
-import { useEffect, type Dispatch } from 'react';
+import { useEffect, useRef, type Dispatch } from 'react';
 import { commandForKey, keysTakenBy } from '../keyboard';
 import type { Action } from '../state/app-state';
+import type { RetouchControls } from './use-retouch';
 import type { ViewportControls } from './use-viewport';
 
 export function useKeys({
@@ -9,14 +10,20 @@ export function useKeys({
   dispatch,
   viewport,
   cancel,
+  retouch,
 }: {
   /** False while a modal (the folder browser) has the keys. */
   enabled: boolean;
   dispatch: Dispatch<Action>;
   viewport: Pick<ViewportControls, 'fit' | 'zoomStep' | 'zoomTo'>;
   cancel: () => void;
+  /** Retouch mode's keys ([, ], undo, redo) act only while it is on. */
+  retouch: Pick<RetouchControls, 'active' | 'stepSize' | 'undo' | 'redo'>;
 }): void {
   const { fit, zoomStep, zoomTo } = viewport;
+  // The handler outlives renders; it reads the current retouch controls from here.
+  const retouchRef = useRef(retouch);
+  retouchRef.current = retouch;
   useEffect(() => {
     if (!enabled) return;
     const onKeyDown = (event: KeyboardEvent) => {
@@ -26,9 +33,12 @@ export function useKeys({
         ctrlKey: event.ctrlKey,
         metaKey: event.metaKey,
         altKey: event.altKey,
+        shiftKey: event.shiftKey,
         targetTakes: keysTakenBy(event.target instanceof Element ? event.target : null),
       });
       if (!command) return;
+      const retouching = retouchRef.current;
+      if ((command.type === 'brushSize' || command.type === 'undo' || command.type === 'redo') && !retouching.active) return;
       event.preventDefault();
       switch (command.type) {
         case 'stepSlice':
@@ -48,6 +58,15 @@ export function useKeys({
           break;
         case 'escape':
           cancel();
+          break;
+        case 'brushSize':
+          retouching.stepSize(command.direction);
+          break;
+        case 'undo':
+          retouching.undo();
+          break;
+        case 'redo':
+          retouching.redo();
           break;
       }
     };

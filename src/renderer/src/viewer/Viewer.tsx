@@ -5,7 +5,9 @@ import type { DeepfieldApi } from '../../../shared/api';
 import type { VarianceScale } from '../../../shared/colour-scale';
 import { MERGE_METHODS, type MergeMethod } from '../../../shared/options';
 import type { FocusPreview } from '../../../shared/types';
+import { RetouchPanel } from '../components/RetouchPanel';
 import { ColourBar } from '../heatmap/ColourBar';
+import type { RetouchControls } from '../hooks/use-retouch';
 import { VIEW_ORDER, type ViewName } from '../keyboard';
 import { formatScore } from '../format';
 import type { Action, AppState, HeatmapSettings, JobStatus } from '../state/app-state';
@@ -33,6 +35,17 @@ export interface ViewerProps {
   indexMap: DecodedIndexMap | null;
   /** Picks the right-hand stage's merge method (the caller re-merges, then shows it). */
   onCompareMethod: (method: MergeMethod) => void;
+  retouch: RetouchControls;
+}
+
+/** The slice whose focus profile peaks at the clicked pixel: what retouching there should paint from. */
+function sharpestAt(profile: AppState['profile']): { slice: number; x: number; y: number } | null {
+  if (!profile || profile.values.length === 0) return null;
+  let best = 0;
+  profile.values.forEach((v, k) => {
+    if (v > profile.values[best]) best = k;
+  });
+  return { slice: best, x: profile.x, y: profile.y };
 }
 
 function emptyStageText(status: JobStatus | undefined): string {
@@ -160,6 +173,7 @@ export function Viewer(props: ViewerProps) {
           onSize={props.onStageSize}
           onPixel={props.onPixel}
           marker={state.profile ? { x: state.profile.x, y: state.profile.y } : null}
+          paint={props.retouch.active && (view === 'composite' || view === 'depth') ? { size: props.retouch.brush.size, onStroke: (points) => props.retouch.paint(points, slice) } : null}
           placeholder={viewPlaceholder(view, {
             sliceKnown: sliceEntry?.name !== undefined,
             jobDone: job.status === 'done',
@@ -178,6 +192,7 @@ export function Viewer(props: ViewerProps) {
             varianceScale={varianceScale}
             indexMap={props.indexMap}
             method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
+            retouch={props.retouch.shownRevision}
           />
         </Stage>
       ))
@@ -261,6 +276,15 @@ export function Viewer(props: ViewerProps) {
               ))}
             </select>
           </label>
+        )}
+        {job?.status === 'done' && (views.includes('composite') || views.includes('depth')) && (
+          <RetouchPanel
+            retouch={props.retouch}
+            slices={state.summary?.slices ?? []}
+            source={slice}
+            offered={sharpestAt(state.profile)}
+            onSource={(k) => dispatch({ type: 'selectSlice', slice: k })}
+          />
         )}
         {showsHeatmap && (
           <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} varianceScale={varianceScale} />
