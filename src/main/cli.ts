@@ -3,8 +3,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import sharp from 'sharp';
-import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, describeExpected, MERGE_METHODS, type MergeMethod, RAW_COLOURS } from '../shared/options';
-import { closeMetadataTool, Engine, isAbortError } from './engine';
+import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, describeExpected, isUsableSigma, MERGE_METHODS, type MergeMethod, RAW_COLOURS, SIGMA_EXPECTED } from '../shared/options';
+import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
 import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
@@ -36,13 +36,21 @@ function parseMethod(value: string): MergeMethod {
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ncancelling (press Ctrl-C again to quit at once)\n');
+  // A closed terminal (SIGHUP) or a closed pipe makes writes to it fail: that must not stop the
+  // clean-up the signal asks for.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // Outputs are put in place in one synchronous step, so this never runs halfway through it:
+      // a set is either in place already (and stays) or still under temporary names (removed now).
+      const removed = rollBackOpenOutputsSync();
+      process.stderr.write(`\ndeepfield: stopped at once (${name})${removed > 0 ? ': outputs not yet in place were removed, none is half written' : ''}\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\ncancelling (${name}; press Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
 
   const program = new Command('deepfield')
     .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
@@ -54,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP, camera RAW), taken in natural name order')
     .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
     .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
-    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', (n) => n > 0 && n <= 64, 'a positive number of pixels up to 64'), DEFAULT_SIGMA)
+    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', isUsableSigma, SIGMA_EXPECTED), DEFAULT_SIGMA)
     .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
     .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (default: shift, rotation, magnification), affine', parseAlign, 'similarity')
     .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
@@ -65,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         .default(DEFAULT_STACK_OPTIONS.rawColour),
     )
     .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', false)
+    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', parseNumber('limit-input-pixels', (n) => Number.isInteger(n) && n >= 0, 'a whole number of pixels from 0 (0: no limit)'))
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))
@@ -92,7 +101,9 @@ export async function main(argv: string[]): Promise<number> {
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
     if (code?.startsWith('commander.')) return 2; // commander already printed the problem
     if (isAbortError(error)) {
-      process.stderr.write('deepfield: cancelled, nothing written\n');
+      // Every output set not yet in place when the run stopped was taken back whole.
+      const told = error instanceof CancelledError && error.told;
+      process.stderr.write(`deepfield: ${told ? (error as Error).message : 'cancelled, nothing written'}\n`);
       return 130;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 // One options type for a stack job, shared by the command line, the app and the tests, validated
 // once at the boundary. Defaults live here and nowhere else.
 import { z } from 'zod';
+import { gaussianRadius } from './gaussian';
 
 /** argmax: the design's default, bit-for-bit; smooth: regularised selection; pyramid: multi-scale blending. */
 export const MERGE_METHODS = ['argmax', 'smooth', 'pyramid'] as const;
@@ -13,6 +14,22 @@ export const ALIGN_METHODS = ['off', 'translation', 'similarity', 'affine'] as c
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
 
 /**
+ * The smallest sigma whose Gaussian window is wider than one pixel: the radius is
+ * int(4 sigma + 0.5) (gaussian.ts), 0 below 0.125. A one-pixel window has no neighbours, so every
+ * slice's variance is 0 everywhere and every pixel would silently come from slice 0: refused.
+ */
+export const SIGMA_MIN = 0.125;
+/** Beyond this the window (513 px) blurs away every detail worth choosing between. */
+export const SIGMA_MAX = 64;
+/** What a valid sigma is, in the shared message shape. */
+export const SIGMA_EXPECTED = `a number of pixels from ${SIGMA_MIN} to ${SIGMA_MAX} (below ${SIGMA_MIN} the Gaussian window is one pixel, which tells no slice from another)`;
+
+/** Whether `sigma` is in the range where the focus measure means something. */
+export function isUsableSigma(sigma: number): boolean {
+  return Number.isFinite(sigma) && gaussianRadius(sigma) >= 1 && sigma <= SIGMA_MAX;
+}
+
+/**
  * How camera RAW slices are developed: 'srgb' (the sRGB tone curve, for viewing) or 'linear'
  * (values proportional to light, for measuring); both 16-bit, white balance as shot.
  */
@@ -20,10 +37,8 @@ export const RAW_COLOURS = ['srgb', 'linear'] as const;
 export type RawColour = (typeof RAW_COLOURS)[number];
 
 const sigmaSchema = z
-  .number({ error: (issue) => describeExpected('a positive number of pixels', 'sigma', issue.input) })
-  .refine((v) => Number.isFinite(v) && v > 0 && v <= 64, {
-    error: (issue) => describeExpected('a positive number of pixels up to 64', 'sigma', issue.input),
-  });
+  .number({ error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) })
+  .refine(isUsableSigma, { error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) });
 
 export const stackOptionsSchema = z.object({
   /** Gaussian sigma of the local-variance focus measure, in pixels. */
@@ -44,6 +59,15 @@ export const stackOptionsSchema = z.object({
   brightness: z.boolean().default(true),
   /** Keep the full frame (edges filled by repeating the slice's edge) instead of cropping to the area all slices cover. */
   keepSize: z.boolean().default(false),
+  /**
+   * Largest slice to read, in pixels (0: no limit). Unset: sharp's 16383 x 16383, a guard against
+   * files whose header promises more than memory holds. Checked on each slice's header.
+   */
+  limitInputPixels: z
+    .number({ error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
+    .int({ error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
+    .min(0, { error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
+    .optional(),
   /** How camera RAW slices are developed (other slices are read as they are). */
   rawColour: z.enum(RAW_COLOURS).default('srgb'),
 });

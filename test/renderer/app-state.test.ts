@@ -3,7 +3,7 @@ import type { JobSummary } from '../../src/shared/api';
 import { initialState, reducer, type AppState } from '../../src/renderer/src/state/app-state';
 
 function started(): AppState {
-  return reducer(initialState, { type: 'jobStarted', jobId: 'job-1', source: { kind: 'demo' } });
+  return reducer(initialState, { type: 'jobStarted', jobId: 'job-1', source: { kind: 'demo' }, aligned: true });
 }
 
 function progress(state: AppState, index: number, total = 3, jobId = 'job-1'): AppState {
@@ -86,7 +86,7 @@ describe('app state', () => {
 
   it('clears the previous run when a new one starts', () => {
     let state = reducer(progress(started(), 0), { type: 'jobEvent', event: { type: 'done', jobId: 'job-1', summary } });
-    state = reducer(state, { type: 'jobStarted', jobId: 'job-2', source: { kind: 'demo' } });
+    state = reducer(state, { type: 'jobStarted', jobId: 'job-2', source: { kind: 'demo' }, aligned: true });
     expect(state.summary).toBeNull();
     expect(state.slices).toEqual([]);
   });

@@ -106,12 +106,13 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
           parent: null,
           entries: [
             { name: 'pcb', path: '/data/pcb', kind: 'stack', imageCount: 7 },
+            { name: 'other', path: '/data/other', kind: 'stack', imageCount: 8 },
             { name: 'notes', path: '/data/notes', kind: 'folder', imageCount: 0 },
           ],
           imageCount: 0,
         };
       }
-      return { path, parent: '/data', entries: [], imageCount: 0 };
+      return { path, parent: '/data', entries: [], imageCount: path === '/data/pcb' ? 7 : path === '/data/other' ? 8 : 0 };
     },
     async droppedFolder() {
       return null;

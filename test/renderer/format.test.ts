@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateRemainingMs, formatDuration, formatScore, formatShare } from '../../src/renderer/src/format';
+import { formatDuration, formatScore, formatShare } from '../../src/renderer/src/format';
 
 describe('formatDuration', () => {
   it('shows minutes and zero-padded seconds', () => {
@@ -14,14 +14,6 @@ describe('formatDuration', () => {
   });
 });
 
-describe('estimateRemainingMs', () => {
-  it('extrapolates from the mean time per finished slice', () => {
-    expect(estimateRemainingMs(4000, 4, 10)).toBe(6000);
-  });
-  it('has no estimate before the first slice finishes', () => {
-    expect(estimateRemainingMs(900, 0, 10)).toBeNull();
-  });
-});
 
 describe('formatScore', () => {
   it('keeps three significant digits', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EXPORT_CHOICES, DEFAULT_SETTINGS, exportOutputsFrom, loadSettings, parseSliceList, saveSettings, SETTINGS_KEY, sliceRangeFrom } from '../../src/renderer/src/settings';
+import { DEFAULT_EXPORT_CHOICES, DEFAULT_SETTINGS, exportOutputsFrom, loadSettings, parseSliceList, rangeForFolder, saveSettings, SETTINGS_KEY, sliceRangeFrom, slicesInRange } from '../../src/renderer/src/settings';
 
 function memoryStorage(initial: Record<string, string> = {}) {
   const items = new Map(Object.entries(initial));
@@ -63,6 +63,28 @@ describe('export dialog choices as the host’s ExportOutputs', () => {
 
   it('refuses 16-bit JPEG/WebP and a z-step that is not a positive number', () => {
     expect(() => exportOutputsFrom({ ...DEFAULT_EXPORT_CHOICES, format: 'webp', depth: '16' }, 4)).toThrow(/WEBP holds 8 bits/);
-    expect(() => exportOutputsFrom({ ...DEFAULT_EXPORT_CHOICES, zStep: '-1' }, 4)).toThrow(/positive number for z-step/);
+    expect(() => exportOutputsFrom({ ...DEFAULT_EXPORT_CHOICES, zStep: '-1' }, 4)).toThrow(/z-step is the distance between slices: type a number above 0/);
+  });
+
+  it('asks for a z-step with a height map unless the slices record their spacing', () => {
+    expect(() => exportOutputsFrom({ ...DEFAULT_EXPORT_CHOICES, heightMap: true }, 4)).toThrow(/height map needs the distance between slices/);
+    expect(exportOutputsFrom({ ...DEFAULT_EXPORT_CHOICES, heightMap: true }, 4, '0.05um')).toMatchObject({ heightMap: true });
+    expect(exportOutputsFrom({ ...DEFAULT_EXPORT_CHOICES, heightMap: true, zStep: '0.5' }, 4)).toMatchObject({ zStep: '0.5um' });
+  });
+});
+
+describe('rangeForFolder', () => {
+  const typed = { rangeFrom: '3', rangeTo: '7' };
+  it('applies a range to the folder it was typed for, or to the next folder when typed before any', () => {
+    expect(rangeForFolder({ ...typed, rangeFolder: '/data/pcb' }, '/data/pcb')).toEqual({ range: { from: 3, to: 7 }, forget: false });
+    expect(rangeForFolder({ ...typed, rangeFolder: '' }, '/data/other')).toEqual({ range: { from: 3, to: 7 }, forget: false });
+  });
+  it('drops a range typed for another folder', () => {
+    expect(rangeForFolder({ ...typed, rangeFolder: '/data/pcb' }, '/data/other')).toEqual({ forget: true });
+  });
+  it('counts what a range keeps of a folder', () => {
+    expect(slicesInRange({ from: 3, to: 7 }, 8)).toBe(5);
+    expect(slicesInRange({ from: 3, to: 65535 }, 8)).toBe(6);
+    expect(slicesInRange(undefined, 8)).toBe(8);
   });
 });

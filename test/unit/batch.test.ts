@@ -97,11 +97,13 @@ describe('deepfield batch', () => {
     expect(second.stderr).not.toMatch(/field-1: started/);
     expect((await fs.stat(path.join(out, 'field-1.png'))).mtimeMs).toBe(mtime);
 
-    // Other options are another job: field-1 is stacked again (and may replace its own files only with --overwrite).
+    // Other options are another job: field-1's set is stale and made again, whole, without --overwrite
+    // (the output folder's names are the batch's own).
     const third = await runCli(['batch', parent, '-o', out, '--index-map', '--sigma', '3', '--json', ...ALIGN_OFF]);
-    const statuses = JSON.parse(third.stdout).stacks.map((r: { status: string; message?: string }) => r.status);
-    expect(statuses[0]).toBe('failed');
-    expect(JSON.parse(third.stdout).stacks[0].message).toMatch(/--overwrite/);
+    const redone = JSON.parse(third.stdout).stacks[0];
+    expect(redone.status).toBe('done');
+    expect(redone.message).toMatch(/was stale: made with other options/);
+    expect(JSON.parse(await fs.readFile(path.join(out, 'field-1.png.deepfield.json'), 'utf8')).options.sigma).toBe(3);
   });
 
   it('writes a summary a spreadsheet reads, quoting fields with commas', () => {

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { cliPath, hasSharedStack, random, readRaw, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
@@ -108,6 +109,25 @@ describe('deepfield command line behaviour', () => {
     expect(run.stderr.split('\n').filter((l) => /^slice \d\/3 /.test(l))).toHaveLength(3);
   });
 
+  test('8- and 16-bit slices together are read as 16-bit, and the run says so', async () => {
+    const dir = tempDir();
+    const width = 24;
+    const height = 16;
+    const rnd = random(5);
+    // The first slice is 8-bit: the stack's depth used to be the first slice's, dropping the 16-bit ones to 8.
+    await writeRgb8(path.join(dir, 'z0.png'), new Uint8Array(width * height * 3).map(() => Math.floor(rnd() * 256)), width, height);
+    const deep = Uint16Array.from({ length: width * height * 3 }, () => Math.floor(rnd() * 65536));
+    await sharp(deep, { raw: { width, height, channels: 3 } }).toColourspace('rgb16').png().toFile(path.join(dir, 'z1.png'));
+    const out = path.join(tempDir(), 'mixed.png');
+    const run = await runCli(['stack', dir, '-o', out, '--align', 'off']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/note: slices mix bit depths \(1 8-bit like z0\.png, 1 16-bit like z1\.png\): all are read as 16-bit/);
+    const composite = await readRaw(out);
+    expect(composite.depth).toBe('ushort');
+    // Wherever the 16-bit slice wins, its samples come through unrounded.
+    expect(Array.from(composite.data).filter((v, i) => v === deep[i]).length).toBeGreaterThan(0);
+  });
+
   test('Ctrl-C cancels the run, exits 130 and writes nothing', async () => {
     const dir = tempDir();
     for (let k = 0; k < 12; k++) await textured(dir, `z${String(k).padStart(2, '0')}.png`, 700, 700, k + 1);
@@ -146,6 +166,7 @@ describe('deepfield stack refuses bad input with one clear line and writes nothi
     const out = path.join(tempDir(), 'o.png');
     const run = await runCli(['stack', dir, '-o', out]);
     expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/note: only one slice \(only\.png\): the composite is that slice/);
     const [a, b] = await Promise.all([readRaw(out), readRaw(path.join(dir, 'only.png'))]);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
   });
@@ -198,18 +219,56 @@ describe('deepfield stack refuses bad input with one clear line and writes nothi
     const dir = tempDir();
     await textured(dir, 'a.png', 10, 10, 1);
     // /proc takes no new files even for root, unlike a chmod-ed folder.
-    await expectFailure(['stack', dir, '-o', '/proc/deepfield-out.png'], /not writable/);
+    await expectFailure(['stack', dir, '-o', '/proc/deepfield-out.png'], /the folder \/proc is not writable \(it takes no new files: it is the kernel's proc file system\)/);
     await fs.writeFile(path.join(dir, 'file'), '');
     await expectFailure(['stack', dir, '-o', path.join(dir, 'file', 'o.png')], /is not a folder|not usable/);
   });
 
-  test('sigma that is not a positive number', async () => {
+  test('sigma that is not a positive number, or whose window is one pixel', async () => {
     const dir = tempDir();
     await textured(dir, 'a.png', 10, 10, 1);
     const out = path.join(tempDir(), 'o.png');
-    await expectFailure(['stack', dir, '-o', out, '--sigma', '0'], /Expected a positive number of pixels up to 64 for sigma but received "0"/);
+    await expectFailure(['stack', dir, '-o', out, '--sigma', '0'], /Expected a number of pixels from 0.125 to 64 .* for sigma but received "0"/);
     await expectFailure(['stack', dir, '-o', out, '--sigma', '-2'], /for sigma/);
+    // A window of one pixel (radius int(4 sigma + 0.5) = 0) cannot tell slices apart.
+    await expectFailure(['stack', dir, '-o', out, '--sigma', '0.1'], /the Gaussian window is one pixel.* for sigma but received "0.1"/);
+    await expectFailure(['stack', dir, '-o', out, '--sigma', '1e-9'], /for sigma but received "1e-9"/);
     await expectFailure(['stack', dir, '-o', out, '--sigma', 'abc'], /for sigma but received "abc"/);
+  });
+
+  test('a slice over the pixel limit is named with its size and the limit, and --limit-input-pixels moves the limit', async () => {
+    const dir = tempDir();
+    await textured(dir, 'a.png', 10, 10, 1);
+    // A header promising 20000 x 15000 pixels (300 MP) and holding almost nothing, as a decompression bomb would.
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type), data]);
+      const framed = Buffer.alloc(body.length + 8);
+      framed.writeUInt32BE(data.length, 0);
+      body.copy(framed, 4);
+      framed.writeUInt32BE(zlib.crc32(body), body.length + 4);
+      return framed;
+    };
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(20000, 0);
+    header.writeUInt32BE(15000, 4);
+    header.set([8, 2], 8);
+    const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+    await fs.writeFile(path.join(dir, 'b.png'), Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(Buffer.alloc(10))), chunk('IEND', Buffer.alloc(0))]));
+    const out = path.join(tempDir(), 'o.png');
+    await expectFailure(['stack', dir, '-o', out], /^deepfield: error: b\.png is 20000x15000 \(300 megapixels\), over the 268-megapixel limit on slices \(use --limit-input-pixels to raise it\)$/);
+    await expectFailure(['stack', dir, '-o', out, '--limit-input-pixels', '50'], /a\.png is 10x10 \(0\.0001 megapixels\), over the 0\.00005-megapixel limit/);
+    // Lifted, the size check passes and the (empty) pixels are what fails.
+    await expectFailure(['stack', dir, '-o', out, '--limit-input-pixels', '0'], /Slices differ in size|b\.png could not be decoded/);
+  });
+
+  test('heatmaps or in-focus slices into the folder of the input slices are refused', async () => {
+    const dir = tempDir();
+    for (let k = 0; k < 2; k++) await textured(dir, `z${k}.png`, 20, 20, k + 1);
+    const out = path.join(tempDir(), 'o.png');
+    await expectFailure(['stack', dir, '-o', out, '--heatmaps', dir], /Refusing to write the heatmaps \(--heatmaps\) into .*: it holds the input slices, and the next run would stack them as slices/);
+    await expectFailure(['stack', dir, '-o', out, '--masked', `${dir}/.`], /Refusing to write the in-focus slices \(--masked\)/);
+    expect((await fs.readdir(dir)).sort()).toEqual(['z0.png', 'z1.png']);
+    await expect(fs.stat(out)).rejects.toThrow();
   });
 
   test('an unknown output format', async () => {

@@ -220,9 +220,10 @@ describe('bad input', () => {
     }
   });
 
-  test('sigma must be a positive number', async () => {
+  test('sigma must be a positive number with a window wider than one pixel', async () => {
     const { dir } = await writeStrips(2, 10, 10);
-    await expect(engine.stack({ inputs: [dir], options: { sigma: 0 } })).rejects.toThrow(/Expected a positive number/);
+    await expect(engine.stack({ inputs: [dir], options: { sigma: 0 } })).rejects.toThrow(/Expected a number of pixels from 0.125 to 64/);
+    await expect(engine.stack({ inputs: [dir], options: { sigma: 0.1 } })).rejects.toThrow(/the Gaussian window is one pixel/);
     await expect(engine.stack({ inputs: [dir], options: { sigma: Number.NaN } })).rejects.toThrow(/sigma/);
   });
 });

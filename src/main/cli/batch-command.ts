@@ -83,7 +83,14 @@ export async function finishBatch(rows: BatchRow[], summaryFile: string, json: b
       (count('cancelled') ? `, ${count('cancelled')} cancelled` : '') +
       ` (summary: ${summaryFile})\n`,
   );
-  if (signal.aborted) throw new CancelledError();
+  if (signal.aborted) {
+    const written = rows.filter((r) => r?.status === 'done').map((r) => r.stack);
+    throw new CancelledError(
+      written.length === 0
+        ? 'cancelled, nothing written'
+        : `cancelled: ${written.length} stack(s) finished before the interrupt are written (${written.join(', ')}); the stacks cut short left nothing`,
+    );
+  }
   if (count('failed') > 0) {
     const first = rows.find((r) => r.status === 'failed')!;
     throw new DeepfieldError(`${count('failed')} of ${rows.length} stacks failed; first: ${first.stack}: ${first.message}`);

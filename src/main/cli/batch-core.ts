@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseStackOptions, type StackOptions } from '../../shared/options';
 import type { StackProgress } from '../../shared/types';
-import { canonicalJson, type Engine, findSliceFiles, isAbortError, isImageFileName, naturalCompare, type OutputPlan, readSidecar, recordInputs, resolvePlan, runStackJob, sameInputs, sidecarPathFor, DeepfieldError } from '../engine';
+import { checkStackOutputs, type Engine, isAbortError, isImageFileName, naturalCompare, type OutputPlan, recoverOutputFolder, resolvePlan, runStackJob, DeepfieldError } from '../engine';
 import { planFromBatchFlags, type OutputFlags } from './output-options';
 import { stackOptionsFromFlags } from './stack-command';
 
@@ -136,23 +136,6 @@ export function estimateStackBytes(width: number, height: number, channels: numb
   return pixels * (22 + 4 * channels + channels * sample * 2) + threads * pixels * (channels * sample + 8);
 }
 
-/** Whether `stack`'s sidecar in the output folder records exactly this job. */
-async function upToDate(stack: StackFolder, plan: OutputPlan, options: unknown, signal?: AbortSignal): Promise<boolean> {
-  const sidecarFile = sidecarPathFor(plan.composite);
-  if (!(await fs.stat(sidecarFile).catch(() => undefined))) return false;
-  try {
-    const sidecar = await readSidecar(sidecarFile);
-    if (canonicalJson(sidecar.options) !== canonicalJson(options)) return false;
-    if (canonicalJson(sidecar.outputs) !== canonicalJson(plan)) return false;
-    for (const file of sidecar.written) if (!(await fs.stat(file).catch(() => undefined))) return false;
-    const { files } = await findSliceFiles([stack.folder]);
-    return sameInputs(sidecar.files, await recordInputs(files, signal));
-  } catch (error) {
-    if (isAbortError(error)) throw error;
-    return false; // an unreadable sidecar or input: stack again, which reports real problems
-  }
-}
-
 export interface StackHooks {
   signal?: AbortSignal;
   /** Called when the stack is really stacked (not when it is up to date). */
@@ -161,17 +144,22 @@ export interface StackHooks {
 }
 
 /**
- * Stacks one stack of the batch, or reports it up to date when its sidecar records the same
- * inputs (SHA-256), options and outputs. Throws what the job throws (a DeepfieldError for a
- * problem in the data or the output folder), so a caller can tell failures apart.
+ * Stacks one stack of the batch, or reports it up to date when its outputs are all there and match
+ * their sidecar, made from the same inputs (SHA-256) with the same options (checkStackOutputs).
+ * Outputs that are missing, partial or stale are made again, replacing the stale set without
+ * --overwrite: the output folder's names are the batch's own. A run that died while writing into
+ * the folder is cleaned up (or its set completed) first. Throws what the job throws (a
+ * DeepfieldError for a problem in the data or the output folder), so a caller can tell failures apart.
  */
 export async function stackOneOfBatch(engine: Engine, stack: StackFolder, settings: BatchSettings, hooks: StackHooks = {}): Promise<BatchRow> {
   const started = performance.now();
   const plan = planForStack(stack, settings);
   const row: BatchRow = { stack: stack.name, slices: stack.files.length || null, size: '', seconds: 0, outputs: [], status: 'done' };
   hooks.signal?.throwIfAborted();
-  if (await upToDate(stack, plan, settings.options, hooks.signal)) {
-    const sidecar = await readSidecar(sidecarPathFor(plan.composite));
+  await recoverOutputFolder(path.dirname(plan.composite));
+  const status = await checkStackOutputs({ inputs: [stack.folder], options: settings.options, plan }, hooks.signal);
+  if (status.state === 'up to date' && status.sidecar) {
+    const { sidecar } = status;
     Object.assign(row, { slices: sidecar.slices.length, size: `${sidecar.layout.width}x${sidecar.layout.height}`, outputs: sidecar.written, status: 'up to date' });
   } else {
     hooks.onStarted?.();
@@ -179,13 +167,15 @@ export async function stackOneOfBatch(engine: Engine, stack: StackFolder, settin
       inputs: [stack.folder],
       options: settings.options,
       plan,
-      overwrite: settings.overwrite,
+      // A set already (partly) there is this batch's own, made before: replace it whole.
+      overwrite: settings.overwrite || status.state !== 'missing',
       signal: hooks.signal,
       onProgress: hooks.onProgress,
     });
     row.slices = outcome.result.slices.length;
     row.size = `${outcome.result.layout.width}x${outcome.result.layout.height}`;
     row.outputs = [...outcome.files, ...(outcome.sidecarFile ? [outcome.sidecarFile] : [])];
+    if (status.state !== 'missing') row.message = `redone, was ${status.state}: ${status.reason}`;
   }
   row.seconds = (performance.now() - started) / 1000;
   return row;

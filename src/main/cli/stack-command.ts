@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { parseStackOptions, type AlignMethod, type MergeMethod, type RawColour, type StackOptionsInput } from '../../shared/options';
 import type { Retouch } from '../../shared/retouch';
-import { checkOutputPath, DeepfieldError, type Engine, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs, writeImageAtomic } from '../engine';
+import { DeepfieldError, type Engine, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 
@@ -17,6 +17,7 @@ export interface StackCommandOptions extends OutputFlags {
   reference?: number;
   brightness?: boolean;
   keepSize?: boolean;
+  limitInputPixels?: number;
   rawColour?: RawColour;
   /** A strokes file to paint onto the composite from the source slices. */
   retouch?: string;
@@ -27,9 +28,9 @@ export interface StackCommandOptions extends OutputFlags {
 }
 
 /** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour }): StackOptionsInput {
-  const { sigma, method, align, reference, brightness, keepSize, rawColour } = opts;
-  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, rawColour });
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour; limitInputPixels?: number }): StackOptionsInput {
+  const { sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels } = opts;
+  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -40,6 +41,7 @@ function replanBeside(plan: OutputPlan, output: string): OutputPlan {
     ...plan,
     composite: path.resolve(output),
     indexMap: move(plan.indexMap),
+    confidenceMap: move(plan.confidenceMap),
     depthMap: move(plan.depthMap),
     heightMap: move(plan.heightMap),
     heatmaps: move(plan.heatmaps),
@@ -74,12 +76,8 @@ export async function runStackCommand(
     retouch = opts.retouch ? await readRetouchFile(opts.retouch) : undefined;
   }
 
-  if (opts.confidenceMap) {
-    if (!/\.(png|tiff?)$/i.test(opts.confidenceMap)) {
-      throw new DeepfieldError(`The confidence map must be a .png or .tif file, not ${path.basename(opts.confidenceMap)}`, opts.confidenceMap);
-    }
-    await checkOutputPath(opts.confidenceMap, { overwrite: opts.overwrite });
-  }
+  // Written with the other outputs, as one set (a replay's own plan may name one already).
+  if (opts.confidenceMap) plan = { ...plan, confidenceMap: opts.confidenceMap };
 
   const progress = createProgressReporter();
   let outcome;
@@ -91,19 +89,21 @@ export async function runStackCommand(
       overwrite: opts.overwrite,
       signal,
       onProgress: (p) => progress.update(p),
-      keepConfidence: Boolean(opts.confidenceMap),
       retouch,
     });
   } finally {
     progress.stop();
   }
   const { result, writeMs } = outcome;
-  if (opts.confidenceMap) {
-    const confidence = Uint16Array.from(result.confidence(), (c) => Math.round(65535 * c));
-    await writeImageAtomic(opts.confidenceMap, confidence, { width: result.layout.width, height: result.layout.height, channels: 1, bitDepth: 16 });
+  for (const file of outcome.recovered.completed) process.stderr.write(`completed ${file}, which an interrupted run had begun to put in place\n`);
+  if (outcome.recovered.removed.length > 0) process.stderr.write(`removed ${outcome.recovered.removed.length} temporary file(s) of interrupted runs\n`);
+  if (signal.aborted) {
+    // The interrupt came while the outputs were being put in place, a step that is never cut in two.
+    process.stderr.write('interrupted after the outputs were complete: they are kept (nothing is half written)\n');
   }
 
   for (const s of result.skipped) process.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
+  for (const notice of result.notices) process.stderr.write(`note: ${notice}\n`);
   for (const s of result.alignment?.slices ?? []) {
     if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
   }

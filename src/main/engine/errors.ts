@@ -11,11 +11,17 @@ export class DeepfieldError extends Error {
   }
 }
 
-/** Raised when a run is cancelled through its AbortSignal. */
+/**
+ * Raised when a run is cancelled through its AbortSignal. The message, when given, says what the
+ * run had finished before (a batch's completed stacks); without one nothing was written.
+ */
 export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled');
+  /** Whether the message says what was written; otherwise the run wrote nothing. */
+  readonly told: boolean;
+  constructor(message?: string) {
+    super(message ?? 'Cancelled');
     this.name = 'CancelledError';
+    this.told = message !== undefined;
   }
 }
 

@@ -27,6 +27,11 @@ export { readSliceWindow } from './retouch/slice-window';
 // Output: the plan of what a job writes, the writers, and the provenance sidecar.
 export { DEFAULT_OUTPUT_PLAN, resolvePlan, resolveZStep, sidecarPathFor, validatePlan, type OutputPlan } from './output/output-plan';
 export { writeOutputs } from './output/outputs';
+// A run's outputs as one set: whether a stack's outputs are complete and up to date (batch runs
+// and queue workers ask before stacking), clean-up after runs that died while writing, and the
+// immediate roll-back a second Ctrl-C needs.
+export { checkStackOutputs, type StackJobOutputs, type StackOutputState, type StackOutputStatus } from './output/stack-status';
+export { recoverOutputFolder, rollBackOpenOutputsSync, type RecoveryReport } from './output/transaction';
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
 export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';

@@ -197,7 +197,7 @@ export class Session {
         files.splice(to);
         files.splice(0, from - 1);
       }
-      const { slices, layout } = await probeSlices(files, signal, job.options.rawColour);
+      const { slices, layout } = await probeSlices(files, signal, job.options);
       job.slices = slices;
       job.layout = layout;
       job.skipped = found.skipped;

@@ -43,18 +43,20 @@
 //                        While on, a left drag on the composite or depth stage paints (middle/right drag pans).
 // Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel; retouching: [ ] brush
 // size, Ctrl+Z undo, Ctrl+Shift+Z (Ctrl+Y) redo.
-import { useCallback, useEffect, useReducer } from 'react';
+import { useCallback, useEffect, useReducer, useState } from 'react';
 import type { DeepfieldApi } from '../../shared/api';
 import type { MergeMethod } from '../../shared/options';
 import { AlignmentPanel } from './components/AlignmentPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FocusPanel } from './components/FocusPanel';
 import { FolderBrowser } from './components/FolderBrowser';
+import { KeyboardHelp } from './components/KeyboardHelp';
 import { ErrorBanner, fileName, Toasts } from './components/Notices';
 import { ProgressBar } from './components/ProgressBar';
 import { SliceStrip } from './components/SliceStrip';
 import { Toolbar } from './components/Toolbar';
 import { useExports } from './hooks/use-exports';
+import { useFolderCount } from './hooks/use-folder-count';
 import { useHost } from './hooks/use-host';
 import { useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
@@ -62,8 +64,20 @@ import { useOpen } from './hooks/use-open';
 import { useRetouch } from './hooks/use-retouch';
 import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
+import { rangeForFolder, slicesInRange, type Settings } from './settings';
 import { initialState, reducer } from './state/app-state';
 import { Viewer } from './viewer/Viewer';
+
+/** "Stacking 5 of 8 slices" when Run will leave some of the folder's `count` slices out; null when it stacks them all. */
+function stackingNote(settings: Settings, folder: string, count: number): string | null {
+  let stacked;
+  try {
+    stacked = slicesInRange(rangeForFolder(settings, folder).range, count);
+  } catch {
+    return null; // a range that cannot be read is reported beside the fields at Run
+  }
+  return stacked < count ? `Stacking ${stacked} of ${count} slices` : null;
+}
 
 /** The window: toolbar, slice strip, viewer, focus panel and progress line, wired to the hooks that hold each concern. */
 export function App({ api }: { api: DeepfieldApi }) {
@@ -71,13 +85,15 @@ export function App({ api }: { api: DeepfieldApi }) {
   // Last-used choices, remembered between sessions (issue 5).
   const { settings, updateSettings } = useSettings();
   const { hostInfo, recent, refreshRecent } = useHost(api, dispatch);
-  const jobs = useJob({ api, state, dispatch, settings, onFinished: refreshRecent });
+  const jobs = useJob({ api, state, dispatch, settings, updateSettings, onFinished: refreshRecent });
   const open = useOpen({ api, hostInfo, dispatch, run: jobs.run });
   const job = state.job;
   const layout = job?.layout ?? null;
   const view = useViewport(layout);
+  const [helpShown, setHelpShown] = useState(false);
+  const toggleHelp = useCallback(() => setHelpShown((shown) => !shown), []);
   const retouch = useRetouch(api, job?.jobId ?? null, job?.status === 'done', dispatch);
-  useKeys({ enabled: !open.browsing, dispatch, viewport: view, cancel: jobs.cancel, retouch });
+  useKeys({ enabled: !open.browsing && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp, retouch });
   const exports = useExports(api, state, dispatch);
 
   useEffect(() => {
@@ -95,6 +111,8 @@ export function App({ api }: { api: DeepfieldApi }) {
   const source = jobs.source;
   // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
   const range = state.summary?.range;
+  const folderCount = useFolderCount(api, source);
+  const runNote = source?.kind === 'folder' && folderCount !== null ? stackingNote(settings, source.path, folderCount) : null;
   const title = source ? `${source.kind === 'demo' ? 'Demo stack' : fileName(source.path)}${range ? ` · slices ${range.from}–${range.to} of the folder` : ''}` : null;
 
   return (
@@ -117,12 +135,16 @@ export function App({ api }: { api: DeepfieldApi }) {
         onRun={() => source && void jobs.run(source)}
         onExport={exports.exportFile}
         onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
+        onHelp={toggleHelp}
         fields={settings}
         onFields={(partial) => {
           jobs.clearFieldsError();
-          updateSettings(partial);
+          // A range is typed for the open folder (or, with none open, for the next one).
+          const range = partial.rangeFrom !== undefined || partial.rangeTo !== undefined;
+          updateSettings(range ? { ...partial, rangeFolder: source?.kind === 'folder' ? source.path : '' } : partial);
         }}
         fieldsError={jobs.fieldsError}
+        runNote={runNote}
         sliceCount={state.summary?.slices.length ?? 0}
         exportChoices={settings.export}
         onExportChoices={(choices) => updateSettings({ export: choices })}
@@ -182,6 +204,7 @@ export function App({ api }: { api: DeepfieldApi }) {
       <ProgressBar job={job} lastEventAt={jobs.lastEventAt} onCancel={jobs.cancel} />
       <Toasts toasts={state.toasts} onDismiss={dismissToast} />
       {open.browsing && <FolderBrowser api={api} onOpen={open.openFolder} onClose={open.closeBrowser} />}
+      {helpShown && <KeyboardHelp onClose={() => setHelpShown(false)} />}
     </div>
   );
 }

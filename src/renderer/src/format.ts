@@ -11,15 +11,6 @@ export function formatDuration(ms: number): string {
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
 }
 
-/**
- * Time left, extrapolated from the mean time per finished slice; null until one has finished
- * (no honest estimate before that).
- */
-export function estimateRemainingMs(elapsedMs: number, done: number, total: number): number | null {
-  if (done <= 0 || total <= 0) return null;
-  return (elapsedMs / done) * Math.max(0, total - done);
-}
-
 /** Sharpness scores span many decades between stacks: three significant digits, no exponent. */
 export function formatScore(value: number): string {
   if (!Number.isFinite(value)) return '–';

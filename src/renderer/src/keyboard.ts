@@ -14,7 +14,22 @@ export type Command =
   /** Retouch mode: [ and ] step the brush size; Ctrl+Z undoes a stroke, Ctrl+Shift+Z (or Ctrl+Y) redoes it. */
   | { type: 'brushSize'; direction: -1 | 1 }
   | { type: 'undo' }
-  | { type: 'redo' };
+  | { type: 'redo' }
+  | { type: 'help' };
+
+/** Every shortcut, as the help overlay ("?") lists it; commandForKey is the same table in code. */
+export const SHORTCUTS: readonly { keys: string; action: string }[] = [
+  { keys: '← →  (or ↑ ↓)', action: 'Previous / next slice' },
+  { keys: '1 2 3 4 5', action: 'Slice, Heatmap, Composite, Depth, Confidence view' },
+  { keys: 'F', action: 'Fit the image to the window' },
+  { keys: '0', action: '100% (one image pixel per screen pixel)' },
+  { keys: '+  −', action: 'Zoom in / out' },
+  { keys: 'Enter (on the image)', action: "Focus profile of the pixel at the view's centre" },
+  { keys: 'Esc', action: 'Close a menu or dialog; otherwise cancel the running stack' },
+  { keys: '[  ]', action: 'Retouching: smaller / larger brush' },
+  { keys: 'Ctrl+Z  Ctrl+Shift+Z', action: 'Retouching: undo / redo a stroke' },
+  { keys: '?', action: 'Show or hide this list' },
+];
 
 export interface KeyPress {
   key: string;
@@ -66,6 +81,8 @@ export function commandForKey(press: KeyPress): Command | null {
       return { type: 'brushSize', direction: -1 };
     case ']':
       return { type: 'brushSize', direction: 1 };
+    case '?':
+      return { type: 'help' };
     default:
       return null;
   }

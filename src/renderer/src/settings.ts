@@ -40,6 +40,11 @@ export interface Settings {
   /** 1-based first and last slice as typed; blank for the whole folder. */
   rangeFrom: string;
   rangeTo: string;
+  /**
+   * The folder the range was typed for: a range belongs to one folder and is dropped when another
+   * is opened. Blank: typed before any folder was open, so it is for the next one.
+   */
+  rangeFolder: string;
   export: ExportChoices;
 }
 
@@ -71,6 +76,7 @@ export const DEFAULT_SETTINGS: Settings = {
   keepSize: false,
   rangeFrom: '',
   rangeTo: '',
+  rangeFolder: '',
   export: DEFAULT_EXPORT_CHOICES,
 };
 
@@ -88,6 +94,7 @@ const SETTINGS_CHECKS: { [K in keyof Omit<Settings, 'export'>]: Check } = {
   keepSize: isBoolean,
   rangeFrom: isString,
   rangeTo: isString,
+  rangeFolder: (v) => typeof v === 'string' && v.length <= 4096,
 };
 
 const EXPORT_CHECKS: { [K in keyof ExportChoices]: Check } = {
@@ -158,12 +165,18 @@ export function parseSliceList(text: string, count: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** The dialog's choices as the host's ExportOutputs, for a stack of `sliceCount` slices. */
-export function exportOutputsFrom(choices: ExportChoices, sliceCount: number): ExportOutputs {
+/**
+ * The dialog's choices as the host's ExportOutputs, for a stack of `sliceCount` slices whose own
+ * slice spacing (ImageJ metadata) is `knownZStep`, if any.
+ */
+export function exportOutputsFrom(choices: ExportChoices, sliceCount: number, knownZStep?: string): ExportOutputs {
   const lossy = choices.format === 'jpeg' || choices.format === 'webp';
   if (choices.depth === '16' && lossy) throw new Error(`${choices.format.toUpperCase()} holds 8 bits per sample: choose 8-bit or the input's depth`);
   const zStep = choices.zStep.trim();
-  if (zStep !== '' && !(Number(zStep) > 0)) throw new Error(`Expected a positive number for z-step but received ${JSON.stringify(zStep)}`);
+  if (zStep !== '' && !(Number(zStep) > 0)) throw new Error(`The z-step is the distance between slices: type a number above 0, such as 0.5 ("${zStep}" is not one)`);
+  if (choices.heightMap && zStep === '' && !knownZStep) {
+    throw new Error('A height map needs the distance between slices: type the z-step (for example 0.5 µm); these slices do not record it');
+  }
   const masked = parseSliceList(choices.maskedSlices, sliceCount);
   return {
     composite: {
@@ -198,4 +211,19 @@ export function sliceRangeFrom(fromText: string, toText: string): { from: number
     throw new Error(`Expected a slice range like 3 to 17 (whole numbers, first not above last) but received ${JSON.stringify(from)} to ${JSON.stringify(to)}`);
   }
   return { from: first, to: last };
+}
+
+/**
+ * The range to stack `folder` with: the typed one when it was typed for this folder (or before
+ * any folder was open), else none, with `forget` set so the caller clears the fields.
+ */
+export function rangeForFolder(settings: Pick<Settings, 'rangeFrom' | 'rangeTo' | 'rangeFolder'>, folder: string): { range?: { from: number; to: number }; forget: boolean } {
+  if (settings.rangeFolder !== '' && settings.rangeFolder !== folder) return { forget: settings.rangeFrom.trim() !== '' || settings.rangeTo.trim() !== '' };
+  return { range: sliceRangeFrom(settings.rangeFrom, settings.rangeTo), forget: false };
+}
+
+/** How many of a folder's `count` slices a range stacks. */
+export function slicesInRange(range: { from: number; to: number } | undefined, count: number): number {
+  if (!range) return count;
+  return Math.max(0, Math.min(range.to, count) - range.from + 1);
 }

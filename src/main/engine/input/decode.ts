@@ -4,6 +4,7 @@ import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { developRaw } from './raw';
+import { DEFAULT_INPUT_PIXEL_LIMIT } from './slices';
 
 export type PixelData = Uint8Array | Uint16Array;
 
@@ -21,7 +22,10 @@ export async function sliceReader(slice: SliceRef, layout: PixelLayout, alpha = 
     const { width, height, rgb } = await developRaw(slice.file, slice.develop);
     source = sharp(rgb, { raw: { width, height, channels: 3 } });
   } else {
-    source = sharp(slice.file, slice.page === undefined ? {} : { page: slice.page }).rotate();
+    // The stack's own size was checked against the user's limit on every header (probeSlices):
+    // allow that much here, so a stack the user let through is decoded whatever sharp's default.
+    const limitInputPixels = Math.max(DEFAULT_INPUT_PIXEL_LIMIT, layout.width * layout.height);
+    source = sharp(slice.file, slice.page === undefined ? { limitInputPixels } : { page: slice.page, limitInputPixels }).rotate();
   }
   const image = source.toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
   return alpha ? image.ensureAlpha() : image.removeAlpha();
@@ -38,6 +42,9 @@ export async function readRaw(
     return await image.raw({ depth: layout.bitDepth === 16 ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    if (/exceeds pixel limit/i.test(reason)) {
+      throw new DeepfieldError(`${slice.name} is over the pixel limit on slices (use --limit-input-pixels to raise it)`, slice.file);
+    }
     throw new DeepfieldError(`${slice.name} could not be decoded (${hint}): ${reason}`, slice.file);
   }
 }

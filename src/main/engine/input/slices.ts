@@ -77,6 +77,22 @@ export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
 export interface ProbedStack {
   slices: SliceRef[];
   layout: PixelLayout;
+  /** What the user should know about how the slices are read (mixed bit depths), one line each. */
+  notices: string[];
+}
+
+/** How the slices are to be read: the stack options that concern reading. */
+export interface SliceReading {
+  rawColour?: RawColour;
+  /** Largest slice in pixels; 0 for none; default DEFAULT_INPUT_PIXEL_LIMIT. */
+  limitInputPixels?: number;
+}
+
+/** sharp's own limit (16383 x 16383), against images whose header promises more than memory holds. */
+export const DEFAULT_INPUT_PIXEL_LIMIT = 0x3fff * 0x3fff;
+
+function megapixels(pixels: number): string {
+  return pixels >= 1e7 ? String(Math.round(pixels / 1e6)) : String(+(pixels / 1e6).toPrecision(2));
 }
 
 interface ProbedFile {
@@ -104,7 +120,8 @@ async function probeFile(file: string): Promise<ProbedFile> {
   }
   let meta;
   try {
-    meta = await sharp(file).metadata();
+    // The header only (no pixels are decoded): the pixel limit is checked below, with its own message.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DeepfieldError(`${name} is not a readable image (corrupt or unsupported): ${reason}`, file);
@@ -127,14 +144,27 @@ async function probeFile(file: string): Promise<ProbedFile> {
 
 /**
  * Reads every file's header, expands multi-page TIFFs into one slice per page, and fixes the
- * stack's pixel layout from the first slice. Slices of another size are an error naming both.
- * Camera RAW slices carry how they are to be developed (`rawColour`).
+ * stack's pixel layout from the first slice, at the deepest bit depth of any slice (so mixing 8-
+ * and 16-bit slices loses nothing, and says so). Slices of another size are an error naming both,
+ * and so is a slice over `reading.limitInputPixels` pixels (0: none; default sharp's). Camera RAW
+ * slices carry how they are to be developed (`reading.rawColour`).
  */
-export async function probeSlices(files: string[], signal?: AbortSignal, rawColour: RawColour = DEFAULT_STACK_OPTIONS.rawColour): Promise<ProbedStack> {
+export async function probeSlices(files: string[], signal?: AbortSignal, reading: SliceReading = {}): Promise<ProbedStack> {
+  const pixelLimit = reading.limitInputPixels ?? DEFAULT_INPUT_PIXEL_LIMIT;
+  const rawColour = reading.rawColour ?? DEFAULT_STACK_OPTIONS.rawColour;
   const probed: ProbedFile[] = [];
   for (const file of files) {
     signal?.throwIfAborted();
-    probed.push(await probeFile(file));
+    const header = await probeFile(file);
+    // Checked on the header, so that decoding (which allows the stack's own size) never starts.
+    const pixels = header.width * header.height;
+    if (pixelLimit > 0 && pixels > pixelLimit) {
+      throw new DeepfieldError(
+        `${path.basename(file)} is ${header.width}x${header.height} (${megapixels(pixels)} megapixels), over the ${megapixels(pixelLimit)}-megapixel limit on slices (use --limit-input-pixels to raise it)`,
+        file,
+      );
+    }
+    probed.push(header);
   }
   const first = probed[0];
   for (const other of probed.slice(1)) {
@@ -148,7 +178,17 @@ export async function probeSlices(files: string[], signal?: AbortSignal, rawColo
   }
   const grey = first.channels <= 2;
   const channels = ((grey ? 1 : 3) + (first.hasAlpha ? 1 : 0)) as PixelLayout['channels'];
-  const layout: PixelLayout = { width: first.width, height: first.height, channels, bitDepth: first.bitDepth };
+  const notices: string[] = [];
+  const eight = probed.filter((p) => p.bitDepth === 8);
+  const sixteen = probed.filter((p) => p.bitDepth === 16);
+  if (eight.length > 0 && sixteen.length > 0) {
+    notices.push(
+      `slices mix bit depths (${eight.length} 8-bit like ${path.basename(eight[0].file)}, ${sixteen.length} 16-bit like ${path.basename(sixteen[0].file)}): ` +
+        'all are read as 16-bit, the 8-bit ones scaled to the full 16-bit range, and the composite is 16-bit where its format holds it',
+    );
+  }
+  const bitDepth = sixteen.length > 0 ? 16 : 8;
+  const layout: PixelLayout = { width: first.width, height: first.height, channels, bitDepth };
   const slices: SliceRef[] = [];
   for (const p of probed) {
     const base = path.basename(p.file);
@@ -157,5 +197,7 @@ export async function probeSlices(files: string[], signal?: AbortSignal, rawColo
     else for (let page = 0; page < p.pages; page++) slices.push({ file: p.file, page, name: `${base}#${page + 1}` });
   }
   if (slices.length > 65535) throw new DeepfieldError(`Too many slices (${slices.length}); the index map holds at most 65535`);
-  return { slices, layout };
+  // Taken as it is, the same in the command line and the app: there is nothing to choose between.
+  if (slices.length === 1) notices.push(`only one slice (${slices[0].name}): the composite is that slice`);
+  return { slices, layout, notices };
 }

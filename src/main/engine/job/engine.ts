@@ -56,6 +56,8 @@ export interface StackResult {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  /** What the user should know about how the slices were read (mixed bit depths), one line each. */
+  notices: string[];
   /** Interleaved samples in `layout`. */
   composite: PixelData;
   /** 0-based index of the winning slice per pixel. */
@@ -91,6 +93,7 @@ interface MeasuredJob {
   layout: PixelLayout;
   slices: SliceRef[];
   skipped: SkippedFile[];
+  notices: string[];
   profile: ProfileBuffers;
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
@@ -124,7 +127,7 @@ export class Engine {
 
     const found = request.probed?.found ?? (await findSliceFiles(request.inputs));
     const { skipped } = found;
-    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options.rawColour));
+    const probed = request.probed?.stack ?? (await probeSlices(found.files, signal, options));
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
@@ -156,7 +159,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, profile: merge, partial, probeMs, focusMs, align }, started, signal);
+    return this.merge({ options, layout, slices, skipped, notices: probed.notices, profile: merge, partial, probeMs, focusMs, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */
@@ -185,6 +188,7 @@ export class Engine {
       layout,
       slices,
       skipped: job.skipped,
+      notices: job.notices,
       composite,
       indexMap,
       stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),

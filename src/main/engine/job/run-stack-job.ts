@@ -8,9 +8,10 @@ import type { StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
 import { warmUpMetadataTool } from '../output/metadata';
-import { plannedFiles, resolvePlan, resolveZStep, validatePlan, type OutputPlan } from '../output/output-plan';
+import { expectedOutputBytes, plannedFiles, resolvePlan, resolveZStep, validatePlan, type OutputPlan } from '../output/output-plan';
 import { writeOutputs } from '../output/outputs';
 import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type Sidecar } from '../output/sidecar';
+import { OutputTransaction, recoverOutputFolder, type RecoveryReport } from '../output/transaction';
 import { checkOutputPath, formatFromPath, outputDepth } from '../output/write-image';
 import { retouchResult } from '../retouch/retouch-result';
 import type { Engine, StackResult } from './engine';
@@ -30,23 +31,54 @@ export interface JobRequest {
 
 export interface JobOutcome {
   result: StackResult;
+  /** Every file written, the sidecar excepted, in the order they were put in place. */
   files: string[];
+  /** What this job found of runs that died while writing into its folders, and did about it. */
+  recovered: RecoveryReport;
   sidecar?: Sidecar;
   sidecarFile?: string;
   writeMs: number;
 }
 
+async function realFolder(folder: string): Promise<string> {
+  return fs.realpath(folder).catch(() => path.resolve(folder));
+}
+
+/**
+ * Per-slice pictures (heatmaps, in-focus masks) are images named like slices: written into a
+ * folder of input slices, the next run of that folder would stack them as slices.
+ */
+async function refuseDerivedImagesAmongInputs(plan: OutputPlan, inputFiles: string[]): Promise<void> {
+  const inputFolders = new Set(await Promise.all(inputFiles.map((file) => realFolder(path.dirname(file)))));
+  const derived: Array<[string | undefined, string]> = [
+    [plan.heatmaps, 'heatmaps (--heatmaps)'],
+    [plan.masked, 'in-focus slices (--masked)'],
+  ];
+  for (const [folder, what] of derived) {
+    if (folder && inputFolders.has(await realFolder(folder))) {
+      throw new DeepfieldError(`Refusing to write the ${what} into ${folder}: it holds the input slices, and the next run would stack them as slices (choose another folder)`, folder);
+    }
+  }
+}
+
+/** The folders a plan writes into (the composite's first), each once. */
+function outputFolders(plan: OutputPlan, targets: string[]): string[] {
+  return [...new Set([path.dirname(plan.composite), ...targets.map((t) => path.dirname(t))])];
+}
+
 /**
  * One whole stack job: checks the plan and every output file first (never an input, never an
- * existing file unless overwrite), stacks, writes the outputs, then the sidecar. If anything
- * fails or is cancelled, the files this job created are removed again.
+ * existing file unless overwrite), stacks, then writes the outputs and the sidecar as one set
+ * (transaction.ts): all of them are in place when this returns, none of them when it throws (a
+ * failure, a full disk, a cancel, a name another run took meanwhile), and a replaced older set is
+ * then still whole. Runs that died while writing into the same folders are cleaned up first.
  */
 export async function runStackJob(engine: Engine, request: JobRequest): Promise<JobOutcome> {
   const plan = resolvePlan(request.plan);
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options).rawColour);
+  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options));
   const { slices, layout } = probed;
   outputDepth(formatFromPath(plan.composite), layout, plan.depth);
   if (plan.heightMap && !resolveZStep(plan, slices)) {
@@ -58,61 +90,69 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
     throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
   }
+  await refuseDerivedImagesAmongInputs(plan, inputFiles);
   const targets = plannedFiles(plan, slices);
-  for (const folder of [plan.heatmaps, plan.masked]) if (folder) await fs.mkdir(folder, { recursive: true });
-  for (const target of targets) {
-    await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: !/\.(png|tiff?|jpe?g|webp)$/i.test(target) });
+  const recovered: RecoveryReport = { completed: [], removed: [] };
+  for (const folder of outputFolders(plan, targets)) {
+    const report = await recoverOutputFolder(folder);
+    recovered.completed.push(...report.completed);
+    recovered.removed.push(...report.removed);
+  }
+  const transaction = new OutputTransaction({ anchor: plan.composite, overwrite: request.overwrite, signal: request.signal, expectedBytes: expectedOutputBytes(plan, slices, layout) });
+  try {
+    for (const folder of [plan.heatmaps, plan.masked]) if (folder) await transaction.makeFolder(folder);
+    for (const target of targets) {
+      await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: !/\.(png|tiff?|jpe?g|webp)$/i.test(target) });
+    }
+  } catch (error) {
+    await transaction.rollBack();
+    throw error;
   }
 
   const started = performance.now();
   if (plan.metadata && inputFiles.length > 0) warmUpMetadataTool(inputFiles[0]);
   const hashing = plan.sidecar ? recordInputs(inputFiles, request.signal) : undefined;
   hashing?.catch(() => undefined); // awaited below; a failure here must not go unhandled meanwhile
-  const created: string[] = [];
-  const existedBefore = new Set<string>();
-  for (const target of targets) if (await fs.stat(target).catch(() => undefined)) existedBefore.add(target);
   try {
     const stacked = await engine.stack({
       inputs: request.inputs,
       options: request.options,
       signal: request.signal,
       onProgress: request.onProgress,
-      keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true },
+      keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true || plan.confidenceMap !== undefined },
       probed: { found, stack: probed },
     });
     const result = request.retouch?.strokes.length ? await retouchResult(stacked, request.retouch, request.signal) : stacked;
-    const written = await writeOutputs(result, plan, {
-      signal: request.signal,
-      onProgress: request.onProgress,
-      onWritten: (file) => {
-        if (!existedBefore.has(file)) created.push(file);
-      },
-    });
-    if (!plan.sidecar) return { result, files: written.files, writeMs: written.writeMs };
-    const sidecar: Sidecar = {
-      format: 1,
-      deepfield: { version: deepfieldVersion },
-      createdAt: new Date().toISOString(),
-      inputs: request.inputs.map((i) => path.resolve(i)),
-      files: await hashing!,
-      options: result.options as StackOptions,
-      outputs: plan,
-      written: written.files,
-      layout: result.layout,
-      slices: result.slices.map((s, i) => ({ ...s, meanVariance: result.stats[i].meanVariance, maxVariance: result.stats[i].maxVariance, pixelsWon: result.stats[i].pixelsWon })),
-      skipped: result.skipped,
-      alignment: result.alignment,
-      ...(result.retouch ? { retouch: result.retouch } : {}),
-      zStep: written.zStep,
-      timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
-    };
-    request.signal?.throwIfAborted();
-    const sidecarFile = sidecarPathFor(plan.composite);
-    await writeSidecar(sidecarFile, sidecar);
-    return { result, files: written.files, sidecar, sidecarFile, writeMs: written.writeMs };
+    const written = await writeOutputs(result, plan, { signal: request.signal, onProgress: request.onProgress, transaction });
+    let sidecar: Sidecar | undefined;
+    const sidecarFile = plan.sidecar ? sidecarPathFor(plan.composite) : undefined;
+    if (sidecarFile) {
+      const staged = transaction.staged();
+      sidecar = {
+        format: 1,
+        deepfield: { version: deepfieldVersion },
+        createdAt: new Date().toISOString(),
+        inputs: request.inputs.map((i) => path.resolve(i)),
+        files: await hashing!,
+        options: result.options as StackOptions,
+        outputs: plan,
+        written: staged.map((f) => f.target),
+        writtenFiles: staged.map((f) => ({ file: f.target, name: path.basename(f.target), size: f.size, sha256: f.sha256 })),
+        layout: result.layout,
+        slices: result.slices.map((s, i) => ({ ...s, meanVariance: result.stats[i].meanVariance, maxVariance: result.stats[i].maxVariance, pixelsWon: result.stats[i].pixelsWon })),
+        skipped: result.skipped,
+        alignment: result.alignment,
+        ...(result.retouch ? { retouch: result.retouch } : {}),
+        zStep: written.zStep,
+        timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
+      };
+      await writeSidecar(sidecarFile, sidecar, (file, produce) => transaction.stage(file, produce));
+    }
+    await transaction.commit();
+    return { result, files: transaction.staged().map((f) => f.target).filter((f) => f !== sidecarFile), recovered, sidecar, sidecarFile, writeMs: written.writeMs };
   } catch (error) {
-    // A stack is complete only with its sidecar: take back what this job created.
-    await Promise.all(created.map((file) => fs.rm(file, { force: true })));
+    // Nothing of this job is in place unless commit() returned: take back its temporary files.
+    await transaction.rollBack();
     throw error;
   }
 }

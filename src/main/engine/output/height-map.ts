@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { DeepfieldError } from '../errors';
 import { readTiffFileTags, TAG, encodeFloat32Tiff } from '../input/tiff';
-import { writeBytesAtomic } from './write-image';
+import { writeBytesAtomic, type StageFile } from './write-image';
 
 export const Z_UNITS = ['nm', 'um', 'mm'] as const;
 export type ZUnit = (typeof Z_UNITS)[number];
@@ -75,11 +75,11 @@ export function heightFromDepth(depth: Float32Array, zStep: ZStep): Float32Array
 }
 
 /** Writes heights as a 32-bit float TIFF, atomically; the unit is named in its ImageDescription. */
-export async function writeHeightMap(output: string, heights: Float32Array, width: number, height: number, zStep: ZStep): Promise<void> {
+export async function writeHeightMap(output: string, heights: Float32Array, width: number, height: number, zStep: ZStep, stage?: StageFile): Promise<void> {
   if (!/\.tiff?$/i.test(output)) {
     throw new DeepfieldError(`The height map is a 32-bit float TIFF: name it .tif or .tiff, not ${path.basename(output)}`, output);
   }
   const unit = zStep.unit === 'um' ? 'µm' : zStep.unit;
   const description = `Deepfield height map: focal-plane height per pixel in ${unit} (first slice at 0, ${zStep.value} ${unit} per slice)`;
-  await writeBytesAtomic(output, encodeFloat32Tiff(heights, width, height, description));
+  await writeBytesAtomic(output, encodeFloat32Tiff(heights, width, height, description), stage);
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { ColourMapName } from '../../../shared/colour-maps';
 import type { ScaleMode } from '../../../shared/colour-scale';
-import type { SliceRef } from '../../../shared/types';
+import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { parseZStep, zStepFromImageJ, type ZStep } from './height-map';
 import { plannedVisualFiles } from './visualise';
@@ -29,6 +29,8 @@ export interface OutputPlan {
   metadata: boolean;
   /** Winning slice per pixel, 16-bit greyscale PNG or TIFF. */
   indexMap?: string;
+  /** How decisive each pixel's focus peak is (0-1 as 16-bit grey), PNG or TIFF. */
+  confidenceMap?: string;
   /** Colourised depth with a legend, PNG. */
   depthMap?: string;
   /** Height in physical units, 32-bit float TIFF (needs zStep or ImageJ spacing). */
@@ -67,6 +69,7 @@ export function resolvePlan(plan: OutputPlan): OutputPlan {
     ...plan,
     composite: path.resolve(plan.composite),
     indexMap: abs(plan.indexMap),
+    confidenceMap: abs(plan.confidenceMap),
     depthMap: abs(plan.depthMap),
     heightMap: abs(plan.heightMap),
     heatmaps: abs(plan.heatmaps),
@@ -81,6 +84,9 @@ export function validatePlan(plan: OutputPlan): void {
   if (plan.indexMap && !/\.(png|tiff?)$/i.test(plan.indexMap)) {
     throw new DeepfieldError(`The index map must be a .png or .tif file, not ${path.basename(plan.indexMap)}`, plan.indexMap);
   }
+  if (plan.confidenceMap && !/\.(png|tiff?)$/i.test(plan.confidenceMap)) {
+    throw new DeepfieldError(`The confidence map must be a .png or .tif file, not ${path.basename(plan.confidenceMap)}`, plan.confidenceMap);
+  }
   if (plan.depthMap && !/\.png$/i.test(plan.depthMap)) {
     throw new DeepfieldError(`The depth map is a PNG: name it .png, not ${path.basename(plan.depthMap)}`, plan.depthMap);
   }
@@ -91,7 +97,7 @@ export function validatePlan(plan: OutputPlan): void {
     throw new DeepfieldError(`The height map is a 32-bit float TIFF: name it .tif or .tiff, not ${path.basename(plan.heightMap)}`, plan.heightMap);
   }
   if (plan.zStep !== undefined) parseZStep(plan.zStep);
-  const files = [plan.composite, plan.indexMap, plan.depthMap, plan.heightMap, plan.focusMap].filter((f): f is string => Boolean(f));
+  const files = [plan.composite, plan.indexMap, plan.confidenceMap, plan.depthMap, plan.heightMap, plan.focusMap].filter((f): f is string => Boolean(f));
   const seen = new Set<string>();
   for (const file of files) {
     if (seen.has(path.resolve(file))) throw new DeepfieldError(`Two outputs would be the same file: ${file}`, file);
@@ -101,10 +107,31 @@ export function validatePlan(plan: OutputPlan): void {
 
 /** Every file the plan writes for these slices, the sidecar last. */
 export function plannedFiles(plan: OutputPlan, slices: SliceRef[]): string[] {
-  const files = [plan.composite, plan.indexMap, plan.depthMap, plan.heightMap].filter((f): f is string => Boolean(f));
+  const files = [plan.composite, plan.indexMap, plan.confidenceMap, plan.depthMap, plan.heightMap].filter((f): f is string => Boolean(f));
   files.push(...plannedVisualFiles({ slices, heatmapFolder: plan.heatmaps, focusMap: plan.focusMap, maskedFolder: plan.masked, maskedSlices: plan.maskedSlices }));
   if (plan.sidecar) files.push(sidecarPathFor(plan.composite));
   return files;
+}
+
+/**
+ * Each planned file's uncompressed size in bytes (the sidecar's a rough guess), from which the
+ * disk-full message estimates what the whole set needs.
+ */
+export function expectedOutputBytes(plan: OutputPlan, slices: SliceRef[], layout: PixelLayout): Map<string, number> {
+  const pixels = layout.width * layout.height;
+  const compositeBytes = pixels * layout.channels * ((plan.depth ?? layout.bitDepth) / 8);
+  const sizes = new Map<string, number>([[plan.composite, compositeBytes]]);
+  if (plan.indexMap) sizes.set(plan.indexMap, pixels * 2);
+  if (plan.confidenceMap) sizes.set(plan.confidenceMap, pixels * 2);
+  if (plan.depthMap) sizes.set(plan.depthMap, pixels * 3);
+  if (plan.heightMap) sizes.set(plan.heightMap, pixels * 4);
+  const visuals = plannedVisualFiles({ slices, heatmapFolder: plan.heatmaps, focusMap: plan.focusMap, maskedFolder: plan.masked, maskedSlices: plan.maskedSlices });
+  for (const file of visuals) {
+    const bytes = file === plan.focusMap ? pixels : plan.masked && file.startsWith(plan.masked + path.sep) ? pixels * layout.channels * (layout.bitDepth / 8) : pixels * 3;
+    sizes.set(file, bytes);
+  }
+  if (plan.sidecar) sizes.set(sidecarPathFor(plan.composite), 4096 + 512 * slices.length);
+  return sizes;
 }
 
 /** The slice spacing for the height map: the plan's, else the first slice's ImageJ metadata. */

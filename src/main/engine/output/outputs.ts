@@ -1,21 +1,26 @@
 // Stage "output": everything a finished stack job can be written as, from one plan, the same for
 // the command line, batch runs, replays and the app's export dialog: the composite (format, bit
-// depth, metadata), index map, colourised depth map, height map, focus visualisations and the
-// provenance sidecar. Every file is checked before the job starts and written atomically after it;
-// a job that fails or is cancelled removes the files it had created, so no stack is left half done.
+// depth, metadata), index map, confidence map, colourised depth map, height map, focus
+// visualisations and the provenance sidecar. Every file is checked before the job starts; after
+// it, all are written under temporary names and put in place together as one output set
+// (transaction.ts), so no stack is ever left half done, or half replaced.
 import type { StackProgress } from '../../../shared/types';
-import { CancelledError } from '../errors';
 import type { StackResult } from '../job/engine';
 import { heightFromDepth, writeHeightMap, type ZStep } from './height-map';
 import { readReferenceMetadata } from './metadata';
-import { resolveZStep, type OutputPlan } from './output-plan';
+import { expectedOutputBytes, resolveZStep, type OutputPlan } from './output-plan';
+import { OutputTransaction } from './transaction';
 import { writeDepthColourMap, writeFocusVisuals } from './visualise';
-import { writeImageAtomic, writeIndexMap } from './write-image';
+import { writeImageAtomic, writeIndexMap, type StageFile } from './write-image';
 export interface WriteOutputsOptions {
   signal?: AbortSignal;
   onProgress?: (progress: StackProgress) => void;
-  /** Records each file once it is complete (for clean-up after a failure). */
-  onWritten?: (file: string) => void;
+  /**
+   * The run's output set to write into, left for the caller to put in place (runStackJob adds
+   * the sidecar first). Without one, the outputs are put in place here, together, replacing no
+   * existing file.
+   */
+  transaction?: OutputTransaction;
 }
 
 export interface WrittenOutputs {
@@ -24,25 +29,38 @@ export interface WrittenOutputs {
   writeMs: number;
 }
 
-/** Writes every output of the plan except the sidecar. */
+/** Writes every output of the plan except the sidecar, as one set. */
 export async function writeOutputs(result: StackResult, plan: OutputPlan, options: WriteOutputsOptions = {}): Promise<WrittenOutputs> {
-  const started = performance.now();
   const { signal } = options;
+  const transaction = options.transaction ?? new OutputTransaction({ anchor: plan.composite, signal, expectedBytes: expectedOutputBytes(plan, result.slices, result.layout) });
+  try {
+    const written = await stageOutputs(result, plan, signal, options.onProgress, (file, produce) => transaction.stage(file, produce));
+    if (!options.transaction) await transaction.commit();
+    return written;
+  } catch (error) {
+    if (!options.transaction) await transaction.rollBack();
+    throw error;
+  }
+}
+
+async function stageOutputs(
+  result: StackResult,
+  plan: OutputPlan,
+  signal: AbortSignal | undefined,
+  onProgress: WriteOutputsOptions['onProgress'],
+  stage: StageFile,
+): Promise<WrittenOutputs> {
+  const started = performance.now();
   const files: string[] = [];
-  const done = (file: string) => {
-    files.push(file);
-    options.onWritten?.(file);
-    if (signal?.aborted) throw new CancelledError();
-  };
   const { layout, slices } = result;
   const total = slices.length;
-  options.onProgress?.({ phase: 'write', done: total, total, elapsedMs: result.timings.totalMs });
+  onProgress?.({ phase: 'write', done: total, total, elapsedMs: result.timings.totalMs });
 
   // The reference slice is the alignment's when there is one, else the first slice.
   const reference = slices[result.alignment?.reference ?? 0] ?? slices[0];
   // The composite and the index map are encoded at the same time (each encoder is mostly one
-  // thread, and the workers are idle by now); a file is recorded as soon as it is complete, so a
-  // failure of the other still leaves nothing behind (runStackJob removes what was recorded).
+  // thread, and the workers are idle by now); both are waited for before a failure of either is
+  // passed on, so no temporary file is still being written when the set is taken back.
   const writes: Array<Promise<string>> = [
     (async () => {
       const metadata = plan.metadata ? await readReferenceMetadata(reference) : undefined;
@@ -51,28 +69,34 @@ export async function writeOutputs(result: StackResult, plan: OutputPlan, option
         depth: plan.depth,
         tiffCompression: plan.tiffCompression,
         metadata,
+        stage,
       });
       return plan.composite;
     })(),
   ];
   if (plan.indexMap) {
     const indexMap = plan.indexMap;
-    writes.push(writeIndexMap(indexMap, result.indexMap, layout.width, layout.height).then(() => indexMap));
+    writes.push(writeIndexMap(indexMap, result.indexMap, layout.width, layout.height, stage).then(() => indexMap));
   }
   const settled = await Promise.allSettled(writes);
-  for (const outcome of settled) if (outcome.status === 'fulfilled') done(outcome.value);
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  for (const outcome of settled) if (outcome.status === 'fulfilled') files.push(outcome.value);
+  if (plan.confidenceMap) {
+    const confidence = Uint16Array.from(result.confidence(), (c) => Math.round(65535 * c));
+    await writeImageAtomic(plan.confidenceMap, confidence, { width: layout.width, height: layout.height, channels: 1, bitDepth: 16 }, { stage });
+    files.push(plan.confidenceMap);
+  }
   const zStep = plan.heightMap ? resolveZStep(plan, slices) : undefined;
   if (plan.depthMap || plan.heightMap) {
     const depth = plan.subslice ? await result.subsliceDepth(signal) : result.indexMap;
     if (plan.depthMap) {
-      await writeDepthColourMap(plan.depthMap, depth, layout, slices.length, zStep);
-      done(plan.depthMap);
+      await writeDepthColourMap(plan.depthMap, depth, layout, slices.length, zStep, stage);
+      files.push(plan.depthMap);
     }
     if (plan.heightMap && zStep) {
       const heights = heightFromDepth(depth instanceof Float32Array ? depth : Float32Array.from(depth), zStep);
-      await writeHeightMap(plan.heightMap, heights, layout.width, layout.height, zStep);
-      done(plan.heightMap);
+      await writeHeightMap(plan.heightMap, heights, layout.width, layout.height, zStep, stage);
+      files.push(plan.heightMap);
     }
   }
   if (plan.heatmaps || plan.focusMap || plan.masked) {
@@ -90,9 +114,9 @@ export async function writeOutputs(result: StackResult, plan: OutputPlan, option
       maskedSlices: plan.maskedSlices,
       sliceAligns: result.sliceAligns,
       signal,
+      stage,
     });
-    for (const file of written) done(file);
+    files.push(...written);
   }
   return { files, zStep, writeMs: performance.now() - started };
 }
-

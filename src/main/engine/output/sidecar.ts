@@ -1,28 +1,33 @@
 // Provenance: the `<output>.deepfield.json` sidecar written beside every composite. It records
-// enough to rerun the job (inputs, every option, the output plan) and to prove what went in
-// (each input's size and SHA-256), with per-slice statistics, alignment and timings.
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+// enough to rerun the job (inputs, every option, the output plan), to prove what went in (each
+// input's size and SHA-256) and what came out (each output's size and SHA-256, so a set whose
+// files do not match it is known to be partial or stale), with per-slice statistics, alignment
+// and timings. It is put in place last, after every file it describes.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { version as DEEPFIELD_VERSION } from '../../../../package.json';
 import type { StackOptions } from '../../../shared/options';
 import { parseRetouch, type Retouch } from '../../../shared/retouch';
 import type { PixelLayout, SkippedFile, SliceRef, SliceStats } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
+import { sha256File } from './hash';
 import { sidecarPathFor, SIDECAR_SUFFIX, type OutputPlan } from './output-plan';
+import { writeBytesAtomic, type StageFile } from './write-image';
 
-export { sidecarPathFor, SIDECAR_SUFFIX };
-import { writeBytesAtomic } from './write-image';
+export { sha256File, sidecarPathFor, SIDECAR_SUFFIX };
 
 export const SIDECAR_FORMAT = 1;
 
-export interface InputFileRecord {
+/** A file the sidecar vouches for: an input slice, or an output. */
+export interface FileRecord {
   /** Absolute path when written. */
   file: string;
   name: string;
   size: number;
   sha256: string;
 }
+
+export type InputFileRecord = FileRecord;
 
 export interface Sidecar {
   format: typeof SIDECAR_FORMAT;
@@ -35,6 +40,11 @@ export interface Sidecar {
   outputs: OutputPlan;
   /** Every file the job wrote, the sidecar excepted. */
   written: string[];
+  /**
+   * The same files with their size and SHA-256 as written. Absent from sidecars of Deepfield
+   * before 0.1.0's output sets: such a set cannot be proved complete.
+   */
+  writtenFiles?: FileRecord[];
   layout: PixelLayout;
   slices: Array<SliceRef & Pick<SliceStats, 'meanVariance' | 'maxVariance' | 'pixelsWon'>>;
   skipped: SkippedFile[];
@@ -48,17 +58,6 @@ export interface Sidecar {
 }
 
 export const deepfieldVersion = DEEPFIELD_VERSION;
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', resolve);
-  });
-  return hash.digest('hex');
-}
 
 /** Size and SHA-256 of each input file (a multi-page TIFF counts once). */
 export async function recordInputs(files: string[], signal?: AbortSignal): Promise<InputFileRecord[]> {
@@ -75,8 +74,8 @@ export async function recordInputs(files: string[], signal?: AbortSignal): Promi
   return records;
 }
 
-export async function writeSidecar(file: string, sidecar: Sidecar): Promise<void> {
-  await writeBytesAtomic(file, JSON.stringify(sidecar, null, 2) + '\n');
+export async function writeSidecar(file: string, sidecar: Sidecar, stage?: StageFile): Promise<void> {
+  await writeBytesAtomic(file, JSON.stringify(sidecar, null, 2) + '\n', stage);
 }
 
 export async function readSidecar(file: string): Promise<Sidecar> {

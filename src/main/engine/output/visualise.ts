@@ -13,7 +13,7 @@ import type { PixelData } from '../input/decode';
 import { CancelledError } from '../errors';
 import { computeFocusBands } from '../focus/focus-measure';
 import type { ZStep } from './height-map';
-import { writeAtomically, writeImageAtomic } from './write-image';
+import { writeAtomically, writeImageAtomic, type StageFile } from './write-image';
 
 const DEPTH_STEPS = 1024;
 
@@ -87,11 +87,12 @@ export async function writeDepthColourMap(
   layout: Pick<PixelLayout, 'width' | 'height'>,
   sliceCount: number,
   zStep?: ZStep,
+  stage: StageFile = writeAtomically,
 ): Promise<void> {
   const { width, height } = layout;
   const legend = depthLegendSvg(sliceCount, height, zStep);
   const rgb = colouriseDepth(depth, sliceCount);
-  await writeAtomically(output, async (temporary) => {
+  await stage(output, async (temporary) => {
     await sharp(rgb, { raw: { width, height, channels: 3 } })
       .extend({ right: legend.width, background: '#ffffff' })
       .composite([{ input: Buffer.from(legend.svg), left: width, top: 0 }])
@@ -121,6 +122,8 @@ export interface FocusVisualsRequest {
   sliceAligns?: Array<SliceAlign | undefined>;
   signal?: AbortSignal;
   onSlice?: (done: number, total: number) => void;
+  /** Where each file goes (default: alone, atomically). */
+  stage?: StageFile;
 }
 
 /** File names for per-slice outputs: the slice's name, `#page` made file-safe, then a suffix. */
@@ -175,7 +178,7 @@ export async function writeFocusVisuals(request: FocusVisualsRequest): Promise<s
     const pixels = await decodeAligned(slice, layout, request.sliceAligns?.[k]);
     if (masked.has(k)) {
       const file = path.join(request.maskedFolder!, perSliceFileName(slice, k, 'in-focus'));
-      await writeImageAtomic(file, maskSlice(pixels, layout, indexMap, k), layout);
+      await writeImageAtomic(file, maskSlice(pixels, layout, indexMap, k), layout, { stage: request.stage });
       written.push(file);
     }
     if (needsFocus) {
@@ -196,7 +199,7 @@ export async function writeFocusVisuals(request: FocusVisualsRequest): Promise<s
       });
       if (heat) {
         const file = path.join(request.heatmapFolder!, perSliceFileName(slice, k, 'heatmap'));
-        await writeImageAtomic(file, heat, { width, height, channels: 3, bitDepth: 8 });
+        await writeImageAtomic(file, heat, { width, height, channels: 3, bitDepth: 8 }, { stage: request.stage });
         written.push(file);
       }
     }
@@ -205,7 +208,7 @@ export async function writeFocusVisuals(request: FocusVisualsRequest): Promise<s
   if (best && request.focusMap) {
     const grey = new Uint8Array(width * height);
     for (let p = 0; p < grey.length; p++) grey[p] = 255 - Math.round(scale.toUnit(best[p]) * 255);
-    await writeImageAtomic(request.focusMap, grey, { width, height, channels: 1, bitDepth: 8 });
+    await writeImageAtomic(request.focusMap, grey, { width, height, channels: 1, bitDepth: 8 }, { stage: request.stage });
     written.push(request.focusMap);
   }
   return written;

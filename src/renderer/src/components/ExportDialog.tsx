@@ -7,13 +7,17 @@ import { exportOutputsFrom, type ExportChoices } from '../settings';
 export interface ExportDialogProps {
   choices: ExportChoices;
   sliceCount: number;
+  /** The slices' own spacing ("0.05um" from ImageJ metadata), used when the z-step is blank. */
+  knownZStep?: string;
   onChoices: (choices: ExportChoices) => void;
-  onExport: (choices: ExportChoices) => void;
+  /** Resolves once the files are written (the dialog closes), rejects with what went wrong (it stays open and says so). */
+  onExport: (choices: ExportChoices) => Promise<void>;
   onClose: () => void;
 }
 
-export function ExportDialog({ choices, sliceCount, onChoices, onExport, onClose }: ExportDialogProps) {
+export function ExportDialog({ choices, sliceCount, knownZStep, onChoices, onExport, onClose }: ExportDialogProps) {
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   const set = (partial: Partial<ExportChoices>) => {
     setError(null);
     onChoices({ ...choices, ...partial });
@@ -22,11 +26,16 @@ export function ExportDialog({ choices, sliceCount, onChoices, onExport, onClose
   const submit = () => {
     try {
       // Checked here so the message names the field; the host checks again.
-      exportOutputsFrom(choices, sliceCount);
-      onExport(choices);
+      exportOutputsFrom(choices, sliceCount, knownZStep);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
+      return;
     }
+    setBusy(true);
+    onExport(choices).then(onClose, (e: unknown) => {
+      setBusy(false);
+      setError(e instanceof Error ? e.message : String(e));
+    });
   };
   const check = (key: keyof ExportChoices, label: string, title?: string) => (
     <label title={title}>
@@ -99,9 +108,18 @@ export function ExportDialog({ choices, sliceCount, onChoices, onExport, onClose
           {check('indexMap', 'Index map (16-bit PNG)')}
           {check('depthMap', 'Depth map in colour, with legend')}
           {check('heightMap', 'Height map (32-bit float TIFF)')}
-          <label title="Distance between slices; blank to use the slices' ImageJ spacing">
+          <label title={knownZStep ? `Distance between slices; blank for the slices' own ${knownZStep}` : 'Distance between slices (the slices do not record it)'}>
             Z-step
-            <input className="small-number" type="text" inputMode="decimal" aria-label="Z-step" placeholder="0.5" value={choices.zStep} onChange={(e) => set({ zStep: e.target.value })} />
+            <input
+              className="small-number"
+              type="text"
+              inputMode="decimal"
+              aria-label="Z-step"
+              aria-invalid={error !== null && choices.heightMap && choices.zStep.trim() === '' ? true : undefined}
+              placeholder={knownZStep ? knownZStep.replace(/[a-zµ]+$/i, '') : ''}
+              value={choices.zStep}
+              onChange={(e) => set({ zStep: e.target.value })}
+            />
             <select aria-label="Z-step unit" value={choices.zUnit} onChange={(e) => set({ zUnit: e.target.value as ExportChoices['zUnit'] })}>
               <option value="nm">nm</option>
               <option value="um">µm</option>
@@ -139,8 +157,8 @@ export function ExportDialog({ choices, sliceCount, onChoices, onExport, onClose
           </p>
         )}
         <div className="dialog-buttons">
-          <button type="button" className="primary" onClick={submit}>
-            Export files
+          <button type="button" className="primary" onClick={submit} disabled={busy}>
+            {busy ? 'Exporting…' : 'Export files'}
           </button>
           <button type="button" onClick={onClose}>
             Close

@@ -1,7 +1,7 @@
 // Export: quick single files (the composite in three formats, the index map, the colourised depth
 // map, the current slice's heatmap) and "More outputs…", the dialog with everything the engine
 // writes. Where the files went is shown in a toast by the caller.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ExportRequest } from '../../../shared/api';
 import type { ExportChoices } from '../settings';
 import { ExportDialog } from './ExportDialog';
@@ -15,22 +15,49 @@ export interface ExportMenuProps {
   sliceCount: number;
   choices: ExportChoices;
   onChoices: (choices: ExportChoices) => void;
-  onExportOutputs: (choices: ExportChoices) => void;
+  /** Resolves once written; rejects with the reason, which the dialog shows. */
+  onExportOutputs: (choices: ExportChoices) => Promise<void>;
+  knownZStep?: string;
 }
 
-export function ExportMenu({ disabled, currentSlice, onExport, sliceCount, choices, onChoices, onExportOutputs }: ExportMenuProps) {
+export function ExportMenu({ disabled, currentSlice, onExport, sliceCount, choices, onChoices, onExportOutputs, knownZStep }: ExportMenuProps) {
   const [open, setOpen] = useState(false);
   const [dialogOpen, setDialogOpen] = useState(false);
   const [quality, setQuality] = useState(92);
   const rootRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const popoverRef = useRef<HTMLDivElement>(null);
+  /** How far the popover moves left of its button so it ends inside the window. */
+  const [shiftLeft, setShiftLeft] = useState(0);
 
   useEffect(() => {
     if (!open) return;
     const closeOnOutsideClick = (event: MouseEvent) => {
       if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
     };
+    // Esc closes the popover wherever focus is (and does nothing else, such as cancelling a run).
+    const closeOnEscape = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      event.stopPropagation();
+      setOpen(false);
+      buttonRef.current?.focus();
+    };
     document.addEventListener('mousedown', closeOnOutsideClick);
-    return () => document.removeEventListener('mousedown', closeOnOutsideClick);
+    window.addEventListener('keydown', closeOnEscape, true);
+    return () => {
+      document.removeEventListener('mousedown', closeOnOutsideClick);
+      window.removeEventListener('keydown', closeOnEscape, true);
+    };
+  }, [open]);
+
+  // The button sits at the right of the toolbar: the popover opens leftwards as far as it must.
+  useLayoutEffect(() => {
+    if (!open || !popoverRef.current || !rootRef.current) return;
+    const margin = 8;
+    const left = rootRef.current.getBoundingClientRect().left;
+    const width = popoverRef.current.offsetWidth;
+    setShiftLeft(Math.max(0, Math.min(left - margin, left + width - (window.innerWidth - margin))));
   }, [open]);
 
   const choose = (choice: ExportChoice) => {
@@ -40,22 +67,11 @@ export function ExportMenu({ disabled, currentSlice, onExport, sliceCount, choic
 
   return (
     <div className="export-menu" ref={rootRef}>
-      <button type="button" aria-expanded={open} aria-controls="export-options" disabled={disabled} onClick={() => setOpen(!open)}>
+      <button ref={buttonRef} type="button" aria-expanded={open} aria-controls="export-options" disabled={disabled} onClick={() => setOpen(!open)}>
         Export ▾
       </button>
       {open && (
-        <div
-          id="export-options"
-          className="popover"
-          role="group"
-          aria-label="Export options"
-          onKeyDown={(event) => {
-            if (event.key === 'Escape') {
-              event.stopPropagation();
-              setOpen(false);
-            }
-          }}
-        >
+        <div ref={popoverRef} id="export-options" className="popover" role="group" aria-label="Export options" style={{ left: -shiftLeft }}>
           <button type="button" onClick={() => choose({ kind: 'composite', format: 'png' })}>
             Composite as PNG
           </button>
@@ -102,12 +118,10 @@ export function ExportMenu({ disabled, currentSlice, onExport, sliceCount, choic
         <ExportDialog
           choices={choices}
           sliceCount={sliceCount}
+          knownZStep={knownZStep}
           onChoices={onChoices}
           onClose={() => setDialogOpen(false)}
-          onExport={(chosen) => {
-            setDialogOpen(false);
-            onExportOutputs(chosen);
-          }}
+          onExport={onExportOutputs}
         />
       )}
     </div>

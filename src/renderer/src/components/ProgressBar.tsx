@@ -1,10 +1,26 @@
-// The status line at the bottom: slice n of N, elapsed and remaining time, and Cancel (Esc).
-// Between events the clock keeps ticking locally so a slow slice does not look like a hang.
+// The status line at the bottom: one bar for the whole job (job-progress.ts weighs its phases),
+// what it is doing, elapsed and remaining time, and Cancel (Esc). Between events the clock keeps
+// ticking locally so a slow slice does not look like a hang.
 import { useEffect, useState } from 'react';
-import { estimateRemainingMs, formatDuration } from '../format';
+import { formatDuration } from '../format';
 import type { JobState } from '../state/app-state';
+import { remainingMs } from '../state/job-progress';
 
 const PHASE_TEXT = { probe: 'Reading the stack', align: 'Aligning the slices', focus: 'Measuring focus', write: 'Writing the composite' } as const;
+
+/** What the job is doing, in words. */
+function activity(job: JobState): string {
+  if (job.total <= 0) return PHASE_TEXT[job.phase];
+  switch (job.phase) {
+    // The alignment pre-pass counts slices estimated, the focus pass slices measured.
+    case 'align':
+      return `${PHASE_TEXT.align}: ${job.done} of ${job.total} estimated`;
+    case 'focus':
+      return job.done >= job.total ? 'Merging the slices' : `slice ${job.done + 1} of ${job.total}`;
+    default:
+      return PHASE_TEXT[job.phase];
+  }
+}
 
 export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | null; lastEventAt: number; onCancel: () => void }) {
   const running = job?.status === 'running';
@@ -21,14 +37,9 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
     const elapsed = job.elapsedMs + sinceEvent;
     switch (job.status) {
       case 'running': {
-        const remaining = estimateRemainingMs(job.elapsedMs, job.done, job.total);
+        const remaining = remainingMs(job.elapsedMs, job.fraction);
         const left = remaining === null ? '' : `, ~${formatDuration(Math.max(0, remaining - sinceEvent))} left`;
-        // The alignment pre-pass counts slices estimated, the focus pass slices measured.
-        const counted =
-          job.total <= 0 ? PHASE_TEXT[job.phase]
-          : job.phase === 'align' ? `${PHASE_TEXT.align}: ${job.done} of ${job.total} estimated`
-          : `slice ${Math.min(job.done + 1, job.total)} of ${job.total}`;
-        text = `${job.phase === 'write' ? PHASE_TEXT.write : counted} · ${formatDuration(elapsed)} elapsed${left}`;
+        text = `${activity(job)} · ${formatDuration(elapsed)} elapsed${left}`;
         break;
       }
       case 'done':
@@ -45,6 +56,7 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
         break;
     }
   }
+  const percent = job ? Math.round(job.fraction * 100) : 0;
 
   return (
     <footer className="progress">
@@ -53,11 +65,11 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
         role="progressbar"
         aria-label="Stacking progress"
         aria-valuemin={0}
-        aria-valuemax={job?.total || 1}
-        aria-valuenow={job?.done ?? 0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
         aria-valuetext={text}
       >
-        <div className="progress-fill" style={{ width: `${job && job.total > 0 ? (100 * job.done) / job.total : 0}%` }} />
+        <div className="progress-fill" style={{ width: `${job ? job.fraction * 100 : 0}%` }} />
       </div>
       <span className="progress-text" aria-live="polite">
         {text}

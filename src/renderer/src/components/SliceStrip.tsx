@@ -31,12 +31,18 @@ export interface SliceStripProps {
 
 export function SliceStrip({ api, jobId, slices, current, totalPixels, previewFor, varianceScale, onSelect }: SliceStripProps) {
   const currentRef = useRef<HTMLButtonElement>(null);
+  const stripRef = useRef<HTMLElement>(null);
   useEffect(() => {
-    currentRef.current?.scrollIntoView?.({ block: 'nearest' });
+    const button = currentRef.current;
+    button?.scrollIntoView?.({ block: 'nearest' });
+    // Focus follows the selection inside the strip, so one slice is outlined, never two (the
+    // selected one and the one clicked before the arrow keys moved on).
+    const focused = document.activeElement;
+    if (button && focused !== button && focused instanceof HTMLElement && stripRef.current?.contains(focused)) button.focus({ preventScroll: true });
   }, [current]);
 
   return (
-    <aside className="slice-strip" aria-label="Slices">
+    <aside ref={stripRef} className="slice-strip" aria-label="Slices">
       <h2>Slices</h2>
       {slices.length === 0 ? (
         <p className="muted">No stack open.</p>
@@ -50,6 +56,8 @@ export function SliceStrip({ api, jobId, slices, current, totalPixels, previewFo
                 <button
                   type="button"
                   ref={selected ? currentRef : undefined}
+                  // One tab stop for the strip: the arrow keys move within it.
+                  tabIndex={selected ? 0 : -1}
                   aria-current={selected ? 'true' : undefined}
                   aria-label={`Slice ${slice.index + 1}${slice.name ? `: ${slice.name}` : ''}`}
                   onClick={() => onSelect(slice.index)}

@@ -5,6 +5,7 @@ import { ALIGN_METHODS, MERGE_METHODS, type AlignMethod, type MergeMethod } from
 import type { ExportChoices } from '../settings';
 import type { Theme } from '../state/app-state';
 import { ExportMenu, type ExportChoice } from './ExportMenu';
+import { fileName } from './Notices';
 
 /** The alignment and range fields as typed (numbers stay text until Run, so errors can quote them). */
 export interface StackFields {
@@ -34,14 +35,18 @@ export interface ToolbarProps {
   onRun: () => void;
   onExport: (choice: ExportChoice) => void;
   onTheme: (theme: Theme) => void;
+  onHelp: () => void;
   fields: StackFields;
   onFields: (fields: Partial<StackFields>) => void;
   /** Set when the fields cannot be used (shown beside them, announced). */
   fieldsError?: string | null;
   sliceCount: number;
+  /** Said beside Run when it will not stack the whole folder ("Stacking 5 of 8 slices"). */
+  runNote?: string | null;
   exportChoices: ExportChoices;
   onExportChoices: (choices: ExportChoices) => void;
-  onExportOutputs: (choices: ExportChoices) => void;
+  onExportOutputs: (choices: ExportChoices) => Promise<void>;
+  knownZStep?: string;
 }
 
 /** Alignment (issue 6) and the slice range (issue 5): passed to the engine with the next Run. */
@@ -104,7 +109,7 @@ function StackFieldsGroup({ fields, onFields, error }: { fields: StackFields; on
         />
       </label>
       {error && (
-        <span id={errorId} className="error-text" role="alert">
+        <span id={errorId} className="field-error" role="alert">
           {error}
         </span>
       )}
@@ -117,16 +122,15 @@ export function Toolbar(props: ToolbarProps) {
   const sigmaErrorId = useId();
   return (
     <header className="toolbar" role="toolbar" aria-label="Stack">
-      <span className="brand" aria-hidden="true">
-        Deepfield
-      </span>
       <button type="button" onClick={props.onOpen} title="Open a folder of focus slices">
         Open folder
       </button>
-      <button type="button" onClick={props.onDemo}>
-        Try a demo stack
+      {/* Short on screen so the options and Run fit one row at 1440 px; the full name for screen readers. */}
+      <button type="button" onClick={props.onDemo} aria-label="Try a demo stack" title="Try a demo stack: a synthetic scene with a known depth">
+        Demo
       </button>
       <select
+        className="recent"
         aria-label="Recent stacks"
         value=""
         disabled={props.recent.length === 0}
@@ -134,35 +138,38 @@ export function Toolbar(props: ToolbarProps) {
           if (e.target.value) props.onRecent(e.target.value);
         }}
       >
-        <option value="">{props.recent.length === 0 ? 'No recent' : 'Recent'}</option>
+        <option value="">{props.recent.length === 0 ? 'No recent stacks' : 'Recent stacks'}</option>
         {props.recent.map((path) => (
-          <option key={path} value={path}>
-            {path}
+          <option key={path} value={path} title={path}>
+            {fileName(path)} — {path}
           </option>
         ))}
       </select>
       <span className="separator" aria-hidden="true" />
       <label htmlFor={sigmaId}>sigma</label>
-      <input
-        id={sigmaId}
-        className="sigma"
-        type="text"
-        inputMode="decimal"
-        aria-label="Sigma"
-        aria-invalid={props.sigmaError ? true : undefined}
-        aria-describedby={props.sigmaError ? sigmaErrorId : undefined}
-        value={props.sigma}
-        onChange={(e) => props.onSigma(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && props.canRun) props.onRun();
-        }}
-        title="Gaussian sigma of the focus measure, in pixels"
-      />
-      {props.sigmaError && (
-        <span id={sigmaErrorId} className="error-text" role="alert">
-          {props.sigmaError}
-        </span>
-      )}
+      <span className="field-with-error">
+        <input
+          id={sigmaId}
+          className="sigma"
+          type="text"
+          inputMode="decimal"
+          aria-label="Sigma"
+          aria-invalid={props.sigmaError ? true : undefined}
+          aria-describedby={props.sigmaError ? sigmaErrorId : undefined}
+          value={props.sigma}
+          onChange={(e) => props.onSigma(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && props.canRun) props.onRun();
+          }}
+          title="Gaussian sigma of the focus measure, in pixels"
+        />
+        {/* Under the field, over the page: the toolbar stays one row. */}
+        {props.sigmaError && (
+          <span id={sigmaErrorId} className="field-error" role="alert">
+            {props.sigmaError}
+          </span>
+        )}
+      </span>
       <label title="argmax: each pixel from its sharpest slice; smooth: the same, regularised; pyramid: multi-scale blend">
         method
         <select aria-label="Merge method" value={props.method} onChange={(e) => props.onMethod(e.target.value as MergeMethod)}>
@@ -175,6 +182,11 @@ export function Toolbar(props: ToolbarProps) {
       <button type="button" className="primary" onClick={props.onRun} disabled={!props.canRun || props.running} title="Stack the open folder (Enter in sigma)">
         Run
       </button>
+      {props.runNote && (
+        <span className="run-note" role="status" title="The slice range (or slices left out in the strip) limits what Run stacks">
+          {props.runNote}
+        </span>
+      )}
       <span className="separator" aria-hidden="true" />
       <ExportMenu
         disabled={!props.canExport}
@@ -184,8 +196,12 @@ export function Toolbar(props: ToolbarProps) {
         choices={props.exportChoices}
         onChoices={props.onExportChoices}
         onExportOutputs={props.onExportOutputs}
+        knownZStep={props.knownZStep}
       />
       <span className="spacer" />
+      <button type="button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={props.onHelp}>
+        ?
+      </button>
       {/* A symbol, so the toolbar's options and Run fit one row at 1440 px; named for screen readers. */}
       <button type="button" aria-label="Light theme" title="Light theme" aria-pressed={props.theme === 'light'} onClick={() => props.onTheme(props.theme === 'light' ? 'dark' : 'light')}>
         ◐

@@ -17,7 +17,8 @@ const EXPORT_NAMES: Record<ExportChoice['kind'], string> = {
 
 export interface ExportControls {
   exportFile: (choice: ExportChoice) => void;
-  exportOutputs: (choices: ExportChoices) => void;
+  /** Resolves once written (a toast says where); rejects with the reason, for the dialog to show. */
+  exportOutputs: (choices: ExportChoices) => Promise<void>;
 }
 
 export function useExports(api: DeepfieldApi, state: AppState, dispatch: Dispatch<Action>): ExportControls {
@@ -31,18 +32,11 @@ export function useExports(api: DeepfieldApi, state: AppState, dispatch: Dispatc
     api.exportImage(request).then((result) => result && dispatch({ type: 'toast', message: `Saved ${EXPORT_NAMES[choice.kind]} to ${result.path}` }), failed);
   };
 
-  const exportOutputs = (choices: ExportChoices) => {
+  const exportOutputs = async (choices: ExportChoices) => {
     if (!job || !state.summary) return;
-    let outputs;
-    try {
-      outputs = exportOutputsFrom(choices, state.summary.slices.length);
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    api
-      .exportImage({ jobId: job.jobId, kind: 'outputs', format: 'png', outputs, ...exportMethod })
-      .then((result) => result && dispatch({ type: 'toast', message: `Saved ${result.files?.length ?? 0} files to ${result.path}` }), failed);
+    const outputs = exportOutputsFrom(choices, state.summary.slices.length);
+    const result = await api.exportImage({ jobId: job.jobId, kind: 'outputs', format: 'png', outputs, ...exportMethod });
+    if (result) dispatch({ type: 'toast', message: `Saved ${result.files?.length ?? 0} files to ${result.path}` });
   };
 
   return { exportFile, exportOutputs };

@@ -10,7 +10,7 @@ import { parseStackOptions, type MergeMethod } from '../../../shared/options';
 import type { FocusPreview } from '../../../shared/types';
 import type { StackFields } from '../components/Toolbar';
 import { decodeIndexImage, maxOverPreviews } from '../heatmap/paint';
-import { sliceRangeFrom, type Settings } from '../settings';
+import { rangeForFolder, type Settings } from '../settings';
 import type { Action, AppState } from '../state/app-state';
 import type { DecodedIndexMap } from '../viewer/ViewLayers';
 import type { Point } from '../viewer/viewport';
@@ -53,12 +53,18 @@ function loadIndexMap(url: string, sliceCount: number): Promise<DecodedIndexMap 
   });
 }
 
-/** Sigma as typed, passed to the shared schema as a number when it is one, so errors quote it. */
-function sigmaValue(text: string): unknown {
+/** Sigma as typed, as the stack options' number; throws a message in the user's words when it is not one. */
+function sigmaFrom(text: string): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  const number = Number(trimmed);
-  return Number.isNaN(number) ? trimmed : number;
+  const sigma = Number(trimmed);
+  const problem = Number.isNaN(sigma) ? `"${trimmed}" is not a number` : null;
+  try {
+    if (problem === null) return parseStackOptions({ sigma }).sigma;
+  } catch {
+    // The schema's own message is for developers; the toolbar says what to type.
+  }
+  throw new Error(`Sigma is the size of the focus measure in pixels: type a number such as 2 or 1.5 (${problem ?? `${trimmed} is too ${sigma > 2 ? 'large' : 'small'}`}).`);
 }
 
 export interface JobControls {
@@ -86,12 +92,15 @@ export function useJob({
   state,
   dispatch,
   settings,
+  updateSettings,
   onFinished: onJobFinished,
 }: {
   api: DeepfieldApi;
   state: AppState;
   dispatch: Dispatch<Action>;
   settings: Settings;
+  /** The folder a typed range belongs to is kept in the settings. */
+  updateSettings: (partial: Partial<Settings>) => void;
   /** Called once a job's summary has arrived (the recent stacks change). */
   onFinished: () => void;
 }): JobControls {
@@ -104,8 +113,6 @@ export function useJob({
   /** Events that arrive while startStack has not yet told us the new job's id. */
   const pendingEvents = useRef<JobEvent[] | null>(null);
   const lastEventAt = useRef(Date.now());
-  const { sigma, method } = settings;
-  const fields: StackFields = settings;
   const job = state.job;
 
   const fetchPreview = useCallback(
@@ -151,9 +158,11 @@ export function useJob({
 
   const run = useCallback(
     async (stackSource: StackSource) => {
+      // The stack is the open one even when its options are refused, so Run works once they are fixed.
+      setSource(stackSource);
       let options;
       try {
-        options = parseStackOptions({ sigma: sigmaValue(sigma), method });
+        options = parseStackOptions({ sigma: sigmaFrom(settings.sigma), method: settings.method });
         setSigmaError(null);
       } catch (error) {
         setSigmaError(describeError(error));
@@ -162,8 +171,14 @@ export function useJob({
       let aligned;
       let range;
       try {
-        aligned = alignOptions(fields);
-        range = stackSource.kind === 'folder' ? sliceRangeFrom(fields.rangeFrom, fields.rangeTo) : undefined;
+        aligned = alignOptions(settings);
+        if (stackSource.kind === 'folder') {
+          const forFolder = rangeForFolder(settings, stackSource.path);
+          range = forFolder.range;
+          // A range typed for another folder is dropped, not applied to this one (issue 17).
+          if (forFolder.forget) updateSettings({ rangeFrom: '', rangeTo: '', rangeFolder: '' });
+          else if (range && settings.rangeFolder !== stackSource.path) updateSettings({ rangeFolder: stackSource.path });
+        }
         setFieldsError(null);
       } catch (error) {
         setFieldsError(describeError(error));
@@ -171,7 +186,6 @@ export function useJob({
       }
       const previous = jobIdRef.current;
       if (previous && job?.status === 'running') api.cancel(previous).catch(() => undefined);
-      setSource(stackSource);
       jobIdRef.current = null;
       pendingEvents.current = [];
       previews.current = new Map();
@@ -180,7 +194,7 @@ export function useJob({
         const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method, ...aligned }, range);
         jobIdRef.current = jobId;
         lastEventAt.current = Date.now();
-        dispatch({ type: 'jobStarted', jobId, source: stackSource });
+        dispatch({ type: 'jobStarted', jobId, source: stackSource, aligned: aligned.align !== 'off' });
         const early = pendingEvents.current ?? [];
         pendingEvents.current = null;
         early.filter((event) => event.jobId === jobId).forEach(handleEvent);
@@ -189,7 +203,7 @@ export function useJob({
         dispatch({ type: 'failed', error: { message: describeError(error), file: stackSource.kind === 'folder' ? stackSource.path : undefined } });
       }
     },
-    [api, dispatch, sigma, method, fields, job?.status, handleEvent],
+    [api, dispatch, settings, updateSettings, job?.status, handleEvent],
   );
 
   const cancel = useCallback(() => {

@@ -10,13 +10,16 @@ export function useKeys({
   dispatch,
   viewport,
   cancel,
+  toggleHelp,
   retouch,
 }: {
-  /** False while a modal (the folder browser) has the keys. */
+  /** False while a modal (the folder browser, the keyboard help) has the keys. */
   enabled: boolean;
   dispatch: Dispatch<Action>;
   viewport: Pick<ViewportControls, 'fit' | 'zoomStep' | 'zoomTo'>;
   cancel: () => void;
+  /** "?": shows or hides the keyboard help. */
+  toggleHelp: () => void;
   /** Retouch mode's keys ([, ], undo, redo) act only while it is on. */
   retouch: Pick<RetouchControls, 'active' | 'stepSize' | 'undo' | 'redo'>;
 }): void {
@@ -68,9 +71,12 @@ export function useKeys({
         case 'redo':
           retouching.redo();
           break;
+        case 'help':
+          toggleHelp();
+          break;
       }
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [enabled, dispatch, cancel, fit, zoomStep, zoomTo]);
+  }, [enabled, dispatch, cancel, toggleHelp, fit, zoomStep, zoomTo]);
 }

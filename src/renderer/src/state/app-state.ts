@@ -6,6 +6,7 @@ import type { ScaleMode } from '../../../shared/colour-scale';
 import type { MergeMethod } from '../../../shared/options';
 import type { PixelLayout, SkippedFile, StackPhase } from '../../../shared/types';
 import type { ViewName } from '../keyboard';
+import { jobFraction } from './job-progress';
 
 export type Theme = 'dark' | 'light';
 
@@ -33,6 +34,10 @@ export interface JobState {
   /** Known from the 'started' event on. */
   layout: PixelLayout | null;
   skipped: SkippedFile[];
+  /** The job runs the alignment pre-pass, which takes its share of the progress bar. */
+  aligned: boolean;
+  /** The whole job's progress, 0..1 (job-progress.ts); it never goes back. */
+  fraction: number;
 }
 
 /**
@@ -97,6 +102,11 @@ export interface AppState {
   /** Second view of the split view, or null when the viewer shows one view. */
   splitView: ViewName | null;
   /**
+   * The view wiped in over the main one (a before/after slider on one stage), or null. The wipe
+   * and the split view are two ways to compare, one at a time.
+   */
+  wipeView: ViewName | null;
+  /**
    * The merge method whose composite and depth the left (or only) stage shows, and the one the
    * right stage shows: both come from remerge() on the finished job, so comparing methods side by
    * side never measures focus again. Null: the method the job was stacked with.
@@ -120,6 +130,7 @@ export const initialState: AppState = {
   view: 'composite',
   viewChosenByApp: true,
   splitView: null,
+  wipeView: null,
   shownMethod: null,
   compareMethod: null,
   // Log by default: local variance is heavy-tailed (a few edges dwarf everything else), so on a
@@ -132,13 +143,14 @@ export const initialState: AppState = {
 };
 
 export type Action =
-  | { type: 'jobStarted'; jobId: string; source: StackSource }
+  | { type: 'jobStarted'; jobId: string; source: StackSource; aligned: boolean }
   | { type: 'jobEvent'; event: JobEvent }
   | { type: 'previewLoaded'; jobId: string; slice: number }
   | { type: 'selectSlice'; slice: number }
   | { type: 'stepSlice'; delta: number }
   | { type: 'showView'; view: ViewName }
   | { type: 'setSplitView'; view: ViewName | null }
+  | { type: 'setWipeView'; view: ViewName | null }
   | { type: 'setHeatmap'; settings: Partial<HeatmapSettings> }
   | { type: 'profileLoaded'; profile: PixelProfile }
   | { type: 'failed'; error: EngineError }
@@ -169,7 +181,14 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
     case 'progress': {
       const next: AppState = {
         ...state,
-        job: { ...job, phase: event.phase, done: event.done, total: event.total, elapsedMs: event.elapsedMs },
+        job: {
+          ...job,
+          phase: event.phase,
+          done: event.done,
+          total: event.total,
+          elapsedMs: event.elapsedMs,
+          fraction: Math.max(job.fraction, jobFraction(event.phase, event.done, event.total, job.aligned)),
+        },
       };
       if (!event.slice) {
         if (state.slices.length < event.total) next.slices = withSlice(state.slices, event.total, { index: 0 });
@@ -201,6 +220,7 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
           done: summary.slices.length,
           total: summary.slices.length,
           elapsedMs: summary.timings.totalMs,
+          fraction: 1,
           layout: summary.layout,
           skipped: summary.skipped,
         },
@@ -229,7 +249,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'jobStarted':
       return {
         ...state,
-        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [] },
+        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [], aligned: action.aligned, fraction: 0 },
         summary: null,
         slices: [],
         reportedMaxVariance: 0,
@@ -257,7 +277,9 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'showView':
       return { ...state, view: action.view, viewChosenByApp: false };
     case 'setSplitView':
-      return { ...state, splitView: action.view };
+      return { ...state, splitView: action.view, wipeView: action.view ? null : state.wipeView };
+    case 'setWipeView':
+      return { ...state, wipeView: action.view, splitView: action.view ? null : state.splitView };
     case 'setHeatmap':
       return { ...state, heatmap: { ...state.heatmap, ...action.settings } };
     case 'profileLoaded':

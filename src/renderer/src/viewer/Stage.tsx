@@ -26,9 +26,11 @@ export interface StageProps {
    */
   paint?: { size: number; onStroke: (points: Array<[number, number]>) => void } | null;
   children: ReactNode;
+  /** Another view drawn over this one right of `position` (0..1 of the stage's width): the wipe. */
+  wipe?: { children: ReactNode; position: number; caption?: string };
 }
 
-export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, caption, paint, children }: StageProps) {
+export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, caption, paint, children, wipe }: StageProps) {
   const stageRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<Size>({ width: 0, height: 0 });
   // The wheel listener outlives renders; it reads the current size from here.
@@ -155,6 +157,25 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
         >
           <VisibleRectContext.Provider value={size.width > 0 ? visibleRect(viewport, size) : null}>{children}</VisibleRectContext.Provider>
         </div>
+      )}
+      {wipe && !placeholder && (
+        <>
+          {/* Clipped in screen space, so the divider stays put while the image pans and zooms under it. */}
+          <div className="wipe-layer" style={{ clipPath: `inset(0 0 0 ${wipe.position * 100}%)` }}>
+            <div
+              className={viewport.scale > 1 ? 'plane pixelated' : 'plane'}
+              style={{ width: natural.width, height: natural.height, transform: layerTransform(viewport, size) }}
+            >
+              <VisibleRectContext.Provider value={size.width > 0 ? visibleRect(viewport, size) : null}>{wipe.children}</VisibleRectContext.Provider>
+            </div>
+          </div>
+          <div className="wipe-divider" style={{ left: `${wipe.position * 100}%` }} aria-hidden="true" />
+          {wipe.caption && (
+            <span className="stage-caption right" aria-hidden="true">
+              {wipe.caption}
+            </span>
+          )}
+        </>
       )}
       {caption && (
         <span className="stage-caption" aria-hidden="true">

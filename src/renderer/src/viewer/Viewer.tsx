@@ -1,6 +1,6 @@
 // The main viewer: view tabs, zoom controls, one or two stages sharing one viewport, and the
 // view's key (heatmap colour bar, depth legend).
-import { useRef, type KeyboardEvent } from 'react';
+import { useRef, useState, type KeyboardEvent } from 'react';
 import type { DeepfieldApi } from '../../../shared/api';
 import type { VarianceScale } from '../../../shared/colour-scale';
 import { MERGE_METHODS, type MergeMethod } from '../../../shared/options';
@@ -138,6 +138,8 @@ function HeatmapControls({
 export function Viewer(props: ViewerProps) {
   const { state, dispatch, api, viewport, varianceScale } = props;
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
+  /** Where the wipe's divider is, 0..1 of the stage's width. */
+  const [wipePosition, setWipePosition] = useState(0.5);
   const job = state.job;
   const layout = job?.layout ?? state.summary?.layout ?? null;
 
@@ -155,16 +157,39 @@ export function Viewer(props: ViewerProps) {
   };
 
   const views: ViewName[] = state.splitView ? [state.view, state.splitView] : [state.view];
-  const showsHeatmap = views.includes('heatmap');
+  /** Every view on screen, the wiped-in one included: their keys (colour bar, legends) are shown. */
+  const onScreen = state.wipeView ? [...views, state.wipeView] : views;
+  const showsHeatmap = onScreen.includes('heatmap');
   const slice = state.currentSlice;
   const sliceEntry = state.slices[slice];
 
+  // Index 1 is the compared side: the split view's right stage or the view wiped in.
   const methodOf = (i: number) => (i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? state.summary?.method;
+  const captionOf = (view: ViewName, i: number) => `${VIEW_LABELS[view]}${(view === 'composite' || view === 'depth') && methodOf(i) ? ` · ${methodOf(i)}` : ''}`;
+  const layersOf = (view: ViewName, i: number) =>
+    job && layout ? (
+      <ViewLayers
+        view={view}
+        api={api}
+        jobId={job.jobId}
+        natural={layout}
+        scale={viewport.scale}
+        slice={slice}
+        heatmap={state.heatmap}
+        preview={props.previewFor(slice)}
+        varianceScale={varianceScale}
+        indexMap={props.indexMap}
+        method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
+        retouch={props.retouch.shownRevision}
+      />
+    ) : null;
+  const wipe = state.wipeView && job?.status === 'done' ? { children: layersOf(state.wipeView, 1), position: wipePosition, caption: captionOf(state.wipeView, 1) } : undefined;
+  const compared = state.splitView ?? state.wipeView;
   const stages =
     job && layout ? (
       views.map((view, i) => (
         <Stage
-          caption={state.splitView ? `${VIEW_LABELS[view]}${(view === 'composite' || view === 'depth') && methodOf(i) ? ` · ${methodOf(i)}` : ''}` : undefined}
+          caption={state.splitView || wipe ? captionOf(view, i) : undefined}
           key={`${i}-${view}`}
           label={`${VIEW_LABELS[view]} view`}
           natural={layout}
@@ -179,21 +204,9 @@ export function Viewer(props: ViewerProps) {
             jobDone: job.status === 'done',
             hasPreview: props.previewFor(slice) !== undefined,
           })}
+          wipe={i === 0 ? wipe : undefined}
         >
-          <ViewLayers
-            view={view}
-            api={api}
-            jobId={job.jobId}
-            natural={layout}
-            scale={viewport.scale}
-            slice={slice}
-            heatmap={state.heatmap}
-            preview={props.previewFor(slice)}
-            varianceScale={varianceScale}
-            indexMap={props.indexMap}
-            method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
-            retouch={props.retouch.shownRevision}
-          />
+          {layersOf(view, i)}
         </Stage>
       ))
     ) : (
@@ -263,7 +276,39 @@ export function Viewer(props: ViewerProps) {
             </select>
           </label>
         )}
-        {state.splitView && (state.splitView === 'composite' || state.splitView === 'depth') && job?.status === 'done' && (
+        <label className="split-toggle" title="Before and after on one image: a second view wiped in from the right">
+          <input
+            type="checkbox"
+            checked={state.wipeView !== null}
+            onChange={(e) => dispatch({ type: 'setWipeView', view: e.target.checked ? (state.view === 'composite' ? 'slice' : 'composite') : null })}
+          />
+          Wipe
+        </label>
+        {state.wipeView && (
+          <>
+            <label>
+              with
+              <select aria-label="Wipe view" value={state.wipeView} onChange={(e) => dispatch({ type: 'setWipeView', view: e.target.value as ViewName })}>
+                {VIEW_ORDER.map((view) => (
+                  <option key={view} value={view}>
+                    {VIEW_LABELS[view]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <input
+              className="wipe-position"
+              type="range"
+              aria-label="Wipe position"
+              min={0}
+              max={1}
+              step={0.01}
+              value={wipePosition}
+              onChange={(e) => setWipePosition(Number(e.target.value))}
+            />
+          </>
+        )}
+        {compared && (compared === 'composite' || compared === 'depth') && job?.status === 'done' && (
           <label title="Merge the same focus maps with another method and show it on the right: no new focus pass">
             Right method
             <select
@@ -297,11 +342,11 @@ export function Viewer(props: ViewerProps) {
         {showsHeatmap && varianceScale.max > 0 && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
           <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
         )}
-        {views.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
-        {views.includes('confidence') && <ConfidenceLegend />}
+        {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
+        {onScreen.includes('confidence') && <ConfidenceLegend />}
         {job && layout && (
           <span className="image-info">
-            {views.includes('slice') || views.includes('heatmap') ? `Slice ${slice + 1}${sliceEntry?.name ? `: ${sliceEntry.name}` : ''} · ` : ''}
+            {onScreen.includes('slice') || onScreen.includes('heatmap') ? `Slice ${slice + 1}${sliceEntry?.name ? `: ${sliceEntry.name}` : ''} · ` : ''}
             {layout.width}×{layout.height}, {layout.bitDepth}-bit
           </span>
         )}
