@@ -2,23 +2,16 @@
 // the app as a daily tool on ../shared/data (a range remembered from another folder, a progress
 // bar running backwards, the Export popover off the window, a developer's sigma message that
 // broke the toolbar, a narrow Recent stacks list, two outlines in the slice strip).
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { sharedData } from '../helpers/fixtures';
-import { launchBrowser, missingPrerequisite, newPage, screenshot, serve, type ServedApp } from './browser-host-fixture';
+import { appInChromium, missingPrerequisite, openStack, screenshot, waitForDone } from './browser-host-fixture';
 
 const skipReason = missingPrerequisite();
 if (skipReason && process.env.CI) throw new Error(`browser-host e2e tests cannot run in CI: ${skipReason}`);
 if (skipReason) process.stdout.write(`[e2e] daily-tool tests skipped: ${skipReason}\n`);
 
-async function openStack(page: Page, name: string): Promise<void> {
-  await page.getByRole('button', { name: 'Open folder' }).click();
-  await page.getByRole('dialog', { name: 'Choose a stack folder' }).getByRole('button', { name: `Open stack ${name}` }).click();
-}
 
-async function waitForDone(page: Page, slices: number, timeout = 180_000): Promise<void> {
-  await page.getByText(new RegExp(`^Done: ${slices} slices in`)).waitFor({ timeout });
-}
 
 /** Records every value the progress bar shows from now on (read back with progressValues). */
 async function watchProgress(page: Page): Promise<void> {
@@ -33,21 +26,11 @@ async function watchProgress(page: Page): Promise<void> {
 const progressValues = (page: Page) => page.evaluate(() => (window as unknown as { progressValues: number[] }).progressValues);
 
 describe.skipIf(skipReason !== null)('the app as a daily tool, in Chromium', () => {
-  let app: ServedApp;
-  let browser: Browser;
+  const session = appInChromium();
   let page: Page;
-  let problems: string[];
-
   beforeAll(async () => {
-    app = await serve(sharedData);
-    browser = await launchBrowser();
-    ({ page, problems } = await newPage(browser));
-    await page.goto(app.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    page = session.page;
+    await page.goto(session.app.url);
   });
 
   test('a range typed for pcb is shown at Run, and dropped when the reopened app opens microtubules', { timeout: 300_000 }, async () => {
@@ -123,6 +106,6 @@ describe.skipIf(skipReason !== null)('the app as a daily tool, in Chromium', () 
     expect(await current.getAttribute('aria-current')).toBe('true');
     expect(await current.evaluate((button) => document.activeElement === button)).toBe(true);
     await screenshot(page, 'daily-04-strip');
-    expect(problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { repoRoot, tempDir } from '../helpers/fixtures';
+import { repoRoot, sharedData, tempDir } from '../helpers/fixtures';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -92,7 +92,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-export interface BrowserSession {
+/** Waits for the progress line's "Done: N slices in ..." of a finished job. */
+export async function waitForDone(page: Page, slices: number, timeout = 180_000): Promise<void> {
+  await page.getByText(new RegExp(`^Done: ${slices} slices in`)).waitFor({ timeout });
+}
+
+/** Opens a stack under the host's root through the folder browser, as a user does. */
+export async function openStack(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Open folder' }).click();
+  await page.getByRole('dialog', { name: 'Choose a stack folder' }).getByRole('button', { name: `Open stack ${name}` }).click();
+}
+
+export interface AppInChromium {
   app: ServedApp;
   browser: Browser;
   page: Page;
@@ -101,11 +112,11 @@ export interface BrowserSession {
 }
 
 /**
- * For a describe block: serves `root` and opens one Chromium page before its tests, closes both
- * after them. The fields are filled in by the time the tests run.
+ * For a describe block: serves `root` and opens one 1440x900 page in Chromium before its tests,
+ * closes both after them. The fields are filled in by the time the first test runs.
  */
-export function useBrowserHost(root: string): BrowserSession {
-  const session = {} as BrowserSession;
+export function appInChromium(root = sharedData): AppInChromium {
+  const session = {} as AppInChromium;
   beforeAll(async () => {
     session.app = await serve(root);
     session.browser = await launchBrowser();

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { strokeCoverage, strokeWindow, type RetouchStroke } from '../../src/shared/retouch';
 import { sharedData } from '../helpers/fixtures';
-import { missingPrerequisite, screenshot, useBrowserHost } from './browser-host-fixture';
+import { appInChromium, missingPrerequisite, openStack, screenshot, waitForDone } from './browser-host-fixture';
 
 const skipReason = missingPrerequisite();
 if (skipReason && process.env.CI) throw new Error(`retouch e2e tests cannot run in CI: ${skipReason}`);
@@ -28,7 +28,7 @@ async function pixels(file: string): Promise<{ data: Uint8Array; width: number; 
 }
 
 describe.skipIf(skipReason !== null)('retouching in the browser host', () => {
-  const session = useBrowserHost(sharedData);
+  const session = appInChromium(sharedData);
 
   test('a stroke painted on the pcb composite changes the exported composite only under the stroke, and undo takes it back', { timeout: 420_000 }, async () => {
     const { app, page, problems } = session;
@@ -37,9 +37,8 @@ describe.skipIf(skipReason !== null)('retouching in the browser host', () => {
       if (request.method() === 'POST' && /\/retouch(\?|$)/.test(new URL(request.url()).pathname)) sent.push(JSON.parse(request.postData()!).strokes);
     });
     await page.goto(app.url);
-    await page.getByRole('button', { name: 'Open folder' }).click();
-    await page.getByRole('dialog', { name: 'Choose a stack folder' }).getByRole('button', { name: 'Open stack pcb' }).click();
-    await page.getByText(/^Done: 7 slices in/).waitFor({ timeout: 300_000 });
+    await openStack(page, 'pcb');
+    await waitForDone(page, 7, 300_000);
     await page.getByRole('tab', { name: 'Composite' }).click();
     const merged = await exportComposite(page);
 

@@ -147,7 +147,7 @@ describe('App with a fake host', () => {
     fireEvent.click(screen.getByRole('button', { name: /^Export/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Composite as JPEG' }));
     await settle();
-    expect(api.exports).toEqual([{ jobId: 'job-1', kind: 'composite', format: 'jpeg', quality: 92 }]);
+    expect(api.exports).toEqual([{ jobId: 'job-1', kind: 'composite', format: 'jpeg', quality: 92, method: 'argmax' }]);
     expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('Saved composite to /data/exports/composite.jpg');
   });
 

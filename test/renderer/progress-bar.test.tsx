@@ -27,6 +27,8 @@ describe('the progress bar', () => {
     expect(screen.getByText('Cancelled while aligning the slices (2 of 6 estimated)')).toBeTruthy();
     rerender(<ProgressBar job={job({ status: 'cancelled', phase: 'focus', done: 4, total: 7 })} lastEventAt={0} onCancel={() => {}} />);
     expect(screen.getByText('Cancelled after 4 of 7 slices')).toBeTruthy();
+    rerender(<ProgressBar job={job({ status: 'cancelled', phase: 'probe', done: 0, total: 0 })} lastEventAt={0} onCancel={() => {}} />);
+    expect(screen.getByText('Cancelled before the slices were read')).toBeTruthy();
   });
 });
 

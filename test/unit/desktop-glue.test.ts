@@ -93,7 +93,7 @@ describe('IPC', () => {
     dialogResult.filePaths = [target];
     const exported = (await call(IPC_CHANNELS.exportImage, { jobId, kind: 'outputs', format: 'png', method: 'pyramid', outputs: { composite: { format: 'png' }, indexMap: true } })) as { path: string; files: string[] };
     expect(exported.path).toBe(path.join(target, 'chosen-pyramid-export'));
-    expect((await fs.readdir(exported.path)).sort()).toEqual(['composite.png', 'index.png']);
+    expect((await fs.readdir(exported.path)).sort()).toEqual(['chosen-pyramid.png', 'chosen-pyramid.png.deepfield.json', 'index.png']);
   });
 
   test('calls from a frame that is not the app are refused', async () => {

@@ -193,7 +193,7 @@ describe('a job over HTTP', () => {
 
     const exported = await request('/api/exports', { method: 'POST', body: { jobId, kind: 'composite', format: 'png' } });
     expect(exported.status).toBe(200);
-    expect(exported.json().path).toBe(path.join(exportDir, 'stack-composite.png'));
+    expect(exported.json().path).toBe(path.join(exportDir, 'stack-argmax.png'));
     await fs.access(exported.json().path);
   });
 });
@@ -262,7 +262,7 @@ describe('the app options over HTTP', () => {
     }
     const ok = await request('/api/exports', { method: 'POST', body: { jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, indexMap: true, depthMap: true } } });
     expect(ok.status).toBe(200);
-    expect(ok.json().files.map((f: string) => path.basename(f)).sort()).toEqual(['composite.png', 'depth.png', 'index.png']);
+    expect(ok.json().files.map((f: string) => path.basename(f)).sort()).toEqual(['depth.png', 'index.png', 'stack-argmax.png', 'stack-argmax.png.deepfield.json']);
     expect(path.dirname(ok.json().path)).toBe(exportDir);
   });
 });

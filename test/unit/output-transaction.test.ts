@@ -39,6 +39,17 @@ describe('output transaction', () => {
     expect(await fs.readdir(dir)).toEqual(['a.png', 'a.png.deepfield.json']);
   });
 
+  it('puts files in place in the plan\'s order, whichever finished first, the sidecar last', async () => {
+    const dir = tempDir();
+    const [composite, index, sidecar] = ['c.png', 'c.index.png', 'c.png.deepfield.json'].map((n) => path.join(dir, n));
+    const transaction = new OutputTransaction({ expectedBytes: new Map([[composite, 1], [index, 1], [sidecar, 1]]) });
+    await transaction.stage(index, write('I'));
+    await transaction.stage(composite, write('C'));
+    await transaction.stage(sidecar, write('{}'));
+    expect(transaction.staged().map((f) => f.target)).toEqual([composite, index, sidecar]);
+    await transaction.commit();
+  });
+
   it('without overwrite, refuses the whole set when one name exists, naming it, and leaves that file alone', async () => {
     const dir = tempDir();
     await fs.writeFile(path.join(dir, 'b.png'), 'theirs');

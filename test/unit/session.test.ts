@@ -2,6 +2,7 @@
 // focus profiles, image rendering, exports that never overwrite, recent stacks, root confinement.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import exifr from 'exifr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { JobEvent } from '../../src/shared/api';
@@ -172,12 +173,12 @@ describe('a finished job', () => {
   test('an export writes a complete file and a second export of the same thing gets a new name', async () => {
     const first = await session.exportImage({ jobId, kind: 'composite', format: 'png' });
     const second = await session.exportImage({ jobId, kind: 'composite', format: 'png' });
-    expect(path.basename(first.path)).toBe('my_stack-composite.png');
-    expect(path.basename(second.path)).toBe('my_stack-composite-2.png');
+    expect(path.basename(first.path)).toBe('my_stack-argmax.png');
+    expect(path.basename(second.path)).toBe('my_stack-argmax-2.png');
     const firstBytes = await fs.readFile(first.path);
     expect(await sharp(first.path).metadata()).toMatchObject({ width: 96, height: 64 });
-    // No temporary file is left beside the exports.
-    expect((await fs.readdir(path.dirname(first.path))).sort()).toEqual(['my_stack-composite-2.png', 'my_stack-composite.png']);
+    // No temporary file is left beside the exports; each composite has its sidecar.
+    expect((await fs.readdir(path.dirname(first.path))).sort()).toEqual(['my_stack-argmax-2.png', 'my_stack-argmax-2.png.deepfield.json', 'my_stack-argmax.png', 'my_stack-argmax.png.deepfield.json']);
     // An existing file of someone else is never replaced.
     const target = path.join(path.dirname(first.path), 'mine.tif');
     await fs.writeFile(target, 'keep me');
@@ -191,8 +192,13 @@ describe('a finished job', () => {
   test('index map, depth and heatmap exports', async () => {
     const index = await session.exportImage({ jobId, kind: 'indexMap', format: 'png' });
     expect(await sharp(index.path).metadata()).toMatchObject({ depth: 'ushort', channels: 1 });
-    const depth = await session.exportImage({ jobId, kind: 'depthColour', format: 'jpeg', quality: 80 });
-    expect(await sharp(depth.path).metadata()).toMatchObject({ format: 'jpeg', width: 96 });
+    // The quick depth map is the one --depth-map writes: the map with its legend panel beside it.
+    const depth = await session.exportImage({ jobId, kind: 'depthColour', format: 'png' });
+    expect(path.basename(depth.path)).toBe('my_stack-argmax-depth.png');
+    const depthMeta = await sharp(depth.path).metadata();
+    expect(depthMeta).toMatchObject({ format: 'png', height: 64 });
+    expect(depthMeta.width).toBeGreaterThan(96);
+    await expect(session.exportImage({ jobId, kind: 'depthColour', format: 'jpeg' })).rejects.toThrow(/depth map in colour is exported as PNG/);
     const heat = await session.exportImage({ jobId, kind: 'heatmap', slice: 2, format: 'png', scale: 'log' });
     expect(path.basename(heat.path)).toBe('my_stack-heatmap-03.png');
     await expect(session.exportImage({ jobId, kind: 'indexMap', format: 'jpeg' })).rejects.toThrow(/PNG or TIFF/);
@@ -267,6 +273,17 @@ describe('an aligned job (pcb: a hand-held bracket)', () => {
     for (const profile of profiles) expect(profile.winner).toBe(profile.values.indexOf(Math.max(...profile.values)));
     const slice = await session.renderImage(jobId, 'slice', { slice: 0 });
     expect(await sharp(slice.data).metadata()).toMatchObject({ width: summary.layout.width, height: summary.layout.height });
+
+    // The app's quick export is the command line's: the reference slice's EXIF and a sidecar.
+    const exported = await session.exportImage({ jobId, kind: 'composite', format: 'png' }, path.join(tempDir(), 'pcb-argmax.png'));
+    expect(exported.files).toEqual([exported.path, `${exported.path}.deepfield.json`]);
+    const tags = await exifr.parse(exported.path, { tiff: true, exif: true });
+    expect(Object.keys(tags ?? {}).length).toBeGreaterThan(20);
+    expect(tags.Make).toBeTruthy();
+    const sidecar = JSON.parse(await fs.readFile(`${exported.path}.deepfield.json`, 'utf8'));
+    expect(sidecar.files.map((f: { name: string }) => f.name)).toEqual(summary.slices.map((s) => s.name));
+    expect(sidecar.options).toMatchObject({ method: 'argmax', sigma: 2 });
+    expect(sidecar.written).toEqual([exported.path]);
   });
 });
 
@@ -350,16 +367,16 @@ describe('app options: slice range, alignment, method switching, confidence, exp
     const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }));
     const outputs = { composite: { format: 'tiff' as const, depth: 16 as const, tiffCompression: 'lzw' as const, metadata: false }, indexMap: true, depthMap: true, heightMap: true, zStep: '0.5um', subslice: true, heatmaps: true, focusMap: true, maskedSlices: [0, 2] };
     const first = await session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs });
-    expect(first.path).toBe(path.join(exportDir, 'range_stack-export'));
+    expect(first.path).toBe(path.join(exportDir, 'range_stack-argmax-export'));
     const names = first.files!.map((f) => path.relative(first.path, f)).sort();
-    expect(names).toEqual(expect.arrayContaining(['composite.tif', 'depth.png', 'focus-map.png', 'height.tif', 'index.png']));
+    expect(names).toEqual(expect.arrayContaining(['range_stack-argmax.tif', 'range_stack-argmax.tif.deepfield.json', 'depth.png', 'focus-map.png', 'height.tif', 'index.png']));
     expect(names.filter((n) => n.startsWith(`heatmaps${path.sep}`))).toHaveLength(5);
     expect(names.filter((n) => n.startsWith(`in-focus${path.sep}`))).toHaveLength(2);
-    expect(await sharp(path.join(first.path, 'composite.tif')).metadata()).toMatchObject({ format: 'tiff', depth: 'ushort', width: 96, height: 64 });
+    expect(await sharp(path.join(first.path, 'range_stack-argmax.tif')).metadata()).toMatchObject({ format: 'tiff', depth: 'ushort', width: 96, height: 64 });
     expect(await sharp(path.join(first.path, 'height.tif')).metadata()).toMatchObject({ depth: 'float' });
     const second = await session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'webp', quality: 80 } } });
-    expect(second.path).toBe(path.join(exportDir, 'range_stack-export-2'));
-    expect(second.files).toEqual([path.join(second.path, 'composite.webp')]);
+    expect(second.path).toBe(path.join(exportDir, 'range_stack-argmax-export-2'));
+    expect(second.files).toEqual([path.join(second.path, 'range_stack-argmax.webp'), path.join(second.path, 'range_stack-argmax.webp.deepfield.json')]);
   });
 
   test('an export dialog request that cannot be written is refused before any folder is made', async () => {
@@ -373,7 +390,7 @@ describe('app options: slice range, alignment, method switching, confidence, exp
 });
 
 describe('retouching a finished job (microtubules: 16-bit greyscale, unaligned)', () => {
-  test('strokes change the composite and index map only under the brush, in images and exports, and an empty list takes them back', { timeout: 180_000 }, async () => {
+  test('strokes change the composite and index map only under the brush, in images and in exports (whose sidecar records them), and an empty list takes them back', { timeout: 180_000 }, async () => {
     const session = newSession({ exportDir: tempDir('deepfield-exports-') });
     const folder = path.join(sharedData, 'microtubules');
     const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: folder }, { align: 'off' }));
@@ -382,19 +399,23 @@ describe('retouching a finished job (microtubules: 16-bit greyscale, unaligned)'
     const { width, height } = summary.layout;
     const exportTiff = async () => {
       const out = await session.exportImage({ jobId, kind: 'outputs', format: 'tiff', outputs: { composite: { format: 'tiff', metadata: false }, indexMap: true } });
-      const read = async (name: string) => (await readRaw(path.join(out.path, name))).data;
-      return { files: out.files!.map((f) => path.basename(f)), composite: await read('composite.tif'), index: await read('index.png'), folder: out.path };
+      const file = (pattern: RegExp) => out.files!.find((f) => pattern.test(path.basename(f)))!;
+      return {
+        composite: (await readRaw(file(/\.tif$/))).data,
+        index: (await readRaw(file(/^index\.png$/))).data,
+        sidecar: JSON.parse(await fs.readFile(file(/\.deepfield\.json$/), 'utf8')),
+      };
     };
     const merged = await exportTiff();
-    expect(merged.files).not.toContain('strokes.json');
+    expect(merged.sidecar.retouch).toBeUndefined();
 
     const stroke = { tool: 'brush' as const, slice: 0, size: 30, hardness: 1, opacity: 1, points: [[200, 300], [320, 420]] as Array<[number, number]> };
     const changed = await session.retouch(jobId, [stroke]);
     expect(changed.revision).toBe(1);
     expect(changed.pixelsWon.reduce((a, b) => a + b, 0)).toBe(width * height);
     const retouched = await exportTiff();
-    expect(retouched.files).toContain('strokes.json');
-    expect(JSON.parse(await fs.readFile(path.join(retouched.folder, 'strokes.json'), 'utf8'))).toEqual({ version: 1, strokes: [stroke] });
+    // The export's provenance sidecar carries the strokes: --replay repeats them.
+    expect(retouched.sidecar.retouch).toEqual({ version: 1, strokes: [stroke] });
     const slice0 = (await decodeSlice({ file: path.join(folder, 'z00.tif'), name: 'z00.tif' }, summary.layout)) as Uint16Array;
     let inside = 0;
     for (let y = 0; y < height; y++) {
@@ -423,6 +444,6 @@ describe('retouching a finished job (microtubules: 16-bit greyscale, unaligned)'
     expect((await session.retouch(jobId, [])).revision).toBe(2);
     const undone = await exportTiff();
     expect(Array.from(undone.composite)).toEqual(Array.from(merged.composite));
-    expect(undone.files).not.toContain('strokes.json');
+    expect(undone.sidecar.retouch).toBeUndefined();
   });
 });

@@ -8,7 +8,8 @@ export { CancelledError, DeepfieldError, describeFsError, isAbortError } from '.
 
 // A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
 export { Engine, type StackResult } from './job/engine';
-export { runStackJob, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { runStackJob, writeStackResult, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { writeDepthColourMap } from './output/visualise';
 
 // Input: finding, probing and decoding slices.
 export { findSliceFiles, isImageFileName, naturalCompare, probeSlices } from './input/slices';

@@ -8,21 +8,25 @@ import path from 'node:path';
 import type { ExportOutputs, ExportRequest, ExportResult } from '../../shared/api';
 import { colourLut } from '../../shared/colour-maps';
 import { createVarianceScale } from '../../shared/colour-scale';
-import type { PixelLayout } from '../../shared/types';
-import { DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, formatFromPath, outputDepth, type OutputPlan, type PixelData, resolveZStep, type StackResult, validatePlan, writeBytesAtomic, writeImageAtomic, writeIndexMap, writeOutputs } from '../engine';
+import { DeepfieldError, DEFAULT_OUTPUT_PLAN, describeFsError, formatFromPath, outputDepth, type OutputPlan, resolveZStep, sidecarPathFor, type StackResult, validatePlan, writeImageAtomic, writeIndexMap, writeStackResult } from '../engine';
 
 const EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg' } as const;
 
-/** The name a file of this request gets by default: <stack>-composite.png and so on. */
-export function defaultExportName(stackName: string, request: ExportRequest): string {
+/**
+ * The name a file of this request gets by default, saying the merge method as the command line's
+ * users name theirs: pcb-pyramid.png, pcb-pyramid-index.png, pcb-pyramid-depth.png, and
+ * pcb-heatmap-03.png (a slice's focus map does not depend on the method).
+ */
+export function defaultExportName(stackName: string, request: Pick<ExportRequest, 'kind' | 'format' | 'slice' | 'method'>): string {
   const base = stackName.replace(/[^\w.-]+/g, '_') || 'stack';
+  const method = request.method ?? 'composite';
   const what =
     request.kind === 'composite'
-      ? 'composite'
+      ? method
       : request.kind === 'indexMap'
-        ? 'index'
+        ? `${method}-index`
         : request.kind === 'depthColour'
-          ? 'depth'
+          ? `${method}-depth`
           : `heatmap-${String((request.slice ?? 0) + 1).padStart(2, '0')}`;
   return `${base}-${what}${EXTENSION[request.format]}`;
 }
@@ -60,16 +64,21 @@ async function publishUnique(temporary: string, target: string): Promise<string>
   throw new DeepfieldError(`Cannot find a free file name next to ${target}`, target);
 }
 
+/** Makes the export folder if it is missing; a folder that cannot be made is named in the error. */
+async function ensureFolder(folder: string, target: string): Promise<void> {
+  try {
+    await fs.mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw new DeepfieldError(`Cannot export to ${folder}: ${describeFsError(error)}`, target);
+  }
+}
+
 export type ImageWriter = (file: string) => Promise<void>;
 
 /** Writes through `write` to a hidden file beside `target`, then publishes it under a free name. */
 export async function writeUnique(target: string, write: ImageWriter): Promise<string> {
   const dir = path.dirname(target);
-  try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw new DeepfieldError(`Cannot export to ${dir}: ${describeFsError(error)}`, target);
-  }
+  await ensureFolder(dir, target);
   const ext = path.extname(target);
   const temporary = path.join(dir, `.${path.basename(target, ext)}.${randomBytes(6).toString('hex')}.export${ext}`);
   try {
@@ -81,16 +90,6 @@ export async function writeUnique(target: string, write: ImageWriter): Promise<s
   } finally {
     await fs.rm(temporary, { force: true });
   }
-}
-
-/** The composite's writer for a format: 16-bit TIFF widens 8-bit samples (x257) so edits keep headroom. */
-export function compositeWriter(composite: PixelData, layout: PixelLayout, format: ExportRequest['format'], quality?: number): ImageWriter {
-  if (format === 'tiff' && layout.bitDepth === 8) {
-    const wide = new Uint16Array(composite.length);
-    for (let i = 0; i < composite.length; i++) wide[i] = composite[i] * 257;
-    return (file) => writeImageAtomic(file, wide, { ...layout, bitDepth: 16 }, { format: 'tiff' });
-  }
-  return (file) => writeImageAtomic(file, composite, layout, { format, quality });
 }
 
 export function indexMapWriter(indexMap: Uint16Array, width: number, height: number, format: ExportRequest['format']): ImageWriter {
@@ -118,12 +117,12 @@ export function heatmapRgb(focusMap: Float32Array, maxVariance: number, scale: '
 
 const COMPOSITE_EXTENSION = { png: '.png', tiff: '.tif', jpeg: '.jpg', webp: '.webp' } as const;
 
-/** The engine's OutputPlan for the export dialog's choices, every file inside `folder`. */
-export function outputPlanFor(folder: string, outputs: ExportOutputs): OutputPlan {
+/** The engine's OutputPlan for the export dialog's choices, every file inside `folder`, the composite named `compositeName`. */
+export function outputPlanFor(folder: string, outputs: ExportOutputs, compositeName: string): OutputPlan {
   const { composite } = outputs;
   return {
     ...DEFAULT_OUTPUT_PLAN,
-    composite: path.join(folder, `composite${COMPOSITE_EXTENSION[composite.format]}`),
+    composite: path.join(folder, `${compositeName}${COMPOSITE_EXTENSION[composite.format]}`),
     depth: composite.depth,
     quality: composite.quality ?? DEFAULT_OUTPUT_PLAN.quality,
     tiffCompression: composite.tiffCompression ?? DEFAULT_OUTPUT_PLAN.tiffCompression,
@@ -139,18 +138,14 @@ export function outputPlanFor(folder: string, outputs: ExportOutputs): OutputPla
     maskedSlices: outputs.maskedSlices?.length ? outputs.maskedSlices : undefined,
     heatmapScale: outputs.heatmapScale ?? DEFAULT_OUTPUT_PLAN.heatmapScale,
     colourMap: outputs.colourMap ?? DEFAULT_OUTPUT_PLAN.colourMap,
-    // The app's exports come from a job already in memory: no replayable sidecar.
-    sidecar: false,
+    // Provenance as the command line writes it: the inputs with their SHA-256, options, outputs.
+    sidecar: true,
   };
 }
 
 /** Creates `base`, or `base-2`, `base-3`, ... when taken: a folder nobody else has, so nothing in it is replaced. */
 async function makeUniqueFolder(base: string): Promise<string> {
-  try {
-    await fs.mkdir(path.dirname(base), { recursive: true });
-  } catch (error) {
-    throw new DeepfieldError(`Cannot export to ${path.dirname(base)}: ${describeFsError(error)}`, base);
-  }
+  await ensureFolder(path.dirname(base), base);
   for (let attempt = 1; attempt < 10_000; attempt++) {
     const candidate = attempt === 1 ? base : `${base}-${attempt}`;
     try {
@@ -165,11 +160,12 @@ async function makeUniqueFolder(base: string): Promise<string> {
 }
 
 /**
- * Writes the dialog's choices with the engine's writeOutputs into a new folder `base` (or the
- * first free variant). The plan is checked before the folder is made; a failure removes it.
+ * Writes the dialog's choices through the engine's writeStackResult (the command line's writer:
+ * metadata, sidecar, one set) into a new folder `base` (or the first free variant). The plan is
+ * checked before the folder is made; a failure removes it.
  */
-export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs): Promise<ExportResult> {
-  const check = outputPlanFor(base, outputs);
+export async function writeOutputsUnique(result: StackResult, base: string, outputs: ExportOutputs, compositeName: string): Promise<ExportResult> {
+  const check = outputPlanFor(base, outputs, compositeName);
   validatePlan(check);
   outputDepth(formatFromPath(check.composite), result.layout, check.depth);
   if (check.heightMap && !resolveZStep(check, result.slices)) {
@@ -180,19 +176,46 @@ export async function writeOutputsUnique(result: StackResult, base: string, outp
     throw new DeepfieldError(`Expected slice numbers from 1 to ${result.slices.length} for masked slices but received ${outOfRange.map((k) => k + 1).join(',')}`);
   }
   const folder = await makeUniqueFolder(base);
-  const plan = outputPlanFor(folder, outputs);
   try {
-    for (const sub of [plan.heatmaps, plan.masked]) if (sub) await fs.mkdir(sub);
-    const written = await writeOutputs(result, plan);
-    if (result.retouch?.strokes.length) {
-      // The strokes beside the files, in the documented format: `deepfield stack --retouch` repeats them.
-      const strokes = path.join(folder, 'strokes.json');
-      await writeBytesAtomic(strokes, JSON.stringify(result.retouch, null, 2) + '\n');
-      written.files.push(strokes);
-    }
-    return { path: folder, files: written.files };
+    const written = await writeStackResult(result, { plan: outputPlanFor(folder, outputs, compositeName) });
+    return { path: folder, files: [...written.files, ...(written.sidecarFile ? [written.sidecarFile] : [])] };
   } catch (error) {
     await fs.rm(folder, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The composite alone, with the reference slice's metadata and its sidecar, written by the
+ * engine's writeStackResult under `target` or the first free variant (name-2.png, ...) whose
+ * sidecar name is free too: an export never replaces a file.
+ */
+export async function exportComposite(result: StackResult, target: string, format: ExportRequest['format'], quality?: number): Promise<ExportResult> {
+  const plan = (file: string): OutputPlan => ({
+    ...DEFAULT_OUTPUT_PLAN,
+    composite: file,
+    // "16-bit TIFF": 8-bit slices are widened (x257) so later edits keep headroom.
+    depth: format === 'tiff' ? 16 : undefined,
+    quality: quality ?? DEFAULT_OUTPUT_PLAN.quality,
+    metadata: true,
+    sidecar: true,
+  });
+  await ensureFolder(path.dirname(target), target);
+  for (let attempt = 1; attempt < 10_000; attempt++) {
+    const candidate = candidateName(target, attempt);
+    if ((await exists(candidate)) || (await exists(sidecarPathFor(candidate)))) continue;
+    try {
+      const written = await writeStackResult(result, { plan: plan(candidate) });
+      return { path: candidate, files: [...written.files, ...(written.sidecarFile ? [written.sidecarFile] : [])] };
+    } catch (error) {
+      // Another export took the name between the look and the write: try the next one.
+      if (error instanceof DeepfieldError && /^Refusing to overwrite/.test(error.message)) continue;
+      throw error;
+    }
+  }
+  throw new DeepfieldError(`Cannot find a free file name next to ${target}`, target);
+}
+
+function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
 }

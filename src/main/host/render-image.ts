@@ -85,11 +85,6 @@ export function colourise(values: Uint8Array, lut: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The colourised depth map of an 8-bit index image, full size. */
-export function depthRgb(index8: Uint8Array, sliceCount: number): Uint8Array {
-  return colourise(index8, depthLevelLut(sliceCount));
-}
-
 /**
  * The colourised depth map: the 8-bit index image is cut and scaled first (nearest neighbour,
  * so no level between two slices appears), then coloured, so a small preview stays cheap.

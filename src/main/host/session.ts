@@ -13,15 +13,15 @@ import { RETOUCH_VERSION, type Retouch, type RetouchStroke } from '../../shared/
 import { colourLut } from '../../shared/colour-maps';
 import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../shared/options';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { computeFocusMap, decodeAligned, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, retouchResult, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
+import { computeFocusMap, decodeAligned, DeepfieldError, writeDepthColourMap, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, retouchResult, scaleTo8Bit, type SliceAlign, type StackResult } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
 import { ensureDemoStack } from './demo';
-import { compositeWriter, defaultExportName, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
+import { defaultExportName, exportComposite, heatmapRgb, indexMapWriter, rgbWriter, writeOutputsUnique, writeUnique, type ImageWriter } from './exports';
 import { focusProfile } from './focus-profile';
 import { listFolder } from './folders';
 import { AccessDeniedError, NotFoundError, type RootFolder } from './paths';
 import { RecentStacks } from './recent';
-import { colourise, depthRgb, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
+import { colourise, indexTo8Bit, renderDepth, renderPixels, renderSlice, type RenderedImage } from './render-image';
 
 export interface SessionConfig {
   engine: Engine;
@@ -468,28 +468,31 @@ export class Session {
    */
   async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
     const job = this.finishedJob(request.jobId);
-    // What was painted is what is saved: the strokes are part of the job.
+    // What was painted is what is saved: the strokes are part of the job (and of the export's sidecar).
     const merged = await this.retouchedResult(job, await this.mergedResult(job, request.method, false));
+    // Every name says the method, as the command line's users name their outputs.
+    const method = merged.result.options.method;
+    const safeName = job.name.replace(/[^\w.-]+/g, '_') || 'stack';
     if (request.kind === 'outputs') {
       if (!request.outputs) throw new DeepfieldError('Expected outputs for an export of kind "outputs"');
       // A new folder under the export folder (or the folder the user chose) holds every file.
       const parent = target ?? this.requireExportDir();
-      const method = merged.result.options.method;
-      const name = `${job.name}${method === job.options.method ? '' : `-${method}`}-export`;
-      return writeOutputsUnique(merged.result, path.join(parent, name.replace(/[^\w.-]+/g, '_')), request.outputs);
+      return writeOutputsUnique(merged.result, path.join(parent, `${safeName}-${method}-export`), request.outputs, `${safeName}-${method}`);
     }
-    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, request));
+    const file = target ?? path.join(this.requireExportDir(), defaultExportName(job.name, { ...request, method }));
     const { width, height } = job.layout;
     let writer: ImageWriter;
     switch (request.kind) {
       case 'composite':
-        writer = compositeWriter(merged.result.composite, job.layout, request.format, request.quality);
-        break;
+        // The command line's writer: the reference slice's metadata and the provenance sidecar.
+        return exportComposite(merged.result, file, request.format, request.quality);
       case 'indexMap':
         writer = indexMapWriter(merged.result.indexMap, width, height, request.format);
         break;
       case 'depthColour':
-        writer = rgbWriter(depthRgb(this.index8(job, merged), job.slices.length), width, height, request.format, request.quality);
+        if (request.format !== 'png') throw new DeepfieldError('The depth map in colour is exported as PNG (its legend is text, which JPEG blurs)');
+        // The same picture "More outputs" and --depth-map write: the map with its legend.
+        writer = (temporary) => writeDepthColourMap(temporary, merged.result.indexMap, job.layout, job.slices.length);
         break;
       case 'heatmap': {
         const k = request.slice;

@@ -4,13 +4,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
 import type { Retouch } from '../../../shared/retouch';
-import type { StackProgress } from '../../../shared/types';
+import type { PixelLayout, SliceRef, StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
 import { warmUpMetadataTool } from '../output/metadata';
 import { expectedOutputBytes, plannedFiles, resolvePlan, resolveZStep, validatePlan, type OutputPlan } from '../output/output-plan';
 import { writeOutputs } from '../output/outputs';
-import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type Sidecar } from '../output/sidecar';
+import { deepfieldVersion, recordInputs, sidecarPathFor, writeSidecar, type InputFileRecord, type Sidecar } from '../output/sidecar';
 import { OutputTransaction, recoverOutputFolder, type RecoveryReport } from '../output/transaction';
 import { checkOutputPath, formatFromPath, outputDepth } from '../output/write-image';
 import { retouchResult } from '../retouch/retouch-result';
@@ -66,20 +66,24 @@ function outputFolders(plan: OutputPlan, targets: string[]): string[] {
   return [...new Set([path.dirname(plan.composite), ...targets.map((t) => path.dirname(t))])];
 }
 
+/** What writing a result needs besides the result itself. */
+interface SetRequest {
+  plan: OutputPlan;
+  /** The inputs as given (the sidecar's), and the files they stand for (never written to). */
+  inputs: string[];
+  inputFiles: string[];
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: StackProgress) => void;
+}
+
 /**
- * One whole stack job: checks the plan and every output file first (never an input, never an
- * existing file unless overwrite), stacks, then writes the outputs and the sidecar as one set
- * (transaction.ts): all of them are in place when this returns, none of them when it throws (a
- * failure, a full disk, a cancel, a name another run took meanwhile), and a replaced older set is
- * then still whole. Runs that died while writing into the same folders are cleaned up first.
+ * Checks a plan against the slices it will be written from and every output file (never an
+ * input, never an existing file unless overwrite), cleans up after runs that died writing into
+ * the same folders, and opens the transaction the set is written in.
  */
-export async function runStackJob(engine: Engine, request: JobRequest): Promise<JobOutcome> {
-  const plan = resolvePlan(request.plan);
-  validatePlan(plan);
-  const found = await findSliceFiles(request.inputs);
-  const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options));
-  const { slices, layout } = probed;
+async function openOutputSet(request: SetRequest, slices: SliceRef[], layout: PixelLayout): Promise<{ transaction: OutputTransaction; recovered: RecoveryReport }> {
+  const { plan, inputFiles } = request;
   outputDepth(formatFromPath(plan.composite), layout, plan.depth);
   if (plan.heightMap && !resolveZStep(plan, slices)) {
     throw new DeepfieldError(
@@ -108,11 +112,73 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
     await transaction.rollBack();
     throw error;
   }
+  return { transaction, recovered };
+}
+
+/** Writes the outputs, then the sidecar, in the open transaction, and commits the set. */
+async function writeOutputSet(
+  result: StackResult,
+  request: SetRequest,
+  transaction: OutputTransaction,
+  hashing: Promise<InputFileRecord[]> | undefined,
+  started: number,
+): Promise<Omit<JobOutcome, 'recovered'>> {
+  const { plan } = request;
+  const written = await writeOutputs(result, plan, { signal: request.signal, onProgress: request.onProgress, transaction });
+  let sidecar: Sidecar | undefined;
+  const sidecarFile = plan.sidecar ? sidecarPathFor(plan.composite) : undefined;
+  if (sidecarFile) {
+    const staged = transaction.staged();
+    sidecar = {
+      format: 1,
+      deepfield: { version: deepfieldVersion },
+      createdAt: new Date().toISOString(),
+      inputs: request.inputs.map((i) => path.resolve(i)),
+      files: await hashing!,
+      options: result.options as StackOptions,
+      outputs: plan,
+      written: staged.map((f) => f.target),
+      writtenFiles: staged.map((f) => ({ file: f.target, name: path.basename(f.target), size: f.size, sha256: f.sha256 })),
+      layout: result.layout,
+      slices: result.slices.map((s, i) => ({ ...s, meanVariance: result.stats[i].meanVariance, maxVariance: result.stats[i].maxVariance, pixelsWon: result.stats[i].pixelsWon })),
+      skipped: result.skipped,
+      alignment: result.alignment,
+      ...(result.retouch ? { retouch: result.retouch } : {}),
+      zStep: written.zStep,
+      timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
+    };
+    await writeSidecar(sidecarFile, sidecar, (file, produce) => transaction.stage(file, produce));
+  }
+  await transaction.commit();
+  return { result, files: transaction.staged().map((f) => f.target).filter((f) => f !== sidecarFile), sidecar, sidecarFile, writeMs: written.writeMs };
+}
+
+/** Hashes the inputs for the sidecar, alongside the work; awaited when the sidecar is written. */
+function hashInputs(plan: OutputPlan, inputFiles: string[], signal?: AbortSignal): Promise<InputFileRecord[]> | undefined {
+  const hashing = plan.sidecar ? recordInputs(inputFiles, signal) : undefined;
+  hashing?.catch(() => undefined); // a failure here must not go unhandled meanwhile
+  return hashing;
+}
+
+/**
+ * One whole stack job: checks the plan and every output file first (never an input, never an
+ * existing file unless overwrite), stacks, then writes the outputs and the sidecar as one set
+ * (transaction.ts): all of them are in place when this returns, none of them when it throws (a
+ * failure, a full disk, a cancel, a name another run took meanwhile), and a replaced older set is
+ * then still whole. Runs that died while writing into the same folders are cleaned up first.
+ */
+export async function runStackJob(engine: Engine, request: JobRequest): Promise<JobOutcome> {
+  const plan = resolvePlan(request.plan);
+  validatePlan(plan);
+  const found = await findSliceFiles(request.inputs);
+  const inputFiles = found.files;
+  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options));
+  const set: SetRequest = { ...request, plan, inputFiles };
+  const { transaction, recovered } = await openOutputSet(set, probed.slices, probed.layout);
 
   const started = performance.now();
   if (plan.metadata && inputFiles.length > 0) warmUpMetadataTool(inputFiles[0]);
-  const hashing = plan.sidecar ? recordInputs(inputFiles, request.signal) : undefined;
-  hashing?.catch(() => undefined); // awaited below; a failure here must not go unhandled meanwhile
+  const hashing = hashInputs(plan, inputFiles, request.signal);
   try {
     const stacked = await engine.stack({
       inputs: request.inputs,
@@ -123,35 +189,31 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
       probed: { found, stack: probed },
     });
     const result = request.retouch?.strokes.length ? await retouchResult(stacked, request.retouch, request.signal) : stacked;
-    const written = await writeOutputs(result, plan, { signal: request.signal, onProgress: request.onProgress, transaction });
-    let sidecar: Sidecar | undefined;
-    const sidecarFile = plan.sidecar ? sidecarPathFor(plan.composite) : undefined;
-    if (sidecarFile) {
-      const staged = transaction.staged();
-      sidecar = {
-        format: 1,
-        deepfield: { version: deepfieldVersion },
-        createdAt: new Date().toISOString(),
-        inputs: request.inputs.map((i) => path.resolve(i)),
-        files: await hashing!,
-        options: result.options as StackOptions,
-        outputs: plan,
-        written: staged.map((f) => f.target),
-        writtenFiles: staged.map((f) => ({ file: f.target, name: path.basename(f.target), size: f.size, sha256: f.sha256 })),
-        layout: result.layout,
-        slices: result.slices.map((s, i) => ({ ...s, meanVariance: result.stats[i].meanVariance, maxVariance: result.stats[i].maxVariance, pixelsWon: result.stats[i].pixelsWon })),
-        skipped: result.skipped,
-        alignment: result.alignment,
-        ...(result.retouch ? { retouch: result.retouch } : {}),
-        zStep: written.zStep,
-        timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
-      };
-      await writeSidecar(sidecarFile, sidecar, (file, produce) => transaction.stage(file, produce));
-    }
-    await transaction.commit();
-    return { result, files: transaction.staged().map((f) => f.target).filter((f) => f !== sidecarFile), recovered, sidecar, sidecarFile, writeMs: written.writeMs };
+    return { ...(await writeOutputSet(result, set, transaction, hashing, started)), recovered };
   } catch (error) {
     // Nothing of this job is in place unless commit() returned: take back its temporary files.
+    await transaction.rollBack();
+    throw error;
+  }
+}
+
+/**
+ * Writes a result already in memory (the app's exports of a finished job) exactly as runStackJob
+ * writes a new one: the same checks, the same files with metadata, the sidecar, one set. Its
+ * inputs are the stacked slices' files themselves, so the sidecar names exactly what was
+ * stacked when a job left some of a folder's slices out.
+ */
+export async function writeStackResult(result: StackResult, request: { plan: OutputPlan; overwrite?: boolean; signal?: AbortSignal }): Promise<JobOutcome> {
+  const plan = resolvePlan(request.plan);
+  validatePlan(plan);
+  const inputFiles = [...new Set(result.slices.map((s) => s.file))];
+  const set: SetRequest = { plan, inputs: inputFiles, inputFiles, overwrite: request.overwrite, signal: request.signal };
+  const { transaction, recovered } = await openOutputSet(set, result.slices, result.layout);
+  const started = performance.now();
+  const hashing = hashInputs(plan, inputFiles, request.signal);
+  try {
+    return { ...(await writeOutputSet(result, set, transaction, hashing, started)), recovered };
+  } catch (error) {
     await transaction.rollBack();
     throw error;
   }

@@ -47,7 +47,10 @@ export interface TransactionOptions {
   /** Replace existing files (rename); without it an existing name fails the whole set (link). */
   overwrite?: boolean;
   signal?: AbortSignal;
-  /** Rough size of each planned file in bytes, for the disk-full message. */
+  /**
+   * Each planned file's rough size in bytes, for the disk-full message, in the plan's order:
+   * the order files are put in place (files written in parallel finish in any order).
+   */
   expectedBytes?: Map<string, number>;
 }
 
@@ -188,9 +191,19 @@ export class OutputTransaction {
     open.add(this);
   }
 
-  /** Every file staged so far, in the order they were started (the order they are put in place). */
+  /** Every file staged so far, in the order they are put in place. */
   staged(): StagedFile[] {
-    return this.entries.flatMap((e) => (e.staged ? [e.staged] : []));
+    return this.ordered().flatMap((e) => (e.staged ? [e.staged] : []));
+  }
+
+  /** The plan's order (expectedBytes), then any other file in the order it was started. */
+  private ordered(): Array<{ target: string; temporary: string; staged?: StagedFile }> {
+    const planned = [...(this.options.expectedBytes?.keys() ?? [])].map((f) => path.resolve(f));
+    const rank = (target: string) => {
+      const i = planned.indexOf(target);
+      return i < 0 ? planned.length : i;
+    };
+    return this.entries.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e.target) - rank(b.e.target) || a.i - b.i).map(({ e }) => e);
   }
 
   /** Creates `folder` (and parents) for outputs, remembering what to remove on roll-back. */
@@ -293,7 +306,7 @@ export class OutputTransaction {
 
   private commitSync(): void {
     const overwrite = this.options.overwrite === true;
-    const entries: JournalEntry[] = this.entries.map((e) => ({ target: e.target, temporary: e.temporary, backup: temporaryName(e.target, 'backup', this.id) }));
+    const entries: JournalEntry[] = this.ordered().map((e) => ({ target: e.target, temporary: e.temporary, backup: temporaryName(e.target, 'backup', this.id) }));
     const journalFile = temporaryName(this.anchor(), 'journal', this.id);
     writeJournal(journalFile, { host: HOST, pid: process.pid, overwrite, entries });
     const placed: Array<{ entry: JournalEntry; backedUp: boolean }> = [];
@@ -470,6 +483,9 @@ async function syncFolders(folders: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Recovery
 
+const RECOVERY_INTERVAL_MS = 30_000;
+const lastRecovery = new Map<string, number>();
+
 /**
  * Cleans up after runs that died while writing into `folder`: a run that had begun putting its
  * set in place (its journal is there) is completed, so its set is whole and matches its sidecar;
@@ -479,6 +495,10 @@ async function syncFolders(folders: string[]): Promise<void> {
  */
 export async function recoverOutputFolder(folder: string): Promise<RecoveryReport> {
   const report: RecoveryReport = { completed: [], removed: [] };
+  // A batch asks for every stack: one scan of a large output folder per half minute is enough.
+  const now = Date.now();
+  if (now - (lastRecovery.get(path.resolve(folder)) ?? -Infinity) < RECOVERY_INTERVAL_MS) return report;
+  lastRecovery.set(path.resolve(folder), now);
   let names: string[];
   try {
     names = await fs.readdir(folder);

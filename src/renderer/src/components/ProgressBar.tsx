@@ -47,9 +47,11 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
         break;
       case 'cancelled':
         text =
-          job.phase === 'align'
-            ? `Cancelled while aligning the slices (${job.done} of ${job.total} estimated)`
-            : `Cancelled after ${job.done} of ${job.total} slices`;
+          job.total <= 0
+            ? 'Cancelled before the slices were read'
+            : job.phase === 'align'
+              ? `Cancelled while aligning the slices (${job.done} of ${job.total} estimated)`
+              : `Cancelled after ${job.done} of ${job.total} slices`;
         break;
       case 'error':
         text = 'Stopped by an error';

@@ -23,7 +23,9 @@ export interface ExportControls {
 
 export function useExports(api: DeepfieldApi, state: AppState, dispatch: Dispatch<Action>): ExportControls {
   const job = state.job;
-  const exportMethod = state.shownMethod ? { method: state.shownMethod } : {};
+  // Named always, so the desktop's save dialog can propose a name that says it (pcb-pyramid.png).
+  const method = state.shownMethod ?? state.summary?.method;
+  const exportMethod = method ? { method } : {};
   const failed = (error: unknown) => dispatch({ type: 'toast', message: `Export failed: ${describeError(error)}`, tone: 'error' });
 
   const exportFile = (choice: ExportChoice) => {

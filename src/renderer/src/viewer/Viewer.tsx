@@ -48,6 +48,19 @@ function sharpestAt(profile: AppState['profile']): { slice: number; x: number; y
   return { slice: best, x: profile.x, y: profile.y };
 }
 
+/** Picks the compared view (split view's right side, or the view wiped in). */
+function ViewSelect({ label, value, onChange }: { label: string; value: ViewName; onChange: (view: ViewName) => void }) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value as ViewName)}>
+      {VIEW_ORDER.map((view) => (
+        <option key={view} value={view}>
+          {VIEW_LABELS[view]}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function emptyStageText(status: JobStatus | undefined): string {
   switch (status) {
     case 'running':
@@ -267,13 +280,7 @@ export function Viewer(props: ViewerProps) {
         {state.splitView && (
           <label>
             Right
-            <select aria-label="Right-hand view" value={state.splitView} onChange={(e) => dispatch({ type: 'setSplitView', view: e.target.value as ViewName })}>
-              {VIEW_ORDER.map((view) => (
-                <option key={view} value={view}>
-                  {VIEW_LABELS[view]}
-                </option>
-              ))}
-            </select>
+            <ViewSelect label="Right-hand view" value={state.splitView} onChange={(view) => dispatch({ type: 'setSplitView', view })} />
           </label>
         )}
         <label className="split-toggle" title="Before and after on one image: a second view wiped in from the right">
@@ -288,13 +295,7 @@ export function Viewer(props: ViewerProps) {
           <>
             <label>
               with
-              <select aria-label="Wipe view" value={state.wipeView} onChange={(e) => dispatch({ type: 'setWipeView', view: e.target.value as ViewName })}>
-                {VIEW_ORDER.map((view) => (
-                  <option key={view} value={view}>
-                    {VIEW_LABELS[view]}
-                  </option>
-                ))}
-              </select>
+              <ViewSelect label="Wipe view" value={state.wipeView} onChange={(view) => dispatch({ type: 'setWipeView', view })} />
             </label>
             <input
               className="wipe-position"
