@@ -2,6 +2,7 @@
 // stack, paint one stroke from slice 1 on the composite, and check the exported composite
 // changed only under the stroke (the pixels the engine's brush covers), then undo it.
 // Screenshots go to test-results/e2e/.
+import { promises as fs } from 'node:fs';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
@@ -13,13 +14,18 @@ const skipReason = missingPrerequisite();
 if (skipReason && process.env.CI) throw new Error(`retouch e2e tests cannot run in CI: ${skipReason}`);
 if (skipReason) process.stdout.write(`[e2e] retouch tests skipped: ${skipReason}\n`);
 
+const exported = new Set<string>();
+
+/** Exports the composite as PNG through the menu; the path is the one the new toast names (toasts expire, so older ones may be gone). */
 async function exportComposite(page: Page): Promise<string> {
-  const toasts = page.getByRole('status', { name: 'Notifications' }).getByText(/^Saved .* to /);
-  const before = await toasts.count();
+  const notifications = page.getByRole('status', { name: 'Notifications' });
+  const fresh = async () => [...(await notifications.innerText()).matchAll(/^Saved .* to (.+\.png)$/gm)].map((m) => m[1]).find((f) => !exported.has(f));
   await page.getByRole('button', { name: 'Export ▾' }).click();
   await page.getByRole('group', { name: 'Export options' }).getByRole('button', { name: 'Composite as PNG' }).click();
-  await expect.poll(() => toasts.count(), { timeout: 60_000 }).toBeGreaterThan(before);
-  return /to (.+\.png)$/.exec((await toasts.last().textContent())!)![1];
+  await expect.poll(fresh, { timeout: 60_000 }).toBeDefined();
+  const file = (await fresh())!;
+  exported.add(file);
+  return file;
 }
 
 async function pixels(file: string): Promise<{ data: Uint8Array; width: number; height: number }> {
@@ -75,6 +81,8 @@ describe.skipIf(skipReason !== null)('retouching in the browser host', () => {
     expect(stroke.points.length).toBeGreaterThan(3);
 
     const painted = await exportComposite(page);
+    // Exported through the command line's writer: its sidecar records the strokes for --replay.
+    expect(JSON.parse(await fs.readFile(`${painted}.deepfield.json`, 'utf8')).retouch).toEqual({ version: 1, strokes: [stroke] });
     const a = await pixels(merged);
     const b = await pixels(painted);
     expect([b.width, b.height]).toEqual([a.width, a.height]);
