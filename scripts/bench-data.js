@@ -16,7 +16,7 @@ export const cacheRoot = process.env.DEEPFIELD_BENCH_CACHE ?? path.join(os.homed
  * project's own TypeScript (it has type-only imports) into node_modules/.cache, where `sharp`
  * resolves as it does for the app.
  */
-async function loadSyntheticStack() {
+export async function loadSyntheticStack() {
   const ts = (await import('typescript')).default;
   const source = readFileSync(path.join(root, 'src/main/demo/synthetic-stack.ts'), 'utf8');
   const { outputText } = ts.transpileModule(source, {

@@ -9,6 +9,7 @@
 // Not a test: nothing here asserts a time. Needs `npm run build` first.
 //
 //   npm run bench -- [--runs 3] [--slices 10,40] [--no-tiff] [--no-align] [--out bench-results/bench.json]
+//   npm run bench -- --batch [...]: batches through a Redis queue, see scripts/bench-batch.js
 //
 // 'stack' is the design's pipeline with --align off (the issue 4 target: ratio to decode-only);
 // 'aligned' is the default job (similarity alignment), reported as what alignment adds.
@@ -21,6 +22,12 @@ import { fileURLToPath } from 'node:url';
 import { ensureStack } from './bench-data.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// `npm run bench -- --batch`: the many-machines batch benchmark instead (scripts/bench-batch.js).
+if (process.argv.includes('--batch')) {
+  await import('./bench-batch.js');
+  process.exit(0);
+}
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,7 +5,7 @@ import { app } from 'electron';
 import { fileURLToPath } from 'node:url';
 
 /** First arguments that mean "command line": the CLI's subcommands and its help flags. */
-const CLI_FIRST_ARGS = new Set(['stack', 'serve', 'help', '--help', '-h']);
+const CLI_FIRST_ARGS = new Set(['stack', 'batch', 'worker', 'serve', 'help', '--help', '-h']);
 
 /** The user's arguments: `electron . stack` in development carries the app path first
  *  (process.defaultApp), a packaged `Deepfield stack` does not. */

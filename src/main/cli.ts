@@ -7,7 +7,9 @@ import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, 
 import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
-import { registerBatchCommand, runBatchCommand } from './cli/batch-command';
+import { registerBatchCommand } from './cli/batch-command';
+import { addManyMachinesOptions, type ManyMachinesOptions, runBatchMode } from './cli/many-machines';
+import { registerWorkerCommand, runWorkerCommand } from './cli/queue/worker-command';
 import { registerServeCommand } from './cli/serve-command';
 
 // The main thread only probes headers while workers stack, then encodes the outputs while the
@@ -85,10 +87,15 @@ export async function main(argv: string[]): Promise<number> {
   // Added after batch copied the job options: a per-file output, like the other stack outputs.
   stackCommand.option('--retouch <strokes.json>', 'paint strokes from the source slices onto the composite (and index map) before writing; the strokes are recorded in the sidecar, so --replay repeats them (format: docs/retouch.md)');
   stackCommand.option('--confidence-map <png>', 'also write how decisive each pixel\'s focus peak is (0-1 as 16-bit grey) as a PNG or TIFF');
-  registerBatchCommand(program, stackCommand, async (parent, opts) => {
-    const threads = (opts as { threads?: number }).threads ?? os.availableParallelism();
-    engine = new Engine({ workerFile: WORKER_FILE, threads });
-    await runBatchCommand(engine, threads, parent, opts, controller.signal);
+  const batchCommand = registerBatchCommand(program, stackCommand, async (parent, opts) => {
+    // Locally, as a shard of a Slurm array, or through a queue (src/main/cli/many-machines.ts).
+    const makeEngine = (threads: number) => (engine = new Engine({ workerFile: WORKER_FILE, threads }));
+    await runBatchMode(batchCommand, parent, opts as ManyMachinesOptions, makeEngine, controller.signal);
+  });
+  addManyMachinesOptions(batchCommand);
+  registerWorkerCommand(program, async (opts) => {
+    engine = new Engine({ workerFile: WORKER_FILE, threads: opts.threads });
+    await runWorkerCommand(engine, opts, controller.signal);
   });
 
   registerServeCommand(program, WORKER_FILE, controller.signal);

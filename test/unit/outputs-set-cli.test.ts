@@ -52,19 +52,25 @@ async function setState(composite: string): Promise<{ state: string; sigma?: num
   return { state: status.state, sigma: sidecar.options.sigma };
 }
 
+/** A small stack and its set written with --sigma 5: the older set a new run writes over. */
+async function olderSet(seed: number): Promise<{ dir: string; slices: string; out: string; job: string[] }> {
+  const dir = tempDir();
+  const slices = path.join(dir, 'slices');
+  await writeSyntheticStack({ width: 64, height: 48, sliceCount: 3, seed }, slices, 'png');
+  const out = path.join(dir, 'out.png');
+  const job = [slices, '-o', out, '--index-map', path.join(dir, 'out.index.png'), ...QUICK];
+  const old = await runCli(['stack', ...job, '--sigma', '5']);
+  expect(old.code, old.stderr).toBe(0);
+  return { dir, slices, out, job };
+}
+
 describe('signals while writing over an older set', () => {
   const points = ['staged', 'prepared', 'committing'] as const;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'] as const;
   const cases = points.flatMap((point) => signals.map((signal) => ({ point, signal })));
 
   it.each(cases)('$signal at $point leaves the old or the new set whole, and says which', async ({ point, signal }) => {
-    const dir = tempDir();
-    const slices = path.join(dir, 'slices');
-    await writeSyntheticStack({ width: 64, height: 48, sliceCount: 3, seed: 4 }, slices, 'png');
-    const out = path.join(dir, 'out.png');
-    const job = [slices, '-o', out, '--index-map', path.join(dir, 'out.index.png'), ...QUICK];
-    const old = await runCli(['stack', ...job, '--sigma', '5']);
-    expect(old.code, old.stderr).toBe(0);
+    const { dir, slices, out, job } = await olderSet(4);
 
     let sent = false;
     const run = await runCli(['stack', ...job, '--sigma', '2', '--overwrite'], {
@@ -94,6 +100,30 @@ describe('signals while writing over an older set', () => {
       expect(run.stderr).toMatch(/cancelled, nothing written/);
     }
     expect(await setState(out)).toEqual({ state: 'up to date', sigma: finished ? 2 : 5 });
+    expect(await leftovers(dir)).toEqual([]);
+  });
+});
+
+describe('a second Ctrl-C while writing', () => {
+  it('stops at once, removing what is not in place, and leaves the older set whole', async () => {
+    const { dir, out, job } = await olderSet(5);
+    let sent = 0;
+    const run = await runCli(['stack', ...job, '--sigma', '2', '--overwrite'], {
+      env: { DEEPFIELD_TEST_PAUSE: 'staged', DEEPFIELD_TEST_PAUSE_MS: '3000' },
+      onStderr: (text, child) => {
+        if (sent === 0 && text.includes('paused at staged')) {
+          sent = 1;
+          child.kill('SIGINT');
+        } else if (sent === 1 && text.includes('cancelling')) {
+          sent = 2;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent, run.stderr).toBe(2);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/stopped at once \(SIGINT\): outputs not yet in place were removed, none is half written/);
+    expect(await setState(out)).toEqual({ state: 'up to date', sigma: 5 });
     expect(await leftovers(dir)).toEqual([]);
   });
 });

@@ -66,11 +66,15 @@ export async function findStackFolders(parent: string): Promise<StackFolder[]> {
   }
   const stacks: StackFolder[] = [];
   for (const entry of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => naturalCompare(a.name, b.name))) {
-    const folder = path.join(parent, entry.name);
-    const names = (await fs.readdir(folder)).filter((n) => !n.startsWith('.') && isImageFileName(n)).sort(naturalCompare);
-    stacks.push({ name: entry.name, folder, files: names.map((n) => path.join(folder, n)) });
+    stacks.push(await readStackFolder(path.join(parent, entry.name)));
   }
   return stacks;
+}
+
+/** One stack folder: its image files in natural order (hidden ones left out). */
+export async function readStackFolder(folder: string): Promise<StackFolder> {
+  const names = (await fs.readdir(folder)).filter((n) => !n.startsWith('.') && isImageFileName(n)).sort(naturalCompare);
+  return { name: path.basename(folder), folder, files: names.map((n) => path.join(folder, n)) };
 }
 
 /**

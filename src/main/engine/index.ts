@@ -35,5 +35,5 @@ export { checkStackOutputs, type StackJobOutputs, type StackOutputState, type St
 export { recoverOutputFolder, rollBackOpenOutputsSync, type RecoveryReport } from './output/transaction';
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
-export { canonicalJson, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
+export { canonicalJson, deepfieldVersion, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
 export { checkOutputPath, formatFromPath, outputDepth, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';

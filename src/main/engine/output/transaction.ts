@@ -261,7 +261,7 @@ export class OutputTransaction {
 
   /**
    * What the whole set needs on disk: the files written so far at their real size, the rest at
-   * their expected (uncompressed) size scaled by the compression seen so far.
+   * their expected size (expectedOutputBytes) scaled by how the written ones compared with theirs.
    */
   private neededBytes(failed: string, failedSize: number): number {
     const expected = this.options.expectedBytes ?? new Map<string, number>();
@@ -272,7 +272,8 @@ export class OutputTransaction {
       written += e.staged.size;
       writtenExpected += expected.get(e.target) ?? e.staged.size;
     }
-    const ratio = written > 0 && writtenExpected > 0 ? Math.min(1, written / writtenExpected) : 1;
+    // How this data compresses against the typical guesses, from the files that made it.
+    const ratio = written > 0 && writtenExpected > 0 ? Math.min(4, Math.max(0.25, written / writtenExpected)) : 1;
     let rest = 0;
     for (const [target, bytes] of expected) if (!this.entries.some((e) => e.target === target && e.staged)) rest += bytes * ratio;
     if (!expected.has(failed)) rest += failedSize;
