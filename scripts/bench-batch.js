@@ -19,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { cacheRoot, loadSyntheticStack } from './bench-data.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,6 +32,8 @@ function option(name, fallback) {
 const runs = Number(option('runs', '2'));
 const stackCount = Number(option('stacks', '24'));
 const outFile = path.resolve(root, option('out', 'bench-results/batch.json'));
+// --only tiny: the overhead batch alone (minutes instead of a quarter of an hour).
+const only = option('only', 'all');
 const THREADS = os.availableParallelism();
 // 1728 x 1152 = 1.99 MP, ten slices a stack, aligned already (the queue, not alignment, is measured).
 const SPEC = { width: 1728, height: 1152, sliceCount: 10, noise: 2 };
@@ -166,15 +169,23 @@ const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.
 const load = { before: os.loadavg() };
 try {
   await redis.waitFor(/Ready to accept connections/);
-  const results = await measure(parent, '2MP', url, work);
+  const results = only === 'tiny' ? undefined : await measure(parent, '2MP', url, work);
   const overhead = await measure(tiny, 'tiny', url, work);
+  // Inside each finished job: the time the worker held it (BullMQ's processedOn to finishedOn)
+  // less the stack's own time in the engine (the row's seconds): reading the job, the folder,
+  // progress, completing it. Between jobs, BullMQ hands the next one over with the completion.
+  const queue = new Queue('deepfield-stacks', { connection: { url } });
+  const held = (await queue.getJobs(['completed'], 0, -1)).map((j) => j.finishedOn - j.processedOn - 1000 * j.returnvalue.seconds).sort((a, b) => a - b);
+  await queue.close();
+  const inJob = { jobs: held.length, medianMs: held[held.length >> 1], meanMs: held.reduce((a, b) => a + b, 0) / held.length };
   load.after = os.loadavg();
   const first = path.join(parent, 'stack-01');
   const rss = { megapixels: (SPEC.width * SPEC.height) / 1e6, threads1: await peakRss(first, 1, work), threads2: await peakRss(first, 2, work) };
 
   console.log(`${THREADS} cores; load average ${load.before.map((l) => l.toFixed(1)).join(' ')} before, ${load.after.map((l) => l.toFixed(1)).join(' ')} after (other work shares the cores)`);
-  table(`${stackCount} stacks x ${SPEC.sliceCount} slices of ${SPEC.width}x${SPEC.height} JPEG:`, results);
+  if (results) table(`${stackCount} stacks x ${SPEC.sliceCount} slices of ${SPEC.width}x${SPEC.height} JPEG:`, results);
   table(`${stackCount} stacks x ${TINY.sliceCount} slices of ${TINY.width}x${TINY.height} (stacking takes milliseconds: the rest is overhead):`, overhead);
+  console.log(`the queue's time inside a job (held by a worker, less the stack's own): median ${inJob.medianMs.toFixed(1)} ms, mean ${inJob.meanMs.toFixed(1)} ms over ${inJob.jobs} jobs`);
   console.log(`peak RSS of one ${rss.megapixels.toFixed(2)} MP stack: ${rss.threads1.toFixed(0)} MB with 1 thread, ${rss.threads2.toFixed(0)} MB with 2`);
   const report = {
     date: new Date().toISOString(),
@@ -184,6 +195,7 @@ try {
     spec: SPEC,
     wallMs: results,
     tiny: { spec: TINY, wallMs: overhead },
+    queueTimeInsideJobMs: inJob,
     peakRssMB: rss,
   };
   await mkdir(path.dirname(outFile), { recursive: true });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import sharp from 'sharp';
-import { ALIGN_METHODS, type AlignMethod, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, describeExpected, isUsableSigma, MERGE_METHODS, type MergeMethod, RAW_COLOURS, SIGMA_EXPECTED } from '../shared/options';
+import { DEFAULT_STACK_OPTIONS, describeExpected, type OptionWithValue, parseOptionText, RAW_COLOURS, type StackOptions } from '../shared/options';
 import { CancelledError, closeMetadataTool, Engine, isAbortError, rollBackOpenOutputsSync } from './engine';
 import { runStackCommand } from './cli/stack-command';
 import { addOutputOptions } from './cli/output-options';
@@ -26,17 +26,22 @@ function parseNumber(parameter: string, check: (n: number) => boolean, expected:
   };
 }
 
-function parseAlign(value: string): AlignMethod {
-  if (!(ALIGN_METHODS as readonly string[]).includes(value)) throw new InvalidArgumentError(describeExpected(ALIGN_METHODS.join(', ') + ' (one of)', 'align', value));
-  return value as AlignMethod;
+/** A job option's flag parser: the value, its limits and its refusal are shared/options.ts's. */
+function optionParser<K extends OptionWithValue>(key: K, flag?: string) {
+  return (text: string): StackOptions[K] => {
+    try {
+      return parseOptionText(key, text, flag);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
 }
 
-function parseMethod(value: string): MergeMethod {
-  if (!(MERGE_METHODS as readonly string[]).includes(value)) throw new InvalidArgumentError(describeExpected(MERGE_METHODS.join(', ') + ' (one of)', 'method', value));
-  return value as MergeMethod;
-}
-
-export async function main(argv: string[]): Promise<number> {
+/**
+ * The first SIGINT, SIGTERM or SIGHUP cancels the run (the returned controller's signal); a second
+ * one stops at once, taking back the outputs not yet in place.
+ */
+function cancelOnSignals(): AbortController {
   const controller = new AbortController();
   // A closed terminal (SIGHUP) or a closed pipe makes writes to it fail: that must not stop the
   // clean-up the signal asks for.
@@ -53,6 +58,28 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
+  return controller;
+}
+
+/** The stack job's own flags (batch copies them): values, limits and defaults from shared/options.ts. */
+function addJobOptions(command: Command): void {
+  command
+    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', optionParser('sigma'), DEFAULT_STACK_OPTIONS.sigma)
+    .option('--method <name>', `how slices are merged: argmax (each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth's choice blended in a Laplacian pyramid, no seams)`, optionParser('method'), DEFAULT_STACK_OPTIONS.method)
+    .option('--align <model>', 'align slices to the reference before merging: auto (default: a similarity, applied only where the motion is real; microscope TIFF z-stacks are left unaligned), off, or one model forced: translation, similarity (shift, rotation, magnification), affine', optionParser('align'), DEFAULT_STACK_OPTIONS.align)
+    .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', optionParser('reference'))
+    .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
+    .addOption(
+      new Option('--raw-colour <curve>', 'how camera RAW slices (DNG, CR2/CR3, NEF, ARW, ORF, RW2, ...) are developed to 16 bits, white balance as shot: srgb (the sRGB tone curve) or linear (proportional to light)')
+        .choices(RAW_COLOURS)
+        .default(DEFAULT_STACK_OPTIONS.rawColour),
+    )
+    .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', DEFAULT_STACK_OPTIONS.keepSize)
+    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', optionParser('limitInputPixels', 'limit-input-pixels'));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = cancelOnSignals();
 
   const program = new Command('deepfield')
     .description('Focus stacking: merge slices focused at different depths into one all-in-focus image.')
@@ -63,19 +90,10 @@ export async function main(argv: string[]): Promise<number> {
     .description('stack a folder (or a list) of focal slices into one composite')
     .argument('[inputs...]', 'a folder of slices, or the slice files (JPEG, PNG, TIFF incl. multi-page, WebP, camera RAW), taken in natural name order')
     .option('-o, --output <file>', 'composite to write; format from the extension: .png, .tif/.tiff, .jpg, .webp (beside it: <file>.deepfield.json, the provenance sidecar)')
-    .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead')
-    .option('--sigma <px>', 'Gaussian sigma of the local-variance focus measure, in pixels', parseNumber('sigma', isUsableSigma, SIGMA_EXPECTED), DEFAULT_SIGMA)
-    .option('--method <name>', 'how slices are merged: argmax (default: each pixel from its sharpest slice), smooth (undecided pixels follow confident neighbours, flat areas average), pyramid (smooth\'s choice blended in a Laplacian pyramid, no seams)', parseMethod, 'argmax')
-    .option('--align <model>', 'align slices to the reference before merging: off, translation, similarity (default: shift, rotation, magnification), affine', parseAlign, 'similarity')
-    .option('--reference <n>', 'slice the others are aligned to, as a 0-based index like the index map (default: the middle slice)', parseNumber('reference', (n) => Number.isInteger(n) && n >= 0, 'a whole number from 0'))
-    .option('--no-brightness', 'do not match the slices\' gain and offset per channel to the reference')
-    .addOption(
-      new Option('--raw-colour <curve>', 'how camera RAW slices (DNG, CR2/CR3, NEF, ARW, ORF, RW2, ...) are developed to 16 bits, white balance as shot: srgb (the sRGB tone curve) or linear (proportional to light)')
-        .choices(RAW_COLOURS)
-        .default(DEFAULT_STACK_OPTIONS.rawColour),
-    )
-    .option('--keep-size', 'keep the full frame, edges filled from each slice\'s edge, instead of cropping to the area all slices cover', false)
-    .option('--limit-input-pixels <n>', 'largest slice to read, in pixels, against files whose header promises more than memory holds (default: 268402689, 16383 x 16383; 0: no limit)', parseNumber('limit-input-pixels', (n) => Number.isInteger(n) && n >= 0, 'a whole number of pixels from 0 (0: no limit)'))
+    .option('--replay <sidecar>', 'rerun the job a .deepfield.json sidecar records, after checking its inputs are unchanged (SHA-256); with -o, write beside that file instead');
+  // Job options between the inputs' and the run's, the order --help has always shown.
+  addJobOptions(stackCommand);
+  stackCommand
     .option('--overwrite', 'replace output files that already exist (never an input slice)', false)
     .option('--json', 'print a machine-readable summary (slices, per-slice statistics, timings) on stdout', false)
     .option('--threads <n>', 'worker threads (default: one per core)', parseNumber('threads', (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256'))

@@ -35,6 +35,32 @@ export function colourLut(name: ColourMapName): Uint8Array {
   return lut;
 }
 
+/**
+ * The one colour-map painter (heatmaps, confidence, depth maps; host, engine and renderer alike):
+ * each value through `toUnit` onto 0..1 (clamped), then to the nearest of the table's entries
+ * (`lut`: RGB triples, any count), written as RGB, or RGBA with opaque alpha, into `out` from
+ * pixel `at` on (so a band can be painted into a whole image).
+ */
+export function paintColours<T extends Uint8Array | Uint8ClampedArray = Uint8Array>(
+  values: ArrayLike<number>,
+  toUnit: (value: number) => number,
+  lut: Uint8Array,
+  options: { channels?: 3 | 4; out?: T; at?: number } = {},
+): T {
+  const channels = options.channels ?? 3;
+  const out = options.out ?? (new Uint8Array(values.length * channels) as T);
+  const top = lut.length / 3 - 1;
+  let o = (options.at ?? 0) * channels;
+  for (let i = 0; i < values.length; i++, o += channels) {
+    const entry = Math.round(Math.min(1, Math.max(0, toUnit(values[i]))) * top) * 3;
+    out[o] = lut[entry];
+    out[o + 1] = lut[entry + 1];
+    out[o + 2] = lut[entry + 2];
+    if (channels === 4) out[o + 3] = 255;
+  }
+  return out;
+}
+
 /** The colour of a unit value 0..1 (clamped) in a colour map. */
 export function colourAt(name: ColourMapName, unit: number): [number, number, number] {
   const i = Math.round(Math.min(1, Math.max(0, unit || 0)) * 255) * 3;

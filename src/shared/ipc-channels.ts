@@ -1,19 +1,10 @@
-// Channel names between the preload and the main process: one per DeepfieldApi call, plus the
-// event channel main pushes job events on. Only main and the preload use these.
-export const IPC_CHANNELS = {
-  hostInfo: 'deepfield:host-info',
-  chooseFolder: 'deepfield:choose-folder',
-  droppedFolder: 'deepfield:dropped-folder',
-  listFolder: 'deepfield:list-folder',
-  recentStacks: 'deepfield:recent-stacks',
-  startStack: 'deepfield:start-stack',
-  cancel: 'deepfield:cancel',
-  jobSummary: 'deepfield:job-summary',
-  getFocusPreview: 'deepfield:focus-preview',
-  focusProfile: 'deepfield:focus-profile',
-  exportImage: 'deepfield:export-image',
-  remerge: 'deepfield:remerge',
-  retouch: 'deepfield:retouch',
-} as const;
+// The desktop app's IPC names, without zod: the sandboxed preload imports this file, and must
+// bundle nothing but it. One channel per operation of API_OPERATIONS (shared/api.ts), plus the
+// channel main pushes job events on.
+import type { DesktopBridge, OperationName } from './api';
+
+export const ipcChannel = (name: OperationName): string => `deepfield:${name}`;
 
 export const JOB_EVENT_CHANNEL = 'deepfield:job-event';
+
+export type { DesktopBridge };

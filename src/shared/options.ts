@@ -9,9 +9,27 @@ export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export const DEFAULT_SIGMA = 2;
 
-/** Alignment model of each slice to the reference slice; 'off' stacks the slices as they are. */
-export const ALIGN_METHODS = ['off', 'translation', 'similarity', 'affine'] as const;
+/**
+ * Alignment of each slice to the reference slice. 'auto' estimates a similarity and applies it
+ * only where the motion is real (beyond the estimate's own uncertainty and AUTO_ALIGN_MIN_MOTION),
+ * and leaves microscope z-stacks alone; 'off' stacks the slices as they are; the models by name
+ * apply every believable estimate.
+ */
+export const ALIGN_METHODS = ['auto', 'off', 'translation', 'similarity', 'affine'] as const;
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
+
+/**
+ * Smallest motion (largest displacement of the frame's corners from the reference, in pixels)
+ * that 'auto' applies. Measurements in test/unit/align-auto.test.ts and docs/alignment.md.
+ */
+export const AUTO_ALIGN_MIN_MOTION = 0.1;
+
+/**
+ * 'auto' applies a motion only when it exceeds this many times its uncertainty (the quadrants'
+ * disagreement, summed along the chain of neighbours): on stacks that never moved, defocus read
+ * as motion stayed under 0.85 of its uncertainty; real motion measured 6 times its own or more.
+ */
+export const AUTO_ALIGN_SIGNIFICANCE = 2;
 
 /**
  * The smallest sigma whose Gaussian window is wider than one pixel: the radius is
@@ -36,6 +54,20 @@ export function isUsableSigma(sigma: number): boolean {
 export const RAW_COLOURS = ['srgb', 'linear'] as const;
 export type RawColour = (typeof RAW_COLOURS)[number];
 
+const LIMIT_INPUT_PIXELS_EXPECTED = 'a whole number of pixels from 0 (0: no limit)';
+
+/**
+ * What each option a command line sets with a value takes, in the words of every refusal (the
+ * app's, the API's, the command line's): "Expected <this> for <option> but received ...".
+ */
+export const EXPECTED = {
+  sigma: SIGMA_EXPECTED,
+  method: `${MERGE_METHODS.join(', ')} (one of)`,
+  align: `${ALIGN_METHODS.join(', ')} (one of)`,
+  reference: 'a whole number from 0',
+  limitInputPixels: LIMIT_INPUT_PIXELS_EXPECTED,
+} as const;
+
 const sigmaSchema = z
   .number({ error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) })
   .refine(isUsableSigma, { error: (issue) => describeExpected(SIGMA_EXPECTED, 'sigma', issue.input) });
@@ -48,11 +80,11 @@ export const stackOptionsSchema = z.object({
   /** Longest side of the per-slice heatmap previews returned with progress; 0 for none. */
   previewSize: z.number().int().min(0).max(4096).default(0),
   /**
-   * How slices are aligned to the reference before merging. On by default: a hand-held or
-   * breathing bracket needs it, and an already aligned stack comes out unchanged (motions under
-   * 0.05 px and brightness changes under 0.5% are not applied).
+   * How slices are aligned to the reference before merging. 'auto' by default: a hand-held or
+   * breathing bracket is aligned, and an already aligned stack or a microscope z-stack comes out
+   * bit-identical to 'off'.
    */
-  align: z.enum(ALIGN_METHODS).default('similarity'),
+  align: z.enum(ALIGN_METHODS).default('auto'),
   /** 0-based index of the slice the others are aligned to; default the middle slice. */
   reference: z.number().int().min(0).optional(),
   /** Match each slice's gain and offset per channel to the reference. */
@@ -64,9 +96,9 @@ export const stackOptionsSchema = z.object({
    * files whose header promises more than memory holds. Checked on each slice's header.
    */
   limitInputPixels: z
-    .number({ error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
-    .int({ error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
-    .min(0, { error: (issue) => describeExpected('a whole number of pixels from 0 (0: no limit)', 'limitInputPixels', issue.input) })
+    .number({ error: (issue) => describeExpected(LIMIT_INPUT_PIXELS_EXPECTED, 'limitInputPixels', issue.input) })
+    .int({ error: (issue) => describeExpected(LIMIT_INPUT_PIXELS_EXPECTED, 'limitInputPixels', issue.input) })
+    .min(0, { error: (issue) => describeExpected(LIMIT_INPUT_PIXELS_EXPECTED, 'limitInputPixels', issue.input) })
     .optional(),
   /** How camera RAW slices are developed (other slices are read as they are). */
   rawColour: z.enum(RAW_COLOURS).default('srgb'),
@@ -84,11 +116,50 @@ export function describeExpected(expected: string, parameter: string, received: 
   return `Expected ${expected} for ${parameter} but received ${shown} of type ${typeof received}`;
 }
 
-/** Validates options, throwing one readable line per problem. */
+/**
+ * Options already checked where they came in (a command line's flags, the host's API boundary),
+ * completed with the defaults for what they do not say; checks nothing itself.
+ */
+export function withDefaults(checked: StackOptionsInput): StackOptions {
+  const given = Object.entries(checked).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_STACK_OPTIONS, ...Object.fromEntries(given) };
+}
+
+/** The options a command line sets with a flag and a value. */
+export type OptionWithValue = keyof typeof EXPECTED;
+
+/**
+ * One option as typed on a command line: read as its schema's type (a number for sigma, reference
+ * and limitInputPixels), checked by that schema, refused with the text as typed under the flag's
+ * name (`flag`, default the option's).
+ */
+export function parseOptionText<K extends OptionWithValue>(key: K, text: string, flag: string = key): StackOptions[K] {
+  const schema = stackOptionsSchema.shape[key];
+  const result = schema.safeParse(takesNumber(schema) ? (text.trim() === '' ? Number.NaN : Number(text)) : text);
+  if (!result.success) throw new Error(describeExpected(EXPECTED[key], flag, text));
+  return result.data as StackOptions[K];
+}
+
+/** Whether a schema (under optional and default) takes a number: text from an address or a command line is read as one. */
+export function takesNumber(schema: z.core.$ZodType): boolean {
+  let inner = schema;
+  while (inner._zod.def.type === 'optional' || inner._zod.def.type === 'default') inner = (inner._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+  return inner._zod.def.type === 'number';
+}
+
+/**
+ * Options parseStackOptions returned: handed on from layer to layer (runStackJob to the engine's
+ * stack), they are not checked a second time.
+ */
+const checkedOptions = new WeakSet<object>();
+
+/** Validates options, throwing one readable line per problem; options it returned before pass as they are. */
 export function parseStackOptions(input: unknown): StackOptions {
+  if (typeof input === 'object' && input !== null && checkedOptions.has(input)) return input as StackOptions;
   const result = stackOptionsSchema.safeParse(input ?? {});
   if (!result.success) {
     throw new Error(result.error.issues.map((i) => i.message).join('; '));
   }
+  checkedOptions.add(result.data);
   return result.data;
 }

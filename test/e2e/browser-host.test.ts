@@ -196,7 +196,9 @@ describe.skipIf(skipReason !== null)('the browser host in Chromium', () => {
     await toast.waitFor({ timeout: 60_000 });
     const folder = /to (.+)$/.exec((await toast.textContent())!)![1];
     expect(path.dirname(folder)).toBe(app.exportDir);
-    expect((await fs.readdir(folder)).sort()).toEqual(['depth.png', 'index.png', 'pcb-argmax.tif', 'pcb-argmax.tif.deepfield.json']);
+    // The composite is the one on screen, named for its method (the test before left 'smooth' shown).
+    const method = await page.getByRole('combobox', { name: 'Merge method' }).inputValue();
+    expect((await fs.readdir(folder)).sort()).toEqual(['depth.png', 'index.png', `pcb-${method}.tif`, `pcb-${method}.tif.deepfield.json`]);
     const [width, height] = await compositeSize(page);
     expect(await sharp(path.join(folder, 'index.png')).metadata()).toMatchObject({ width, height, depth: 'ushort' });
     expect(await sharp(path.join(folder, 'depth.png')).metadata()).toMatchObject({ format: 'png' });

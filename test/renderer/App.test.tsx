@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 /** What the toolbar's alignment fields send by default. */
-const ALIGN_DEFAULTS = { align: 'similarity', brightness: true, keepSize: false };
+const ALIGN_DEFAULTS = { align: 'auto', brightness: true, keepSize: false };
 
 async function settle(): Promise<void> {
   // Lets resolved API promises (previews, profiles, exports) reach React.
@@ -174,14 +174,28 @@ describe('App with a fake host', () => {
     expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb' });
   });
 
-  it('explains that a browser cannot open a dropped folder', async () => {
+  it('opens a folder dropped in the browser host by finding it under the root by name', async () => {
     const api = createFakeApi();
     const { container } = render(<App api={api} />);
     await settle();
     fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'pcb')] } });
     await settle();
+    await settle();
+    expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb' });
+  });
+
+  it('says so when no folder of the dropped name is under the root, and when a file is dropped', async () => {
+    const api = createFakeApi();
+    const { container } = render(<App api={api} />);
+    await settle();
+    fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'elsewhere')] } });
+    await settle();
+    await settle();
+    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('No stack folder named elsewhere under /data');
+    fireEvent.drop(container.firstElementChild!, { dataTransfer: { files: [new File([''], 'pcb_001.jpg', { type: 'image/jpeg' })] } });
+    await settle();
+    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('Drop the folder that holds the slices (not pcb_001.jpg)');
     expect(api.started).toEqual([]);
-    expect(screen.getByRole('status', { name: 'Notifications' }).textContent).toContain('use Open folder instead');
   });
 
   it('plots the focus profile of the pixel at the centre when Enter is pressed on a view', async () => {
@@ -250,6 +264,30 @@ describe('App: alignment, slice range, method comparison, export dialog, remembe
     // shift (-1.5, 0), rotation 0, scale 0.996, mean gain of 1.02, 1, 0.98.
     expect(rows[0].textContent).toBe('1-1.5, 0.00.000.99601.000');
     expect(panel.textContent).toContain('1 failed');
+  });
+
+  it('says when auto found the stack aligned already and applied nothing, with the largest motion measured', async () => {
+    const api = createFakeApi({ sliceCount: 3, alignment: { nothingApplied: true } });
+    await startDemo(api);
+    act(() => api.finish());
+    await settle();
+    const panel = screen.getByRole('region', { name: 'Alignment' });
+    expect(panel.textContent).toContain('Aligned stack detected: nothing applied; largest motion 0.04 px (slice_001.png), uncertainty 0.30 px.');
+    const rows = within(panel).getAllByRole('row', { name: /^Slice \d/ });
+    expect(rows.map((r) => r.getAttribute('aria-label'))).toEqual(['Slice 1: left as it is', 'Slice 2: reference', 'Slice 3: left as it is']);
+  });
+
+  it('says beside the alignment option that auto leaves a microscope z-stack unaligned, and not once another model is chosen', async () => {
+    const api = createFakeApi({ microscope: '16-bit greyscale TIFF' });
+    await startDemo(api);
+    act(() => api.step());
+    await settle();
+    const note = screen.getByRole('note');
+    expect(note.textContent).toBe('z-stack: not aligned');
+    expect(note.getAttribute('title')).toBe('microscope z-stack (16-bit greyscale TIFF): auto leaves it unaligned; choose similarity to align it');
+    expect(screen.getByRole('combobox', { name: 'Alignment' }).getAttribute('aria-describedby')).toBe(note.id);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Alignment' }), { target: { value: 'similarity' } });
+    expect(screen.queryByRole('note')).toBeNull();
   });
 
   it('switching method after a run re-merges it without starting a new run, and the composite shows that method', async () => {

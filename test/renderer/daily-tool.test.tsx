@@ -190,3 +190,71 @@ describe('the before/after wipe', () => {
     expect((screen.getByRole('checkbox', { name: 'Wipe' }) as HTMLInputElement).checked).toBe(false);
   });
 });
+
+describe('per-slice include / exclude', () => {
+  it('lists the folder’s files in the folder chooser and opens it without the unticked ones', async () => {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Open folder' }));
+    await settle();
+    fireEvent.click(screen.getByRole('button', { name: 'Browse pcb' }));
+    await settle();
+    const files = screen.getByRole('list', { name: 'Images in this folder' });
+    expect(within(files).getAllByRole('checkbox')).toHaveLength(7);
+    fireEvent.click(within(files).getByRole('checkbox', { name: 'Include slice_007.png' }));
+    fireEvent.click(screen.getByRole('button', { name: /^Open this folder/ }));
+    await settle();
+    expect(api.started[0].source).toEqual({ kind: 'folder', path: '/data/pcb', exclude: ['slice_007.png'] });
+  });
+
+  it('unticking a slice in the strip leaves it out of the next Run, which says so', async () => {
+    const api = createFakeApi({ sliceCount: 7 });
+    render(<App api={api} />);
+    await settle();
+    await openStack('pcb');
+    act(() => api.finish());
+    await settle();
+    const strip = screen.getByRole('complementary', { name: 'Slices' });
+    fireEvent.click(within(strip).getByRole('checkbox', { name: 'Include slice_002.png' }));
+    expect(screen.getByText(/^Stacking \d+ of/).textContent).toBe('Stacking 6 of 7 slices');
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    await settle();
+    expect(api.started[1].source).toEqual({ kind: 'folder', path: '/data/pcb', exclude: ['slice_002.png'] });
+  });
+});
+
+describe('the depth view', () => {
+  it('reads in micrometres once the z-step is known', async () => {
+    const api = createFakeApi({ sliceCount: 3 });
+    await finishedDemo(api);
+    fireEvent.keyDown(window, { key: '4' });
+    expect(within(screen.getByRole('list', { name: 'Depth legend' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['1', '2', '3']);
+    fireEvent.click(screen.getByRole('button', { name: 'Export ▾' }));
+    fireEvent.click(screen.getByRole('button', { name: 'More outputs…' }));
+    fireEvent.change(screen.getByRole('textbox', { name: 'Z-step' }), { target: { value: '0.05' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(within(screen.getByRole('list', { name: 'Depth legend' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['0 µm', '0.05 µm', '0.1 µm']);
+  });
+});
+
+describe('display controls for dim 16-bit data', () => {
+  it('draw the slice and the composite through a min / max / gamma window, and a scale bar once the pixel size is known', async () => {
+    const api = createFakeApi({ layout: { width: 512, height: 800, channels: 1, bitDepth: 16 } });
+    await finishedDemo(api);
+    fireEvent.click(screen.getByRole('tab', { name: 'Composite' }));
+    const display = screen.getByRole('group', { name: 'Display' });
+    expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('');
+    fireEvent.change(within(display).getByRole('slider', { name: 'Display maximum' }), { target: { value: '64' } });
+    fireEvent.change(within(display).getByRole('slider', { name: 'Gamma' }), { target: { value: '0.5' } });
+    expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('url(#display-window)');
+    const table = document.querySelector('#display-window feFuncR')!.getAttribute('tableValues')!.split(' ').map(Number);
+    expect(table[0]).toBe(0);
+    expect(table[64]).toBe(1);
+    expect(table[32]).toBeCloseTo(0.25, 2);
+    fireEvent.change(within(display).getByRole('textbox', { name: 'Pixel size in µm' }), { target: { value: '0.065' } });
+    expect(screen.getByRole('img', { name: /^Scale bar: \d+(\.\d+)? µm$/ })).toBeTruthy();
+    fireEvent.click(within(display).getByRole('button', { name: 'Reset' }));
+    expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('');
+  });
+});

@@ -8,11 +8,11 @@ import type {
   ImageUrlOptions,
   JobEvent,
   JobSummary,
+  OperationArgs,
   SliceRange,
   StackSource,
 } from '../../src/shared/api';
 import type { MergeMethod, StackOptionsInput } from '../../src/shared/options';
-import type { RetouchStroke } from '../../src/shared/retouch';
 import type { FocusPreview, PixelLayout } from '../../src/shared/types';
 
 export interface FakeApiOptions {
@@ -20,15 +20,20 @@ export interface FakeApiOptions {
   layout?: PixelLayout;
   /** Slice whose decoding fails with an engine error, naming its file. */
   failingSlice?: number;
-  /** Reported in the summary as the alignment: slice `failed` (0-based) is flagged as failed. */
-  alignment?: { failed?: number };
+  /**
+   * Reported in the summary as the alignment: slice `failed` (0-based) is flagged as failed;
+   * `nothingApplied`: align 'auto' found the stack aligned already.
+   */
+  alignment?: { failed?: number; nothingApplied?: boolean };
+  /** Sent with 'started': the stack looks like a microscope z-stack for this reason. */
+  microscope?: string;
 }
 
 export interface FakeApi extends DeepfieldApi {
   started: { source: StackSource; options?: StackOptionsInput; range?: SliceRange }[];
   remerges: { jobId: string; method: MergeMethod }[];
   /** Every strokes list sent, in order. */
-  retouches: { jobId: string; strokes: RetouchStroke[] }[];
+  retouches: { jobId: string; strokes: OperationArgs<'retouch'>[1] }[];
   cancelled: string[];
   exports: ExportRequest[];
   profiles: { x: number; y: number }[];
@@ -62,15 +67,23 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       ? {
           alignment: {
             method: 'similarity' as const,
+            mode: 'auto' as const,
+            applied: !options.alignment.nothingApplied,
+            largestMotion: { slice: 0, motion: 1.5, uncertainty: 0.12 },
+            summary: options.alignment.nothingApplied
+              ? 'aligned stack detected: nothing applied; largest motion 0.04 px (slice_001.png), uncertainty 0.30 px'
+              : `${sliceCount - 1} of ${sliceCount - 1} slices aligned (similarity); largest motion 1.50 px (slice_001.png), uncertainty 0.12 px`,
             reference: Math.floor(sliceCount / 2),
             crop: { x: 0, y: 0, ...layout },
             estimateMs: 12,
             slices: slices.map((s) => {
               const reference = s.index === Math.floor(sliceCount / 2);
               const failed = s.index === options.alignment?.failed;
+              const moved = reference ? ('reference' as const) : options.alignment?.nothingApplied ? ('still' as const) : ('ok' as const);
               return {
                 ...s,
-                status: reference ? ('reference' as const) : failed ? ('failed' as const) : ('ok' as const),
+                status: failed ? ('failed' as const) : moved,
+                motion: reference || failed ? 0 : 1.5,
                 ...(failed ? { reason: 'scale off by 14%' } : {}),
                 shiftX: reference || failed ? 0 : 1.5 * (s.index - 1),
                 shiftY: reference || failed ? 0 : -0.25 * s.index,
@@ -112,7 +125,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
           imageCount: 0,
         };
       }
-      return { path, parent: '/data', entries: [], imageCount: path === '/data/pcb' ? 7 : path === '/data/other' ? 8 : 0 };
+      const count = path === '/data/pcb' ? 7 : path === '/data/other' ? 8 : 0;
+      const images = Array.from({ length: count }, (_, k) => `slice_${String(k + 1).padStart(3, '0')}.png`);
+      return { path, parent: '/data', entries: [], imageCount: count, images };
     },
     async droppedFolder() {
       return null;
@@ -123,7 +138,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     async startStack(source, stackOptions, range) {
       api.started.push({ source, options: stackOptions, ...(range ? { range } : {}) });
       const jobId = `job-${++jobCounter}`;
-      queue = [{ type: 'started', jobId, source, layout, slices, skipped: [] }];
+      queue = [{ type: 'started', jobId, source, layout, slices, skipped: [], ...(options.microscope ? { microscope: options.microscope } : {}) }];
       slices.forEach((slice, i) => {
         if (options.failingSlice === i) {
           queue.push({ type: 'error', jobId, message: `Cannot decode ${slice.name}: unsupported image format`, file: `/data/pcb/${slice.name}` });

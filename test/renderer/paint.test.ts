@@ -68,3 +68,15 @@ describe('painting', () => {
     expect(maxOverPreviews([{ values: new Float32Array([1, 5]) }, { values: new Float32Array([9, 2]) }])).toBe(9);
   });
 });
+
+describe('display window', () => {
+  it('puts Auto’s min and max at the 0.35% darkest and brightest pixels', async () => {
+    const { autoWindow } = await import('../../src/renderer/src/viewer/display');
+    const bins = new Array<number>(256).fill(0);
+    bins[10] = 1; // a few dark outliers
+    bins[20] = 9000;
+    bins[40] = 980;
+    bins[250] = 19; // a few hot pixels
+    expect(autoWindow(bins)).toEqual({ black: 20, white: 40, gamma: 1 });
+  });
+});

@@ -11,6 +11,8 @@ import type { AlignModel } from '../../src/main/engine/align/gauss-newton';
 import { copiesFromPixels } from '../../src/main/engine/align/prepare';
 import { type AlignmentPlan, planAlignment } from '../../src/main/engine/align/plan';
 import { createSyntheticStack, seededRandom } from '../../src/main/demo/synthetic-stack';
+import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
+import type { PixelData } from '../../src/main/engine/input/decode';
 import type { PixelLayout } from '../../src/shared/types';
 
 export interface TrueMotion {
@@ -203,14 +205,39 @@ export function randomMotions(count: number, width: number, seed: number): TrueM
   }));
 }
 
-/** Runs estimation and planning in-process on 640x480 slices, as the engine's pre-pass does in workers. */
-export function alignInProcess(observed: Uint8Array[], reference: number, method: AlignModel, keepSize = false): AlignmentPlan {
+/**
+ * Runs estimation and planning in-process on 640x480 slices, as the engine's pre-pass does in
+ * workers; `auto` plans as align 'auto' does (only real motion applied).
+ */
+export function alignInProcess(observed: Uint8Array[], reference: number, method: AlignModel, keepSize = false, auto = false): AlignmentPlan {
   const [WIDTH, HEIGHT] = [640, 480];
   const copies = observed.map((p) => copiesFromPixels(p, WIDTH, HEIGHT, 3));
   const pairs: PairResult[] = [];
   for (let k = 0; k < observed.length; k++) {
-    if (k !== reference) pairs[k] = estimateNeighbour(copies[k < reference ? k + 1 : k - 1], copies[k], method, WIDTH, HEIGHT);
+    if (k !== reference) pairs[k] = estimateNeighbour(copies[k < reference ? k + 1 : k - 1], copies[k], method, WIDTH, HEIGHT, auto);
   }
-  return planAlignment(observed.map((_, i) => ({ file: `/synthetic/slice-${i}`, name: `slice-${i}` })), pairs, { method, reference, brightness: true, keepSize, width: WIDTH, height: HEIGHT, colourChannels: 3, maxValue: 255 });
+  return planAlignment(observed.map((_, i) => ({ file: `/synthetic/slice-${i}`, name: `slice-${i}` })), pairs, { method, auto, reference, brightness: true, keepSize, width: WIDTH, height: HEIGHT, colourChannels: 3, maxValue: 255 });
 }
 
+
+/** Plain argmax of the focus measure of RGB 8-bit slices: the design's default merge, in-process. */
+export function argmaxComposite(slices: PixelData[], layout: PixelLayout): Uint8Array {
+  const best = new Float32Array(layout.width * layout.height).fill(-1);
+  const out = new Uint8Array(layout.width * layout.height * 3);
+  for (const pixels of slices) {
+    const focus = computeFocusMap(pixels, layout, 2);
+    for (let p = 0; p < focus.length; p++) {
+      if (focus[p] > best[p]) {
+        best[p] = focus[p];
+        for (let c = 0; c < 3; c++) out[p * 3 + c] = pixels[p * 3 + c];
+      }
+    }
+  }
+  return out;
+}
+
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return 10 * Math.log10((255 * 255) / (sum / a.length));
+}

@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, type StackResult } from '../../src/main/engine/job/engine';
+import { Engine } from '../../src/main/engine/job/engine';
+import type { StackResult } from '../../src/main/engine/job/stack-result';
 import { builtWorkerFile, hasSharedStack, repoRoot, sharedData } from '../helpers/fixtures';
 
 const PCB = path.join(sharedData, 'pcb');

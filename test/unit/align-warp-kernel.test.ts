@@ -7,6 +7,7 @@ import type { Affine } from '../../src/main/engine/align/geometry';
 import { wasmWarpAvailable, warpWithKernel } from '../../src/main/engine/align/warp-kernel';
 import type { PixelData } from '../../src/main/engine/input/decode';
 import type { PixelLayout } from '../../src/shared/types';
+import { bytesOf } from '../helpers/fixtures';
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -73,6 +74,11 @@ describe.skipIf(kernelMissing)('the WebAssembly warp kernel', () => {
           const fast = warpWithKernel(pixels, sw, sh, channels, bitDepth === 16, width, height, warp.matrix, [...gains, 1, 1, 1, 1].slice(0, channels), [...offsets, 0, 0, 0, 0].slice(0, channels), blockRows);
           expect(fast).toBeDefined();
           expect(fast!.length).toBe(reference.length);
+          // Written over the source (a copy of it: the source is spent), the result is the same.
+          const spent = pixels.slice();
+          const over = warpWithKernel(spent, sw, sh, channels, bitDepth === 16, width, height, warp.matrix, [...gains, 1, 1, 1, 1].slice(0, channels), [...offsets, 0, 0, 0, 0].slice(0, channels), blockRows, true);
+          expect(over!.buffer === spent.buffer).toBe(width <= sw && height <= sh);
+          if (!bytesOf(over!).equals(bytesOf(fast!))) expect.fail(`${bitDepth}-bit, ${channels} channels, trial ${trial}: written over the source, the result differs`);
           for (let i = 0; i < reference.length; i++) {
             const diff = Math.abs(fast![i] - reference[i]);
             if (diff > 1) expect.fail(`${bitDepth}-bit, ${channels} channels, trial ${trial}: sample ${i} is ${fast![i]}, reference ${reference[i]}`);

@@ -40,6 +40,14 @@ describe('batch summaries', () => {
     expect(() => parseSummaryCsv('name,size\n', 'other.csv')).toThrow(/other\.csv is not a Deepfield batch summary/);
   });
 
+  it('asks Slurm for the measured memory of the stacks running at once, with room to spare', () => {
+    // One 24 MP RGB 8-bit stack with one thread peaked at 544 MB (see slurm.ts): asked with a quarter more.
+    expect(slurmMemoryMB({ megapixels: 24, bytesPerPixel: 3 }, 1, 1)).toBe(700);
+    expect(slurmMemoryMB({ megapixels: 24, bytesPerPixel: 3 }, 4, 2)).toBeGreaterThan(2 * slurmMemoryMB({ megapixels: 24, bytesPerPixel: 3 }, 1, 1) - 200);
+    expect(slurmMemoryMB({ megapixels: 24, bytesPerPixel: 6 }, 1, 1)).toBeGreaterThan(slurmMemoryMB({ megapixels: 24, bytesPerPixel: 3 }, 1, 1));
+    expect(slurmMemoryMB({ megapixels: 24, bytesPerPixel: 2 }, 1, 1)).toBe(700);
+  });
+
   it('puts each stack in exactly one shard, by its name alone', () => {
     const names = Array.from({ length: 300 }, (_, i) => `well-${i}`);
     const counts = [0, 1, 2, 3].map((index) => names.filter((name) => inShard({ name }, { index, count: 4 })).length);
@@ -111,7 +119,7 @@ describe('deepfield batch --shard and --slurm-script', () => {
     expect(lines[0]).toBe('#!/bin/bash');
     expect(lines).toContain('#SBATCH --array=0-2');
     expect(lines).toContain('#SBATCH --cpus-per-task=2');
-    expect(lines).toContain(`#SBATCH --mem=${slurmMemoryMB((80 * 60) / 1e6, 2, 2)}M`);
+    expect(lines).toContain(`#SBATCH --mem=${slurmMemoryMB({ megapixels: (80 * 60) / 1e6, bytesPerPixel: 3 }, 2, 2)}M`);
     expect(lines).toContain('#SBATCH --time=01:00:00');
     const exec = lines.find((l) => l.startsWith('exec '))!;
     expect(exec).toContain(` batch ${parent} -o ${out} `);

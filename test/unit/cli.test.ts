@@ -10,6 +10,7 @@ import { cliPath, hasSharedStack, random, readRaw, sharedData, tempDir, writeRgb
 
 interface RunResult {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -25,7 +26,7 @@ function runCli(args: string[], onStderr?: (chunk: string, child: ReturnType<typ
       onStderr?.(String(d), child);
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
@@ -165,7 +166,7 @@ describe('deepfield stack refuses bad input with one clear line and writes nothi
     await textured(dir, 'only.png', 23, 11, 5);
     const out = path.join(tempDir(), 'o.png');
     const run = await runCli(['stack', dir, '-o', out]);
-    expect(run.code).toBe(0);
+    expect(run.code, `exit ${run.code}, signal ${run.signal}, stderr:\n${run.stderr}`).toBe(0);
     expect(run.stderr).toMatch(/note: only one slice \(only\.png\): the composite is that slice/);
     const [a, b] = await Promise.all([readRaw(out), readRaw(path.join(dir, 'only.png'))]);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));

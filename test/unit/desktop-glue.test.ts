@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { IPC_CHANNELS } from '../../src/shared/ipc-channels';
+import { ipcChannel } from '../../src/shared/ipc-channels';
 import { builtWorkerFile, random, tempDir, writeRgb8 } from '../helpers/fixtures';
 
 const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
@@ -54,52 +54,52 @@ afterAll(async () => {
 
 describe('IPC', () => {
   test('a folder the user did not choose is refused; after the dialog chose it, it stacks', async () => {
-    await expect(call(IPC_CHANNELS.startStack, { kind: 'folder', path: other })).rejects.toThrow(/was not chosen through Open folder/);
+    await expect(call(ipcChannel('startStack'), { kind: 'folder', path: other })).rejects.toThrow(/was not chosen through Open folder/);
     dialogResult.filePaths = [chosen];
-    expect(await call(IPC_CHANNELS.chooseFolder)).toBe(chosen);
-    const { jobId } = (await call(IPC_CHANNELS.startStack, { kind: 'folder', path: chosen })) as { jobId: string };
+    expect(await call(ipcChannel('chooseFolder'))).toBe(chosen);
+    const { jobId } = (await call(ipcChannel('startStack'), { kind: 'folder', path: chosen })) as { jobId: string };
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
-    await expect(call(IPC_CHANNELS.startStack, { kind: 'folder', path: other })).rejects.toThrow(/was not chosen/);
+    await expect(call(ipcChannel('startStack'), { kind: 'folder', path: other })).rejects.toThrow(/was not chosen/);
   });
 
   test('a dropped file stands for its folder, which may then be opened', async () => {
-    expect(await call(IPC_CHANNELS.droppedFolder, path.join(other, 's1.png'))).toBe(other);
-    expect(await call(IPC_CHANNELS.listFolder, other)).toMatchObject({ path: other, imageCount: 2 });
+    expect(await call(ipcChannel('droppedFolder'), path.join(other, 's1.png'))).toBe(other);
+    expect(await call(ipcChannel('listFolder'), other)).toMatchObject({ path: other, imageCount: 2 });
   });
 
   test('malformed arguments are refused before reaching the session', async () => {
-    await expect(call(IPC_CHANNELS.startStack, { kind: 'folder', path: 42 })).rejects.toThrow(/^Invalid source/);
-    await expect(call(IPC_CHANNELS.startStack, { kind: 'demo' }, { previewSize: 4096 })).rejects.toThrow(/^Invalid options/);
-    await expect(call(IPC_CHANNELS.focusProfile, 'not-a-job', 1, 1)).rejects.toThrow(/^Invalid job id/);
-    await expect(call(IPC_CHANNELS.exportImage, { jobId: crypto.randomUUID(), kind: 'composite', format: 'bmp' })).rejects.toThrow(/^Invalid export request/);
+    await expect(call(ipcChannel('startStack'), { kind: 'folder', path: 42 })).rejects.toThrow(/^Invalid source/);
+    await expect(call(ipcChannel('startStack'), { kind: 'demo' }, { previewSize: 4096 })).rejects.toThrow(/^Invalid options/);
+    await expect(call(ipcChannel('focusProfile'), 'not-a-job', 1, 1)).rejects.toThrow(/^Invalid job id/);
+    await expect(call(ipcChannel('exportImage'), { jobId: crypto.randomUUID(), kind: 'composite', format: 'bmp' })).rejects.toThrow(/^Invalid export request/);
   });
 
   test('a slice range, re-merging and a many-file export travel over IPC, validated', async () => {
     dialogResult.canceled = false;
     dialogResult.filePaths = [chosen];
-    expect(await call(IPC_CHANNELS.chooseFolder)).toBe(chosen);
-    await expect(call(IPC_CHANNELS.startStack, { kind: 'folder', path: chosen }, {}, { from: 2, to: 1 })).rejects.toThrow(/^Invalid range/);
-    const { jobId } = (await call(IPC_CHANNELS.startStack, { kind: 'folder', path: chosen }, { align: 'off' }, { from: 1, to: 2 })) as { jobId: string };
+    expect(await call(ipcChannel('chooseFolder'))).toBe(chosen);
+    await expect(call(ipcChannel('startStack'), { kind: 'folder', path: chosen }, {}, { from: 2, to: 1 })).rejects.toThrow(/^Invalid range/);
+    const { jobId } = (await call(ipcChannel('startStack'), { kind: 'folder', path: chosen }, { align: 'off' }, { from: 1, to: 2 })) as { jobId: string };
     let summary: { slices: unknown[] } | undefined;
     for (let i = 0; i < 200 && !summary; i++) {
-      summary = (await call(IPC_CHANNELS.jobSummary, jobId).catch(() => undefined)) as typeof summary;
+      summary = (await call(ipcChannel('jobSummary'), jobId).catch(() => undefined)) as typeof summary;
       if (!summary) await new Promise((r) => setTimeout(r, 50));
     }
     expect(summary!.slices).toHaveLength(2);
-    await expect(call(IPC_CHANNELS.remerge, jobId, 'median')).rejects.toThrow(/^Invalid method/);
-    expect(await call(IPC_CHANNELS.remerge, jobId, 'pyramid')).toMatchObject({ jobId, method: 'pyramid' });
+    await expect(call(ipcChannel('remerge'), jobId, 'median')).rejects.toThrow(/^Invalid method/);
+    expect(await call(ipcChannel('remerge'), jobId, 'pyramid')).toMatchObject({ jobId, method: 'pyramid' });
     // Many files: the folder dialog's choice gets a new sub-folder.
     const target = tempDir();
     dialogResult.filePaths = [target];
-    const exported = (await call(IPC_CHANNELS.exportImage, { jobId, kind: 'outputs', format: 'png', method: 'pyramid', outputs: { composite: { format: 'png' }, indexMap: true } })) as { path: string; files: string[] };
+    const exported = (await call(ipcChannel('exportImage'), { jobId, kind: 'outputs', format: 'png', method: 'pyramid', outputs: { composite: { format: 'png' }, indexMap: true } })) as { path: string; files: string[] };
     expect(exported.path).toBe(path.join(target, 'chosen-pyramid-export'));
     expect((await fs.readdir(exported.path)).sort()).toEqual(['chosen-pyramid.png', 'chosen-pyramid.png.deepfield.json', 'index.png']);
   });
 
   test('calls from a frame that is not the app are refused', async () => {
     const foreign = { senderFrame: { url: 'https://example.com/' }, sender: {} };
-    await expect(handlers.get(IPC_CHANNELS.hostInfo)!(foreign)).rejects.toThrow(/Refused/);
-    expect(await call(IPC_CHANNELS.hostInfo)).toEqual({ kind: 'electron', version: '9.9.9' });
+    await expect(handlers.get(ipcChannel('hostInfo'))!(foreign)).rejects.toThrow(/Refused/);
+    expect(await call(ipcChannel('hostInfo'))).toEqual({ kind: 'electron', version: '9.9.9' });
   });
 });
 
@@ -114,8 +114,8 @@ describe('the deepfield:// protocol', () => {
 
   test('serves a finished job image and refuses a malformed image request', async () => {
     dialogResult.filePaths = [chosen];
-    await call(IPC_CHANNELS.chooseFolder);
-    const { jobId } = (await call(IPC_CHANNELS.startStack, { kind: 'folder', path: chosen })) as { jobId: string };
+    await call(ipcChannel('chooseFolder'));
+    const { jobId } = (await call(ipcChannel('startStack'), { kind: 'folder', path: chosen })) as { jobId: string };
     await expect.poll(async () => (await protocolHandler!(new Request(`deepfield://app/api/jobs/${jobId}/images/depth?maxSize=12`))).status, { timeout: 20_000 }).toBe(200);
     const image = await protocolHandler!(new Request(`deepfield://app/api/jobs/${jobId}/images/depth?maxSize=12`));
     expect(image.headers.get('content-type')).toBe('image/png');

@@ -147,6 +147,24 @@ describe('argmax composite', () => {
   });
 });
 
+describe('the result of a job', () => {
+  test('a released result keeps its images and statistics but no longer answers from the focus profile', async () => {
+    const { dir } = await writeStrips(3, 32, 24);
+    const result = await engine.stack({ inputs: [dir], remergeable: true, keep: { confidence: true } });
+    const indexMap = Uint16Array.from(result.indexMap);
+    expect(result.confidence()).toHaveLength(32 * 24);
+    const pyramid = await result.remerge('pyramid');
+    result.release();
+    expect(Array.from(result.indexMap)).toEqual(Array.from(indexMap));
+    expect(result.stats.map((s) => s.pixelsWon).reduce((a, b) => a + b, 0)).toBe(32 * 24);
+    expect(() => result.confidence()).toThrow(/no longer keeps its focus profile/);
+    await expect(result.remerge('smooth')).rejects.toThrow(/no longer keeps its focus profile/);
+    await expect(result.subsliceDepth()).rejects.toThrow(/no longer keeps its focus profile/);
+    // A result re-merged before the release holds the profile on its own.
+    expect((await pyramid.remerge('argmax')).indexMap).toEqual(indexMap);
+  });
+});
+
 describe('progress and cancellation', () => {
   test('progress reports every slice once, with counts up to the total', async () => {
     const { dir } = await writeStrips(4, 40, 40);

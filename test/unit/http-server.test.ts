@@ -137,6 +137,12 @@ describe('what may be read', () => {
     expect(response.json().error).toMatch(/^Invalid source/);
     expect((await request('/api/jobs/not-a-job/profile?x=1&y=1')).status).toBe(400);
   });
+
+  test('a malformed percent-encoded address is refused with 400, not an internal error', async () => {
+    const response = await request('/%E0%A4%A.js');
+    expect(response.status).toBe(400);
+    expect(response.body.toString()).toMatch(/Malformed address/);
+  });
 });
 
 describe('a job over HTTP', () => {

@@ -262,7 +262,7 @@ describe('an aligned job (pcb: a hand-held bracket)', () => {
     expect(events.at(-1)!.type).toBe('done');
     const summary = session.summary(jobId);
     // The session keeps how each slice was warped; read it to build the reference maps.
-    const aligns = (session as unknown as { jobs: Map<string, { aligns?: import('../../src/main/engine/align/tasks').SliceAlign[]; slices: { file: string; name: string }[] }> }).jobs.get(jobId)!;
+    const aligns = (session as unknown as { jobs: { job(id: string): { aligns?: import('../../src/main/engine/align/tasks').SliceAlign[]; slices: { file: string; name: string }[] } } }).jobs.job(jobId);
     expect(aligns.aligns).toHaveLength(7);
     const pixels = [[summary.layout.width >> 1, summary.layout.height >> 1], [0, 0], [summary.layout.width - 1, 40]];
     const profiles = await Promise.all(pixels.map(([x, y]) => session.focusProfile(jobId, x, y)));
@@ -306,6 +306,19 @@ describe('app options: slice range, alignment, method switching, confidence, exp
     expect(events.filter((e) => e.type === 'progress' && e.phase === 'focus')).toHaveLength(3);
   });
 
+  test('files left out by the user are not stacked, and the job and its exported sidecar say which', async () => {
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir, exclude: ['z2.png', 'z4.png'] }, { align: 'off' }));
+    const summary = session.summary(jobId);
+    expect(summary.slices.map((s) => s.name)).toEqual(['z1.png', 'z3.png', 'z5.png']);
+    expect(summary.excluded).toEqual(['z2.png', 'z4.png']);
+    const exported = await session.exportImage({ jobId, kind: 'composite', format: 'png' });
+    const sidecar = JSON.parse(await fs.readFile(`${exported.path}.deepfield.json`, 'utf8'));
+    expect(sidecar.excluded).toEqual(['z2.png', 'z4.png']);
+    expect(sidecar.files.map((f: { name: string }) => f.name)).toEqual(['z1.png', 'z3.png', 'z5.png']);
+    const listing = await session.listFolder(dir);
+    expect(listing.images).toEqual(['z1.png', 'z2.png', 'z3.png', 'z4.png', 'z5.png']);
+  });
+
   test('a range whose first slice is past the folder fails the job with a message saying so', async () => {
     const { events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off' }, { from: 7, to: 9 }));
     expect(events.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/first slice from 1 to 5 .* received 7/) });
@@ -325,9 +338,9 @@ describe('app options: slice range, alignment, method switching, confidence, exp
   test('switching method re-merges from the kept focus profile: no focus measure runs again and no events are sent', async () => {
     const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }, { align: 'off', method: 'argmax' }));
     const argmax = await session.renderImage(jobId, 'composite', {});
-    // Every task the engine's pool runs: a focus-measure task has no `pass`; a re-merge may
-    // only run compose passes (a second decode, never a second focus measure).
-    const pool = (engine as unknown as { pool: { run: (task: { pass?: string }, options: unknown) => Promise<unknown> } }).pool;
+    // Every task the engine's pool runs, by kind: a re-merge may only run compose passes (a
+    // second decode, never a second focus measure).
+    const pool = (engine as unknown as { pool: { run: (task: { kind?: string }, options: unknown) => Promise<unknown> } }).pool;
     const run = vi.spyOn(pool, 'run');
     const events: JobEvent[] = [];
     const off = session.onEvent((e) => events.push(e));
@@ -336,7 +349,7 @@ describe('app options: slice range, alignment, method switching, confidence, exp
       const remerged = await session.remerge(jobId, 'pyramid');
       expect(remerged.method).toBe('pyramid');
       expect(remerged.pixelsWon.reduce((a, b) => a + b, 0)).toBe(96 * 64);
-      const tasks = run.mock.calls.map(([task]) => task.pass ?? 'measure');
+      const tasks = run.mock.calls.map(([task]) => task.kind);
       expect(tasks).not.toContain('measure');
       expect(events).toEqual([]);
       const pyramid = await session.renderImage(jobId, 'composite', { method: 'pyramid' });

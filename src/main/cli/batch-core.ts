@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseStackOptions, type StackOptions } from '../../shared/options';
+import type { StackOptions } from '../../shared/options';
+import { extensionOf, formatOfName } from '../../shared/formats';
 import type { StackProgress } from '../../shared/types';
 import { checkStackOutputs, type Engine, isAbortError, isImageFileName, naturalCompare, type OutputPlan, recoverOutputFolder, resolvePlan, runStackJob, DeepfieldError } from '../engine';
 import { planFromBatchFlags, type OutputFlags } from './output-options';
@@ -53,8 +54,6 @@ export interface BatchSettings {
   overwrite: boolean;
   options: StackOptions;
 }
-
-const EXTENSION_OF_FORMAT = { png: 'png', tiff: 'tif', jpeg: 'jpg', webp: 'webp' } as const;
 
 /** The sub-folders of `parent` that hold images, in natural order (hidden ones left out). */
 export async function findStackFolders(parent: string): Promise<StackFolder[]> {
@@ -113,15 +112,15 @@ export function batchSettingsFromFlags(flags: BatchJobFlags, outFolder: string):
     outputs: JSON.parse(JSON.stringify(outputs)) as OutputFlags,
     format,
     overwrite: overwrite === true,
-    options: parseStackOptions(stackOptionsFromFlags(flags as Parameters<typeof stackOptionsFromFlags>[0])),
+    options: stackOptionsFromFlags(flags as Parameters<typeof stackOptionsFromFlags>[0]),
   };
 }
 
 /** The composite's extension: the --format asked for, else the slices' own format. */
 function extensionFor(stack: StackFolder, format?: CompositeFormat): string {
-  if (format) return EXTENSION_OF_FORMAT[format];
-  const ext = path.extname(stack.files[0] ?? '.png').slice(1).toLowerCase();
-  return ext === 'jpeg' ? 'jpg' : ext === 'tiff' ? 'tif' : ext;
+  const first = stack.files[0] ?? '.png';
+  const own = format ?? formatOfName(first);
+  return own ? extensionOf(own).slice(1) : path.extname(first).slice(1).toLowerCase();
 }
 
 /** What one stack of the batch writes, and where. */

@@ -79,27 +79,40 @@ export async function mergeShardSummaries(parent: string, outFolder: string): Pr
 }
 
 /**
- * Peak memory of one running stack, measured: `deepfield stack` on ten 6000x4000 RGB JPEG slices
- * (scripts/bench-data.js) peaked at MB_BASE + MB_PER_MP x 24 with one thread, and each further
- * worker thread added MB_PER_MP_THREAD x 24 (/usr/bin/time -v, Maximum resident set size).
+ * Peak memory of one running stack, measured with /usr/bin/time -v (maximum resident set size) on
+ * `deepfield stack` with ten RGB 8-bit JPEG slices: 173 MB at 1.99 MP (npm run bench -- --batch)
+ * and 544 MB at 24 MP (scripts/bench-data.js) with one thread, and 7 MB per megapixel more for
+ * each further thread at both sizes: 140 MB + 17 MB/MP + 7 MB/MP per extra thread.
  */
-const MB_BASE = 250;
-const MB_PER_MP = 60;
-const MB_PER_MP_THREAD = 30;
+const MB_BASE = 140;
+const MB_PER_MP = 17;
+const MB_PER_MP_THREAD = 7;
+
+/** The largest stack's size, and its bytes per pixel (3 for RGB 8-bit). */
+export interface StackSize {
+  megapixels: number;
+  bytesPerPixel: number;
+}
 
 /** Memory to ask Slurm for: `jobs` stacks of the largest size at once, each with `cpus` threads. */
-export function slurmMemoryMB(largestMegapixels: number, cpus: number, jobs: number): number {
-  const perStack = largestMegapixels * (MB_PER_MP + MB_PER_MP_THREAD * Math.max(0, cpus - 1));
+export function slurmMemoryMB(largest: StackSize, cpus: number, jobs: number): number {
+  // Per pixel memory was measured on RGB 8-bit; wider pixels (16-bit RGB: 6 bytes) are assumed to
+  // grow with their size, narrower ones (16-bit grey measured 40% under) are not scaled down.
+  const width = Math.max(1, largest.bytesPerPixel / 3);
+  const perStack = largest.megapixels * width * (MB_PER_MP + MB_PER_MP_THREAD * Math.max(0, cpus - 1));
   // A quarter more than measured: slices vary, and Slurm kills a task that goes over.
   return Math.ceil(((MB_BASE + jobs * perStack) * 1.25) / 100) * 100;
 }
 
-async function largestMegapixels(stacks: StackFolder[]): Promise<number> {
-  let largest = 0;
+async function largestStack(stacks: StackFolder[]): Promise<StackSize> {
+  const largest: StackSize = { megapixels: 0, bytesPerPixel: 3 };
   for (const stack of stacks) {
     if (stack.files.length === 0) continue;
     const layout = await probeSlices([stack.files[0]]).then((p) => p.layout).catch(() => undefined);
-    if (layout) largest = Math.max(largest, (layout.width * layout.height) / 1e6);
+    if (!layout) continue;
+    const megapixels = (layout.width * layout.height) / 1e6;
+    const bytesPerPixel = (layout.channels * layout.bitDepth) / 8;
+    if (megapixels * bytesPerPixel > largest.megapixels * largest.bytesPerPixel) Object.assign(largest, { megapixels, bytesPerPixel });
   }
   return largest;
 }
@@ -143,8 +156,8 @@ export async function slurmScript(request: SlurmScriptRequest): Promise<string> 
   const stacks = await findStackFolders(parent);
   if (stacks.length === 0) throw new DeepfieldError(`No sub-folders in ${request.parent}: batch stacks each sub-folder as one stack`, request.parent);
   const tasks = Math.min(request.tasks, stacks.length);
-  const megapixels = await largestMegapixels(stacks);
-  const memory = slurmMemoryMB(megapixels, request.cpus, request.jobs);
+  const largest = await largestStack(stacks);
+  const memory = slurmMemoryMB(largest, request.cpus, request.jobs);
   const command = [...request.program, 'batch', parent, '-o', outFolder, ...request.jobOptions].map(shellQuote).join(' ');
   const jobsWord = request.jobs === 2 ? '' : ` --jobs ${request.jobs}`;
   return [
@@ -158,7 +171,7 @@ export async function slurmScript(request: SlurmScriptRequest): Promise<string> 
     `#   ${[...request.program, 'batch', parent, '-o', outFolder, '--summary-only'].map(shellQuote).join(' ')}`,
     '#',
     `# --cpus-per-task: worker threads per task (--slurm-cpus). --mem: ${request.jobs} stack(s) at once`,
-    `# (--jobs) of the largest stack here (${megapixels.toFixed(1)} MP), from the measured peak per`,
+    `# (--jobs) of the largest stack here (${largest.megapixels.toFixed(1)} MP), from the measured peak per`,
     '# megapixel and thread, plus a quarter. --time and --partition: --slurm-time, --slurm-partition.',
     '#SBATCH --job-name=deepfield-batch',
     `#SBATCH --array=0-${tasks - 1}`,

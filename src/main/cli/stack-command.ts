@@ -2,7 +2,7 @@
 // written atomically after it, with its provenance sidecar; `--replay <sidecar>` reruns a
 // recorded job once its inputs are proved unchanged.
 import path from 'node:path';
-import { parseStackOptions, type AlignMethod, type MergeMethod, type RawColour, type StackOptionsInput } from '../../shared/options';
+import { type AlignMethod, type MergeMethod, type RawColour, type StackOptions, type StackOptionsInput, withDefaults } from '../../shared/options';
 import type { Retouch } from '../../shared/retouch';
 import { DeepfieldError, type Engine, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
@@ -27,10 +27,14 @@ export interface StackCommandOptions extends OutputFlags {
   overwrite?: boolean;
 }
 
-/** The stack job's own options from the command line (shared by stack and batch). */
-export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour; limitInputPixels?: number }): StackOptionsInput {
+/**
+ * The stack job's own options from the command line (shared by stack and batch). Each flag was
+ * checked as it was read (cli.ts, by shared/options.ts's schema); what no flag says is the
+ * schema's default.
+ */
+export function stackOptionsFromFlags(opts: { sigma: number; method?: MergeMethod; align?: AlignMethod; reference?: number; brightness?: boolean; keepSize?: boolean; rawColour?: RawColour; limitInputPixels?: number }): StackOptions {
   const { sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels } = opts;
-  return parseStackOptions({ sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels });
+  return withDefaults({ sigma, method, align, reference, brightness, keepSize, rawColour, limitInputPixels });
 }
 
 /** A recorded plan written elsewhere: the composite moved to `output`, the other files beside it. */
@@ -107,6 +111,7 @@ export async function runStackCommand(
   for (const s of result.alignment?.slices ?? []) {
     if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
   }
+  if (result.alignment) process.stderr.write(`alignment: ${result.alignment.summary}\n`);
   if (opts.json) {
     const summary = {
       slices: result.slices.length,

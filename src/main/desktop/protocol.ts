@@ -4,8 +4,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { protocol } from 'electron';
+import { InvalidArgumentError, parseImageRequest } from '../../shared/api';
 import { DeepfieldError } from '../engine';
-import { parseImageRequest } from '../host/api-schemas';
 import { CONTENT_SECURITY_POLICY } from '../host/http-server';
 import { AccessDeniedError, isInside, NotFoundError } from '../host/paths';
 import type { Session } from '../host/session';
@@ -40,7 +40,7 @@ export function handleAppScheme(session: Session, rendererDir: string): void {
     const url = new URL(request.url);
     if (url.host !== 'app' || request.method !== 'GET') return problem(404, 'Not found');
     try {
-      const image = parseImageRequest(url);
+      const image = parseImageRequest(url.pathname, (name) => url.searchParams.get(name));
       if (image) {
         const rendered = await session.renderImage(image.jobId, image.kind, image.options);
         return new Response(new Uint8Array(rendered.data), { headers: { 'content-type': rendered.contentType, 'cache-control': 'private, max-age=3600' } });
@@ -58,7 +58,7 @@ export function handleAppScheme(session: Session, rendererDir: string): void {
         },
       });
     } catch (error) {
-      const status = error instanceof AccessDeniedError ? 403 : error instanceof NotFoundError ? 404 : error instanceof DeepfieldError ? 400 : 500;
+      const status = error instanceof AccessDeniedError ? 403 : error instanceof NotFoundError ? 404 : error instanceof DeepfieldError || error instanceof InvalidArgumentError ? 400 : 500;
       return problem(status, error instanceof Error ? error.message : String(error));
     }
   });

@@ -7,8 +7,9 @@
 export { CancelledError, DeepfieldError, describeFsError, isAbortError } from './errors';
 
 // A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
-export { Engine, type StackResult } from './job/engine';
-export { runStackJob, writeStackResult, type JobOutcome, type JobRequest } from './job/run-stack-job';
+export { Engine } from './job/engine';
+export { StackResult, type PeakProfile } from './job/stack-result';
+export { checkPlanFits, runStackJob, writeStackResult, type JobOutcome, type JobRequest } from './job/run-stack-job';
 export { writeDepthColourMap } from './output/visualise';
 
 // Input: finding, probing and decoding slices.
@@ -36,4 +37,4 @@ export { recoverOutputFolder, rollBackOpenOutputsSync, type RecoveryReport } fro
 export { parseZStep } from './output/height-map';
 export { closeMetadataTool } from './output/metadata';
 export { canonicalJson, deepfieldVersion, readSidecar, recordInputs, sameInputs, verifyInputs } from './output/sidecar';
-export { checkOutputPath, formatFromPath, outputDepth, scaleTo8Bit, writeBytesAtomic, writeImageAtomic, writeIndexMap } from './output/write-image';
+export { candidateName, checkOutputPath, scaleTo8Bit, type StageFile, writeBytesAtomic, writeImageAtomic, writeIndexMap, writeUnderFreeName } from './output/write-image';

@@ -6,12 +6,16 @@ import type { FolderEntry, FolderListing } from '../../shared/api';
 import { isImageFileName, naturalCompare } from '../engine';
 import type { RootFolder } from './paths';
 
-async function countImages(folder: string): Promise<number> {
+/** The slice images of a folder by name, in natural order (as they are stacked). */
+async function imageNames(folder: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(folder, { withFileTypes: true });
-    return entries.filter((e) => !e.name.startsWith('.') && !e.isDirectory() && isImageFileName(e.name)).length;
+    return entries
+      .filter((e) => !e.name.startsWith('.') && !e.isDirectory() && isImageFileName(e.name))
+      .map((e) => e.name)
+      .sort(naturalCompare);
   } catch {
-    return 0; // unreadable: shown as an empty folder rather than failing the whole listing
+    return []; // unreadable: shown as an empty folder rather than failing the whole listing
   }
 }
 
@@ -28,15 +32,17 @@ export async function listFolder(folder: string, root?: RootFolder): Promise<Fol
       isFolder = await fs.stat(full).then((s) => s.isDirectory(), () => false);
     }
     if (!isFolder) continue;
-    const imageCount = await countImages(full);
+    const imageCount = (await imageNames(full)).length;
     entries.push({ name: dirent.name, path: full, kind: imageCount >= 2 ? 'stack' : 'folder', imageCount });
   }
   entries.sort((a, b) => naturalCompare(a.name, b.name));
+  const images = await imageNames(folder);
   const atRoot = root ? path.resolve(folder) === root.path : path.dirname(folder) === folder;
   return {
     path: folder,
     parent: atRoot ? null : path.dirname(folder),
     entries,
-    imageCount: await countImages(folder),
+    imageCount: images.length,
+    images,
   };
 }

@@ -8,24 +8,21 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { HostInfo, JobEvent } from '../../shared/api';
-import { DeepfieldError } from '../engine';
 import {
-  exportRequestSchema,
+  API_OPERATIONS,
+  type ApiHandlers,
   InvalidArgumentError,
-  jobIdSchema,
-  mergeMethodSchema,
-  parseArgument,
+  type JobEvent,
+  JOB_EVENTS_PATH,
+  type Operation,
+  type OperationName,
+  parseArguments,
   parseImageRequest,
-  pathSchema,
-  pixelSchema,
-  retouchStrokesSchema,
-  sliceIndexSchema,
-  sliceRangeSchema,
-  stackOptionsInputSchema,
-  stackSourceSchema,
-} from './api-schemas';
+  queryNumber,
+} from '../../shared/api';
+import { DeepfieldError } from '../engine';
 import { AccessDeniedError, isInside, NotFoundError } from './paths';
+import { sessionHandlers } from './api-handlers';
 import type { Session } from './session';
 
 export const TOKEN_HEADER = 'x-deepfield-token';
@@ -101,12 +98,23 @@ export function tokensMatch(given: string | undefined, expected: string): boolea
 function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) return decodeCookie(rest.join('='));
   }
   return undefined;
 }
 
+/** A cookie value with bad percent-encoding is no token (rather than an exception in the listener). */
+function decodeCookie(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function statusOf(error: unknown): number {
+  // decodeURIComponent on a malformed address ('%E0%A4%A'): the client's mistake, not ours.
+  if (error instanceof URIError) return 400;
   if (error instanceof HttpError) return error.status;
   if (error instanceof AccessDeniedError) return 403;
   if (error instanceof NotFoundError) return 404;
@@ -130,12 +138,155 @@ async function readJson(request: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-function optionalNumber(params: URLSearchParams, name: string): number | undefined {
-  const value = params.get(name);
-  if (value === null || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`Expected a number for ${name} but received ${JSON.stringify(value)} of type string`);
-  return n;
+/** The calls the browser host serves: every operation with a route (the others are the desktop app's). */
+type HttpOperationName = { [K in OperationName]: (typeof API_OPERATIONS)[K] extends { http: string } ? K : never }[OperationName];
+type HttpHandlers = Pick<ApiHandlers<void>, HttpOperationName>;
+
+interface Route {
+  name: HttpOperationName;
+  spec: Operation;
+  method: string;
+  segments: string[];
+}
+
+/** The routes of API_OPERATIONS, e.g. 'GET /api/jobs/:jobId/profile' as [api, jobs, :jobId, profile]. */
+const ROUTES: Route[] = (Object.entries(API_OPERATIONS) as Array<[OperationName, Operation]>).flatMap(([name, spec]) => {
+  if (!spec.http) return [];
+  const [method, pattern] = spec.http.split(' ');
+  return [{ name: name as HttpOperationName, spec, method, segments: pattern.split('/').filter(Boolean) }];
+});
+
+function matchRoute(method: string, parts: string[]): { route: Route; params: Map<string, string> } | undefined {
+  for (const route of ROUTES) {
+    if (route.method !== method || route.segments.length !== parts.length) continue;
+    const params = new Map<string, string>();
+    if (route.segments.every((segment, i) => (segment.startsWith(':') ? params.set(segment.slice(1), decodeURIComponent(parts[i])) : segment === parts[i]))) {
+      return { route, params };
+    }
+  }
+  return undefined;
+}
+
+/** Addresses carry text: an argument the table declares a number is read as one. */
+function fromText(schema: unknown, value: string | null, name: string): unknown {
+  let inner = schema as { def: { type: string; innerType?: unknown } };
+  while (inner.def.type === 'optional') inner = inner.def.innerType as typeof inner;
+  if (inner.def.type === 'number') return queryNumber(value, name);
+  return value ?? undefined;
+}
+
+/** A call's arguments, in order, from its path, its query (GET) or its JSON body (POST). */
+async function argumentsOf(route: Route, params: Map<string, string>, url: URL, request: http.IncomingMessage): Promise<unknown[]> {
+  const { spec } = route;
+  const items = spec.args.def.items;
+  const body = route.method === 'POST' ? ((await readJson(request)) as Record<string, unknown> | undefined) : undefined;
+  return spec.names.map((name, i) => {
+    if (params.has(name)) return fromText(items[i], params.get(name)!, name);
+    if (route.method === 'GET') return fromText(items[i], url.searchParams.get(name), name);
+    return spec.body === name ? body : body?.[name];
+  });
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(JSON.stringify(body ?? null));
+}
+
+/**
+ * Server-sent job events: every event gets an id, and a reconnecting page (Last-Event-ID) is sent
+ * what it missed from a bounded history; a comment every 15 s keeps idle connections open.
+ */
+class EventStreams {
+  private readonly history: Array<{ id: number; data: string }> = [];
+  private nextEventId = 1;
+  private readonly streams = new Set<http.ServerResponse>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(session: Session) {
+    this.unsubscribe = session.onEvent((event: JobEvent) => {
+      const entry = { id: this.nextEventId++, data: JSON.stringify(event) };
+      this.history.push(entry);
+      if (this.history.length > EVENT_HISTORY) this.history.shift();
+      for (const stream of this.streams) stream.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
+    });
+    this.heartbeat = setInterval(() => {
+      for (const stream of this.streams) stream.write(': keep-alive\n\n');
+    }, 15_000);
+    this.heartbeat.unref();
+  }
+
+  open(request: http.IncomingMessage, response: http.ServerResponse, since: string | null): void {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    response.write('retry: 1000\n\n');
+    const lastId = Number(request.headers['last-event-id'] ?? since ?? NaN);
+    if (Number.isFinite(lastId)) for (const entry of this.history) if (entry.id > lastId) response.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
+    this.streams.add(response);
+    request.on('close', () => this.streams.delete(response));
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const stream of this.streams) stream.end();
+    this.streams.clear();
+  }
+}
+
+/** The built renderer's files; `cookie` set on the page opened with the token. */
+async function serveStatic(staticDir: string, urlPath: string, response: http.ServerResponse, cookie?: string): Promise<void> {
+  const relative = urlPath === '/' ? 'index.html' : decodeURIComponent(urlPath).replace(/^\/+/, '');
+  const file = path.resolve(staticDir, relative);
+  if (!isInside(staticDir, file)) throw new HttpError(404, 'Not found');
+  let body: Buffer;
+  try {
+    body = await fs.readFile(file);
+  } catch {
+    if (relative === 'index.html') throw new HttpError(500, `The renderer is not built (${file} is missing): run npm run build`);
+    throw new HttpError(404, 'Not found');
+  }
+  const headers: http.OutgoingHttpHeaders = {
+    'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'cache-control': 'no-cache',
+  };
+  if (cookie) headers['set-cookie'] = cookie;
+  response.writeHead(200, headers);
+  response.end(body);
+}
+
+/** A call of API_OPERATIONS: its arguments validated, its handler's answer as JSON or binary. */
+async function serveCall(handlers: HttpHandlers, matched: { route: Route; params: Map<string, string> }, request: http.IncomingMessage, response: http.ServerResponse, url: URL): Promise<void> {
+  const { route, params } = matched;
+  const args = parseArguments(route.name, await argumentsOf(route, params, url, request));
+  const handler = handlers[route.name] as (context: void, ...args: unknown[]) => unknown;
+  const answer = await handler(undefined, ...args);
+  if (!route.spec.binary) return sendJson(response, 200, answer);
+  const { headers, body } = route.spec.binary.encode(answer as never);
+  response.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', ...headers });
+  response.end(body);
+}
+
+/** Headers every response carries, errors included. */
+function setSecurityHeaders(response: http.ServerResponse): void {
+  response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+  response.setHeader('x-content-type-options', 'nosniff');
+  response.setHeader('referrer-policy', 'no-referrer');
+  response.setHeader('cross-origin-resource-policy', 'same-origin');
+  response.setHeader('x-frame-options', 'DENY');
+}
+
+/** Answers a refusal or failure: a person opening a page gets a sentence, the API's callers JSON. */
+function fail(request: http.IncomingMessage, response: http.ServerResponse, status: number, message: string, file?: string): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  if (!(request.url ?? '').startsWith('/api/')) {
+    response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    response.end(`Deepfield: ${message}.\n`);
+    return;
+  }
+  sendJson(response, status, { error: message, ...(file ? { file } : {}) });
 }
 
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
@@ -144,50 +295,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const staticDir = path.resolve(options.staticDir);
   let port = 0;
   const cookieName = () => `deepfield-token-${port}`; // cookies ignore ports: one name per server
-
-  // Server-sent events: every event gets an id, and a reconnecting page (Last-Event-ID) is sent
-  // what it missed from a bounded history.
-  const history: Array<{ id: number; data: string }> = [];
-  let nextEventId = 1;
-  const streams = new Set<http.ServerResponse>();
-  const unsubscribe = session.onEvent((event: JobEvent) => {
-    const entry = { id: nextEventId++, data: JSON.stringify(event) };
-    history.push(entry);
-    if (history.length > EVENT_HISTORY) history.shift();
-    for (const stream of streams) stream.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
-  });
-
-  const hostInfo = (): HostInfo => ({
-    kind: 'browser',
-    version: options.version,
-    root: session.root?.path,
-    exportDir: session.exportDir,
-  });
-
-  const sendJson = (response: http.ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    response.end(JSON.stringify(body ?? null));
+  const events = new EventStreams(session);
+  const handlers: HttpHandlers = {
+    ...sessionHandlers(session),
+    hostInfo: () => ({ kind: 'browser', version: options.version, root: session.root?.path, exportDir: session.exportDir }),
   };
-
-  async function serveStatic(urlPath: string, response: http.ServerResponse, setCookie: boolean): Promise<void> {
-    const relative = urlPath === '/' ? 'index.html' : decodeURIComponent(urlPath).replace(/^\/+/, '');
-    const file = path.resolve(staticDir, relative);
-    if (!isInside(staticDir, file)) throw new HttpError(404, 'Not found');
-    let body: Buffer;
-    try {
-      body = await fs.readFile(file);
-    } catch {
-      if (relative === 'index.html') throw new HttpError(500, `The renderer is not built (${file} is missing): run npm run build`);
-      throw new HttpError(404, 'Not found');
-    }
-    const headers: http.OutgoingHttpHeaders = {
-      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache',
-    };
-    if (setCookie) headers['set-cookie'] = `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`;
-    response.writeHead(200, headers);
-    response.end(body);
-  }
 
   async function route(request: http.IncomingMessage, response: http.ServerResponse, url: URL): Promise<void> {
     const method = request.method ?? 'GET';
@@ -198,62 +310,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         response.writeHead(204).end(); // browsers ask for it; the page has none
         return;
       }
-      return serveStatic(url.pathname, response, url.searchParams.has('token'));
+      const cookie = url.searchParams.has('token') ? `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict` : undefined;
+      return serveStatic(staticDir, url.pathname, response, cookie);
     }
-    const q = url.searchParams;
-    const key = `${method} ${parts.slice(1).map((p, i) => (parts[1] === 'jobs' && i === 1 ? ':id' : p)).join('/')}`;
-    const jobId = () => parseArgument(jobIdSchema, parts[2], 'job id');
-    switch (key) {
-      case 'GET host':
-        return sendJson(response, 200, hostInfo());
-      case 'GET folders': {
-        const folder = q.get('path');
-        return sendJson(response, 200, await session.listFolder(folder === null ? undefined : parseArgument(pathSchema, folder, 'path')));
-      }
-      case 'GET recent':
-        return sendJson(response, 200, await session.recentStacks());
-      case 'POST jobs': {
-        const body = (await readJson(request)) as { source?: unknown; options?: unknown; range?: unknown } | undefined;
-        const source = parseArgument(stackSourceSchema, body?.source, 'source');
-        const stackOptions = parseArgument(stackOptionsInputSchema, body?.options, 'options');
-        const range = parseArgument(sliceRangeSchema, body?.range, 'range');
-        return sendJson(response, 200, await session.startStack(source, stackOptions, range));
-      }
-      case 'GET jobs/:id':
-        return sendJson(response, 200, session.summary(jobId()));
-      case 'POST jobs/:id/remerge': {
-        const body = (await readJson(request)) as { method?: unknown } | undefined;
-        return sendJson(response, 200, await session.remerge(jobId(), parseArgument(mergeMethodSchema, body?.method, 'method')));
-      }
-      case 'POST jobs/:id/retouch': {
-        const body = (await readJson(request)) as { strokes?: unknown } | undefined;
-        return sendJson(response, 200, await session.retouch(jobId(), parseArgument(retouchStrokesSchema, body?.strokes, 'strokes')));
-      }
-      case 'POST jobs/:id/cancel':
-        session.cancel(jobId());
-        return sendJson(response, 200, null);
-      case 'GET jobs/:id/profile': {
-        const { x, y } = parseArgument(pixelSchema, { x: optionalNumber(q, 'x'), y: optionalNumber(q, 'y') }, 'pixel');
-        return sendJson(response, 200, await session.focusProfile(jobId(), x, y));
-      }
-      case 'POST exports': {
-        const exportRequest = parseArgument(exportRequestSchema, await readJson(request), 'export request');
-        return sendJson(response, 200, await session.exportImage(exportRequest));
-      }
-    }
-    if (method === 'GET' && parts[1] === 'jobs' && parts[3] === 'previews' && parts.length === 5) {
-      const preview = session.focusPreview(jobId(), parseArgument(sliceIndexSchema, Number(parts[4]), 'slice'));
-      response.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'cache-control': 'no-store',
-        // Float32 values, little-endian, row-major.
-        'x-preview-width': String(preview.width),
-        'x-preview-height': String(preview.height),
-      });
-      response.end(Buffer.from(preview.values.buffer, preview.values.byteOffset, preview.values.byteLength));
-      return;
-    }
-    const imageRequest = method === 'GET' ? parseImageRequest(url) : null;
+    const matched = matchRoute(method, parts);
+    if (matched) return serveCall(handlers, matched, request, response, url);
+    const imageRequest = method === 'GET' ? parseImageRequest(url.pathname, (name) => url.searchParams.get(name)) : null;
     if (imageRequest) {
       const image = await session.renderImage(imageRequest.jobId, imageRequest.kind, imageRequest.options);
       // A job's images never change: the browser may keep them for the page's life.
@@ -261,47 +323,25 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       response.end(image.data);
       return;
     }
-    if (method === 'GET' && key === 'GET events') {
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      response.write('retry: 1000\n\n');
-      const lastId = Number(request.headers['last-event-id'] ?? q.get('since') ?? NaN);
-      if (Number.isFinite(lastId)) for (const entry of history) if (entry.id > lastId) response.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
-      streams.add(response);
-      request.on('close', () => streams.delete(response));
-      return;
-    }
+    if (method === 'GET' && url.pathname === JOB_EVENTS_PATH) return events.open(request, response, url.searchParams.get('since'));
     throw new HttpError(404, `No such API: ${method} ${url.pathname}`);
   }
 
   const server = http.createServer((request, response) => {
-    // Headers every response carries, errors included.
-    response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
-    response.setHeader('x-content-type-options', 'nosniff');
-    response.setHeader('referrer-policy', 'no-referrer');
-    response.setHeader('cross-origin-resource-policy', 'same-origin');
-    response.setHeader('x-frame-options', 'DENY');
-    const fail = (status: number, message: string, file?: string) => {
-      if (response.headersSent) return response.end();
-      // A person opening a page gets a sentence; the API's callers get JSON.
-      if (!(request.url ?? '').startsWith('/api/')) {
-        response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-        return response.end(`Deepfield: ${message}.\n`);
-      }
-      sendJson(response, status, { error: message, ...(file ? { file } : {}) });
-    };
+    setSecurityHeaders(response);
     const host = request.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-      return fail(403, `Refused: the Host header must be 127.0.0.1:${port} or localhost:${port}`);
+      return fail(request, response, 403, `Refused: the Host header must be 127.0.0.1:${port} or localhost:${port}`);
     }
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const given = (request.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get('token') ?? readCookie(request.headers.cookie, cookieName());
     if (!tokensMatch(given, token)) {
-      return fail(401, `Refused: this server needs the token in the address it printed when it started (http://127.0.0.1:${port}/?token=...); copy the whole address from the terminal`);
+      return fail(request, response, 401, `Refused: this server needs the token in the address it printed when it started (http://127.0.0.1:${port}/?token=...); copy the whole address from the terminal`);
     }
     route(request, response, url).catch((error: unknown) => {
       const status = statusOf(error);
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      fail(status, status === 500 ? `Internal error: ${message}` : message, error instanceof DeepfieldError ? error.file : undefined);
+      const message = error instanceof URIError ? 'Malformed address: its percent-encoding is not valid UTF-8' : error instanceof Error ? error.message.split('\n')[0] : String(error);
+      fail(request, response, status, status === 500 ? `Internal error: ${message}` : message, error instanceof DeepfieldError ? error.file : undefined);
     });
   });
 
@@ -313,20 +353,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     });
   });
   port = (server.address() as AddressInfo).port;
-  const heartbeat = setInterval(() => {
-    for (const stream of streams) stream.write(': keep-alive\n\n');
-  }, 15_000);
-  heartbeat.unref();
 
   return {
     port,
     token,
     url: `http://127.0.0.1:${port}/?token=${token}`,
     async close() {
-      clearInterval(heartbeat);
-      unsubscribe();
-      for (const stream of streams) stream.end();
-      streams.clear();
+      events.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

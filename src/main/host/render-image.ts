@@ -2,7 +2,7 @@
 // map) as PNG or JPEG, optionally one region of it, scaled to fit a largest side.
 import sharp, { type Sharp } from 'sharp';
 import type { ImageRegion } from '../../shared/api';
-import { depthColour } from '../../shared/colour-maps';
+import { depthColour, paintColours } from '../../shared/colour-maps';
 import type { PixelLayout, SliceRef } from '../../shared/types';
 import { decodeSlice, scaleTo8Bit } from '../engine';
 
@@ -75,14 +75,7 @@ function depthLevelLut(sliceCount: number): Uint8Array {
 
 /** One-channel 8-bit values to RGB through a 256-entry lookup table. */
 export function colourise(values: Uint8Array, lut: Uint8Array): Uint8Array {
-  const out = new Uint8Array(values.length * 3);
-  for (let i = 0; i < values.length; i++) {
-    const j = values[i] * 3;
-    out[i * 3] = lut[j];
-    out[i * 3 + 1] = lut[j + 1];
-    out[i * 3 + 2] = lut[j + 2];
-  }
-  return out;
+  return paintColours(values, (v) => v / 255, lut);
 }
 
 /**

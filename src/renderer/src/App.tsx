@@ -3,6 +3,7 @@
 //                        textbox "Sigma", combobox "Merge method" (after a finished run: re-merges it,
 //                        no new progress), group "Alignment and range" (combobox "Alignment",
 //                        textbox "Reference slice", checkboxes "Match brightness", "Keep full size",
+//                        a short note "z-stack: not aligned" (the full sentence in its title) when it applies,
 //                        textboxes "First slice", "Last slice"), button "Run", button "Export" (opens group "Export options"
 //                        with buttons "Composite as PNG", "Composite as 16-bit TIFF",
 //                        "Composite as JPEG", spinbutton "JPEG quality", "Index map (PNG)",
@@ -26,8 +27,9 @@
 //   img "Composite" (or "Composite (<method>)" once re-merged), img "Slice N", img "Depth map",
 //                        img "Confidence map", img "Heatmap view, slice N", each an image
 //                        layer with data-natural-width / data-natural-height = full-size pixels.
-//   region "Alignment" (right column): a table row per slice, named "Slice N: aligned|reference|
-//                        alignment failed: <reason>".
+//   region "Alignment" (right column): the alignment's summary line ("aligned stack detected:
+//                        nothing applied; largest motion ..."), and a table row per slice, named
+//                        "Slice N: aligned|reference|left as it is|alignment failed: <reason>".
 //   group "Zoom": buttons "Fit", "100%", "200%", "Zoom in", "Zoom out"; status output "Zoom level".
 //   group "Heatmap settings": comboboxes "Heatmap style", "Heatmap scale", "In-focus rule";
 //                        sliders "Overlay opacity", "Focus threshold". figure "Colour bar: …".
@@ -56,7 +58,8 @@ import { ProgressBar } from './components/ProgressBar';
 import { SliceStrip } from './components/SliceStrip';
 import { Toolbar } from './components/Toolbar';
 import { useExports } from './hooks/use-exports';
-import { useFolderCount } from './hooks/use-folder-count';
+import { useFolderImages } from './hooks/use-folder-images';
+import { useLeftOut } from './hooks/use-left-out';
 import { useHost } from './hooks/use-host';
 import { useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
@@ -66,17 +69,27 @@ import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
 import { rangeForFolder, slicesInRange, type Settings } from './settings';
 import { initialState, reducer } from './state/app-state';
+import type { ZStep } from './viewer/DepthLegend';
 import { Viewer } from './viewer/Viewer';
 
-/** "Stacking 5 of 8 slices" when Run will leave some of the folder's `count` slices out; null when it stacks them all. */
-function stackingNote(settings: Settings, folder: string, count: number): string | null {
+/**
+ * "Stacking 5 of 8 slices" when Run will leave some of the folder's `count` slices out (files
+ * left out in the strip, then the range); null when it stacks them all.
+ */
+function stackingNote(settings: Settings, folder: string, count: number, leftOut: number): string | null {
   let stacked;
   try {
-    stacked = slicesInRange(rangeForFolder(settings, folder).range, count);
+    stacked = slicesInRange(rangeForFolder(settings, folder).range, count - leftOut);
   } catch {
     return null; // a range that cannot be read is reported beside the fields at Run
   }
   return stacked < count ? `Stacking ${stacked} of ${count} slices` : null;
+}
+
+/** The z-step typed in the export dialog, when it is a positive number. */
+function zStepOf(settings: Settings): ZStep | null {
+  const value = Number(settings.export.zStep.trim());
+  return settings.export.zStep.trim() !== '' && value > 0 ? { value, unit: settings.export.zUnit } : null;
 }
 
 /** The window: toolbar, slice strip, viewer, focus panel and progress line, wired to the hooks that hold each concern. */
@@ -111,8 +124,9 @@ export function App({ api }: { api: DeepfieldApi }) {
   const source = jobs.source;
   // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
   const range = state.summary?.range;
-  const folderCount = useFolderCount(api, source);
-  const runNote = source?.kind === 'folder' && folderCount !== null ? stackingNote(settings, source.path, folderCount) : null;
+  const folderImages = useFolderImages(api, source);
+  const leftOut = useLeftOut(source);
+  const runNote = source?.kind === 'folder' && folderImages !== null ? stackingNote(settings, source.path, folderImages.length, leftOut.names.length) : null;
   const title = source ? `${source.kind === 'demo' ? 'Demo stack' : fileName(source.path)}${range ? ` · slices ${range.from}–${range.to} of the folder` : ''}` : null;
 
   return (
@@ -132,7 +146,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         onRecent={open.openFolder}
         onSigma={(text) => updateSettings({ sigma: text })}
         onMethod={onMethod}
-        onRun={() => source && void jobs.run(source)}
+        onRun={() => leftOut.forRun && void jobs.run(leftOut.forRun)}
         onExport={exports.exportFile}
         onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
         onHelp={toggleHelp}
@@ -144,6 +158,7 @@ export function App({ api }: { api: DeepfieldApi }) {
           updateSettings(range ? { ...partial, rangeFolder: source?.kind === 'folder' ? source.path : '' } : partial);
         }}
         fieldsError={jobs.fieldsError}
+        microscope={job?.microscope}
         runNote={runNote}
         sliceCount={state.summary?.slices.length ?? 0}
         exportChoices={settings.export}
@@ -161,6 +176,9 @@ export function App({ api }: { api: DeepfieldApi }) {
             previewFor={jobs.previewFor}
             varianceScale={jobs.varianceScale}
             onSelect={selectSlice}
+            folderImages={folderImages}
+            leftOut={leftOut.names}
+            onInclude={leftOut.setIncluded}
           />
         </ErrorBoundary>
         <div className="centre">
@@ -192,6 +210,7 @@ export function App({ api }: { api: DeepfieldApi }) {
               indexMap={jobs.indexMap}
               onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
               retouch={retouch}
+              zStep={zStepOf(settings)}
             />
           </ErrorBoundary>
         </div>

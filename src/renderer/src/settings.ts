@@ -3,7 +3,7 @@
 // by field on the way in: a value from an older version or edited by hand falls back to the
 // default instead of reaching the host.
 import type { ExportOutputs } from '../../shared/api';
-import { ALIGN_METHODS, DEFAULT_SIGMA, MERGE_METHODS, type AlignMethod, type MergeMethod } from '../../shared/options';
+import { ALIGN_METHODS, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, MERGE_METHODS, type AlignMethod, type MergeMethod } from '../../shared/options';
 
 export const SETTINGS_KEY = 'deepfield-settings';
 
@@ -70,7 +70,7 @@ export const DEFAULT_EXPORT_CHOICES: ExportChoices = {
 export const DEFAULT_SETTINGS: Settings = {
   sigma: String(DEFAULT_SIGMA),
   method: 'argmax',
-  align: 'similarity',
+  align: DEFAULT_STACK_OPTIONS.align,
   reference: '',
   brightness: true,
   keepSize: false,

@@ -6,11 +6,12 @@
 import type { StackOptions } from '../../../shared/options';
 import type { PixelLayout, SliceRef, StackAlignment } from '../../../shared/types';
 import type { PairResult } from './estimate';
-import { IDENTITY } from './geometry';
+import type { AlignModel } from './gauss-newton';
 import { planAlignment } from './plan';
 import type { AlignmentCopies } from './prepare';
 import type { AlignEstimateTask, AlignPrepareTask, SliceAlign } from './tasks';
 import { CancelledError, DeepfieldError, isAbortError } from '../errors';
+import { collectGarbage } from '../collect-garbage';
 import { describeExpected } from '../../../shared/options';
 
 export type RunTask = <T>(name: 'alignPrepare' | 'alignEstimate', task: AlignPrepareTask | AlignEstimateTask, signal: AbortSignal) => Promise<T>;
@@ -54,12 +55,18 @@ function createLimiter(lanes: number) {
     });
 }
 
+/**
+ * The alignment pre-pass and plan. `microscope` (input/slices.ts) says why the stack is a
+ * microscope z-stack, which 'auto' leaves unaligned without estimating: a motorised stage does
+ * not move between slices, and microscopists compare composites pixel for pixel.
+ */
 export async function alignStack(
   run: RunTask,
   lanes: number,
   slices: SliceRef[],
   layout: PixelLayout,
   options: StackOptions,
+  microscope: string | undefined,
   { signal, onProgress }: AlignStackHooks = {},
 ): Promise<StackAlignmentResult | undefined> {
   if (options.align === 'off' || slices.length < 2) return undefined;
@@ -70,6 +77,9 @@ export async function alignStack(
     throw new DeepfieldError(describeExpected(`a slice index from 0 to ${n - 1}`, 'reference', reference));
   }
   if (signal?.aborted) throw new CancelledError();
+  const auto = options.align === 'auto';
+  const model: AlignModel = options.align === 'auto' ? 'similarity' : options.align;
+  if (auto && microscope) return leftAsItIs(layout, reference, microscope);
   // One controller for the whole pre-pass: the user's cancel and the first failure both stop it.
   const job = new AbortController();
   const forwardAbort = () => job.abort();
@@ -109,7 +119,7 @@ export async function alignStack(
           const far = i + 1 <= reference ? i : i + 1;
           const near = far === i ? i + 1 : i;
           const [a, b] = await Promise.all([copies[near]!, copies[far]!]);
-          const task: AlignEstimateTask = { near: a, far: b, model: options.align as AlignEstimateTask['model'], width: layout.width, height: layout.height };
+          const task: AlignEstimateTask = { near: a, far: b, model, width: layout.width, height: layout.height, measureUncertainty: auto };
           pairs[far] = await limit(() => run<PairResult>('alignEstimate', task, job.signal), true);
           release(i);
           release(i + 1);
@@ -124,11 +134,16 @@ export async function alignStack(
   } finally {
     signal?.removeEventListener('abort', forwardAbort);
   }
+  // The copies are spent: free them now, not whenever this thread next collects (they are
+  // shared with the workers, so one copy per slice estimated would stay resident meanwhile).
+  copies.fill(undefined);
+  collectGarbage();
   if (firstError !== undefined) throw firstError;
   if (job.signal.aborted) throw new CancelledError();
   const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;
   const plan = planAlignment(slices, pairs, {
-    method: options.align,
+    method: model,
+    auto,
     reference,
     brightness: options.brightness,
     keepSize: options.keepSize,
@@ -137,11 +152,30 @@ export async function alignStack(
     colourChannels,
     maxValue: layout.bitDepth === 16 ? 65535 : 255,
   });
-  // Nothing to apply (an aligned, evenly lit stack): the slice tasks decode as if unaligned.
-  const still = plan.width === layout.width && plan.height === layout.height && plan.warps.every((w) => !w.gains && w.matrix.every((v, i) => v === IDENTITY[i]));
   return {
     alignment: { ...plan.alignment, estimateMs: performance.now() - started },
     layout: { ...layout, width: plan.width, height: plan.height },
-    tasks: still ? [] : plan.warps.map((warp) => ({ source: layout, warp })),
+    // Nothing to apply (an aligned, evenly lit stack): the slice tasks decode as if unaligned.
+    tasks: plan.alignment.applied ? plan.warps.map((warp) => ({ source: layout, warp })) : [],
+  };
+}
+
+/** A microscope z-stack under 'auto': reported, not estimated, not touched. */
+function leftAsItIs(layout: PixelLayout, reference: number, microscope: string): StackAlignmentResult {
+  return {
+    alignment: {
+      method: 'similarity',
+      mode: 'auto',
+      microscope,
+      applied: false,
+      largestMotion: { slice: reference, motion: 0 },
+      summary: `microscope z-stack (${microscope}): not aligned; --align similarity aligns it`,
+      reference,
+      crop: { x: 0, y: 0, width: layout.width, height: layout.height },
+      slices: [],
+      estimateMs: 0,
+    },
+    layout,
+    tasks: [],
   };
 }

@@ -7,6 +7,7 @@ import type { SliceAlignment, SliceRef, StackAlignment } from '../../../shared/t
 import { type Affine, IDENTITY, applyAffine, composeAffine, invertAffine, isFiniteAffine } from './geometry';
 import type { PairResult } from './estimate';
 import { type AlignModel, cornerMotion } from './gauss-newton';
+import { AUTO_ALIGN_MIN_MOTION, AUTO_ALIGN_SIGNIFICANCE } from '../../../shared/options';
 import { IDENTITY_TOLERANCE, type SliceWarp } from './warp';
 
 /** Largest magnification change accepted between a slice and the reference. */
@@ -44,7 +45,7 @@ export function implausibility(m: Affine, width: number, height: number): string
   return undefined;
 }
 
-function describe(index: number, slice: SliceRef, m: Affine, width: number, height: number): Omit<SliceAlignment, 'status' | 'gains' | 'offsets'> {
+function describe(index: number, slice: SliceRef, m: Affine, width: number, height: number): Omit<SliceAlignment, 'status' | 'gains' | 'offsets' | 'motion'> {
   const [cx, cy] = [(width - 1) / 2, (height - 1) / 2];
   const [x, y] = applyAffine(m, cx, cy);
   return {
@@ -59,26 +60,39 @@ function describe(index: number, slice: SliceRef, m: Affine, width: number, heig
   };
 }
 
+export interface PlanOptions {
+  method: AlignModel;
+  /** Apply only the motion that is real (options.ts, 'auto'); by default every plausible estimate. */
+  auto?: boolean;
+  reference: number;
+  brightness: boolean;
+  keepSize: boolean;
+  width: number;
+  height: number;
+  colourChannels: number;
+  maxValue: number;
+}
+
 /**
  * Plans the alignment of `slices` from `pairs[k]` (the estimate for slice k against its neighbour
  * towards `reference`; unused at the reference). The output frame is the largest axis-aligned
  * rectangle inside every slice, or the whole reference frame with `keepSize`.
  */
-export function planAlignment(
-  slices: SliceRef[],
-  pairs: Array<PairResult | undefined>,
-  options: { method: AlignModel; reference: number; brightness: boolean; keepSize: boolean; width: number; height: number; colourChannels: number; maxValue: number },
-): AlignmentPlan {
+export function planAlignment(slices: SliceRef[], pairs: Array<PairResult | undefined>, options: PlanOptions): AlignmentPlan {
   const { width, height, reference, colourChannels } = options;
   const n = slices.length;
-  const toSlice: Affine[] = new Array(n);
+  // Where each slice lies relative to the reference as estimated, and what is applied to it.
+  const chain: Affine[] = new Array(n);
+  const applied: Affine[] = new Array(n);
+  const uncertainty: Array<number | undefined> = new Array(n);
   const gains: number[][] = new Array(n);
   const offsets: number[][] = new Array(n);
   const results: SliceAlignment[] = new Array(n);
-  toSlice[reference] = IDENTITY;
-  gains[reference] = new Array(colourChannels).fill(1);
-  offsets[reference] = new Array(colourChannels).fill(0);
-  results[reference] = { ...describe(reference, slices[reference], IDENTITY, width, height), status: 'reference', gains: gains[reference], offsets: offsets[reference] };
+  const unity = () => ({ gains: new Array<number>(colourChannels).fill(1), offsets: new Array<number>(colourChannels).fill(0) });
+  chain[reference] = applied[reference] = IDENTITY;
+  uncertainty[reference] = 0;
+  ({ gains: gains[reference], offsets: offsets[reference] } = unity());
+  results[reference] = { ...describe(reference, slices[reference], IDENTITY, width, height), motion: 0, uncertainty: 0, status: 'reference', ...unity() };
   for (const direction of [1, -1]) {
     for (let k = reference + direction; k >= 0 && k < n; k += direction) {
       const near = k - direction;
@@ -86,7 +100,7 @@ export function planAlignment(
       let reason = pair?.error ?? (pair ? undefined : 'no estimate');
       let matrix: Affine = IDENTITY;
       if (pair && !reason) {
-        matrix = composeAffine(pair.matrix, toSlice[near]);
+        matrix = composeAffine(pair.matrix, chain[near]);
         reason =
           implausibility(pair.matrix, width, height) ??
           implausibility(matrix, width, height) ??
@@ -95,35 +109,79 @@ export function planAlignment(
       }
       if (reason || !pair) {
         // Left unaligned: later slices chain on from where this one really lies.
-        toSlice[k] = IDENTITY;
-        gains[k] = new Array(colourChannels).fill(1);
-        offsets[k] = new Array(colourChannels).fill(0);
-        results[k] = { ...describe(k, slices[k], IDENTITY, width, height), status: 'failed', reason, gains: gains[k], offsets: offsets[k] };
+        chain[k] = applied[k] = IDENTITY;
+        uncertainty[k] = 0;
+        ({ gains: gains[k], offsets: offsets[k] } = unity());
+        results[k] = { ...describe(k, slices[k], IDENTITY, width, height), motion: 0, status: 'failed', reason, ...unity() };
         continue;
       }
-      // Motions too small to see are snapped to none, so an aligned stack is not resampled.
-      if (cornerMotion(matrix, width, height) < IDENTITY_TOLERANCE) matrix = IDENTITY;
-      toSlice[k] = matrix;
+      chain[k] = matrix;
+      // Chained estimates add their errors; a link that could not be checked leaves the chain unchecked.
+      const spread = uncertainty[near] === undefined || pair.uncertainty === undefined ? undefined : uncertainty[near]! + pair.uncertainty;
+      uncertainty[k] = spread;
+      const motion = cornerMotion(matrix, width, height);
       // near ~ g * slice + o and reference ~ G * near + O give reference ~ G g * slice + (G o + O).
       const fit = pair.brightness;
       gains[k] = gains[near].map((g, c) => g * (fit?.gains[c] ?? 1));
       offsets[k] = offsets[near].map((o, c) => gains[near][c] * (fit?.offsets[c] ?? 0) + o);
-      results[k] = { ...describe(k, slices[k], matrix, width, height), status: 'ok', gains: gains[k], offsets: offsets[k] };
+      const measured = { motion, ...(spread === undefined ? {} : { uncertainty: spread }) };
+      if (options.auto && !isRealMotion(motion, spread)) {
+        applied[k] = IDENTITY;
+        results[k] = { ...describe(k, slices[k], matrix, width, height), ...measured, status: 'still', ...unity() };
+        continue;
+      }
+      // Motions too small to see are snapped to none, so an aligned stack is not resampled.
+      applied[k] = motion < IDENTITY_TOLERANCE ? IDENTITY : matrix;
+      results[k] = { ...describe(k, slices[k], applied[k], width, height), ...measured, status: 'ok', gains: gains[k], offsets: offsets[k] };
     }
   }
 
-  const crop = options.keepSize ? { x: 0, y: 0, width, height } : commonFrame(toSlice, width, height);
+  const moved = applied.filter((m) => m !== IDENTITY).length;
+  const crop = options.keepSize ? { x: 0, y: 0, width, height } : commonFrame(applied, width, height);
   const shiftToCrop: Affine = [1, 0, crop.x, 0, 1, crop.y];
-  const warps = toSlice.map((m, k) => {
+  const warps = applied.map((m, k) => {
     const apply = options.brightness && !withinDeadBand(gains[k], offsets[k], options.maxValue, results[k].status === 'ok');
     return { matrix: composeAffine(m, shiftToCrop), ...(apply ? { gains: gains[k], offsets: offsets[k] } : {}) };
   });
+  const largest = results.reduce((a, b) => (b.motion > a.motion ? b : a));
   return {
-    alignment: { method: options.method, reference, crop, slices: results },
+    alignment: {
+      method: options.method,
+      mode: options.auto ? 'auto' : 'forced',
+      reference,
+      crop,
+      applied: moved > 0 || warps.some((w) => w.gains !== undefined),
+      largestMotion: { slice: largest.index, motion: largest.motion, ...(largest.uncertainty === undefined ? {} : { uncertainty: largest.uncertainty }) },
+      summary: summarise(options, moved, n, largest),
+      slices: results,
+    },
     warps,
     width: crop.width,
     height: crop.height,
   };
+}
+
+/**
+ * Whether a slice's motion (corner displacement from the reference, px) is camera or subject
+ * motion rather than the estimate's error: AUTO_ALIGN_SIGNIFICANCE times beyond its measured
+ * uncertainty, and at least AUTO_ALIGN_MIN_MOTION. An estimate whose uncertainty could not be
+ * measured is not trusted.
+ */
+export function isRealMotion(motion: number, uncertainty: number | undefined): boolean {
+  return uncertainty !== undefined && motion > AUTO_ALIGN_SIGNIFICANCE * uncertainty && motion >= AUTO_ALIGN_MIN_MOTION;
+}
+
+function px(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)} px`;
+}
+
+/** The one line the command line, the sidecar and the app show. */
+function summarise(options: PlanOptions, moved: number, n: number, largest: SliceAlignment): string {
+  const spread = largest.uncertainty === undefined ? 'uncertainty not measurable' : `uncertainty ${px(largest.uncertainty)}`;
+  const measured = `largest motion ${px(largest.motion)} (${largest.name}), ${spread}`;
+  if (!options.auto) return `${options.method} alignment as asked: ${moved} of ${n - 1} slices moved; ${measured}`;
+  if (moved === 0) return `aligned stack detected: nothing applied; ${measured}`;
+  return `${moved} of ${n - 1} slices aligned (${options.method}); ${measured}`;
 }
 
 /**

@@ -3,7 +3,7 @@
 import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { estimateNeighbour, type PairResult } from './estimate';
 import type { AlignModel } from './gauss-newton';
-import { type AlignmentCopies, prepareAlignmentCopies } from './prepare';
+import { type AlignmentCopies, prepareAlignmentCopies, sharedCopies } from './prepare';
 import { type SliceWarp, warpSlice } from './warp';
 import { decodeSlice, type PixelData } from '../input/decode';
 
@@ -18,6 +18,8 @@ export interface AlignEstimateTask {
   model: AlignModel;
   width: number;
   height: number;
+  /** Measure the estimate's uncertainty too (align 'auto' decides with it). */
+  measureUncertainty: boolean;
 }
 
 /** What a slice task needs to bring its slice onto the aligned frame. */
@@ -27,13 +29,13 @@ export interface SliceAlign {
   warp: SliceWarp;
 }
 
-export function alignPrepare(task: AlignPrepareTask): Promise<AlignmentCopies> {
-  return prepareAlignmentCopies(task.slice, task.layout);
+export async function alignPrepare(task: AlignPrepareTask): Promise<AlignmentCopies> {
+  return sharedCopies(await prepareAlignmentCopies(task.slice, task.layout));
 }
 
 export function alignEstimate(task: AlignEstimateTask): PairResult {
   try {
-    return estimateNeighbour(task.near, task.far, task.model, task.width, task.height);
+    return estimateNeighbour(task.near, task.far, task.model, task.width, task.height, task.measureUncertainty);
   } catch (error) {
     // An estimate that breaks is a failed estimate for that slice, never a failed stack.
     const reason = error instanceof Error ? error.message : String(error);
@@ -45,5 +47,6 @@ export function alignEstimate(task: AlignEstimateTask): PairResult {
 export async function decodeAligned(slice: SliceRef, layout: PixelLayout, align: SliceAlign | undefined): Promise<PixelData> {
   if (!align) return decodeSlice(slice, layout);
   const source = await decodeSlice(slice, align.source);
-  return warpSlice(source, align.source, layout.width, layout.height, align.warp);
+  // The decoded slice is not needed once warped: the warp may write over it.
+  return warpSlice(source, align.source, layout.width, layout.height, align.warp, 'auto', false, true);
 }

@@ -65,7 +65,9 @@ function bandOf(matrix: Affine, width: number, y0: number, y1: number, sourceHei
  * Resamples `pixels` (sourceWidth x sourceHeight, `channels` interleaved, 8 or 16 bits) onto a
  * width x height frame through `matrix` (output -> source coordinates) with Keys' cubic, applies
  * gain and offset per channel (four values each, alpha given as 1 and 0), rounds and clamps.
- * Returns undefined where the kernel is unavailable.
+ * With `overSource` the result is written over the start of `pixels` (which the caller no longer
+ * needs) wherever that is safe, so a worker holds one full-size slice instead of two. Returns
+ * undefined where the kernel is unavailable.
  */
 export function warpWithKernel(
   pixels: PixelData,
@@ -79,6 +81,7 @@ export function warpWithKernel(
   gains: ArrayLike<number>,
   offsets: ArrayLike<number>,
   blockRows = BLOCK_ROWS,
+  overSource = false,
 ): PixelData | undefined {
   const k = loadKernel();
   if (!k || channels < 1 || channels > 4) return undefined;
@@ -94,15 +97,28 @@ export function warpWithKernel(
   const bytesPerSample = sixteen ? 2 : 1;
   const rowBytes = sourceWidth * channels * bytesPerSample;
   const outRowBytes = width * channels * bytesPerSample;
-  const out: PixelData = sixteen ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  // Over the source only when the output fits in it (a crop, or the same frame).
+  const inPlace = overSource && width <= sourceWidth && height <= sourceHeight;
+  const out: PixelData = inPlace
+    ? sixteen
+      ? new Uint16Array(pixels.buffer, pixels.byteOffset, width * height * channels)
+      : new Uint8Array(pixels.buffer, pixels.byteOffset, width * height * channels)
+    : sixteen
+      ? new Uint16Array(width * height * channels)
+      : new Uint8Array(width * height * channels);
   if (width === 0 || height === 0) return out;
 
-  // The tallest band any block needs sizes the kernel's memory once.
+  // The tallest band any block needs sizes the kernel's memory once; neededFrom[b] is the first
+  // source byte any block from b on still reads (bands move down the slice, but take no chances).
   let tallest = 0;
+  const firstRows: number[] = [];
   for (let y0 = 0; y0 < height; y0 += blockRows) {
     const [first, last] = bandOf(matrix, width, y0, Math.min(height, y0 + blockRows), sourceHeight);
     tallest = Math.max(tallest, last - first + 1);
+    firstRows.push(first);
   }
+  const neededFrom = new Array<number>(firstRows.length + 1).fill(Infinity);
+  for (let b = firstRows.length - 1; b >= 0; b--) neededFrom[b] = Math.min(neededFrom[b + 1], firstRows[b] * rowBytes);
   const input = align16(k.heapBase());
   const output = align16(input + tallest * rowBytes + INPUT_SLACK);
   const end = output + Math.min(blockRows, height) * outRowBytes + OUTPUT_SLACK;
@@ -116,12 +132,30 @@ export function warpWithKernel(
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const target = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   const heap = new Uint8Array(k.memory.buffer);
-  for (let y0 = 0; y0 < height; y0 += blockRows) {
+  // Finished blocks that would overwrite source rows a later block still reads wait here (in
+  // place only; usually a block or two, at most the whole output as without overSource).
+  const waiting: Array<{ at: number; bytes: Uint8Array }> = [];
+  for (let y0 = 0, b = 0; y0 < height; y0 += blockRows, b++) {
     const rows = Math.min(blockRows, height - y0);
     const [first, last] = bandOf(matrix, width, y0, y0 + rows, sourceHeight);
     heap.set(source.subarray(first * rowBytes, (last + 1) * rowBytes), input);
     k.warpRows(y0, rows, first, last - first + 1);
-    target.set(heap.subarray(output, output + rows * outRowBytes), y0 * outRowBytes);
+    const block = heap.subarray(output, output + rows * outRowBytes);
+    if (!inPlace) {
+      target.set(block, y0 * outRowBytes);
+      continue;
+    }
+    const safe = neededFrom[b + 1];
+    const at = y0 * outRowBytes;
+    if (waiting.length === 0 && at + block.length <= safe) {
+      target.set(block, at);
+      continue;
+    }
+    waiting.push({ at, bytes: block.slice() });
+    while (waiting.length > 0 && waiting[0].at + waiting[0].bytes.length <= safe) {
+      const ready = waiting.shift()!;
+      target.set(ready.bytes, ready.at);
+    }
   }
   return out;
 }

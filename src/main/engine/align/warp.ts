@@ -70,6 +70,9 @@ function cubicWeights(t: number, w: Float64Array): void {
  * (bit-identical to the input); brightness, when given, is applied with rounding and clamping.
  * `resample` skips that copy: a window of a frame whose motion is not an integer shift must be
  * resampled as the whole frame is, even where its own few pixels move by less than the tolerance.
+ * `overSource`: the caller is done with `pixels`, so the result may be written over them (a
+ * decoded slice is the largest buffer a worker holds; a second one per worker was most of what
+ * alignment added to the peak memory).
  */
 export function warpSlice(
   pixels: PixelData,
@@ -79,6 +82,7 @@ export function warpSlice(
   warp: SliceWarp,
   kernel: WarpKernel = 'auto',
   resample = false,
+  overSource = false,
 ): PixelData {
   const { channels, bitDepth } = source;
   const sw = source.width;
@@ -97,15 +101,24 @@ export function warpSlice(
     const [dx, dy] = shift;
     const lut = buildLookUp(gains, offsets, colour, maxValue);
     if (!lut && dx === 0 && dy === 0 && width === sw && height === sh) return pixels;
-    const out = allocate();
     if (!lut && dx >= 0 && dy >= 0 && dx + width <= sw && dy + height <= sh) {
-      // A crop: whole rows at a time.
+      // A crop: whole rows at a time. Over the source, each row moves to an earlier place than
+      // any row still to be read, so going down the rows never overwrites what is still needed.
+      if (overSource) {
+        for (let y = 0; y < height; y++) {
+          const start = ((y + dy) * sw + dx) * channels;
+          pixels.copyWithin(y * width * channels, start, start + width * channels);
+        }
+        return pixels.subarray(0, width * height * channels);
+      }
+      const out = allocate();
       for (let y = 0; y < height; y++) {
         const start = ((y + dy) * sw + dx) * channels;
         out.set(pixels.subarray(start, start + width * channels), y * width * channels);
       }
       return out;
     }
+    const out = allocate();
     // Output columns [x0, x1) read inside the slice; the rest repeat its edge columns.
     const x0 = Math.min(width, Math.max(0, -dx));
     const x1 = Math.max(x0, Math.min(width, sw - dx));
@@ -136,7 +149,7 @@ export function warpSlice(
 
   if (kernel === 'auto') {
     // The WebAssembly SIMD kernel (assembly/warp.ts): same arithmetic in float32, within one level.
-    const fast = warpWithKernel(pixels, sw, sh, channels, bitDepth === 16, width, height, warp.matrix, gains, offsets);
+    const fast = warpWithKernel(pixels, sw, sh, channels, bitDepth === 16, width, height, warp.matrix, gains, offsets, undefined, overSource);
     if (fast) return fast;
   }
 

@@ -4,12 +4,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_STACK_OPTIONS, type RawColour } from '../../../shared/options';
+import { formatOfName, IMAGE_EXTENSIONS } from '../../../shared/formats';
 import type { PixelLayout, SkippedFile, SliceRef } from '../../../shared/types';
 import { DeepfieldError, describeFsError } from '../errors';
 import { isRawFileName, probeRaw } from './raw';
+import { readTiffFileTags, TAG } from './tiff';
 
-/** Files read by libvips; camera RAW files (raw.ts) come on top. */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] as const;
 
 const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
@@ -19,7 +19,8 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 export function isImageFileName(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) || isRawFileName(name);
+  // Formats libvips reads (shared/formats.ts); camera RAW files (raw.ts) come on top.
+  return formatOfName(name) !== undefined || isRawFileName(name);
 }
 
 export interface FoundFiles {
@@ -77,6 +78,8 @@ export async function findSliceFiles(inputs: string[]): Promise<FoundFiles> {
 export interface ProbedStack {
   slices: SliceRef[];
   layout: PixelLayout;
+  /** Why the stack looks like a microscope z-stack (e.g. "16-bit greyscale TIFF"), when it does. */
+  microscope?: string;
   /** What the user should know about how the slices are read (mixed bit depths), one line each. */
   notices: string[];
 }
@@ -97,6 +100,7 @@ function megapixels(pixels: number): string {
 
 interface ProbedFile {
   file: string;
+  format?: string;
   width: number;
   height: number;
   pages: number;
@@ -132,6 +136,7 @@ async function probeFile(file: string): Promise<ProbedFile> {
   const sixteen = meta.depth === 'ushort' || meta.depth === 'short' || (meta.bitsPerSample ?? 8) > 8;
   return {
     file,
+    format: meta.format,
     width,
     height,
     pages: meta.format === 'tiff' ? Math.max(1, meta.pages ?? 1) : 1,
@@ -199,5 +204,27 @@ export async function probeSlices(files: string[], signal?: AbortSignal, reading
   if (slices.length > 65535) throw new DeepfieldError(`Too many slices (${slices.length}); the index map holds at most 65535`);
   // Taken as it is, the same in the command line and the app: there is nothing to choose between.
   if (slices.length === 1) notices.push(`only one slice (${slices[0].name}): the composite is that slice`);
-  return { slices, layout, notices };
+  const microscope = microscopeSigns(first, layout);
+  return { slices, layout, notices, ...(microscope ? { microscope } : {}) };
+}
+
+/**
+ * What marks a TIFF stack as a microscope's z-stack: 16-bit grey samples (scientific cameras;
+ * photographs are colour), ImageJ's or OME's description, or the whole stack in one multi-page
+ * file. Undefined for anything else.
+ */
+function microscopeSigns(first: ProbedFile, layout: PixelLayout): string | undefined {
+  if (first.format !== 'tiff') return undefined;
+  const signs: string[] = [];
+  if (layout.bitDepth === 16 && layout.channels <= 2) signs.push('16-bit greyscale TIFF');
+  let description: unknown;
+  try {
+    description = readTiffFileTags(first.file).get(TAG.ImageDescription);
+  } catch {
+    // A BigTIFF or an unusual header: sharp read it, so only the description is unknown.
+  }
+  if (typeof description === 'string' && description.startsWith('ImageJ=')) signs.push('ImageJ metadata');
+  if (typeof description === 'string' && description.includes('<OME')) signs.push('OME metadata');
+  if (first.pages > 1) signs.push('multi-page TIFF');
+  return signs.length > 0 ? signs.join(', ') : undefined;
 }

@@ -3,20 +3,19 @@
 // can run many jobs; the command line, the desktop app and the browser host all go through it.
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { parseStackOptions, type MergeMethod, type StackOptions, type StackOptionsInput } from '../../../shared/options';
-import type { Retouch } from '../../../shared/retouch';
-import type { PixelLayout, SkippedFile, SliceRef, SliceStats, StackAlignment, StackProgress, StackTimings } from '../../../shared/types';
-import { alignStack, type StackAlignmentResult } from '../align/align-stage';
-import type { SliceAlign } from '../align/tasks';
-import type { PixelData } from '../input/decode';
+import { parseStackOptions, type StackOptionsInput } from '../../../shared/options';
+import type { SliceRef, SliceStats, StackProgress } from '../../../shared/types';
+import { alignStack } from '../align/align-stage';
 import { CancelledError, DeepfieldError, isAbortError } from '../errors';
 import { countWins } from '../merge/argmax';
-import { computeConfidence } from '../merge/confidence';
-import { createProfileBuffers, slicesMissingPeakNeighbours, type ProfileBuffers } from '../merge/profile';
+import { createProfileBuffers, slicesMissingPeakNeighbours } from '../merge/profile';
 import { mergeStage } from '../merge/merge-stage';
-import { subsliceDepth } from '../merge/subslice';
-import type { SliceTask, SliceTaskResult } from './slice-worker';
+import { sliceTask, type SliceTask, type SliceTaskResult, type TaskSource } from './slice-task';
+import { StackResult, type MeasuredJob, type MergePasses } from './stack-result';
 import { findSliceFiles, probeSlices, type FoundFiles, type ProbedStack } from '../input/slices';
+
+// What stack() returns, for callers that name it beside the engine.
+export type { PeakProfile, StackResult } from './stack-result';
 
 export const BAND_ROWS = 64;
 
@@ -39,66 +38,6 @@ export interface StackRequest {
   keep?: { peaks?: boolean; confidence?: boolean };
   /** The inputs already found and probed (runStackJob does so to check its outputs first). */
   probed?: { found: FoundFiles; stack: ProbedStack };
-}
-
-/** Focus values around each pixel's raw peak (the argmax of its focus profile). */
-export interface PeakProfile {
-  /** Slice of the peak. */
-  winner: Uint16Array;
-  /** Variance of slice winner-1, winner, winner+1; NaN where that slice does not exist. */
-  below: Float32Array;
-  at: Float32Array;
-  above: Float32Array;
-}
-
-export interface StackResult {
-  options: StackOptions;
-  layout: PixelLayout;
-  slices: SliceRef[];
-  skipped: SkippedFile[];
-  /** What the user should know about how the slices were read (mixed bit depths), one line each. */
-  notices: string[];
-  /** Interleaved samples in `layout`. */
-  composite: PixelData;
-  /** 0-based index of the winning slice per pixel. */
-  indexMap: Uint16Array;
-  stats: SliceStats[];
-  timings: Omit<StackTimings, 'writeMs'>;
-  /** Per-slice transforms and gains, when the job was aligned; `layout` is then the aligned frame. */
-  alignment?: StackAlignment;
-  /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
-  sliceAligns?: SliceAlign[];
-  /** The strokes applied to composite and indexMap (retouch/retouch-result.ts), if any. */
-  retouch?: Retouch;
-  /** Per pixel, 0..1: how decisive the focus peak is (merge-confidence.ts). */
-  confidence(): Float32Array;
-  /**
-   * The focus values beside each pixel's peak. The first call re-measures the few slices some
-   * pixel still lacks (merge-profile.ts), so the values never depend on worker order.
-   */
-  peak(signal?: AbortSignal): Promise<PeakProfile>;
-  /** indexMap refined below one slice by a parabola through the peak (merge-subslice.ts). */
-  subsliceDepth(signal?: AbortSignal): Promise<Float32Array>;
-  /**
-   * The same job merged with another method, from the focus profile already measured: at most
-   * one decode of each slice (argmax: none), never the focus measure again. The slice files must
-   * still be there, and the job must have kept weighted sums (a smooth or pyramid job, or
-   * StackRequest.remergeable) to switch to smooth or pyramid.
-   */
-  remerge(method: MergeMethod, signal?: AbortSignal): Promise<StackResult>;
-}
-
-interface MeasuredJob {
-  options: StackOptions;
-  layout: PixelLayout;
-  slices: SliceRef[];
-  skipped: SkippedFile[];
-  notices: string[];
-  profile: ProfileBuffers;
-  partial: Array<Omit<SliceStats, 'pixelsWon'>>;
-  probeMs: number;
-  focusMs: number;
-  align?: StackAlignmentResult;
 }
 
 export interface EngineConfig {
@@ -131,7 +70,7 @@ export class Engine {
     const { slices } = probed;
     const probeMs = elapsed();
     onProgress?.({ phase: 'probe', done: 0, total: slices.length, elapsedMs: probeMs });
-    const align = await alignStack((name, t, abort) => this.pool.run(t, { name, signal: abort }), this.threads, slices, probed.layout, options, {
+    const align = await alignStack((name, t, abort) => this.pool.run(t, { name, signal: abort }), this.threads, slices, probed.layout, options, probed.microscope, {
       signal,
       onProgress: (done, total) => onProgress?.({ phase: 'align', done, total, elapsedMs: elapsed() }),
     });
@@ -145,7 +84,8 @@ export class Engine {
     }, { sigma: options.sigma, workers: this.threads });
     const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
     let done = 0;
-    const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: options.previewSize, merge, align: align?.tasks[index] });
+    const source: TaskSource = { slices, layout, sigma: options.sigma, profile: merge, aligns: align?.tasks };
+    const task = (index: number) => sliceTask(source, index, { kind: 'measure', previewSize: options.previewSize });
     await this.runPass(slices, task, signal, (index, result) => {
       const slice = slices[index];
       partial[index] = { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance };
@@ -171,47 +111,29 @@ export class Engine {
     }
     const state = stage.prepare(profile, layout);
     if (stage.composeSlice) {
-      const task = (index: number): SliceTask => ({ slice: slices[index], index, layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'compose', compose: state, align: job.align?.tasks[index] });
-      await this.runPass(slices, task, signal);
+      const source = taskSource(job);
+      await this.runPass(slices, (index) => sliceTask(source, index, { kind: 'compose', state }), signal);
     }
     const { composite, indexMap } = stage.finish(state, profile, layout);
     const wins = countWins(indexMap, slices.length);
-    let peaksComplete: Promise<void> | undefined;
-    const completePeaks = (abort?: AbortSignal): Promise<void> => {
-      const missing = slicesMissingPeakNeighbours(profile);
-      const task = (i: number): SliceTask => ({ slice: slices[missing[i]], index: missing[i], layout, sigma: options.sigma, previewSize: 0, merge: profile, pass: 'peaks', align: job.align?.tasks[missing[i]] });
-      peaksComplete ??= this.runPass(missing.map((k) => slices[k]), task, abort);
-      return peaksComplete;
-    };
-    return {
-      options,
-      layout,
-      slices,
-      skipped: job.skipped,
-      notices: job.notices,
-      composite,
-      indexMap,
-      stats: job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
-      timings: { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started, alignMs: job.align?.alignment.estimateMs },
-      alignment: job.align?.alignment,
-      sliceAligns: job.align?.tasks,
-      confidence: () => computeConfidence(profile),
-      peak: async (abort) => {
-        await completePeaks(abort);
-        return {
-          winner: profile.argmax.winner,
-          below: new Float32Array(profile.below!),
-          at: profile.argmax.maxVariance,
-          above: new Float32Array(profile.above!),
-        };
-      },
-      subsliceDepth: async (abort) => {
-        await completePeaks(abort);
-        return subsliceDepth(profile, indexMap);
-      },
-      remerge: (method, abort) => this.merge({ ...job, options: { ...options, method } }, performance.now(), abort),
-    };
+    const stats = job.partial.map((s, i) => ({ ...s, pixelsWon: wins[i] }));
+    const timings = { probeMs: job.probeMs, focusMs: job.focusMs, totalMs: performance.now() - started, alignMs: job.align?.alignment.estimateMs };
+    return new StackResult(job, { composite, indexMap, stats, timings }, this.passes);
   }
+
+  /** What a StackResult calls back for its later questions. */
+  private readonly passes: MergePasses = {
+    merge: (job, started, signal) => this.merge(job, started, signal),
+    completePeaks: (job, signal) => {
+      const missing = slicesMissingPeakNeighbours(job.profile);
+      const source = taskSource(job);
+      return this.runPass(
+        missing.map((k) => job.slices[k]),
+        (i) => sliceTask(source, missing[i], { kind: 'peaks' }),
+        signal,
+      );
+    },
+  };
 
   /**
    * Runs one task per slice on the pool. Submits in slice order with at most one task per worker
@@ -259,4 +181,8 @@ export class Engine {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+function taskSource(job: MeasuredJob): TaskSource {
+  return { slices: job.slices, layout: job.layout, sigma: job.options.sigma, profile: job.profile, aligns: job.align?.tasks };
 }

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseStackOptions, type StackOptions, type StackOptionsInput } from '../../../shared/options';
 import type { Retouch } from '../../../shared/retouch';
+import { formatOfName } from '../../../shared/formats';
 import type { PixelLayout, SliceRef, StackProgress } from '../../../shared/types';
 import { DeepfieldError } from '../errors';
 import { findSliceFiles, probeSlices } from '../input/slices';
@@ -66,6 +67,21 @@ function outputFolders(plan: OutputPlan, targets: string[]): string[] {
   return [...new Set([path.dirname(plan.composite), ...targets.map((t) => path.dirname(t))])];
 }
 
+/**
+ * Checks a valid plan against the slices it will be written from, before any file is touched: a
+ * bit depth the composite's format holds, the slice spacing a height map needs, masked slices
+ * that exist. `zStepHint` tells the user how to give a spacing where the plan came from.
+ */
+export function checkPlanFits(plan: OutputPlan, slices: SliceRef[], layout: PixelLayout, zStepHint = 'pass --z-step (e.g. 0.5um)'): void {
+  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
+  if (plan.heightMap && !resolveZStep(plan, slices)) {
+    throw new DeepfieldError(`A height map needs the slice spacing: ${zStepHint}; the slices carry no ImageJ spacing`, plan.heightMap);
+  }
+  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
+    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
+  }
+}
+
 /** What writing a result needs besides the result itself. */
 interface SetRequest {
   plan: OutputPlan;
@@ -75,6 +91,8 @@ interface SetRequest {
   overwrite?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: StackProgress) => void;
+  /** Files of the input folder left out by the user, recorded in the sidecar. */
+  excluded?: string[];
 }
 
 /**
@@ -84,16 +102,7 @@ interface SetRequest {
  */
 async function openOutputSet(request: SetRequest, slices: SliceRef[], layout: PixelLayout): Promise<{ transaction: OutputTransaction; recovered: RecoveryReport }> {
   const { plan, inputFiles } = request;
-  outputDepth(formatFromPath(plan.composite), layout, plan.depth);
-  if (plan.heightMap && !resolveZStep(plan, slices)) {
-    throw new DeepfieldError(
-      'A height map needs the slice spacing: pass --z-step (e.g. 0.5um); the slices carry no ImageJ spacing',
-      plan.heightMap,
-    );
-  }
-  if (plan.maskedSlices?.some((k) => k < 0 || k >= slices.length)) {
-    throw new DeepfieldError(`Expected slice numbers from 1 to ${slices.length} for masked slices but received ${plan.maskedSlices.map((k) => k + 1).join(',')}`);
-  }
+  checkPlanFits(plan, slices, layout);
   await refuseDerivedImagesAmongInputs(plan, inputFiles);
   const targets = plannedFiles(plan, slices);
   const recovered: RecoveryReport = { completed: [], removed: [] };
@@ -106,7 +115,7 @@ async function openOutputSet(request: SetRequest, slices: SliceRef[], layout: Pi
   try {
     for (const folder of [plan.heatmaps, plan.masked]) if (folder) await transaction.makeFolder(folder);
     for (const target of targets) {
-      await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: !/\.(png|tiff?|jpe?g|webp)$/i.test(target) });
+      await checkOutputPath(target, { protectedFiles: inputFiles, overwrite: request.overwrite, anyFormat: formatOfName(target) === undefined });
     }
   } catch (error) {
     await transaction.rollBack();
@@ -144,6 +153,7 @@ async function writeOutputSet(
       skipped: result.skipped,
       alignment: result.alignment,
       ...(result.retouch ? { retouch: result.retouch } : {}),
+      ...(request.excluded?.length ? { excluded: request.excluded } : {}),
       zStep: written.zStep,
       timings: { ...result.timings, writeMs: written.writeMs, wallMs: performance.now() - started },
     };
@@ -172,7 +182,9 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   validatePlan(plan);
   const found = await findSliceFiles(request.inputs);
   const inputFiles = found.files;
-  const probed = await probeSlices(inputFiles, request.signal, parseStackOptions(request.options));
+  // Checked once here; the engine's stack() takes these as they are.
+  const options = parseStackOptions(request.options);
+  const probed = await probeSlices(inputFiles, request.signal, options);
   const set: SetRequest = { ...request, plan, inputFiles };
   const { transaction, recovered } = await openOutputSet(set, probed.slices, probed.layout);
 
@@ -182,7 +194,7 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
   try {
     const stacked = await engine.stack({
       inputs: request.inputs,
-      options: request.options,
+      options,
       signal: request.signal,
       onProgress: request.onProgress,
       keep: { peaks: plan.subslice === true, confidence: request.keepConfidence === true || plan.confidenceMap !== undefined },
@@ -203,11 +215,14 @@ export async function runStackJob(engine: Engine, request: JobRequest): Promise<
  * inputs are the stacked slices' files themselves, so the sidecar names exactly what was
  * stacked when a job left some of a folder's slices out.
  */
-export async function writeStackResult(result: StackResult, request: { plan: OutputPlan; overwrite?: boolean; signal?: AbortSignal }): Promise<JobOutcome> {
+export async function writeStackResult(
+  result: StackResult,
+  request: { plan: OutputPlan; overwrite?: boolean; signal?: AbortSignal; excluded?: string[] },
+): Promise<JobOutcome> {
   const plan = resolvePlan(request.plan);
   validatePlan(plan);
   const inputFiles = [...new Set(result.slices.map((s) => s.file))];
-  const set: SetRequest = { plan, inputs: inputFiles, inputFiles, overwrite: request.overwrite, signal: request.signal };
+  const set: SetRequest = { plan, inputs: inputFiles, inputFiles, overwrite: request.overwrite, signal: request.signal, excluded: request.excluded };
   const { transaction, recovered } = await openOutputSet(set, result.slices, result.layout);
   const started = performance.now();
   const hashing = hashInputs(plan, inputFiles, request.signal);

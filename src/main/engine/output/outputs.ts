@@ -56,8 +56,9 @@ async function stageOutputs(
   const total = slices.length;
   onProgress?.({ phase: 'write', done: total, total, elapsedMs: result.timings.totalMs });
 
-  // The reference slice is the alignment's when there is one, else the first slice.
-  const reference = slices[result.alignment?.reference ?? 0] ?? slices[0];
+  // The reference slice is the alignment's when one was applied, else the first slice (so an
+  // aligned stack that auto left alone is written exactly as with --align off).
+  const reference = slices[result.alignment?.applied ? result.alignment.reference : 0] ?? slices[0];
   // The composite and the index map are encoded at the same time (each encoder is mostly one
   // thread, and the workers are idle by now); both are waited for before a failure of either is
   // passed on, so no temporary file is still being written when the set is taken back.

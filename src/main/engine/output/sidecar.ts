@@ -52,6 +52,8 @@ export interface Sidecar {
   alignment?: unknown;
   /** The strokes painted onto the composite from the source slices, in order (shared/retouch.ts). */
   retouch?: Retouch;
+  /** Files of the input folder the user left out of the stack (names), when any. */
+  excluded?: string[];
   /** Slice spacing used for the height map, and where it came from. */
   zStep?: unknown;
   timings: Record<string, number>;

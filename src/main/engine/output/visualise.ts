@@ -5,7 +5,7 @@
 // decodes and measures each slice again, one at a time.
 import path from 'node:path';
 import sharp from 'sharp';
-import { colourLut, cssColour, depthColour, type ColourMapName } from '../../../shared/colour-maps';
+import { colourLut, cssColour, depthColour, paintColours, type ColourMapName } from '../../../shared/colour-maps';
 import { createVarianceScale, type ScaleMode } from '../../../shared/colour-scale';
 import type { PixelLayout, SliceRef } from '../../../shared/types';
 import { decodeAligned, type SliceAlign } from '../align/tasks';
@@ -25,14 +25,7 @@ export function colouriseDepth(depth: Float32Array | Uint16Array, sliceCount: nu
   const top = Math.max(1, sliceCount - 1);
   const lut = new Uint8Array(DEPTH_STEPS * 3);
   for (let i = 0; i < DEPTH_STEPS; i++) lut.set(depthColour((i / (DEPTH_STEPS - 1)) * top, sliceCount), i * 3);
-  const rgb = new Uint8Array(depth.length * 3);
-  for (let p = 0; p < depth.length; p++) {
-    const i = Math.round(Math.min(1, Math.max(0, depth[p] / top)) * (DEPTH_STEPS - 1)) * 3;
-    rgb[p * 3] = lut[i];
-    rgb[p * 3 + 1] = lut[i + 1];
-    rgb[p * 3 + 2] = lut[i + 2];
-  }
-  return rgb;
+  return paintColours(depth, (d) => d / top, lut);
 }
 
 function escapeXml(text: string): string {
@@ -185,17 +178,8 @@ export async function writeFocusVisuals(request: FocusVisualsRequest): Promise<s
       const heat = request.heatmapFolder ? new Uint8Array(width * height * 3) : undefined;
       computeFocusBands(pixels, layout, request.sigma, (y0, _y1, variance) => {
         const first = y0 * width;
-        for (let i = 0; i < variance.length; i++) {
-          const v = variance[i];
-          if (best && v > best[first + i]) best[first + i] = v;
-          if (heat) {
-            const c = Math.round(scale.toUnit(v) * 255) * 3;
-            const o = (first + i) * 3;
-            heat[o] = lut[c];
-            heat[o + 1] = lut[c + 1];
-            heat[o + 2] = lut[c + 2];
-          }
-        }
+        if (best) for (let i = 0; i < variance.length; i++) if (variance[i] > best[first + i]) best[first + i] = variance[i];
+        if (heat) paintColours(variance, scale.toUnit, lut, { out: heat, at: first });
       });
       if (heat) {
         const file = path.join(request.heatmapFolder!, perSliceFileName(slice, k, 'heatmap'));

@@ -5,30 +5,19 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
+import { formatOfName, IMAGE_EXTENSIONS, type ImageFormat } from '../../../shared/formats';
 import type { PixelLayout } from '../../../shared/types';
 import type { PixelData } from '../input/decode';
 import { DeepfieldError, describeFsError } from '../errors';
 import { carryMetadata, iccProfileFile, type ReferenceMetadata } from './metadata';
 import { isDiskFull, temporaryPathFor } from './transaction';
 
-export type OutputFormat = 'png' | 'tiff' | 'jpeg' | 'webp';
-
-const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
-  '.png': 'png',
-  '.tif': 'tiff',
-  '.tiff': 'tiff',
-  '.jpg': 'jpeg',
-  '.jpeg': 'jpeg',
-  '.webp': 'webp',
-};
+export type OutputFormat = ImageFormat;
 
 export function formatFromPath(file: string): OutputFormat {
-  const format = FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
+  const format = formatOfName(path.basename(file));
   if (!format) {
-    throw new DeepfieldError(
-      `Cannot tell the output format of ${path.basename(file)}: use one of ${Object.keys(FORMAT_BY_EXTENSION).join(', ')}`,
-      file,
-    );
+    throw new DeepfieldError(`Cannot tell the output format of ${path.basename(file)}: use one of ${IMAGE_EXTENSIONS.join(', ')}`, file);
   }
   return format;
 }
@@ -211,6 +200,19 @@ function encoder(pixels: PixelData, layout: PixelLayout, format: OutputFormat, o
  * on any failure the temporary file is removed and `output` is untouched.
  */
 export async function writeAtomically(output: string, write: (temporary: string) => Promise<void>): Promise<void> {
+  await writeThenPublish(output, write, (temporary, target) => fs.rename(temporary, target).then(() => target));
+}
+
+/**
+ * A stage (StageFile) that never replaces a file, for the app's single-file exports: the finished
+ * file takes `output` or the first free name beside it (name-2.ext, name-3.ext, ...), returned.
+ */
+export function writeUnderFreeName(output: string, write: (temporary: string) => Promise<void>): Promise<string> {
+  return writeThenPublish(output, write, publishUnderFreeName);
+}
+
+/** Writes under a temporary name, syncs, then `publish`es it; on any failure nothing is left. */
+async function writeThenPublish(output: string, write: (temporary: string) => Promise<void>, publish: (temporary: string, target: string) => Promise<string>): Promise<string> {
   const target = path.resolve(output);
   const temporary = temporaryPathFor(target);
   try {
@@ -218,7 +220,7 @@ export async function writeAtomically(output: string, write: (temporary: string)
     const handle = await fs.open(temporary, 'r+');
     await handle.sync();
     await handle.close();
-    await fs.rename(temporary, target);
+    return await publish(temporary, target);
   } catch (error) {
     const size = (await fs.stat(temporary).catch(() => undefined))?.size ?? 0;
     await fs.rm(temporary, { force: true });
@@ -228,6 +230,43 @@ export async function writeAtomically(output: string, write: (temporary: string)
     }
     throw new DeepfieldError(`Cannot write ${output}: ${describeFsError(error)}`, output);
   }
+}
+
+/** `name.ext`, `name-2.ext`, `name-3.ext`, ...: the names an export tries in turn. */
+export function candidateName(target: string, attempt: number): string {
+  if (attempt === 1) return target;
+  const ext = path.extname(target);
+  return `${target.slice(0, target.length - ext.length)}-${attempt}${ext}`;
+}
+
+/**
+ * Gives a finished temporary file `target` or the first free variant of it. Hard-linking fails
+ * if the name exists, so two writers racing for one name both survive.
+ */
+async function publishUnderFreeName(temporary: string, target: string): Promise<string> {
+  for (let attempt = 1; attempt < 10_000; attempt++) {
+    const candidate = candidateName(target, attempt);
+    try {
+      await fs.link(temporary, candidate);
+      await fs.rm(temporary, { force: true });
+      return candidate;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+    }
+    // File systems without hard links (FAT, some network shares): reserve the name by creating
+    // it exclusively, then replace that empty reservation with the finished file.
+    try {
+      await (await fs.open(candidate, 'wx')).close();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') continue;
+      throw error;
+    }
+    await fs.rename(temporary, candidate);
+    return candidate;
+  }
+  throw new DeepfieldError(`Cannot find a free file name next to ${target}`, target);
 }
 
 /** Writes bytes (a sidecar, a CSV, a hand-made TIFF) to `output` atomically. */

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkRetouchSlices, parseRetouch, type PixelWindow, type Retouch } from '../../../shared/retouch';
 import { DeepfieldError, describeFsError } from '../errors';
-import type { StackResult } from '../job/engine';
+import type { StackResult } from '../job/stack-result';
 import { countWins } from '../merge/argmax';
 import { applyRetouch, type RetouchedImages } from './apply-retouch';
 import { readSliceWindow } from './slice-window';
@@ -31,20 +31,18 @@ export async function retouchResult(result: StackResult, retouch: Retouch, signa
     ? await applyRetouch(result, retouch.strokes.slice(before.strokes.length), read, signal, before.images)
     : await applyRetouch(result, retouch.strokes, read, signal);
   const wins = countWins(retouched.indexMap, slices.length);
-  const out: StackResult = {
-    ...result,
+  const out = result.derive({
     composite: retouched.composite,
     indexMap: retouched.indexMap,
     retouch,
     stats: result.stats.map((s, i) => ({ ...s, pixelsWon: wins[i] })),
-    subsliceDepth: async (abort) => {
-      const depth = await result.subsliceDepth(abort);
+    depth: (depth) => {
       const out = new Float32Array(depth);
       for (let p = 0; p < out.length; p++) if (retouched.decided[p]) out[p] = retouched.indexMap[p];
       return out;
     },
-    remerge: async (method, abort) => retouchResult(await result.remerge(method, abort), retouch, abort),
-  };
+    remerge: (remerged, abort) => retouchResult(remerged, retouch, abort),
+  });
   madeFrom.set(out, { base: result, images: retouched, strokes: retouch.strokes });
   return out;
 }

@@ -1,9 +1,8 @@
-// DeepfieldApi over HTTP and server-sent events, for the browser host (deepfield serve). The
-// token comes from the address the server printed; it travels as a header on API calls and in
-// the query where the browser makes the request itself (images, the event stream).
-import type { DeepfieldApi, ExportResult, FolderListing, HostInfo, JobEvent, JobSummary, RemergeResult, RetouchResult } from '../../../shared/api';
-import type { FocusPreview } from '../../../shared/types';
-import { imagePath } from './image-path';
+// DeepfieldApi over HTTP and server-sent events, for the browser host (deepfield serve): each
+// call of API_OPERATIONS goes to its route. The token comes from the address the server printed;
+// it travels as a header on API calls and in the query where the browser makes the request
+// itself (images, the event stream).
+import { API_OPERATIONS, type ApiCalls, type DeepfieldApi, imagePath, type JobEvent, JOB_EVENTS_PATH, type Operation, type OperationName } from '../../../shared/api';
 
 const TOKEN_HEADER = 'x-deepfield-token';
 
@@ -19,10 +18,26 @@ export class HostError extends Error {
   }
 }
 
+/** The request a call makes: its route with the path arguments filled in, the others in the query (GET) or the body (POST). */
+export function httpRequestOf(spec: Operation, args: readonly unknown[]): { method: 'GET' | 'POST'; path: string; body?: unknown } {
+  const [method, pattern] = spec.http!.split(' ') as ['GET' | 'POST', string];
+  const rest: Record<string, unknown> = {};
+  spec.names.forEach((name, i) => {
+    if (!pattern.includes(`/:${name}`) && args[i] !== undefined) rest[name] = args[i];
+  });
+  const path = pattern.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(args[spec.names.indexOf(name)])));
+  if (method === 'POST') return { method, path, body: spec.body ? args[spec.names.indexOf(spec.body)] : Object.keys(rest).length ? rest : undefined };
+  const query = Object.entries(rest).map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join('&');
+  return { method, path: query ? `${path}?${query}` : path };
+}
+
 export function createHttpApi(token: string): DeepfieldApi {
   const withToken = (path: string) => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function call(spec: Operation, args: readonly unknown[]): Promise<unknown> {
+    // A desktop-only call (a native dialog, a dropped file's path): the browser has no answer.
+    if (!spec.http) return null;
+    const { method, path, body } = httpRequestOf(spec, args);
     const response = await fetch(path, {
       method,
       headers: { [TOKEN_HEADER]: token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -32,7 +47,10 @@ export function createHttpApi(token: string): DeepfieldApi {
       const problem = (await response.json().catch(() => null)) as { error?: string; file?: string } | null;
       throw new HostError(problem?.error ?? `The Deepfield server answered ${response.status} ${response.statusText}`, response.status, problem?.file);
     }
-    return (await response.json()) as T;
+    if (spec.binary) return spec.binary.decode((name) => response.headers.get(name), await response.arrayBuffer());
+    const answer: unknown = await response.json();
+    // JSON has no undefined: a call that answers nothing (cancel) comes back as null.
+    return answer === null && !spec.result.safeParse(null).success ? undefined : answer;
   }
 
   const listeners = new Set<(event: JobEvent) => void>();
@@ -41,7 +59,7 @@ export function createHttpApi(token: string): DeepfieldApi {
   /** One event stream for the page, open before any job starts so no event is missed. */
   function connect(): Promise<void> {
     if (!opened) {
-      events = new EventSource(withToken('/api/events'));
+      events = new EventSource(withToken(JOB_EVENTS_PATH));
       opened = new Promise<void>((resolve) => {
         events!.addEventListener('open', () => resolve(), { once: true });
         // A stream that cannot open must not hang startStack: the browser keeps retrying anyway.
@@ -55,39 +73,21 @@ export function createHttpApi(token: string): DeepfieldApi {
     return opened;
   }
 
+  const calls = Object.fromEntries(
+    (Object.entries(API_OPERATIONS) as Array<[OperationName, Operation]>).map(([name, spec]) => [name, (...args: unknown[]) => call(spec, args)]),
+  ) as ApiCalls;
   return {
-    hostInfo: () => call<HostInfo>('GET', '/api/host'),
-    chooseFolder: async () => null,
+    ...calls,
     droppedFolder: async () => null,
-    listFolder: (path?: string) => call<FolderListing>('GET', path === undefined ? '/api/folders' : `/api/folders?path=${encodeURIComponent(path)}`),
-    recentStacks: () => call<string[]>('GET', '/api/recent'),
-    async startStack(source, options, range) {
+    async startStack(...args) {
       await connect();
-      return call<{ jobId: string }>('POST', '/api/jobs', { source, options, ...(range ? { range } : {}) });
+      return calls.startStack(...args);
     },
-    async cancel(jobId) {
-      await call<null>('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`);
-    },
-    jobSummary: (jobId) => call<JobSummary>('GET', `/api/jobs/${encodeURIComponent(jobId)}`),
     onJobEvent(listener) {
       listeners.add(listener);
       void connect();
       return () => listeners.delete(listener);
     },
-    async getFocusPreview(jobId, slice): Promise<FocusPreview> {
-      const response = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/previews/${slice}`, { headers: { [TOKEN_HEADER]: token } });
-      if (!response.ok) {
-        const problem = (await response.json().catch(() => null)) as { error?: string } | null;
-        throw new HostError(problem?.error ?? `No focus preview for slice ${slice}`, response.status);
-      }
-      // Float32 little-endian, row-major; the size travels in headers.
-      const values = new Float32Array(await response.arrayBuffer());
-      return { width: Number(response.headers.get('x-preview-width')), height: Number(response.headers.get('x-preview-height')), values };
-    },
-    focusProfile: (jobId, x, y) => call<{ values: number[]; winner: number }>('GET', `/api/jobs/${encodeURIComponent(jobId)}/profile?x=${x}&y=${y}`),
     imageUrl: (jobId, kind, options) => withToken(imagePath(jobId, kind, options)),
-    exportImage: (request) => call<ExportResult>('POST', '/api/exports', request),
-    remerge: (jobId, method) => call<RemergeResult>('POST', `/api/jobs/${encodeURIComponent(jobId)}/remerge`, { method }),
-    retouch: (jobId, strokes) => call<RetouchResult>('POST', `/api/jobs/${encodeURIComponent(jobId)}/retouch`, { strokes }),
   };
 }

@@ -1,7 +1,7 @@
 // A small SVG line chart of one value per slice. Plain SVG rather than a chart library: two
 // charts of at most a few hundred points, and SVG keeps them crisp, themable with CSS and
 // readable by screen readers (the label and a summary list stand in for the drawing).
-import { chartPoints, linePath, sliceTicks, type ChartBox } from './chart-geometry';
+import { chartPoints, linePath, sliceTicks, valueRange, type ChartBox } from './chart-geometry';
 import { formatScore } from '../format';
 
 const BOX: ChartBox = { width: 260, height: 150, padding: { left: 44, right: 10, top: 10, bottom: 24 } };
@@ -15,11 +15,13 @@ export interface LineChartProps {
   marked?: number;
   markedLabel?: string;
   onSelect?: (slice: number) => void;
+  /** 'data': the y axis spans the values (labelled at both ends); default from zero. */
+  fit?: 'zero' | 'data';
 }
 
-export function LineChart({ label, values, current, marked, markedLabel, onSelect }: LineChartProps) {
-  const points = chartPoints(values, BOX);
-  const top = Math.max(0, ...values.filter(Number.isFinite));
+export function LineChart({ label, values, current, marked, markedLabel, onSelect, fit = 'zero' }: LineChartProps) {
+  const points = chartPoints(values, BOX, fit);
+  const { bottom, top } = valueRange(values, fit);
   const bottomY = BOX.height - BOX.padding.bottom;
   return (
     <svg className="line-chart" viewBox={`0 0 ${BOX.width} ${BOX.height}`} role="img" aria-label={label}>
@@ -31,7 +33,7 @@ export function LineChart({ label, values, current, marked, markedLabel, onSelec
         </text>
       )}
       <text className="tick" x={BOX.padding.left - 4} y={bottomY} textAnchor="end">
-        0
+        {formatScore(bottom)}
       </text>
       {sliceTicks(values.length).map((i) => (
         <text key={i} className="tick" x={points[i].x} y={BOX.height - 8} textAnchor="middle">

@@ -1,5 +1,6 @@
 // Geometry of the small line charts (focus curve, pixel profile): slice numbers along x, raw
-// variance up y from zero, so curves of different slices compare by height.
+// variance up y, from zero (pixel profiles: peaks compare by height) or fitted to the data (the
+// focus curve: a dim stack's scores differ by a few percent, which a zero-based axis flattens).
 
 export interface ChartBox {
   width: number;
@@ -14,14 +15,26 @@ export interface ChartPoint {
   value: number;
 }
 
-export function chartPoints(values: readonly number[], box: ChartBox): ChartPoint[] {
+/** The y range a chart shows: from zero, or fitted to the data (a few percent of margin). */
+export function valueRange(values: readonly number[], fit: 'zero' | 'data'): { bottom: number; top: number } {
+  const finite = values.filter(Number.isFinite);
+  const top = Math.max(0, ...finite);
+  if (fit === 'zero' || finite.length === 0) return { bottom: 0, top };
+  const low = Math.min(...finite);
+  // A flat curve still gets some height, centred on its value.
+  const margin = Math.max((top - low) * 0.08, Math.abs(top) * 0.01, 1e-12);
+  return { bottom: Math.max(0, low - margin), top: top + margin };
+}
+
+export function chartPoints(values: readonly number[], box: ChartBox, fit: 'zero' | 'data' = 'zero'): ChartPoint[] {
   const innerWidth = box.width - box.padding.left - box.padding.right;
   const innerHeight = box.height - box.padding.top - box.padding.bottom;
-  const top = Math.max(0, ...values.filter(Number.isFinite));
+  const { bottom, top } = valueRange(values, fit);
+  const span = top - bottom;
   return values.map((value, i) => ({
     // A single slice sits in the middle rather than on the axis.
     x: box.padding.left + (values.length > 1 ? (i / (values.length - 1)) * innerWidth : innerWidth / 2),
-    y: box.padding.top + innerHeight - (top > 0 && Number.isFinite(value) ? (Math.max(0, value) / top) * innerHeight : 0),
+    y: box.padding.top + innerHeight - (span > 0 && Number.isFinite(value) ? (Math.min(top, Math.max(bottom, value)) - bottom) / span * innerHeight : 0),
     value,
   }));
 }

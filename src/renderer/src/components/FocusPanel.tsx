@@ -34,6 +34,7 @@ export function FocusPanel({
               values={scores}
               current={current}
               onSelect={onSelect}
+              fit="data"
             />
             <p className="muted">score = mean local variance</p>
           </>

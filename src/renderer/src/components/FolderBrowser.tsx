@@ -4,12 +4,15 @@ import { useEffect, useState } from 'react';
 import type { DeepfieldApi, FolderListing } from '../../../shared/api';
 import { CloseFooter, Modal } from './Modal';
 
-export function FolderBrowser({ api, onOpen, onClose }: { api: DeepfieldApi; onOpen: (path: string) => void; onClose: () => void }) {
+export function FolderBrowser({ api, onOpen, onClose }: { api: DeepfieldApi; onOpen: (path: string, exclude?: string[]) => void; onClose: () => void }) {
+  /** Files of the browsed folder the user unticked: left out when it is opened. */
+  const [leftOut, setLeftOut] = useState<Set<string>>(new Set());
   const [listing, setListing] = useState<FolderListing | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const browse = (path?: string) => {
     setError(null);
+    setLeftOut(new Set());
     api.listFolder(path).then(setListing, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   };
 
@@ -33,10 +36,37 @@ export function FolderBrowser({ api, onOpen, onClose }: { api: DeepfieldApi; onO
         <button type="button" disabled={!listing?.parent} onClick={() => listing?.parent && browse(listing.parent)}>
           Parent folder
         </button>
-        <button type="button" disabled={(listing?.imageCount ?? 0) < 2} onClick={() => listing && onOpen(listing.path)}>
-          Open this folder
+        <button
+          type="button"
+          disabled={(listing?.imageCount ?? 0) - leftOut.size < 2}
+          onClick={() => listing && onOpen(listing.path, leftOut.size > 0 ? [...leftOut] : undefined)}
+        >
+          Open this folder{leftOut.size > 0 && listing?.imageCount ? ` (${listing.imageCount - leftOut.size} of ${listing.imageCount} images)` : ''}
         </button>
       </div>
+      {listing?.images && listing.images.length > 0 && (
+        // What would be stacked, before it is: a stray file (an earlier composite) shows here.
+        <ul className="file-list" aria-label="Images in this folder">
+          {listing.images.map((name) => (
+            <li key={name}>
+              <label>
+                <input
+                  type="checkbox"
+                  aria-label={`Include ${name}`}
+                  checked={!leftOut.has(name)}
+                  onChange={(e) => {
+                    const next = new Set(leftOut);
+                    if (e.target.checked) next.delete(name);
+                    else next.add(name);
+                    setLeftOut(next);
+                  }}
+                />
+                {name}
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
       <ul className="folder-list" aria-label="Folders">
         {listing?.entries.length === 0 && <li className="muted">No sub-folders here.</li>}
         {listing?.entries.map((entry) => (

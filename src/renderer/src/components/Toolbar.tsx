@@ -40,6 +40,8 @@ export interface ToolbarProps {
   onFields: (fields: Partial<StackFields>) => void;
   /** Set when the fields cannot be used (shown beside them, announced). */
   fieldsError?: string | null;
+  /** Why the open stack looks like a microscope z-stack, which align 'auto' leaves unaligned. */
+  microscope?: string;
   sliceCount: number;
   /** Said beside Run when it will not stack the whole folder ("Stacking 5 of 8 slices"). */
   runNote?: string | null;
@@ -50,19 +52,28 @@ export interface ToolbarProps {
 }
 
 /** Alignment (issue 6) and the slice range (issue 5): passed to the engine with the next Run. */
-function StackFieldsGroup({ fields, onFields, error }: { fields: StackFields; onFields: (f: Partial<StackFields>) => void; error?: string | null }) {
+function StackFieldsGroup({ fields, onFields, error, microscope }: { fields: StackFields; onFields: (f: Partial<StackFields>) => void; error?: string | null; microscope?: string }) {
   const errorId = useId();
+  const noteId = useId();
   const aligned = fields.align !== 'off';
+  // auto leaves a microscope z-stack as it is: said where the choice is made, not only afterwards.
+  const note = fields.align === 'auto' && microscope ? `microscope z-stack (${microscope}): auto leaves it unaligned; choose similarity to align it` : undefined;
   return (
     <div className="stack-fields" role="group" aria-label="Alignment and range" aria-describedby={error ? errorId : undefined}>
-      <label title="How each slice is aligned to the reference before merging: off, translation, similarity (shift, rotation, scale) or affine">
+      <label title="How each slice is aligned to the reference before merging: auto (a similarity, applied only where the slices really moved; microscope TIFF z-stacks are left as they are), off, or a model forced: translation, similarity (shift, rotation, scale) or affine">
         align
-        <select aria-label="Alignment" value={fields.align} onChange={(e) => onFields({ align: e.target.value as AlignMethod })}>
+        <select aria-label="Alignment" aria-describedby={note ? noteId : undefined} value={fields.align} onChange={(e) => onFields({ align: e.target.value as AlignMethod })}>
           {ALIGN_METHODS.map((align) => (
             <option key={align}>{align}</option>
           ))}
         </select>
       </label>
+      {/* Short on the toolbar (it must stay one row at 1440 px); the whole sentence is its title and description. */}
+      {note && (
+        <span id={noteId} className="muted" role="note" title={note}>
+          z-stack: not aligned
+        </span>
+      )}
       <label title="The slice the others are aligned to (1-based among the stacked slices); blank for the middle one">
         ref
         <input
@@ -78,7 +89,7 @@ function StackFieldsGroup({ fields, onFields, error }: { fields: StackFields; on
       </label>
       <label title="Match each slice's gain and offset per channel to the reference">
         <input type="checkbox" aria-label="Match brightness" checked={fields.brightness} disabled={!aligned} onChange={(e) => onFields({ brightness: e.target.checked })} />
-        brightness
+        gain
       </label>
       <label title="Keep the full frame (edges filled) instead of cropping to the area every slice covers">
         <input type="checkbox" aria-label="Keep full size" checked={fields.keepSize} disabled={!aligned} onChange={(e) => onFields({ keepSize: e.target.checked })} />
@@ -145,7 +156,6 @@ export function Toolbar(props: ToolbarProps) {
           </option>
         ))}
       </select>
-      <span className="separator" aria-hidden="true" />
       <label htmlFor={sigmaId}>sigma</label>
       <span className="field-with-error">
         <input
@@ -178,7 +188,7 @@ export function Toolbar(props: ToolbarProps) {
           ))}
         </select>
       </label>
-      <StackFieldsGroup fields={props.fields} onFields={props.onFields} error={props.fieldsError} />
+      <StackFieldsGroup fields={props.fields} onFields={props.onFields} error={props.fieldsError} microscope={props.microscope} />
       <button type="button" className="primary" onClick={props.onRun} disabled={!props.canRun || props.running} title="Stack the open folder (Enter in sigma)">
         Run
       </button>

@@ -1,19 +1,12 @@
 // Turns raw per-slice data into RGBA bitmaps for canvases: heatmaps, the blog-style inverted
 // greyscale focus map, the in-focus mask, and the in-focus masks. Pure: typed arrays in,
 // typed arrays out (RGBA interleaved, row-major, 8 bits per channel), so it is tested without a DOM.
+import { paintColours } from '../../../shared/colour-maps';
 import type { VarianceScale } from '../../../shared/colour-scale';
 
 /** `lut`: 256 RGB triples (colourLut in src/shared/colour-maps.ts). */
 export function paintHeatmap(values: Float32Array, scale: VarianceScale, lut: Uint8Array): Uint8ClampedArray {
-  const rgba = new Uint8ClampedArray(values.length * 4);
-  for (let i = 0; i < values.length; i++) {
-    const entry = Math.round(scale.toUnit(values[i]) * 255) * 3;
-    rgba[i * 4] = lut[entry];
-    rgba[i * 4 + 1] = lut[entry + 1];
-    rgba[i * 4 + 2] = lut[entry + 2];
-    rgba[i * 4 + 3] = 255;
-  }
-  return rgba;
+  return paintColours(values, scale.toUnit, lut, { channels: 4, out: new Uint8ClampedArray(values.length * 4) });
 }
 
 /** Sharp areas dark on a light ground, as focus maps are usually printed: 1 - scaled variance. */

@@ -12,6 +12,7 @@ import type { StackFields } from '../components/Toolbar';
 import { decodeIndexImage, maxOverPreviews } from '../heatmap/paint';
 import { rangeForFolder, type Settings } from '../settings';
 import type { Action, AppState } from '../state/app-state';
+import { imagePixels } from '../viewer/image-pixels';
 import type { DecodedIndexMap } from '../viewer/ViewLayers';
 import type { Point } from '../viewer/viewport';
 import { describeError } from './describe-error';
@@ -29,28 +30,13 @@ function alignOptions(fields: StackFields): { align: StackFields['align']; refer
   return { align: fields.align, ...(reference === '' ? {} : { reference: n - 1 }), brightness: fields.brightness, keepSize: fields.keepSize };
 }
 
-/** Reads the host's 8-bit 'index' image into slice numbers; null where pixels cannot be read. */
-function loadIndexMap(url: string, sliceCount: number): Promise<DecodedIndexMap | null> {
-  return new Promise((resolve) => {
-    const image = new Image();
-    image.onload = () => {
-      try {
-        const canvas = document.createElement('canvas');
-        canvas.width = image.naturalWidth;
-        canvas.height = image.naturalHeight;
-        const context = canvas.getContext('2d', { willReadFrequently: true });
-        if (!context) return resolve(null);
-        context.drawImage(image, 0, 0);
-        const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-        resolve({ width: canvas.width, height: canvas.height, indexMap: decodeIndexImage(data, sliceCount) });
-      } catch {
-        // A canvas tainted by a cross-origin image: the masked view falls back to the threshold rule.
-        resolve(null);
-      }
-    };
-    image.onerror = () => resolve(null);
-    image.src = url;
-  });
+/**
+ * Reads the host's 8-bit 'index' image into slice numbers; null where pixels cannot be read (the
+ * masked view then falls back to the threshold rule).
+ */
+async function loadIndexMap(url: string, sliceCount: number): Promise<DecodedIndexMap | null> {
+  const pixels = await imagePixels(url);
+  return pixels && { width: pixels.width, height: pixels.height, indexMap: decodeIndexImage(pixels.data, sliceCount) };
 }
 
 /** Sigma as typed, as the stack options' number; throws a message in the user's words when it is not one. */
@@ -194,7 +180,7 @@ export function useJob({
         const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method, ...aligned }, range);
         jobIdRef.current = jobId;
         lastEventAt.current = Date.now();
-        dispatch({ type: 'jobStarted', jobId, source: stackSource, aligned: aligned.align !== 'off' });
+        dispatch({ type: 'jobStarted', jobId, source: stackSource, aligned: aligned.align !== 'off', autoAlign: aligned.align === 'auto' });
         const early = pendingEvents.current ?? [];
         pendingEvents.current = null;
         early.filter((event) => event.jobId === jobId).forEach(handleEvent);

@@ -34,8 +34,12 @@ export interface JobState {
   /** Known from the 'started' event on. */
   layout: PixelLayout | null;
   skipped: SkippedFile[];
+  /** Why the stack looks like a microscope z-stack (align 'auto' leaves those unaligned), from 'started'. */
+  microscope?: string;
   /** The job runs the alignment pre-pass, which takes its share of the progress bar. */
   aligned: boolean;
+  /** Aligned with 'auto', which skips the pre-pass for a microscope z-stack. */
+  autoAlign?: boolean;
   /** The whole job's progress, 0..1 (job-progress.ts); it never goes back. */
   fraction: number;
 }
@@ -143,7 +147,7 @@ export const initialState: AppState = {
 };
 
 export type Action =
-  | { type: 'jobStarted'; jobId: string; source: StackSource; aligned: boolean }
+  | { type: 'jobStarted'; jobId: string; source: StackSource; aligned: boolean; autoAlign?: boolean }
   | { type: 'jobEvent'; event: JobEvent }
   | { type: 'previewLoaded'; jobId: string; slice: number }
   | { type: 'selectSlice'; slice: number }
@@ -176,7 +180,8 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
   switch (event.type) {
     case 'started': {
       const slices = event.slices.map((slice) => ({ ...state.slices[slice.index], index: slice.index, name: slice.name, previewReady: false }));
-      return { ...state, job: { ...job, total: slices.length, layout: event.layout, skipped: event.skipped }, slices };
+      const aligned = job.aligned && !(job.autoAlign && event.microscope);
+      return { ...state, job: { ...job, total: slices.length, layout: event.layout, skipped: event.skipped, microscope: event.microscope, aligned }, slices };
     }
     case 'progress': {
       const next: AppState = {
@@ -249,7 +254,7 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'jobStarted':
       return {
         ...state,
-        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [], aligned: action.aligned, fraction: 0 },
+        job: { jobId: action.jobId, source: action.source, status: 'running', phase: 'probe', done: 0, total: 0, elapsedMs: 0, layout: null, skipped: [], aligned: action.aligned, autoAlign: action.autoAlign, fraction: 0 },
         summary: null,
         slices: [],
         reportedMaxVariance: 0,

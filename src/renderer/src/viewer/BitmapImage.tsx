@@ -27,6 +27,8 @@ export interface BitmapImageProps {
   scale: number;
   alt: string;
   opacity?: number;
+  /** Drawn through the display window (min, max, gamma): the Viewer's #display-window filter. */
+  windowed?: boolean;
 }
 
 /** Decodes `wanted` off-screen and only then returns it; until then returns what was shown. */
@@ -55,7 +57,7 @@ function useSwapWhenLoaded<T extends { url: string } | null>(wanted: T): T {
   return shown;
 }
 
-export function BitmapImage({ urlFor, natural, scale, alt, opacity }: BitmapImageProps) {
+export function BitmapImage({ urlFor, natural, scale, alt, opacity, windowed }: BitmapImageProps) {
   const visible = useContext(VisibleRectContext);
   const maxSize = bitmapMaxSize(scale, natural, window.devicePixelRatio || 1);
   const large = Math.max(natural.width, natural.height) > LARGE_IMAGE_SIZE;
@@ -66,7 +68,7 @@ export function BitmapImage({ urlFor, natural, scale, alt, opacity }: BitmapImag
 
   const base = useSwapWhenLoaded({ url: baseUrl });
   const detail = useSwapWhenLoaded(wantedDetail);
-  const style = opacity === undefined ? undefined : { opacity };
+  const style = opacity === undefined && !windowed ? undefined : { opacity, filter: windowed ? 'url(#display-window)' : undefined };
 
   return (
     <>

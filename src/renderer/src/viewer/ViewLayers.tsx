@@ -35,6 +35,8 @@ export interface ViewLayersProps {
   method?: MergeMethod;
   /** Composite and depth with the job's strokes at this revision; 0 (default) the merged result. */
   retouch?: number;
+  /** Slices and the composite are drawn through the display window. */
+  windowed?: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDon
 }
 
 export function ViewLayers(props: ViewLayersProps) {
-  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method, retouch } = props;
+  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method, retouch, windowed } = props;
   const sliceImage = (opacity?: number) => (
     <BitmapImage
       urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'slice', { slice, maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
@@ -70,6 +72,7 @@ export function ViewLayers(props: ViewLayersProps) {
       scale={scale}
       alt={`Slice ${slice + 1}`}
       opacity={opacity}
+      windowed={windowed}
     />
   );
 
@@ -102,6 +105,7 @@ export function ViewLayers(props: ViewLayersProps) {
           natural={natural}
           scale={scale}
           alt={method ? `Composite (${method})` : 'Composite'}
+          windowed={windowed}
         />
       );
     case 'depth':

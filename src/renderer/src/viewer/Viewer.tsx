@@ -12,7 +12,9 @@ import { VIEW_ORDER, type ViewName } from '../keyboard';
 import { formatScore } from '../format';
 import type { Action, AppState, HeatmapSettings, JobStatus } from '../state/app-state';
 import { ConfidenceLegend } from './ConfidenceLegend';
-import { DepthLegend } from './DepthLegend';
+import { DepthLegend, type ZStep } from './DepthLegend';
+import { DisplayControls } from './DisplayControls';
+import { IDENTITY_WINDOW, isIdentity, scaleBarLength, windowTable, type DisplayWindow } from './display';
 import { Stage } from './Stage';
 import { ViewLayers, viewPlaceholder, type DecodedIndexMap } from './ViewLayers';
 import type { Point, Size, Viewport } from './viewport';
@@ -36,6 +38,8 @@ export interface ViewerProps {
   /** Picks the right-hand stage's merge method (the caller re-merges, then shows it). */
   onCompareMethod: (method: MergeMethod) => void;
   retouch: RetouchControls;
+  /** The distance between slices when known: the depth legend then reads in µm. */
+  zStep?: ZStep | null;
 }
 
 /** The slice whose focus profile peaks at the clicked pixel: what retouching there should paint from. */
@@ -46,6 +50,19 @@ function sharpestAt(profile: AppState['profile']): { slice: number; x: number; y
     if (v > profile.values[best]) best = k;
   });
   return { slice: best, x: profile.x, y: profile.y };
+}
+
+/** A bar of a round length in micrometres at the current zoom, bottom left of the view. */
+function ScaleBar({ micronsPerPixel, scale }: { micronsPerPixel: number; scale: number }) {
+  const perScreenPixel = micronsPerPixel / scale;
+  const length = scaleBarLength(perScreenPixel);
+  const text = length >= 1000 ? `${Number((length / 1000).toPrecision(3))} mm` : `${Number(length.toPrecision(3))} µm`;
+  return (
+    <div className="scale-bar" role="img" aria-label={`Scale bar: ${text}`}>
+      <div style={{ width: length / perScreenPixel }} />
+      {text}
+    </div>
+  );
 }
 
 /** Picks the compared view (split view's right side, or the view wiped in). */
@@ -153,6 +170,9 @@ export function Viewer(props: ViewerProps) {
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
   /** Where the wipe's divider is, 0..1 of the stage's width. */
   const [wipePosition, setWipePosition] = useState(0.5);
+  const [displayWindow, setDisplayWindow] = useState<DisplayWindow>(IDENTITY_WINDOW);
+  /** Micrometres per pixel as typed; a scale bar is drawn when it is a positive number. */
+  const [pixelSize, setPixelSize] = useState('');
   const job = state.job;
   const layout = job?.layout ?? state.summary?.layout ?? null;
 
@@ -194,6 +214,7 @@ export function Viewer(props: ViewerProps) {
         indexMap={props.indexMap}
         method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
         retouch={props.retouch.shownRevision}
+        windowed={!isIdentity(displayWindow)}
       />
     ) : null;
   const wipe = state.wipeView && job?.status === 'done' ? { children: layersOf(state.wipeView, 1), position: wipePosition, caption: captionOf(state.wipeView, 1) } : undefined;
@@ -332,18 +353,47 @@ export function Viewer(props: ViewerProps) {
             onSource={(k) => dispatch({ type: 'selectSlice', slice: k })}
           />
         )}
+        {job && (state.view === 'slice' || state.view === 'composite') && (
+          <DisplayControls
+            window={displayWindow}
+            onWindow={setDisplayWindow}
+            histogramUrl={
+              state.view === 'slice'
+                ? sliceEntry?.name
+                  ? api.imageUrl(job.jobId, 'slice', { slice, maxSize: 256, format: 'png' })
+                  : null
+                : job.status === 'done'
+                  ? api.imageUrl(job.jobId, 'composite', { maxSize: 256, format: 'png', ...(state.shownMethod ? { method: state.shownMethod } : {}) })
+                  : null
+            }
+            pixelSize={pixelSize}
+            onPixelSize={setPixelSize}
+          />
+        )}
         {showsHeatmap && (
           <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} varianceScale={varianceScale} />
         )}
       </div>
       <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${state.view}`} className={state.splitView ? 'stages split' : 'stages'}>
         {stages}
+        {Number(pixelSize) > 0 && layout && <ScaleBar micronsPerPixel={Number(pixelSize)} scale={viewport.scale} />}
       </div>
+      {!isIdentity(displayWindow) && (
+        <svg className="filters" width="0" height="0" aria-hidden="true">
+          <filter id="display-window" colorInterpolationFilters="sRGB">
+            <feComponentTransfer>
+              {(['feFuncR', 'feFuncG', 'feFuncB'] as const).map((Func) => (
+                <Func key={Func} type="table" tableValues={windowTable(displayWindow).join(' ')} />
+              ))}
+            </feComponentTransfer>
+          </filter>
+        </svg>
+      )}
       <div className="viewer-key">
         {showsHeatmap && varianceScale.max > 0 && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
           <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
         )}
-        {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} />}
+        {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} zStep={props.zStep} />}
         {onScreen.includes('confidence') && <ConfidenceLegend />}
         {job && layout && (
           <span className="image-info">
