@@ -204,7 +204,8 @@ function claimSlot(arena: KernelArena): number {
  * With `arena`, the kernel works in one of its slots and merges in place into state views that
  * live in the arena's memory; the bands then come top to bottom from a starting row that
  * differs per slot (wrapping round), so workers that start together do not queue for the same
- * band's lock all the way down.
+ * band's lock all the way down; `fromTop` keeps every slot starting at the top, for merges that
+ * take their turns band by band in slice order (a staggered start would wait half a slice).
  */
 export function measureFocusBands(
   pixels: PixelData,
@@ -214,6 +215,7 @@ export function measureFocusBands(
   bandRows = DEFAULT_BAND_ROWS,
   arena?: KernelArena,
   tolerance = FOCUS_TOLERANCE,
+  fromTop = false,
 ): FocusMapStats {
   if (!kernelModule()) return measureWithJavaScript(pixels, layout, sigma, onBand, bandRows);
   const kernelWeights = gaussianKernel(sigma);
@@ -227,7 +229,7 @@ export function measureFocusBands(
   const base = inPlace ? arena!.slotOffset + slot * arena!.slotBytes : align(instanceHeapBase());
   try {
     const blocks = Math.ceil(layout.height / blockRows);
-    const firstBlock = inPlace ? Math.floor((slot * blocks) / arena!.claims.length) : 0;
+    const firstBlock = inPlace && !fromTop ? Math.floor((slot * blocks) / arena!.claims.length) : 0;
     const k = instanceFor(memory);
     return measureWithKernel(k, memory, base, scratch, pixels, layout, kernelWeights, blockRows, bandRows, onBand, inPlace, firstBlock, tolerance);
   } finally {

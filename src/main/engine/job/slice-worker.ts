@@ -62,6 +62,8 @@ function measureSlice(task: MeasureTask, pixels: PixelData): SliceTaskResult {
     },
     profile.bandRows,
     profile.arena,
+    undefined,
+    profile.turns !== undefined,
   );
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build(), focusTiles: tiles, fallbackTiles };
 }
