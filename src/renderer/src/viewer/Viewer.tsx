@@ -165,17 +165,9 @@ function HeatmapControls({
   );
 }
 
-export function Viewer(props: ViewerProps) {
-  const { state, dispatch, api, viewport, varianceScale } = props;
+/** The view tabs, one per view, with the ARIA tabs pattern's keys. */
+function ViewTabs({ view: shown, dispatch }: { view: ViewName; dispatch: (action: Action) => void }) {
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
-  /** Where the wipe's divider is, 0..1 of the stage's width. */
-  const [wipePosition, setWipePosition] = useState(0.5);
-  const [displayWindow, setDisplayWindow] = useState<DisplayWindow>(IDENTITY_WINDOW);
-  /** Micrometres per pixel as typed; a scale bar is drawn when it is a positive number. */
-  const [pixelSize, setPixelSize] = useState('');
-  const job = state.job;
-  const layout = job?.layout ?? state.summary?.layout ?? null;
-
   const onTabKey = (event: KeyboardEvent, index: number) => {
     // The ARIA tabs pattern: arrows move between tabs and select them.
     let next = -1;
@@ -188,220 +180,274 @@ export function Viewer(props: ViewerProps) {
     dispatch({ type: 'showView', view: VIEW_ORDER[next] });
     tabRefs.current[next]?.focus();
   };
-
-  const views: ViewName[] = state.splitView ? [state.view, state.splitView] : [state.view];
-  /** Every view on screen, the wiped-in one included: their keys (colour bar, legends) are shown. */
-  const onScreen = state.wipeView ? [...views, state.wipeView] : views;
-  const showsHeatmap = onScreen.includes('heatmap');
-  const slice = state.currentSlice;
-  const sliceEntry = state.slices[slice];
-
-  // Index 1 is the compared side: the split view's right stage or the view wiped in.
-  const methodOf = (i: number) => (i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? state.summary?.method;
-  const captionOf = (view: ViewName, i: number) => `${VIEW_LABELS[view]}${(view === 'composite' || view === 'depth') && methodOf(i) ? ` · ${methodOf(i)}` : ''}`;
-  const layersOf = (view: ViewName, i: number) =>
-    job && layout ? (
-      <ViewLayers
-        view={view}
-        api={api}
-        jobId={job.jobId}
-        natural={layout}
-        scale={viewport.scale}
-        slice={slice}
-        heatmap={state.heatmap}
-        preview={props.previewFor(slice)}
-        varianceScale={varianceScale}
-        indexMap={props.indexMap}
-        method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
-        retouch={props.retouch.shownRevision}
-        windowed={!isIdentity(displayWindow)}
-      />
-    ) : null;
-  const wipe = state.wipeView && job?.status === 'done' ? { children: layersOf(state.wipeView, 1), position: wipePosition, caption: captionOf(state.wipeView, 1) } : undefined;
-  const compared = state.splitView ?? state.wipeView;
-  const stages =
-    job && layout ? (
-      views.map((view, i) => (
-        <Stage
-          caption={state.splitView || wipe ? captionOf(view, i) : undefined}
-          key={`${i}-${view}`}
-          label={`${VIEW_LABELS[view]} view`}
-          natural={layout}
-          viewport={viewport}
-          onViewport={props.onViewport}
-          onSize={props.onStageSize}
-          onPixel={props.onPixel}
-          marker={state.profile ? { x: state.profile.x, y: state.profile.y } : null}
-          paint={props.retouch.active && (view === 'composite' || view === 'depth') ? { size: props.retouch.brush.size, onStroke: (points) => props.retouch.paint(points, slice) } : null}
-          placeholder={viewPlaceholder(view, {
-            sliceKnown: sliceEntry?.name !== undefined,
-            jobDone: job.status === 'done',
-            hasPreview: props.previewFor(slice) !== undefined,
-          })}
-          wipe={i === 0 ? wipe : undefined}
+  return (
+    <div role="tablist" aria-label="Views">
+      {VIEW_ORDER.map((view, index) => (
+        <button
+          key={view}
+          ref={(element) => {
+            tabRefs.current[index] = element;
+          }}
+          role="tab"
+          id={`tab-${view}`}
+          aria-selected={shown === view}
+          aria-controls="view-panel"
+          tabIndex={shown === view ? 0 : -1}
+          title={`${VIEW_LABELS[view]} (${index + 1})`}
+          onClick={() => dispatch({ type: 'showView', view })}
+          onKeyDown={(event) => onTabKey(event, index)}
         >
-          {layersOf(view, i)}
-        </Stage>
-      ))
-    ) : (
+          {VIEW_LABELS[view]}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function ZoomControls({ scale, onFit, onScale, onZoomStep }: { scale: number } & Pick<ViewerProps, 'onFit' | 'onScale' | 'onZoomStep'>) {
+  return (
+    <div className="zoom-controls" role="group" aria-label="Zoom">
+      <button type="button" onClick={onFit} title="Fit (F)">
+        Fit
+      </button>
+      <button type="button" onClick={() => onScale(1)} title="100% (0)">
+        100%
+      </button>
+      <button type="button" onClick={() => onScale(2)}>
+        200%
+      </button>
+      <button type="button" aria-label="Zoom out" title="Zoom out (-)" onClick={() => onZoomStep('out')}>
+        −
+      </button>
+      <button type="button" aria-label="Zoom in" title="Zoom in (+)" onClick={() => onZoomStep('in')}>
+        +
+      </button>
+      <output aria-label="Zoom level">{Math.round(scale * 100)}%</output>
+    </div>
+  );
+}
+
+/**
+ * Comparing two views: side by side (split view) or on one image (the wipe), and for a composite or
+ * depth map on the compared side, which merge method it shows.
+ */
+function CompareControls({
+  state,
+  dispatch,
+  wipePosition,
+  onWipePosition,
+  onCompareMethod,
+}: {
+  state: AppState;
+  dispatch: (action: Action) => void;
+  wipePosition: number;
+  onWipePosition: (position: number) => void;
+  onCompareMethod: (method: MergeMethod) => void;
+}) {
+  // Ticking split or wipe compares with the composite, or with the slice when the composite is shown.
+  const otherView = state.view === 'composite' ? 'slice' : 'composite';
+  const compared = state.splitView ?? state.wipeView;
+  return (
+    <>
+      <label className="split-toggle">
+        <input type="checkbox" checked={state.splitView !== null} onChange={(e) => dispatch({ type: 'setSplitView', view: e.target.checked ? otherView : null })} />
+        Split view
+      </label>
+      {state.splitView && (
+        <label>
+          Right
+          <ViewSelect label="Right-hand view" value={state.splitView} onChange={(view) => dispatch({ type: 'setSplitView', view })} />
+        </label>
+      )}
+      <label className="split-toggle" title="Before and after on one image: a second view wiped in from the right">
+        <input type="checkbox" checked={state.wipeView !== null} onChange={(e) => dispatch({ type: 'setWipeView', view: e.target.checked ? otherView : null })} />
+        Wipe
+      </label>
+      {state.wipeView && (
+        <>
+          <label>
+            with
+            <ViewSelect label="Wipe view" value={state.wipeView} onChange={(view) => dispatch({ type: 'setWipeView', view })} />
+          </label>
+          <input
+            className="wipe-position"
+            type="range"
+            aria-label="Wipe position"
+            min={0}
+            max={1}
+            step={0.01}
+            value={wipePosition}
+            onChange={(e) => onWipePosition(Number(e.target.value))}
+          />
+        </>
+      )}
+      {compared && (compared === 'composite' || compared === 'depth') && state.job?.status === 'done' && (
+        <label title="Merge the same focus maps with another method and show it on the right: no new focus pass">
+          Right method
+          <select
+            aria-label="Right-hand method"
+            value={state.compareMethod ?? state.shownMethod ?? state.summary?.method ?? 'argmax'}
+            onChange={(e) => onCompareMethod(e.target.value as MergeMethod)}
+          >
+            {MERGE_METHODS.map((method) => (
+              <option key={method}>{method}</option>
+            ))}
+          </select>
+        </label>
+      )}
+    </>
+  );
+}
+
+/** The small image the display controls draw their histogram from: the slice or the composite shown, once it exists. */
+function histogramUrl(state: AppState, api: DeepfieldApi): string | null {
+  const job = state.job;
+  if (!job) return null;
+  if (state.view === 'slice') return state.slices[state.currentSlice]?.name ? api.imageUrl(job.jobId, 'slice', { slice: state.currentSlice, maxSize: 256, format: 'png' }) : null;
+  return job.status === 'done' ? api.imageUrl(job.jobId, 'composite', { maxSize: 256, format: 'png', ...(state.shownMethod ? { method: state.shownMethod } : {}) }) : null;
+}
+
+/** The SVG filter the windowed layers are drawn through (BitmapImage's `windowed`), present only while the window does something. */
+function DisplayWindowFilter({ displayWindow }: { displayWindow: DisplayWindow }) {
+  if (isIdentity(displayWindow)) return null;
+  return (
+    <svg className="filters" width="0" height="0" aria-hidden="true">
+      <filter id="display-window" colorInterpolationFilters="sRGB">
+        <feComponentTransfer>
+          {(['feFuncR', 'feFuncG', 'feFuncB'] as const).map((Func) => (
+            <Func key={Func} type="table" tableValues={windowTable(displayWindow).join(' ')} />
+          ))}
+        </feComponentTransfer>
+      </filter>
+    </svg>
+  );
+}
+
+/** Under the stages: the key of every view on screen (colour bar, legends) and what the image is. */
+function ViewerKey({ state, onScreen, varianceScale, zStep }: { state: AppState; onScreen: ViewName[]; varianceScale: VarianceScale; zStep?: ZStep | null }) {
+  const layout = state.job?.layout ?? state.summary?.layout ?? null;
+  const slice = state.currentSlice;
+  const sliceName = state.slices[slice]?.name;
+  const style = state.heatmap.style;
+  return (
+    <div className="viewer-key">
+      {onScreen.includes('heatmap') && varianceScale.max > 0 && (style === 'colour' || style === 'overlay' || style === 'inverted') && (
+        <ColourBar scale={varianceScale} inverted={style === 'inverted'} />
+      )}
+      {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} zStep={zStep} />}
+      {onScreen.includes('confidence') && <ConfidenceLegend />}
+      {state.job && layout && (
+        <span className="image-info">
+          {onScreen.includes('slice') || onScreen.includes('heatmap') ? `Slice ${slice + 1}${sliceName ? `: ${sliceName}` : ''} · ` : ''}
+          {layout.width}×{layout.height}, {layout.bitDepth}-bit
+        </span>
+      )}
+    </div>
+  );
+}
+
+/**
+ * One stage per view shown (two in split view), all on one viewport; the first carries the wiped-in
+ * view. Index 1 is the compared side: the split view's right stage or the view wiped in, drawn with
+ * the compared merge method.
+ */
+function ViewStages({ props, views, wipePosition, displayWindow }: { props: ViewerProps; views: ViewName[]; wipePosition: number; displayWindow: DisplayWindow }) {
+  const { state, api, viewport } = props;
+  const job = state.job;
+  const layout = job?.layout ?? state.summary?.layout ?? null;
+  const slice = state.currentSlice;
+  if (!job || !layout) {
+    return (
       <div className="stage empty">
         <p>{emptyStageText(job?.status)}</p>
       </div>
     );
+  }
+  const methodOf = (i: number) => (i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? state.summary?.method;
+  const captionOf = (view: ViewName, i: number) => `${VIEW_LABELS[view]}${(view === 'composite' || view === 'depth') && methodOf(i) ? ` · ${methodOf(i)}` : ''}`;
+  const layersOf = (view: ViewName, i: number) => (
+    <ViewLayers
+      view={view}
+      api={api}
+      jobId={job.jobId}
+      natural={layout}
+      scale={viewport.scale}
+      slice={slice}
+      heatmap={state.heatmap}
+      preview={props.previewFor(slice)}
+      varianceScale={props.varianceScale}
+      indexMap={props.indexMap}
+      method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
+      retouch={props.retouch.shownRevision}
+      windowed={!isIdentity(displayWindow)}
+    />
+  );
+  const wipe = state.wipeView && job.status === 'done' ? { children: layersOf(state.wipeView, 1), position: wipePosition, caption: captionOf(state.wipeView, 1) } : undefined;
+  return views.map((view, i) => (
+    <Stage
+      caption={state.splitView || wipe ? captionOf(view, i) : undefined}
+      key={`${i}-${view}`}
+      label={`${VIEW_LABELS[view]} view`}
+      natural={layout}
+      viewport={viewport}
+      onViewport={props.onViewport}
+      onSize={props.onStageSize}
+      onPixel={props.onPixel}
+      marker={state.profile ? { x: state.profile.x, y: state.profile.y } : null}
+      paint={props.retouch.active && (view === 'composite' || view === 'depth') ? { size: props.retouch.brush.size, onStroke: (points) => props.retouch.paint(points, slice) } : null}
+      placeholder={viewPlaceholder(view, {
+        sliceKnown: state.slices[slice]?.name !== undefined,
+        jobDone: job.status === 'done',
+        hasPreview: props.previewFor(slice) !== undefined,
+      })}
+      wipe={i === 0 ? wipe : undefined}
+    >
+      {layersOf(view, i)}
+    </Stage>
+  ));
+}
+
+export function Viewer(props: ViewerProps) {
+  const { state, dispatch, api, viewport, varianceScale } = props;
+  /** Where the wipe's divider is, 0..1 of the stage's width. */
+  const [wipePosition, setWipePosition] = useState(0.5);
+  const [displayWindow, setDisplayWindow] = useState<DisplayWindow>(IDENTITY_WINDOW);
+  /** Micrometres per pixel as typed; a scale bar is drawn when it is a positive number. */
+  const [pixelSize, setPixelSize] = useState('');
+  const job = state.job;
+  const layout = job?.layout ?? state.summary?.layout ?? null;
+  const views: ViewName[] = state.splitView ? [state.view, state.splitView] : [state.view];
+  /** Every view on screen, the wiped-in one included: their keys (colour bar, legends) are shown. */
+  const onScreen = state.wipeView ? [...views, state.wipeView] : views;
 
   return (
     <main className="viewer">
       <div className="viewer-bar">
-        <div role="tablist" aria-label="Views">
-          {VIEW_ORDER.map((view, index) => (
-            <button
-              key={view}
-              ref={(element) => {
-                tabRefs.current[index] = element;
-              }}
-              role="tab"
-              id={`tab-${view}`}
-              aria-selected={state.view === view}
-              aria-controls="view-panel"
-              tabIndex={state.view === view ? 0 : -1}
-              title={`${VIEW_LABELS[view]} (${index + 1})`}
-              onClick={() => dispatch({ type: 'showView', view })}
-              onKeyDown={(event) => onTabKey(event, index)}
-            >
-              {VIEW_LABELS[view]}
-            </button>
-          ))}
-        </div>
-        <div className="zoom-controls" role="group" aria-label="Zoom">
-          <button type="button" onClick={props.onFit} title="Fit (F)">
-            Fit
-          </button>
-          <button type="button" onClick={() => props.onScale(1)} title="100% (0)">
-            100%
-          </button>
-          <button type="button" onClick={() => props.onScale(2)}>
-            200%
-          </button>
-          <button type="button" aria-label="Zoom out" title="Zoom out (-)" onClick={() => props.onZoomStep('out')}>
-            −
-          </button>
-          <button type="button" aria-label="Zoom in" title="Zoom in (+)" onClick={() => props.onZoomStep('in')}>
-            +
-          </button>
-          <output aria-label="Zoom level">{Math.round(viewport.scale * 100)}%</output>
-        </div>
-        <label className="split-toggle">
-          <input
-            type="checkbox"
-            checked={state.splitView !== null}
-            onChange={(e) => dispatch({ type: 'setSplitView', view: e.target.checked ? (state.view === 'composite' ? 'slice' : 'composite') : null })}
-          />
-          Split view
-        </label>
-        {state.splitView && (
-          <label>
-            Right
-            <ViewSelect label="Right-hand view" value={state.splitView} onChange={(view) => dispatch({ type: 'setSplitView', view })} />
-          </label>
-        )}
-        <label className="split-toggle" title="Before and after on one image: a second view wiped in from the right">
-          <input
-            type="checkbox"
-            checked={state.wipeView !== null}
-            onChange={(e) => dispatch({ type: 'setWipeView', view: e.target.checked ? (state.view === 'composite' ? 'slice' : 'composite') : null })}
-          />
-          Wipe
-        </label>
-        {state.wipeView && (
-          <>
-            <label>
-              with
-              <ViewSelect label="Wipe view" value={state.wipeView} onChange={(view) => dispatch({ type: 'setWipeView', view })} />
-            </label>
-            <input
-              className="wipe-position"
-              type="range"
-              aria-label="Wipe position"
-              min={0}
-              max={1}
-              step={0.01}
-              value={wipePosition}
-              onChange={(e) => setWipePosition(Number(e.target.value))}
-            />
-          </>
-        )}
-        {compared && (compared === 'composite' || compared === 'depth') && job?.status === 'done' && (
-          <label title="Merge the same focus maps with another method and show it on the right: no new focus pass">
-            Right method
-            <select
-              aria-label="Right-hand method"
-              value={state.compareMethod ?? state.shownMethod ?? state.summary?.method ?? 'argmax'}
-              onChange={(e) => props.onCompareMethod(e.target.value as MergeMethod)}
-            >
-              {MERGE_METHODS.map((method) => (
-                <option key={method}>{method}</option>
-              ))}
-            </select>
-          </label>
-        )}
+        <ViewTabs view={state.view} dispatch={dispatch} />
+        <ZoomControls scale={viewport.scale} onFit={props.onFit} onScale={props.onScale} onZoomStep={props.onZoomStep} />
+        <CompareControls state={state} dispatch={dispatch} wipePosition={wipePosition} onWipePosition={setWipePosition} onCompareMethod={props.onCompareMethod} />
         {job?.status === 'done' && (views.includes('composite') || views.includes('depth')) && (
           <RetouchPanel
             retouch={props.retouch}
             slices={state.summary?.slices ?? []}
-            source={slice}
+            source={state.currentSlice}
             offered={sharpestAt(state.profile)}
             onSource={(k) => dispatch({ type: 'selectSlice', slice: k })}
           />
         )}
         {job && (state.view === 'slice' || state.view === 'composite') && (
-          <DisplayControls
-            window={displayWindow}
-            onWindow={setDisplayWindow}
-            histogramUrl={
-              state.view === 'slice'
-                ? sliceEntry?.name
-                  ? api.imageUrl(job.jobId, 'slice', { slice, maxSize: 256, format: 'png' })
-                  : null
-                : job.status === 'done'
-                  ? api.imageUrl(job.jobId, 'composite', { maxSize: 256, format: 'png', ...(state.shownMethod ? { method: state.shownMethod } : {}) })
-                  : null
-            }
-            pixelSize={pixelSize}
-            onPixelSize={setPixelSize}
-          />
+          <DisplayControls window={displayWindow} onWindow={setDisplayWindow} histogramUrl={histogramUrl(state, api)} pixelSize={pixelSize} onPixelSize={setPixelSize} />
         )}
-        {showsHeatmap && (
+        {onScreen.includes('heatmap') && (
           <HeatmapControls settings={state.heatmap} dispatch={dispatch} winnerAvailable={props.indexMap !== null} varianceScale={varianceScale} />
         )}
       </div>
       <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${state.view}`} className={state.splitView ? 'stages split' : 'stages'}>
-        {stages}
+        <ViewStages props={props} views={views} wipePosition={wipePosition} displayWindow={displayWindow} />
         {Number(pixelSize) > 0 && layout && <ScaleBar micronsPerPixel={Number(pixelSize)} scale={viewport.scale} />}
       </div>
-      {!isIdentity(displayWindow) && (
-        <svg className="filters" width="0" height="0" aria-hidden="true">
-          <filter id="display-window" colorInterpolationFilters="sRGB">
-            <feComponentTransfer>
-              {(['feFuncR', 'feFuncG', 'feFuncB'] as const).map((Func) => (
-                <Func key={Func} type="table" tableValues={windowTable(displayWindow).join(' ')} />
-              ))}
-            </feComponentTransfer>
-          </filter>
-        </svg>
-      )}
-      <div className="viewer-key">
-        {showsHeatmap && varianceScale.max > 0 && (state.heatmap.style === 'colour' || state.heatmap.style === 'overlay' || state.heatmap.style === 'inverted') && (
-          <ColourBar scale={varianceScale} inverted={state.heatmap.style === 'inverted'} />
-        )}
-        {onScreen.includes('depth') && state.summary && <DepthLegend sliceCount={state.summary.slices.length} zStep={props.zStep} />}
-        {onScreen.includes('confidence') && <ConfidenceLegend />}
-        {job && layout && (
-          <span className="image-info">
-            {onScreen.includes('slice') || onScreen.includes('heatmap') ? `Slice ${slice + 1}${sliceEntry?.name ? `: ${sliceEntry.name}` : ''} · ` : ''}
-            {layout.width}×{layout.height}, {layout.bitDepth}-bit
-          </span>
-        )}
-      </div>
+      <DisplayWindowFilter displayWindow={displayWindow} />
+      <ViewerKey state={state} onScreen={onScreen} varianceScale={varianceScale} zStep={props.zStep} />
     </main>
   );
 }
