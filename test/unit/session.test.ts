@@ -186,7 +186,7 @@ describe('the job queue', () => {
     session.cancel(ids[1]);
     expect(session.listJobs().map((j) => [j.name, j.state, j.position])).toEqual([['a', 'running', undefined], ['c', 'queued', 1]]);
     await ended;
-    expect(timeline(events, new Map(ids.map((id, k) => [id, 'abc'[k]])))).toEqual(['cancelled b', 'done a', 'run c', 'done c']);
+    expect(timeline(events, new Map(ids.map((id, k) => [id, 'abc'[k]])))).toEqual(['run a', 'cancelled b', 'done a', 'run c', 'done c']);
     expect(events.filter((e) => e.jobId === ids[2] && e.type === 'queued').map((e) => e.type === 'queued' && e.position)).toEqual([2, 1]);
     expect(() => session.summary(ids[1])).toThrow(/No job/);
   });

@@ -156,11 +156,8 @@ export class JobRegistry {
     job.progress = { phase: 'probe', done: 0, total: 0 };
     this.emit({ type: 'progress', jobId: job.id, phase: 'probe', done: 0, total: 0, elapsedMs: 0 });
     for (const waiting of this.waiting) this.emitQueued(waiting);
-    void this.run(job).finally(() => {
-      this.running = null;
-      // A failed or cancelled job does not stop the queue.
-      this.startNext();
-    });
+    // A failed or cancelled job does not stop the queue (run() catches everything).
+    void this.run(job).finally(() => this.startNext());
   }
 
   private async run(job: Job): Promise<void> {
@@ -245,6 +242,7 @@ export class JobRegistry {
     job.state = state;
     job.finished = ++this.finishedCount;
     job.progress = undefined;
+    if (this.running === job) this.running = null;
     if (state !== 'done') release(job);
     const newestFirst = [...this.jobs.values()].filter((j) => j.finished !== undefined).sort((a, b) => b.finished! - a.finished!);
     const done = newestFirst.filter((j) => j.state === 'done');
