@@ -3,29 +3,82 @@
 // L = 0.299 R + 0.587 G + 0.114 B folded into the first pass. The float64 JavaScript kernel in
 // src/main/engine/focus/focus-measure.ts is the reference it is tested against.
 //
-// Precision: f64x2 lanes on L - c, with c a whole number near the mean luminance of each
-// 128-column tile, subtracted from every channel sample as an integer before any rounding. The
-// variance does not change under that shift, but the magnitudes that cancel in s - m^2 shrink
-// from L^2 (up to 4e9 on 16-bit data) to the tile's own spread. float32 lanes with the same
-// offset were twice as fast but measured 6.8e-6 of the map's maximum on the benchmark's 8-bit
-// scene (whose maximum variance is only ~200, against a spread of ~100 levels per tile): too
-// close to the 1e-5 bound, and far off relative to the local variance where a tile mixes bright
-// and dark 16-bit areas.
+// Two kernels, one decision per tile (TILE32 columns of a block). Every tile is computed in
+// float32x4 lanes, which also yields a rigorous bound on the absolute error of each of its values;
+// a tile whose bound exceeds `tolerance` times a running lower bound of the slice's map maximum
+// is computed again in float64x2 lanes (the fallback: its error is ~1e-14 of the squared range of
+// the tile's values). So every value handed out is within `tolerance` (1e-5 by default, the
+// engine's promise) of the map's maximum: proven per tile, not measured on test images.
 //
-// Speed (platform notes): both blurs in one horizontal pass (squaring L at every tap measured
-// faster than loading squares computed once: the pass is bound by loads); the vertical pass sums
-// m and s in separate loops (fewer register spills), eight columns per step with independent
-// sums (one sum per step was bound by the adder's latency); a compile-time tile width with rows
-// padded by 16 elements (no cache-set aliasing at power-of-two strides).
+// Inputs are exact. Both kernels work on x = S L - S c, S = 1000 for RGB (1000 L = 299 R + 587 G
+// + 114 B, an integer: i32 lanes) and 1 for grey, c a whole number near the tile's mean; the map
+// is scaled by 1 / S^2 at the end. x is an integer below 2^24 in magnitude, so exact in float32,
+// except for 16-bit RGB more than 16777 levels from c (then rounded once: see below).
+//
+// The float32 kernel never lets x's magnitude into a cancellation. With exact weights w (sum 1)
+// and the law of total variance for the separable 2-D weights w_i w_t:
+//   horizontal, per input row i and output column:  d_t = x_t - x_0 (exact), Q = G*d, P = G*d^2,
+//     the row's variance h = P - Q^2 (P is the second moment about the centre pixel, so
+//     P = h + Q^2 <= h (1 + 1/w_0)), and its mean x_0 + Q (never rounded as one number);
+//   vertical, per output pixel:  H = G*h down the column; D_i = (x_0,i - x_0,centre) + (Q_i -
+//     Q_centre), the row means' differences from the centre row's (the x part exact); Qv = G*D,
+//     Pv = G*D^2, B = Pv - Qv^2, the variance of the row means; v = H + B.
+// Every cancellation is between moments about a point inside the window, so errors scale with
+// local second moments P, not with x^2 (which a per-tile offset alone leaves as large as the
+// tile's range squared: that kernel, s - m^2 about the offset, measured 1.9e-5 of the map's
+// maximum on a defocused slice of the benchmark, and its bound failed 40-95% of real tiles).
+//
+// The bound. u = 2^-24, gamma(n) = n u / (1 - n u). Each weighted sum splits its taps between two
+// accumulators (odd and even t) added at the end, so a term meets at most n = ceil(r / 2) + 4
+// roundings (square, pair sum, the weight's float32 representation, product, ceil(r/2) - 1
+// accumulations, the final sum; one more for the horizontal difference on 16-bit RGB, whose x may
+// be rounded): g = gamma(n). With P bounded by the tile's largest computed P over (1 - g)(1-u)^2,
+// over both passes:
+//   |Q^ - Q| <= g G*|d| <= g sqrt(P) (Cauchy-Schwarz), |P^ - P| <= g P (positive terms);
+//   |h^ - h| <= e P, e = (1 + u)(3g + g^2 + u (1 + g)^2) + u  (|Q| <= sqrt(P); clamping at 0 helps);
+//   |H^ - H| <= g H + (1 + g) e P;
+//   the computed D differ from the exact ones by E = (2g + 2u (1 + g)) sqrt(P) (the two Q's and
+//     their difference), so their variance differs from B by at most 2 sqrt(B) E + E^2, then by
+//     (2u + u^2) Pv for D's own rounding; |B^ - Var(D^)| <= e (1 + u)^2 Pv. (Var is a squared
+//     seminorm: |sqrt Var(a) - sqrt Var(b)| <= sqrt Var(a - b) <= the largest |a - b|.) For 16-bit
+//     RGB the x difference (x_0,i - x_0,centre) rounds too, by u |x_0,i - x_0,centre| <= u |D| +
+//     u |Q - Q'| <= u |D| + 2u sqrt(P): D's rounding becomes (1 + u)^2 - 1 and E grows by 2u sqrt(P),
+//     both over (1 - u);
+//   v^ = fl(H^ + B^) adds u (v + error).
+// With H, B <= v: error <= alpha v + k, alpha = (1 + u) g + u, k = (1 + u)((1 + g) e P +
+// ((1 + u)^2 e + 2u + u^2) Pv + 2 E sqrt(B) + E^2), sqrt(B) bounded from the tile's largest B^
+// (B <= B^ + ((1 + u)^2 e + 2u + u^2) Pv + 2 E sqrt(B) + E^2: a quadratic in sqrt(B)); v is bounded
+// the same way from v <= v^ + error (a quadratic in sqrt(v), with the beta sqrt(v) term of 16-bit
+// RGB below), both solved in tileBound. A 16-bit RGB x rounded to x (1 + e'), |e'| <= u, moves v by at
+// most 2 u A sqrt(v) + u^2 A^2, A the tile's largest |x| (both terms times 1 + alpha: the kernel's
+// relative error applies to the rounded input's variance); the RGB scale by float32(1e-6) adds
+// (2u + u^2) of the value. For sigma 2 (r = 8) that is about (9 v + 36 sqrt(v P) + 56 P) u, ~1e-5
+// of v where P ~ 2 v: so tiles holding values near the slice's maximum fall back at a tolerance
+// of 1e-5 only where their second moments are large against that maximum.
+//
+// The running maximum: after the float32 pass over a block's tiles, every tile's largest value
+// minus its bound is a value the true map reaches, so their running maximum over the slice is a
+// lower bound of the map's maximum; the tolerance applies to that lower bound, never to a guess.
+//
+// Speed: the horizontal pass does both sums at once over a luminance row built in the same pass
+// (greyscale fused in, no separate image); the vertical pass does H and the D sums in separate
+// loops (fewer register spills); several columns per step with independent sums (one sum per
+// step would wait on the adder's latency at every tap); compile-time tile widths with rows padded
+// by 16 elements (no cache-set aliasing at power-of-two strides). Odd radii add a zero-weight tap
+// (over zeroed guard rows and columns) rather than a loop tail.
 //
 // mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
 // state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
 //
-// Memory is laid out by the caller (src/main/engine/focus/focus-variance-kernel.ts): every pointer is
-// handed to `configure`, and nothing here allocates.
+// Memory is laid out by the caller (src/main/engine/focus/focus-variance-kernel.ts): every pointer
+// is handed to `configure`, and nothing here allocates.
 
+/** Float32 tile width: one offset and one bound per tile (narrower tiles fall back less). */
+const TILE32: i32 = 64;
+const STRIDE32: i32 = TILE32 + 16; // f32 per row of the float32 pass's row buffers
+/** Float64 fallback: at most TILE columns per call (one float32 tile in the engine). */
 const TILE: i32 = 128;
-const STRIDE: i32 = TILE + 16; // f64 per row of the horizontal-pass buffers
+const STRIDE: i32 = TILE + 16; // f64 per row of the float64 pass's row buffers
 
 // Set by configure().
 let width: i32 = 0;
@@ -33,14 +86,40 @@ let channels: i32 = 0;
 let sixteen: bool = false;
 let radius: i32 = 0;
 let rowBytes: i32 = 0;
+let outScale: f32 = 1; // 1 / S^2: 1e-6 for RGB
 let input: usize = 0; // (rows + 2 radius) source rows, already reflected at the top and bottom
 let weights: usize = 0; // f64x2 splats of the kernel's right half, centre first
-let lum: usize = 0; // one luminance row of a tile plus its horizontal halo, f64
-let rowMean: usize = 0; // horizontal pass, (rows + 2 radius) x STRIDE f64
+let weights32: usize = 0; // f32x4 splats of the same rounded to float32, then one of 0
+// Float64 pass: one row of x with its halo; m and s of every input row; one row of vertical means.
+let lum: usize = 0;
+let rowMean: usize = 0;
 let rowMeanSq: usize = 0;
-let colMean: usize = 0; // one row of vertical means, TILE f64
+let colMean: usize = 0;
+// Float32 pass: one row of x with its halo (and a zero each side); Q, h and x0 of every input row
+// (rows of STRIDE32, with a zeroed guard row above and below); one row of H.
+let lum32: usize = 0;
+let rowQ: usize = 0;
+let rowH: usize = 0;
+let rowX: usize = 0;
+let colH: usize = 0;
 let output: usize = 0; // rows x width f32
-let stats: usize = 0; // f64 x 2: sum of v, max v
+let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
+let tiles: usize = 0; // per float32 tile of a block, a record of 32 bytes (the RECORD_ offsets)
+// A tile's record. The float32 pass writes all of it; the float64 fallback, only V and SUM.
+const RECORD_PH: usize = 0; // f32: largest P^ of the horizontal pass
+const RECORD_PV: usize = 4; // f32: largest P^ of the vertical pass
+const RECORD_A: usize = 8; // f32: largest |x|
+const RECORD_RAW_V: usize = 12; // f32: largest v^ before the scale by outScale
+const RECORD_RAW_B: usize = 16; // f32: largest B^
+const RECORD_V: usize = 20; // f32: largest v written
+const RECORD_SUM: usize = 24; // f64: sum of v written
+// f64: [0] sum of v, [1] max v, [2] running lower bound of the map's maximum, [3] tiles,
+// [4] tiles that fell back, [5] the largest error bound of any tile; the caller zeroes them for
+// each slice.
+let stats: usize = 0;
+let tolerance: f64 = 0; // largest error allowed, relative to the map's maximum (Infinity: never fall back)
+let inexactInput: bool = false; // 16-bit RGB: x may round on conversion to float32
+let gammaSum: f64 = 0; // gamma(n) of the header
 
 export function heapBase(): usize {
   return __heap_base;
@@ -53,26 +132,49 @@ export function configure(
   radius_: i32,
   input_: usize,
   weights_: usize,
+  weights32_: usize,
   lum_: usize,
   rowMean_: usize,
   rowMeanSq_: usize,
   colMean_: usize,
+  lum32_: usize,
+  rowQ_: usize,
+  rowH_: usize,
+  rowX_: usize,
+  colH_: usize,
   output_: usize,
+  lanes_: usize,
+  tiles_: usize,
   stats_: usize,
+  tolerance_: f64,
 ): void {
   width = width_;
   channels = channels_;
   sixteen = sixteen_ != 0;
   radius = radius_;
   rowBytes = width_ * channels_ * (sixteen_ ? 2 : 1);
+  outScale = channels_ >= 3 ? <f32>1e-6 : 1;
   input = input_;
   weights = weights_;
+  weights32 = weights32_;
   lum = lum_;
   rowMean = rowMean_;
   rowMeanSq = rowMeanSq_;
   colMean = colMean_;
+  lum32 = lum32_;
+  rowQ = rowQ_;
+  rowH = rowH_;
+  rowX = rowX_;
+  colH = colH_;
   output = output_;
+  lanes = lanes_;
+  tiles = tiles_;
   stats = stats_;
+  tolerance = tolerance_;
+  inexactInput = channels_ >= 3 && sixteen_ != 0;
+  const n = <f64>(((radius_ + 1) >> 1) + 4 + (inexactInput ? 1 : 0));
+  const u: f64 = 1.0 / 16777216.0;
+  gammaSum = (n * u) / (1 - n * u);
 }
 
 /** scipy's 'reflect' border (d c b a | a b c d | d c b a), folded periodically for tiny images. */
@@ -88,72 +190,191 @@ export function configure(
   return sixteen ? <i32>load<u16>(row + (<usize>index << 1)) : <i32>load<u8>(row + <usize>index);
 }
 
-/** L(x) - c of a source row, the scalar way (borders, grey+alpha, RGBA). */
-@inline function luminanceAt(row: usize, x: i32, c: i32): f64 {
+/** x + S c of a source pixel: 299 R + 587 G + 114 B for RGB, the sample for grey (alpha ignored). */
+@inline function scaledLuminanceAt(row: usize, x: i32): i32 {
   const i = x * channels;
-  if (channels >= 3) {
-    return 0.299 * <f64>(sample(row, i) - c) + 0.587 * <f64>(sample(row, i + 1) - c) + 0.114 * <f64>(sample(row, i + 2) - c);
-  }
-  return <f64>(sample(row, i) - c);
+  if (channels >= 3) return 299 * sample(row, i) + 587 * sample(row, i + 1) + 114 * sample(row, i + 2);
+  return sample(row, i);
 }
 
-/** The tile's offset: mean luminance on a sparse grid (any value near the tile's own will do). */
+/** The tile's offset c: mean luminance on a sparse grid (any value near the tile's own will do). */
 function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
   let sum: f64 = 0;
   let count: i32 = 0;
   for (let j = 0; j < inputRows; j += 8) {
     const row = input + <usize>(j * rowBytes);
     for (let x = x0; x < x0 + tileWidth; x += 8) {
-      sum += luminanceAt(row, x, 0);
+      sum += <f64>scaledLuminanceAt(row, x);
       count++;
     }
   }
-  return <i32>Math.round(sum / <f64>count);
+  return <i32>Math.round(sum / <f64>count / (channels >= 3 ? 1000 : 1));
 }
 
-/** Stores four luminances given as i32x4 channel differences, as two f64x2. */
-@inline function storeLuminance(at: usize, r: v128, g: v128, b: v128): void {
-  const wr = f64x2.splat(0.299);
-  const wg = f64x2.splat(0.587);
-  const wb = f64x2.splat(0.114);
-  const low = f64x2.add(
-    f64x2.add(f64x2.mul(wr, f64x2.convert_low_i32x4_s(r)), f64x2.mul(wg, f64x2.convert_low_i32x4_s(g))),
-    f64x2.mul(wb, f64x2.convert_low_i32x4_s(b)),
-  );
-  const rh = v128.shuffle<i32>(r, r, 2, 3, 0, 1);
-  const gh = v128.shuffle<i32>(g, g, 2, 3, 0, 1);
-  const bh = v128.shuffle<i32>(b, b, 2, 3, 0, 1);
-  const high = f64x2.add(
-    f64x2.add(f64x2.mul(wr, f64x2.convert_low_i32x4_s(rh)), f64x2.mul(wg, f64x2.convert_low_i32x4_s(gh))),
-    f64x2.mul(wb, f64x2.convert_low_i32x4_s(bh)),
-  );
-  v128.store(at, low);
-  v128.store(at, high, 16);
+/**
+ * The float32 pass over every tile of the block, then the float64 pass over the tiles whose
+ * bound is too large: writes rows x width f32 to output and adds to stats (see `stats`).
+ * Input holds the block's rows plus `radius` rows above and below.
+ */
+export function focusBand(rows: i32): void {
+  const inputRows = rows + 2 * radius;
+  // The zero-weight tap of an odd radius reads one row beyond each end of the row buffers.
+  const rowBytes32 = <usize>(STRIDE32 * 4);
+  const below = <usize>inputRows * rowBytes32;
+  memory.fill(rowQ - rowBytes32, 0, rowBytes32);
+  memory.fill(rowH - rowBytes32, 0, rowBytes32);
+  memory.fill(rowX - rowBytes32, 0, rowBytes32);
+  memory.fill(rowQ + below, 0, rowBytes32);
+  memory.fill(rowH + below, 0, rowBytes32);
+  memory.fill(rowX + below, 0, rowBytes32);
+  let lower = load<f64>(stats, 16);
+  let t = 0;
+  for (let x0 = 0; x0 < width; x0 += TILE32) {
+    const tileWidth = min(TILE32, width - x0);
+    const cols = (tileWidth + 15) & ~15;
+    const c = tileOffset(x0, tileWidth, inputRows);
+    xTop = f32x4.splat(0);
+    rowPTop = f32x4.splat(0);
+    for (let j = 0; j < inputRows; j++) {
+      fillLuminance<f32>(j, x0, c, cols);
+      blurRow32(j, cols);
+    }
+    const record = tiles + (<usize>t << 5);
+    verticalPass32(x0, tileWidth, rows, record);
+    // Every value minus the tile's bound is reached by the true map: a lower bound of its maximum.
+    lower = max(lower, <f64>load<f32>(record, RECORD_V) - tileBound(record));
+    t++;
+  }
+  let sum: f64 = 0;
+  let top: f64 = load<f64>(stats, 8);
+  let fellBack: f64 = 0;
+  let largestBound = load<f64>(stats, 40);
+  t = 0;
+  for (let x0 = 0; x0 < width; x0 += TILE32) {
+    const record = tiles + (<usize>t << 5);
+    let bound = tileBound(record);
+    if (!(bound <= tolerance * lower || tolerance == Infinity)) {
+      fellBack++;
+      focusTile64(x0, min(TILE32, width - x0), rows, record);
+      // The float64 pass's error is below 1e-12 A^2 (its sums about c meet at most ~6 r + 21
+      // roundings of 2^-53 on moments up to A^2), then its values are rounded to float32.
+      const a = <f64>load<f32>(record, RECORD_A) / (1 - 1.0 / 16777216.0);
+      const v = <f64>load<f32>(record, RECORD_V);
+      bound = 1e-12 * a * a * <f64>outScale + v / 16777216.0;
+      lower = max(lower, v - bound);
+    }
+    largestBound = max(largestBound, bound);
+    sum += load<f64>(record, RECORD_SUM);
+    top = max(top, <f64>load<f32>(record, RECORD_V));
+    t++;
+  }
+  store<f64>(stats, load<f64>(stats) + sum);
+  store<f64>(stats, top, 8);
+  store<f64>(stats, lower, 16);
+  store<f64>(stats, load<f64>(stats, 24) + <f64>t, 24);
+  store<f64>(stats, load<f64>(stats, 32) + fellBack, 32);
+  store<f64>(stats, largestBound, 40);
 }
 
-@inline function storeGrey(at: usize, v: v128): void {
-  v128.store(at, f64x2.convert_low_i32x4_s(v));
-  v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), 16);
+/**
+ * The bound on the absolute error of every value of a float32 tile, in the map's units, from its
+ * record (the derivation, term by term, is in the header).
+ */
+function tileBound(record: usize): f64 {
+  const u: f64 = 1.0 / 16777216.0;
+  const g = gammaSum;
+  // Upper bounds of the exact moments from the computed ones.
+  // D's own rounding: one relative error (the final sum), two for 16-bit RGB (its x difference
+  // may round too: see the header), as D^ = (D + eps)(1 + eta) with |eta| <= dRound.
+  const dRound = inexactInput ? (1 + u) * (1 + u) - 1 : u;
+  const ph = <f64>load<f32>(record, RECORD_PH) / (1 - g);
+  const pv = <f64>load<f32>(record, RECORD_PV) / ((1 - g) * (1 - dRound) * (1 - dRound));
+  const a = <f64>load<f32>(record, RECORD_A) / (1 - u);
+  const vHat = <f64>load<f32>(record, RECORD_RAW_V);
+  const bHat = <f64>load<f32>(record, RECORD_RAW_B);
+  const e = (1 + u) * (3 * g + g * g + u * (1 + g) * (1 + g)) + u;
+  // E: the two Q's and their difference; for 16-bit RGB also u |Q - Q'| <= 2 u sqrt(P) moved out
+  // of the rounded x difference, over (1 - u).
+  const meansError = inexactInput
+    ? ((2 * g + 2 * u * (1 + g) + 2 * u) / (1 - u)) * Math.sqrt(ph)
+    : (2 * g + 2 * u * (1 + g)) * Math.sqrt(ph);
+  const bArithmetic = ((1 + u) * (1 + u) * e + 2 * dRound + dRound * dRound) * pv;
+  // B <= bHat + bArithmetic + 2 E sqrt(B) + E^2: the largest sqrt(B) that allows.
+  const rootB = meansError + Math.sqrt(2 * meansError * meansError + bHat + bArithmetic);
+  const alpha = (1 + u) * g + u;
+  const k = (1 + u) * ((1 + g) * e * ph + bArithmetic + 2 * meansError * rootB + meansError * meansError);
+  // error <= alpha v + beta sqrt(v) + k and v <= vHat + error (beta: 16-bit RGB's rounded x).
+  // The kernel's error is alpha v~ + k with v~ the variance of the rounded x, v~ <= v + 2 u A
+  // sqrt(v) + u^2 A^2: hence the (1 + alpha).
+  const beta = inexactInput ? 2 * (1 + alpha) * u * a : 0;
+  const extra = inexactInput ? (1 + alpha) * u * a * u * a : 0;
+  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + k + extra))) / (2 * (1 - alpha));
+  let error = alpha * root * root + beta * root + k + extra;
+  if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
+  return error * (1 + 1e-12); // the float64 arithmetic here
 }
 
-/** Fills lum[0 .. TILE + 2 radius) with L - c for columns x0 - radius onwards of input row j. */
-function fillLuminance(j: i32, x0: i32, c: i32): void {
+// ---- Luminance rows, for both passes ------------------------------------------------------------
+
+// The tile's largest |x| and P^ of the float32 horizontal pass, for its bound (reset per tile).
+let xTop: v128 = f32x4.splat(0);
+let rowPTop: v128 = f32x4.splat(0);
+
+/**
+ * Stores four x (i32 lanes) at element `i` of lum32 (T = f32) or lum (T = f64); returns |x| for
+ * float32 (for the tile's A), zeros for float64. T is resolved at compile time: no branch.
+ */
+@inline function storeX<T>(i: i32, x: v128): v128 {
+  if (sizeof<T>() == 8) {
+    const at = lum + (<usize>i << 3);
+    v128.store(at, f64x2.convert_low_i32x4_s(x));
+    v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(x, x, 2, 3, 0, 1)), 16);
+    return f32x4.splat(0);
+  }
+  const f = f32x4.convert_i32x4_s(x);
+  v128.store(lum32 + (<usize>i << 2), f);
+  return f32x4.abs(f);
+}
+
+@inline function storeScalarX<T>(i: i32, x: i32): v128 {
+  if (sizeof<T>() == 8) {
+    store<f64>(lum + (<usize>i << 3), <f64>x);
+    return f32x4.splat(0);
+  }
+  const f = <f32>x;
+  store<f32>(lum32 + (<usize>i << 2), f);
+  return f32x4.splat(abs<f32>(f));
+}
+
+/** x of four RGB pixels: 299 R + 587 G + 114 B - S c (i32 lanes: exact). */
+@inline function rgbX(r: v128, g: v128, b: v128, offset: v128): v128 {
+  return i32x4.sub(i32x4.add(i32x4.add(i32x4.mul(r, i32x4.splat(299)), i32x4.mul(g, i32x4.splat(587))), i32x4.mul(b, i32x4.splat(114))), offset);
+}
+
+/**
+ * Fills elements 0 .. cols + 2 radius of lum32 (T = f32; also -1 and one past the end, with zeros,
+ * and keeps the tile's largest |x| in xTop) or lum (T = f64) with x for columns x0 - radius
+ * onwards of input row j.
+ */
+function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
   const row = input + <usize>(j * rowBytes);
+  const sc = channels >= 3 ? 1000 * c : c;
   const first = x0 - radius;
-  const end = x0 + TILE + radius;
+  const end = x0 + cols + radius;
   // Groups of four pixels inside the image go through SIMD; the rest are mirrored one by one.
   const simdStart = max(first, 0);
   const simdEnd = min(end, width - 3);
+  let top = xTop;
   let x = first;
-  for (; x < simdStart; x++) store<f64>(lum + (<usize>(x - first) << 3), luminanceAt(row, reflect(x, width), c));
-  const offset = i32x4.splat(c);
+  for (; x < simdStart; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
+  const offset = i32x4.splat(sc);
   if (channels == 3 && !sixteen) {
     for (; x < simdEnd; x += 4) {
       const v = v128.load(row + <usize>(x * 3));
-      const r = i32x4.sub(i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16)), offset);
-      const g = i32x4.sub(i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16)), offset);
-      const b = i32x4.sub(i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16)), offset);
-      storeLuminance(lum + (<usize>(x - first) << 3), r, g, b);
+      const r = i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16));
+      const g = i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16));
+      const b = i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16));
+      top = f32x4.max(top, storeX<T>(x - first, rgbX(r, g, b, offset)));
     }
   } else if (channels == 3) {
     const low16 = i32x4.splat(0xffff);
@@ -161,30 +382,240 @@ function fillLuminance(j: i32, x0: i32, c: i32): void {
       const p = row + <usize>(x * 6);
       const v0 = v128.load(p);
       const v1 = v128.load(p, 16);
-      const r = i32x4.sub(v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16), offset);
-      const g = i32x4.sub(v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16), offset);
-      const b = i32x4.sub(v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16), offset);
-      storeLuminance(lum + (<usize>(x - first) << 3), r, g, b);
+      const r = v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16);
+      const g = v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16);
+      const b = v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16);
+      top = f32x4.max(top, storeX<T>(x - first, rgbX(r, g, b, offset)));
     }
   } else if (channels == 1 && !sixteen) {
-    for (; x < simdEnd; x += 4) {
-      const v = i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x));
-      storeGrey(lum + (<usize>(x - first) << 3), i32x4.sub(v, offset));
-    }
+    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x)), offset)));
   } else if (channels == 1) {
-    for (; x < simdEnd; x += 4) {
-      storeGrey(lum + (<usize>(x - first) << 3), i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset));
-    }
+    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset)));
   }
-  for (; x < end; x++) store<f64>(lum + (<usize>(x - first) << 3), luminanceAt(row, reflect(x, width), c));
+  for (; x < end; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
+  if (sizeof<T>() == 4) {
+    xTop = top;
+    store<f32>(lum32 - 4, 0);
+    store<f32>(lum32 + (<usize>(end - first) << 2), 0);
+  }
 }
 
-/** Horizontal pass over one luminance row: m and s of the tile's columns, both blurs at once. */
-function blurRow(j: i32): void {
+// ---- The float32 pass ---------------------------------------------------------------------------
+
+/**
+ * Horizontal pass over one row of x (lum32), centred on each output column's own x0: for `cols`
+ * columns (a multiple of 8), eight (two f32x4) per step, Q = G*d and P = G*d^2 with d = x - x0
+ * over the taps beside the centre. Stores the row's variance h = P - Q^2 (at least 0), Q and x0
+ * (its mean is x0 + Q, never rounded as one number). Odd taps go to one pair of sums and even
+ * taps to another, added at the end: the bound's n, and two independent chains for the adder.
+ */
+function blurRow32(j: i32, cols: i32): void {
+  const zero = f32x4.splat(0);
+  const at = <usize>(j * STRIDE32 * 4);
+  let pTop = rowPTop;
+  for (let x = 0; x < cols; x += 4) {
+    const q = lum32 + (<usize>(x + radius) << 2);
+    const a = v128.load(q);
+    let qa = zero;
+    let pa = zero;
+    let qa2 = zero;
+    let pa2 = zero;
+    for (let t = 1; t <= radius; t += 2) {
+      let w = v128.load(weights32 + (<usize>t << 4));
+      let lo = q - (<usize>t << 2);
+      let hi = q + (<usize>t << 2);
+      let la = f32x4.sub(v128.load(lo), a);
+      let ha = f32x4.sub(v128.load(hi), a);
+      qa = f32x4.add(qa, f32x4.mul(w, f32x4.add(la, ha)));
+      pa = f32x4.add(pa, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+      w = v128.load(weights32 + (<usize>t << 4), 16);
+      la = f32x4.sub(v128.load(lo - 4), a);
+      ha = f32x4.sub(v128.load(hi + 4), a);
+      qa2 = f32x4.add(qa2, f32x4.mul(w, f32x4.add(la, ha)));
+      pa2 = f32x4.add(pa2, f32x4.mul(w, f32x4.add(f32x4.mul(la, la), f32x4.mul(ha, ha))));
+    }
+    qa = f32x4.add(qa, qa2);
+    pa = f32x4.add(pa, pa2);
+    pTop = f32x4.max(pTop, pa);
+    const o = at + (<usize>x << 2);
+    v128.store(rowQ + o, qa);
+    v128.store(rowX + o, a);
+    v128.store(rowH + o, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
+  }
+  rowPTop = pTop;
+}
+
+/**
+ * H = G*h down the column, for sixteen columns (four f32x4) from `c` in rowH, stored at `to`; the
+ * centre row starts the odd taps' sums, the even taps have their own, added at the end.
+ */
+@inline function verticalSum32(c: usize, to: usize): void {
+  const rowStep = <usize>(STRIDE32 * 4);
+  const w0 = v128.load(weights32);
+  const zero = f32x4.splat(0);
+  let a0 = f32x4.mul(w0, v128.load(c));
+  let a1 = f32x4.mul(w0, v128.load(c, 16));
+  let a2 = f32x4.mul(w0, v128.load(c, 32));
+  let a3 = f32x4.mul(w0, v128.load(c, 48));
+  let b0 = zero;
+  let b1 = zero;
+  let b2 = zero;
+  let b3 = zero;
+  for (let t = 1; t <= radius; t += 2) {
+    let w = v128.load(weights32 + (<usize>t << 4));
+    let lo = c - rowStep * <usize>t;
+    let hi = c + rowStep * <usize>t;
+    a0 = f32x4.add(a0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+    a1 = f32x4.add(a1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+    a2 = f32x4.add(a2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+    a3 = f32x4.add(a3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+    w = v128.load(weights32 + (<usize>t << 4), 16);
+    lo -= rowStep;
+    hi += rowStep;
+    b0 = f32x4.add(b0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
+    b1 = f32x4.add(b1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
+    b2 = f32x4.add(b2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
+    b3 = f32x4.add(b3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
+  }
+  v128.store(to, f32x4.add(a0, b0));
+  v128.store(to, f32x4.add(a1, b1), 16);
+  v128.store(to, f32x4.add(a2, b2), 32);
+  v128.store(to, f32x4.add(a3, b3), 48);
+}
+
+@inline function maxLane(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/**
+ * Vertical pass and v = H + B for one float32 tile, written as f32 to output (times outScale):
+ * B = Pv - Qv^2 over D, eight columns (two f32x4) per step, odd and even taps apart. Writes the
+ * tile's record (RECORD_ offsets), for tileBound and the stats.
+ */
+function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
+  const rowStep = <usize>(STRIDE32 * 4);
+  const zero = f32x4.splat(0);
+  const scale = f32x4.splat(outScale);
+  const groups16 = (tileWidth + 15) >> 4; // the buffers hold finite values up to a multiple of 16
+  const groups = (tileWidth + 7) >> 3;
+  let pTop = zero;
+  let rawTop = zero;
+  let bTop = zero;
+  let vTop = zero;
+  let sum = f64x2.splat(0);
+  let edgeSum: f64 = 0;
+  for (let y = 0; y < rows; y++) {
+    const centre = <usize>((y + radius) * STRIDE32 * 4);
+    for (let g = 0; g < groups16; g++) verticalSum32(rowH + centre + (<usize>g << 6), colH + (<usize>g << 6));
+    const out = output + (<usize>(y * width + x0) << 2);
+    for (let g = 0; g < groups; g++) {
+      const cq = rowQ + centre + (<usize>g << 5);
+      const cx = rowX + centre + (<usize>g << 5);
+      // Four columns at a time: the sums, the centre row and the taps stay in registers.
+      let s0 = zero;
+      let p0 = zero;
+      let s1 = zero;
+      let p1 = zero;
+      for (let half: usize = 0; half < 32; half += 16) {
+        const qc = v128.load(cq + half);
+        const xc = v128.load(cx + half);
+        let s = zero; // sums of D (odd taps)
+        let p = zero; // sums of D^2 (odd taps)
+        let s2 = zero; // the same, even taps
+        let p2 = zero;
+        for (let t = 1; t <= radius; t += 2) {
+          // D = (x0 - x0') + (Q - Q'): the row mean's difference from the centre row's.
+          let w = v128.load(weights32 + (<usize>t << 4));
+          let d = rowStep * <usize>t;
+          let l = f32x4.add(f32x4.sub(v128.load(cx + half - d), xc), f32x4.sub(v128.load(cq + half - d), qc));
+          let h = f32x4.add(f32x4.sub(v128.load(cx + half + d), xc), f32x4.sub(v128.load(cq + half + d), qc));
+          s = f32x4.add(s, f32x4.mul(w, f32x4.add(l, h)));
+          p = f32x4.add(p, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+          w = v128.load(weights32 + (<usize>t << 4), 16);
+          d += rowStep;
+          l = f32x4.add(f32x4.sub(v128.load(cx + half - d), xc), f32x4.sub(v128.load(cq + half - d), qc));
+          h = f32x4.add(f32x4.sub(v128.load(cx + half + d), xc), f32x4.sub(v128.load(cq + half + d), qc));
+          s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(l, h)));
+          p2 = f32x4.add(p2, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+        }
+        if (half == 0) {
+          s0 = f32x4.add(s, s2);
+          p0 = f32x4.add(p, p2);
+        } else {
+          s1 = f32x4.add(s, s2);
+          p1 = f32x4.add(p, p2);
+        }
+      }
+      const hAt = colH + (<usize>g << 5);
+      const b0 = f32x4.max(f32x4.sub(p0, f32x4.mul(s0, s0)), zero);
+      const b1 = f32x4.max(f32x4.sub(p1, f32x4.mul(s1, s1)), zero);
+      const r0 = f32x4.add(v128.load(hAt), b0);
+      const r1 = f32x4.add(v128.load(hAt, 16), b1);
+      const v0 = f32x4.mul(r0, scale);
+      const v1 = f32x4.mul(r1, scale);
+      const o = out + (<usize>g << 5);
+      const first = g << 3;
+      if (first + 8 <= tileWidth) {
+        v128.store(o, v0);
+        v128.store(o, v1, 16);
+        pTop = f32x4.max(pTop, f32x4.max(p0, p1));
+        rawTop = f32x4.max(rawTop, f32x4.max(r0, r1));
+        bTop = f32x4.max(bTop, f32x4.max(b0, b1));
+        vTop = f32x4.max(vTop, f32x4.max(v0, v1));
+        const part = f32x4.add(v0, v1);
+        sum = f64x2.add(sum, f64x2.add(f64x2.promote_low_f32x4(part), f64x2.promote_low_f32x4(v128.shuffle<f32>(part, part, 2, 3, 0, 1))));
+      } else {
+        // The image's last columns: only `tileWidth - first` of the eight are inside it.
+        v128.store(lanes, v0);
+        v128.store(lanes, v1, 16);
+        v128.store(lanes, p0, 32);
+        v128.store(lanes, p1, 48);
+        v128.store(lanes, r0, 64);
+        v128.store(lanes, r1, 80);
+        v128.store(lanes, b0, 96);
+        v128.store(lanes, b1, 112);
+        for (let i = 0; i < tileWidth - first; i++) {
+          const at = lanes + (<usize>i << 2);
+          const v = load<f32>(at);
+          store<f32>(o + (<usize>i << 2), v);
+          edgeSum += <f64>v;
+          vTop = f32x4.max(vTop, f32x4.splat(v));
+          pTop = f32x4.max(pTop, f32x4.splat(load<f32>(at, 32)));
+          rawTop = f32x4.max(rawTop, f32x4.splat(load<f32>(at, 64)));
+          bTop = f32x4.max(bTop, f32x4.splat(load<f32>(at, 96)));
+        }
+      }
+    }
+  }
+  store<f32>(record + RECORD_PH, maxLane(rowPTop));
+  store<f32>(record + RECORD_PV, maxLane(pTop));
+  store<f32>(record + RECORD_A, maxLane(xTop));
+  store<f32>(record + RECORD_RAW_V, maxLane(rawTop));
+  store<f32>(record + RECORD_RAW_B, maxLane(bTop));
+  store<f32>(record + RECORD_V, maxLane(vTop));
+  store<f64>(record + RECORD_SUM, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum);
+}
+
+// ---- The float64 fallback -------------------------------------------------------------------------
+
+/** The float64 focus map of one tile (at most TILE columns); records its largest v and sum. */
+function focusTile64(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
+  const inputRows = rows + 2 * radius;
+  const cols = (tileWidth + 7) & ~7;
+  const c = tileOffset(x0, tileWidth, inputRows);
+  for (let j = 0; j < inputRows; j++) {
+    fillLuminance<f64>(j, x0, c, cols);
+    blurRow(j, cols);
+  }
+  verticalPass(x0, tileWidth, rows, record);
+}
+
+/** Float64 horizontal pass over one row of x (lum): m and s of `cols` columns (a multiple of 8), both blurs at once. */
+function blurRow(j: i32, cols: i32): void {
   const w0 = v128.load(weights);
   const m0 = rowMean + <usize>(j * STRIDE * 8);
   const s0 = rowMeanSq + <usize>(j * STRIDE * 8);
-  for (let x = 0; x < TILE; x += 4) {
+  for (let x = 0; x < cols; x += 4) {
     // Four columns per step (two f64x2 each) share every weight load.
     const q = lum + (<usize>(x + radius) << 3);
     const a = v128.load(q);
@@ -215,16 +646,18 @@ function blurRow(j: i32): void {
 }
 
 /**
- * Vertical pass and v for one tile, written as f32 to output; adds to stats. Eight columns (four
+ * Float64 vertical pass and v for one tile, written as f32 to output; records its largest v and
+ * its sum of v where verticalPass32 does (the rest of the record stays the float32 pass's). Eight columns (four
  * f64x2) per step with independent sums: one sum per step would wait on the adder's latency at
  * every tap (the pass was latency-bound that way, ~2.5x slower).
  */
-function verticalPass(x0: i32, tileWidth: i32, rows: i32): void {
+function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const w0 = v128.load(weights);
   const rowStep = <usize>(STRIDE * 8);
   const zero = f64x2.splat(0);
-  const groups = (tileWidth + 7) >> 3; // of eight columns; the buffers hold TILE finite columns
-  let top: f64 = load<f64>(stats, 8);
+  const scale = f64x2.splat(outScale == 1 ? 1 : 1e-6); // 1 / S^2, in float64
+  const groups = (tileWidth + 7) >> 3; // of eight columns; the buffers hold that many finite columns
+  let top: f64 = 0;
   let sum: f64 = 0;
   for (let y = 0; y < rows; y++) {
     const centre = <usize>((y + radius) * STRIDE * 8);
@@ -271,13 +704,13 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32): void {
       }
       const at = colMean + (<usize>g << 6);
       let m = v128.load(at);
-      const v0 = f64x2.max(f64x2.sub(s0, f64x2.mul(m, m)), zero);
+      const v0 = f64x2.mul(f64x2.max(f64x2.sub(s0, f64x2.mul(m, m)), zero), scale);
       m = v128.load(at, 16);
-      const v1 = f64x2.max(f64x2.sub(s1, f64x2.mul(m, m)), zero);
+      const v1 = f64x2.mul(f64x2.max(f64x2.sub(s1, f64x2.mul(m, m)), zero), scale);
       m = v128.load(at, 32);
-      const v2 = f64x2.max(f64x2.sub(s2, f64x2.mul(m, m)), zero);
+      const v2 = f64x2.mul(f64x2.max(f64x2.sub(s2, f64x2.mul(m, m)), zero), scale);
       m = v128.load(at, 48);
-      const v3 = f64x2.max(f64x2.sub(s3, f64x2.mul(m, m)), zero);
+      const v3 = f64x2.mul(f64x2.max(f64x2.sub(s3, f64x2.mul(m, m)), zero), scale);
       const o = out + (<usize>g << 5);
       const first = g << 3;
       if (first + 8 <= tileWidth) {
@@ -303,25 +736,8 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32): void {
     sum += f64x2.extract_lane(rowSum, 0) + f64x2.extract_lane(rowSum, 1);
     top = max(top, max(f64x2.extract_lane(rowTop, 0), f64x2.extract_lane(rowTop, 1)));
   }
-  store<f64>(stats, load<f64>(stats) + sum);
-  store<f64>(stats, top, 8);
-}
-
-/**
- * The focus map of `rows` output rows (input holds them plus `radius` rows above and below):
- * writes rows x width f32 to output; stats[0] += sum of v, stats[1] = max(stats[1], max v).
- */
-export function focusBand(rows: i32): void {
-  const inputRows = rows + 2 * radius;
-  for (let x0 = 0; x0 < width; x0 += TILE) {
-    const tileWidth = min(TILE, width - x0);
-    const c = tileOffset(x0, tileWidth, inputRows);
-    for (let j = 0; j < inputRows; j++) {
-      fillLuminance(j, x0, c);
-      blurRow(j);
-    }
-    verticalPass(x0, tileWidth, rows);
-  }
+  store<f32>(record + RECORD_V, <f32>top);
+  store<f64>(record + RECORD_SUM, sum);
 }
 
 /**

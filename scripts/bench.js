@@ -114,20 +114,28 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
   }
   const d = summarise(decode);
   const s = summarise(stack);
-  const timings = stack.reduce((a, b) => (b.wallMs < a.wallMs ? b : a)).summary.timings;
+  const best = stack.reduce((a, b) => (b.wallMs < a.wallMs ? b : a)).summary;
+  const timings = best.timings;
+  // Share of the focus kernel's float32 tiles recomputed in float64 (their error bound was too large).
+  const kernel = best.focusKernel;
   const a = aligned.length ? summarise(aligned) : undefined;
   return {
     case: name,
     slices: files.length,
     megapixels,
     decodeOnly: d,
-    fullStack: { ...s, engineTimings: timings },
+    fullStack: { ...s, engineTimings: timings, focusKernel: kernel },
+    fallbackShare: kernel && kernel.tiles > 0 ? kernel.fallbackTiles / kernel.tiles : undefined,
     ratio: s.wallMs / d.wallMs,
+    // CPU seconds (all threads) of the best runs: on a machine others keep busy, the wall ratio
+    // drifts with their load; this one much less (it says nothing about idle cores, though).
+    cpuRatio: s.cpuS / d.cpuS,
     aligned: a && { ...a, alignAdds: a.wallMs / s.wallMs - 1 },
     megapixelsPerSecond: (files.length * megapixels) / (s.wallMs / 1000),
   };
 }
 
+const loadAtStart = os.loadavg();
 const jpegFiles = await ensureStack('jpeg');
 const tiffFiles = withTiff ? await ensureStack('tiff16') : [];
 const results = [];
@@ -145,15 +153,17 @@ const rows = results.map((r) => [
   (r.decodeOnly.wallMs / 1000).toFixed(2),
   (r.fullStack.wallMs / 1000).toFixed(2),
   r.ratio.toFixed(2) + 'x',
+  r.cpuRatio.toFixed(2) + 'x',
   r.megapixelsPerSecond.toFixed(0),
   r.decodeOnly.peakRssMB.toFixed(0),
   r.fullStack.peakRssMB.toFixed(0),
   `${(100 * r.decodeOnly.spread).toFixed(0)}% / ${(100 * r.fullStack.spread).toFixed(0)}%`,
+  r.fallbackShare === undefined ? '-' : `${(100 * r.fallbackShare).toFixed(2)}%`,
   r.aligned ? (r.aligned.wallMs / 1000).toFixed(2) : '-',
   r.aligned ? `+${(100 * r.aligned.alignAdds).toFixed(0)}%` : '-',
   r.aligned ? r.aligned.peakRssMB.toFixed(0) : '-',
 ]);
-const header = ['case', 'decode s', 'stack s', 'ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'aligned s', 'align adds', 'aligned RSS MB'];
+const header = ['case', 'decode s', 'stack s', 'ratio', 'cpu ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'float64 tiles', 'aligned s', 'align adds', 'aligned RSS MB'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
 console.log(line(header));
@@ -167,10 +177,11 @@ if (jpeg.length >= 2) {
 
 const report = {
   date: new Date().toISOString(),
-  machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+  machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model, node: process.version, loadavgAtStart: loadAtStart, loadavgAtEnd: os.loadavg() },
   runs,
   results,
 };
 await mkdir(path.dirname(outFile), { recursive: true });
 await writeFile(outFile, JSON.stringify(report, null, 2) + '\n');
+console.log(`load average (1, 5, 15 min) at start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
 console.log(`wrote ${path.relative(process.cwd(), outFile)}`);

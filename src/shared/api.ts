@@ -7,6 +7,7 @@
 // sees well-formed values. Plain data only, no Node and no DOM: this file runs on both sides.
 import { z } from 'zod';
 import { MERGE_METHODS, stackOptionsSchema } from './options';
+import { retouchStrokeSchema } from './retouch';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceStats, StackAlignment, StackPhase } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -140,6 +141,21 @@ export const remergeResultSchema = z.object({
   ms: z.number(),
 });
 export type RemergeResult = z.output<typeof remergeResultSchema>;
+
+/** A job's strokes, whole and in order (shared/retouch.ts validates each field). */
+export const retouchStrokesSchema = z.array(retouchStrokeSchema).max(100_000);
+
+/** What setting a job's strokes reports. */
+export const retouchResultSchema = z.object({
+  jobId: z.string(),
+  /** Counts every change of the strokes: pass it as ImageUrlOptions.retouch to see this state. */
+  revision: z.number(),
+  /** Pixels each slice gives the retouched composite (the job's own method). */
+  pixelsWon: z.array(z.number()),
+  /** Time the strokes took to apply. */
+  ms: z.number(),
+});
+export type RetouchResult = z.output<typeof retouchResultSchema>;
 
 /** Exact raw variance of every slice at one pixel, and the slice that won it. */
 export const focusProfileSchema = z.object({ values: z.array(z.number()), winner: z.number() });
@@ -324,6 +340,12 @@ export const API_OPERATIONS = {
    * events, no second focus pass. Afterwards images and exports may name that method.
    */
   remerge: operation({ args: z.tuple([jobIdSchema, mergeMethodSchema]), names: ['jobId', 'method'], result: remergeResultSchema, http: 'POST /api/jobs/:jobId/remerge' }),
+  /**
+   * Sets a finished job's strokes (the whole list, in order: undo and redo send a shorter or
+   * longer one), applied through the engine to its full-resolution composite and index map under
+   * every method; images asked for with the answered revision, and exports, show them from then on.
+   */
+  retouch: operation({ args: z.tuple([jobIdSchema, retouchStrokesSchema]), names: ['jobId', 'strokes'], result: retouchResultSchema, http: 'POST /api/jobs/:jobId/retouch' }),
 } satisfies Record<string, Operation>;
 
 export type Operations = typeof API_OPERATIONS;
@@ -450,6 +472,11 @@ export const imageOptionsSchema = z
       .optional(),
     /** For kinds 'composite', 'depth' and 'index': the merge method (call remerge first); default the job's. */
     method: mergeMethodSchema.optional(),
+    /**
+     * For kinds 'composite', 'depth' and 'index': 0 or absent for the merged result, otherwise the
+     * job's strokes applied, as of the revision retouch() answered (it keeps addresses distinct).
+     */
+    retouch: z.number().int().min(0).optional(),
   })
   .strict();
 export type ImageUrlOptions = z.input<typeof imageOptionsSchema>;
@@ -461,13 +488,14 @@ export interface ImageRequest {
   options: z.output<typeof imageOptionsSchema>;
 }
 
-/** /api/jobs/<id>/images/<kind>?slice&maxSize&format&method&x&y&w&h, the same for both hosts. */
+/** /api/jobs/<id>/images/<kind>?slice&maxSize&format&method&retouch&x&y&w&h, the same for both hosts. */
 export function imagePath(jobId: string, kind: ImageKind, options: ImageUrlOptions = {}): string {
   const query: Array<[string, string | number | undefined]> = [
     ['slice', options.slice],
     ['maxSize', options.maxSize === undefined ? undefined : Math.round(options.maxSize)],
     ['format', options.format],
     ['method', options.method],
+    ['retouch', options.retouch || undefined],
     ['x', options.region?.x],
     ['y', options.region?.y],
     ['w', options.region?.width],
@@ -493,6 +521,7 @@ export function parseImageRequest(pathname: string, query: (name: string) => str
         maxSize: number('maxSize'),
         format: query('format') ?? undefined,
         method: query('method') ?? undefined,
+        retouch: number('retouch'),
         region: x === undefined ? undefined : { x, y: number('y'), width: number('w'), height: number('h') },
       },
       'image options',

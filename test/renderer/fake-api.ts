@@ -8,6 +8,7 @@ import type {
   ImageUrlOptions,
   JobEvent,
   JobSummary,
+  OperationArgs,
   SliceRange,
   StackSource,
 } from '../../src/shared/api';
@@ -31,6 +32,8 @@ export interface FakeApiOptions {
 export interface FakeApi extends DeepfieldApi {
   started: { source: StackSource; options?: StackOptionsInput; range?: SliceRange }[];
   remerges: { jobId: string; method: MergeMethod }[];
+  /** Every strokes list sent, in order. */
+  retouches: { jobId: string; strokes: OperationArgs<'retouch'>[1] }[];
   cancelled: string[];
   exports: ExportRequest[];
   profiles: { x: number; y: number }[];
@@ -102,6 +105,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     exports: [],
     profiles: [],
     remerges: [],
+    retouches: [],
     async hostInfo() {
       return { kind: 'browser', version: '0.0.0-test', root: '/data', exportDir: '/data/exports' };
     },
@@ -183,6 +187,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       if (imageOptions.slice !== undefined) query.set('slice', String(imageOptions.slice));
       if (imageOptions.maxSize !== undefined) query.set('maxSize', String(imageOptions.maxSize));
       if (imageOptions.method !== undefined) query.set('method', imageOptions.method);
+      if (imageOptions.retouch) query.set('retouch', String(imageOptions.retouch));
       return `/fake/${jobId}/${kind}.png?${query}`;
     },
     async exportImage(request) {
@@ -193,6 +198,10 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     async remerge(jobId, method) {
       api.remerges.push({ jobId, method });
       return { jobId, method, pixelsWon: slices.map(() => Math.round((layout.width * layout.height) / sliceCount)), ms: 5 };
+    },
+    async retouch(jobId, strokes) {
+      api.retouches.push({ jobId, strokes });
+      return { jobId, revision: api.retouches.length, pixelsWon: slices.map(() => Math.round((layout.width * layout.height) / sliceCount)), ms: 5 };
     },
     step() {
       const event = queue.shift();

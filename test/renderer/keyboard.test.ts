@@ -31,4 +31,15 @@ describe('commandForKey', () => {
   it('ignores shortcuts combined with Ctrl, so browser shortcuts keep working', () => {
     expect(commandForKey({ key: '0', ctrlKey: true })).toBeNull();
   });
+
+  it('retouching: [ and ] step the brush size, Ctrl+Z undoes, Ctrl+Shift+Z and Ctrl+Y redo, never inside a text field', () => {
+    expect(commandForKey({ key: '[' })).toEqual({ type: 'brushSize', direction: -1 });
+    expect(commandForKey({ key: ']' })).toEqual({ type: 'brushSize', direction: 1 });
+    expect(commandForKey({ key: 'z', ctrlKey: true })).toEqual({ type: 'undo' });
+    expect(commandForKey({ key: 'Z', ctrlKey: true, shiftKey: true })).toEqual({ type: 'redo' });
+    expect(commandForKey({ key: 'z', metaKey: true, shiftKey: true })).toEqual({ type: 'redo' });
+    expect(commandForKey({ key: 'y', ctrlKey: true })).toEqual({ type: 'redo' });
+    expect(commandForKey({ key: 'z', ctrlKey: true, targetTakes: 'text' })).toBeNull();
+    expect(commandForKey({ key: 'z' })).toBeNull();
+  });
 });

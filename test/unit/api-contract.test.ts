@@ -46,6 +46,7 @@ const answers = {
   startStack: () => ({ jobId }),
   summary: () => summary,
   remerge: () => ({ jobId, method: 'pyramid' as const, pixelsWon: [8], ms: 1 }),
+  retouch: () => ({ jobId, revision: 1, pixelsWon: [8], ms: 1 }),
   cancel: () => undefined,
   listJobs: () => [{ jobId, source: { kind: 'demo' as const }, name: 'demo', state: 'queued' as const, position: 1 }],
   focusPreview: () => ({ width: 2, height: 1, values: Float32Array.of(0.5, 1.25) }),
@@ -79,6 +80,7 @@ const SAMPLES = (): Array<{ name: OperationName; args: unknown[]; reaches?: stri
   { name: 'getFocusPreview', args: [jobId, 3], reaches: 'focusPreview' },
   { name: 'focusProfile', args: [jobId, 5, 7] },
   { name: 'remerge', args: [jobId, 'pyramid'] },
+  { name: 'retouch', args: [jobId, [{ tool: 'brush', slice: 0, size: 12, hardness: 0.5, opacity: 1, points: [[3, 4], [5.5, 6]] }, { tool: 'eraser', size: 4, hardness: 1, opacity: 1, points: [[1, 1]] }]] },
 ];
 
 let httpApi: DeepfieldApi;
@@ -148,6 +150,7 @@ describe.each([
     await expect(api().focusProfile('not-a-job', 1, 1)).rejects.toThrow(/Invalid job id/);
     await expect(api().startStack({ kind: 'demo' }, { sigma: 0 })).rejects.toThrow(/Invalid options: .*sigma/);
     await expect(api().remerge(jobId, 'median' as never)).rejects.toThrow(/Invalid method/);
+    await expect(api().retouch(jobId, [{ tool: 'brush', slice: 0, size: 0, points: [[1, 1]] }])).rejects.toThrow(/Invalid strokes: 0\.size/);
     expect(calls).toEqual([]);
   });
 

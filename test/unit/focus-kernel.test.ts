@@ -1,11 +1,14 @@
 // The WebAssembly focus kernel against a brute-force float64 reference: a direct 2-D Gaussian sum
 // with scipy 'reflect' borders, written independently of both kernels. The bound is the one the
 // engine promises: |v - reference| <= 1e-5 of the reference map's maximum, v never negative or NaN.
+// Every case runs the kernel three ways: as the engine does (float32 tiles, float64 where their
+// proven bound is too large), float64 alone (tolerance 0) and float32 alone (tolerance Infinity,
+// which must then stay within the bound it reports).
 import { describe, expect, it } from 'vitest';
 import { gaussianKernel, reflectIndex } from '../../src/shared/gaussian';
 import type { PixelLayout } from '../../src/shared/types';
 import type { PixelData } from '../../src/main/engine/input/decode';
-import { measureFocusBands, measureFocusMap, wasmKernelAvailable } from '../../src/main/engine/focus/focus-variance-kernel';
+import { FOCUS_TOLERANCE, measureFocusBands, measureFocusMap, wasmKernelAvailable, type FocusMapStats } from '../../src/main/engine/focus/focus-variance-kernel';
 import { createProfileBuffers, ProfileMerger, type ProfileBuffers } from '../../src/main/engine/merge/profile';
 
 function referenceFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): Float64Array {
@@ -86,26 +89,54 @@ function brightFlatImage(layout: PixelLayout, seed: number, texture: number): Ui
   return pixels;
 }
 
-function expectWithinBound(actual: Float32Array, reference: Float64Array): number {
-  let top = 0;
-  for (const v of reference) top = Math.max(top, v);
+/** The largest |actual - reference|, checking on the way that no value is NaN or negative. */
+function largestError(actual: Float32Array, reference: Float64Array): number {
   let worst = 0;
   for (let i = 0; i < reference.length; i++) {
     expect(Number.isNaN(actual[i])).toBe(false);
     expect(actual[i]).toBeGreaterThanOrEqual(0);
     worst = Math.max(worst, Math.abs(actual[i] - reference[i]));
   }
+  return worst;
+}
+
+function largest(values: ArrayLike<number>): number {
+  let top = 0;
+  for (let i = 0; i < values.length; i++) top = Math.max(top, values[i]);
+  return top;
+}
+
+function expectWithinBound(actual: Float32Array, reference: Float64Array): number {
   // A flat image's map is zero up to rounding (~1e-16): judge it against a floor of 1e-6 squared
   // sample units, far below the quantisation of any input.
-  const relative = worst / Math.max(top, 1e-6);
+  const relative = largestError(actual, reference) / Math.max(largest(reference), 1e-6);
   expect(relative).toBeLessThanOrEqual(1e-5);
   return relative;
 }
 
+/**
+ * That no value of `map` is further from the reference than the bound the kernel proved for it,
+ * give or take the reference's own float64 rounding (~1e-13 of its maximum: its two passes sum 289
+ * terms each, about the local mean).
+ */
+function expectWithinProvenBound(map: Float32Array, stats: FocusMapStats, reference: Float64Array): void {
+  expect(largestError(map, reference)).toBeLessThanOrEqual(stats.bound! + 1e-12 * largest(reference) + 1e-18);
+}
+
+/**
+ * The kernel as the engine runs it, within 1e-5 of the map's maximum; float64 alone, too; float32
+ * alone, within the bound it proves (whatever that is). Returns the engine's run.
+ */
 function check(pixels: PixelData, layout: PixelLayout, sigma: number) {
-  const { map, stats } = measureFocusMap(pixels, layout, sigma);
   const reference = referenceFocusMap(pixels, layout, sigma);
+  const { map, stats } = measureFocusMap(pixels, layout, sigma);
   expectWithinBound(map, reference);
+  expectWithinProvenBound(map, stats, reference);
+  const float64 = measureFocusMap(pixels, layout, sigma, 0);
+  expectWithinBound(float64.map, reference);
+  const float32 = measureFocusMap(pixels, layout, sigma, Infinity);
+  expect(float32.stats.fallbackTiles).toBe(0);
+  expectWithinProvenBound(float32.map, float32.stats, reference);
   return { map, stats, reference };
 }
 
@@ -310,4 +341,138 @@ describe('the kernel\'s argmax merge', () => {
       expect(bytes(tied.composite).equals(Buffer.from(flats[0].buffer))).toBe(true);
     }
   });
+});
+
+/** An image of the given layout whose sample (x, y, channel) is `value(x, y, c, next)`, clamped to the depth. */
+function imageOf(layout: PixelLayout, seed: number, value: (x: number, y: number, c: number, next: () => number) => number): PixelData {
+  const next = random(seed);
+  const { width, height, channels, bitDepth } = layout;
+  const top = bitDepth === 16 ? 65535 : 255;
+  const pixels = bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) pixels[(y * width + x) * channels + c] = Math.max(0, Math.min(top, Math.round(value(x, y, c, next))));
+    }
+  }
+  return pixels;
+}
+
+/** The adversarial images of the float32 pass, at a given size: [name, layout, pixels]. */
+function adversarialImages(width: number, height: number): Array<[string, PixelLayout, PixelData]> {
+  const grey8: PixelLayout = { width, height, channels: 1, bitDepth: 8 };
+  const grey16: PixelLayout = { width, height, channels: 1, bitDepth: 16 };
+  const rgb8: PixelLayout = { width, height, channels: 3, bitDepth: 8 };
+  const rgb16: PixelLayout = { width, height, channels: 3, bitDepth: 16 };
+  return [
+    ['a pure 16-bit ramp', grey16, imageOf(grey16, 1, (x, y) => x * 210 + y)],
+    ['a pure 8-bit RGB ramp', rgb8, imageOf(rgb8, 2, (x, y, c) => x * 0.8 + y * 0.3 + c * 20)],
+    ['a 16-bit ramp with a tiny texture', grey16, imageOf(grey16, 3, (x, y, _c, next) => x * 210 + y + Math.floor(next() * 2))],
+    ['an 8-bit ramp with a tiny texture', grey8, imageOf(grey8, 4, (x, _y, _c, next) => x * 0.8 + Math.floor(next() * 2))],
+    ['a 16-bit flat at 65000 with noise of 1 level', grey16, imageOf(grey16, 5, (_x, _y, _c, next) => 65000 + Math.floor(next() * 2))],
+    ['a near-saturated 16-bit flat (65533 to 65535)', grey16, imageOf(grey16, 6, (_x, _y, _c, next) => 65533 + Math.floor(next() * 3))],
+    ['8-bit RGB noise', rgb8, imageOf(rgb8, 7, (_x, _y, _c, next) => next() * 256)],
+    ['16-bit grey noise', grey16, imageOf(grey16, 8, (_x, _y, _c, next) => next() * 65536)],
+    ['hot pixels on a dark 16-bit flat', grey16, imageOf(grey16, 9, (_x, _y, _c, next) => 1000 + (next() < 0.002 ? 60000 : 0))],
+    ['a step between 16-bit extremes with texture', grey16, imageOf(grey16, 10, (x, _y, _c, next) => (x < width / 2 ? 65000 : 0) + Math.floor(next() * 4))],
+    // 1000 L far from the tile's offset does not fit float32's 24 bits: x is rounded on conversion.
+    ['16-bit RGB between black and white', rgb16, imageOf(rgb16, 11, (x, y, _c, next) => ((x + y) % 7 < 3 ? 65535 : 0) + next() * 100)],
+  ];
+}
+
+describe('the float32 pass and its proven bound', () => {
+  // 64 columns and 96 rows: one tile of one block, so the bound reported is that tile's own.
+  it.each(adversarialImages(64, 96))('keeps every float32 value of %s within the bound it proves', (_name, layout, pixels) => {
+    const reference = referenceFocusMap(pixels, layout, 2);
+    const { map, stats } = measureFocusMap(pixels, layout, 2, Infinity);
+    expect(stats.tiles).toBe(1);
+    expectWithinProvenBound(map, stats, reference);
+  });
+
+  it.each(
+    adversarialImages(200, 150).map(([name, layout, pixels]): [string, PixelLayout, PixelData, boolean] => [
+      name,
+      layout,
+      pixels,
+      // The float32 pass proves ramps, steps and strong patterns (its errors scale with local
+      // second moments) but not noise that fills the frame (the flats are noise too) or sparse hot
+      // pixels, whose second moments about a pixel are several times the map's maximum.
+      /noise|near-saturated|hot pixels/.test(name),
+    ]),
+  )('on %s, keeps float32 tiles only where their bound is within 1e-5 of the map maximum', (_name, layout, pixels, fallsBack) => {
+    const reference = referenceFocusMap(pixels, layout, 2);
+    const { map, stats } = measureFocusMap(pixels, layout, 2);
+    expectWithinBound(map, reference);
+    expectWithinProvenBound(map, stats, reference);
+    expect(stats.bound!).toBeLessThanOrEqual(FOCUS_TOLERANCE * stats.max * (1 + 1e-9));
+    expect(stats.fallbackTiles > 0).toBe(fallsBack);
+    // The fallback alone (every tile in float64) holds the engine's tolerance on these images too.
+    expectWithinBound(measureFocusMap(pixels, layout, 2, 0).map, reference);
+    // Where it falls back, float32 alone could not prove the tolerance.
+    if (fallsBack) expect(measureFocusMap(pixels, layout, 2, Infinity).stats.bound!).toBeGreaterThan(FOCUS_TOLERANCE * stats.max);
+  });
+
+  it('decides tile by tile: hot pixels fall back, the ramp beside them does not', () => {
+    const layout: PixelLayout = { width: 256, height: 100, channels: 1, bitDepth: 16 };
+    const pixels = imageOf(layout, 12, (x, y, _c, next) => (x < 100 ? 1000 + (next() < 0.01 ? 60000 : 0) : x * 150 + y));
+    const reference = referenceFocusMap(pixels, layout, 2);
+    const { map, stats } = measureFocusMap(pixels, layout, 2);
+    expect(stats.tiles).toBe(4);
+    expect(stats.fallbackTiles).toBe(2); // the two tiles the hot pixels reach (columns 0-63, 64-127)
+    expectWithinBound(map, reference);
+    expectWithinProvenBound(map, stats, reference);
+  });
+});
+
+describe('the argmax of a stack', () => {
+  /**
+   * A focus sweep: one texture whose contrast peaks in slice k where k = focus(x), a ramp across
+   * the frame, with independent noise per slice. Columns where the focus falls between two
+   * slices have near-ties.
+   */
+  function sweep(layout: PixelLayout, count: number, base: number, amplitude: number, noise: number): PixelData[] {
+    const texture = imageOf({ ...layout, bitDepth: 16 }, 20, (_x, _y, _c, next) => next() * 65535);
+    return Array.from({ length: count }, (_, k) =>
+      imageOf(layout, 30 + k, (x, y, c, next) => {
+        const focus = ((count - 1) * x) / (layout.width - 1);
+        const contrast = Math.exp(-((k - focus) ** 2) / 2);
+        const t = texture[(y * layout.width + x) * layout.channels + c] / 65535 - 0.5;
+        return base + amplitude * contrast * t + noise * (next() - 0.5);
+      }),
+    );
+  }
+
+  it.each([
+    ['8-bit RGB', { width: 150, height: 90, channels: 3, bitDepth: 8 }, 120, 200, 3],
+    ['bright 16-bit grey', { width: 150, height: 90, channels: 1, bitDepth: 16 }, 60000, 3000, 4],
+  ] as Array<[string, PixelLayout, number, number, number]>)(
+    'of %s equals a float64 argmax on every pixel whose top-two margin exceeds the bounds',
+    (_name, layout, base, amplitude, noise) => {
+      const slices = sweep(layout, 6, base, amplitude, noise);
+      const buffers = createProfileBuffers(layout, 16, slices.length, { peaks: false, sums: false, weightedSums: false }, { sigma: 2, workers: 1 });
+      const merger = new ProfileMerger(buffers, layout);
+      const bounds = slices.map((pixels, k) =>
+        measureFocusBands(pixels, layout, 2, (y0, _y1, variance, kernelMerge) => merger.mergeBand(k, y0, variance, pixels, kernelMerge), 16, buffers.arena).bound!,
+      );
+      const references = slices.map((pixels) => referenceFocusMap(pixels, layout, 2));
+      let decisive = 0;
+      let nearTies = 0;
+      for (let p = 0; p < layout.width * layout.height; p++) {
+        let top = 0;
+        for (let k = 1; k < slices.length; k++) if (references[k][p] > references[top][p]) top = k;
+        // Decisive: every other slice is further below the top than the two bounds together.
+        let clear = true;
+        for (let k = 0; k < slices.length; k++) {
+          if (k !== top && references[top][p] - references[k][p] <= bounds[top] + bounds[k]) clear = false;
+        }
+        if (!clear) {
+          nearTies++;
+          continue;
+        }
+        decisive++;
+        expect(buffers.argmax.winner[p]).toBe(top);
+      }
+      expect(decisive).toBeGreaterThan(0.95 * layout.width * layout.height);
+      expect(nearTies + decisive).toBe(layout.width * layout.height);
+    },
+  );
 });

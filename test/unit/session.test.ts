@@ -12,7 +12,7 @@ import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
 import { Engine } from '../../src/main/engine/job/engine';
 import { AccessDeniedError, RootFolder } from '../../src/main/host/paths';
 import { Session } from '../../src/main/host/session';
-import { builtWorkerFile, random, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
+import { builtWorkerFile, random, readRaw, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
 
 let engine: Engine;
 beforeAll(() => {
@@ -504,5 +504,64 @@ describe('app options: slice range, alignment, method switching, confidence, exp
     await expect(session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, heightMap: true } })).rejects.toThrow(/slice spacing/);
     await expect(session.exportImage({ jobId, kind: 'outputs', format: 'png', outputs: { composite: { format: 'png' }, maskedSlices: [9] } })).rejects.toThrow(/from 1 to 5 .* received 10/);
     expect(await fs.readdir(exportDir).catch(() => [])).toEqual(before);
+  });
+});
+
+describe('retouching a finished job (microtubules: 16-bit greyscale, unaligned)', () => {
+  test('strokes change the composite and index map only under the brush, in images and in exports (whose sidecar records them), and an empty list takes them back', { timeout: 180_000 }, async () => {
+    const session = newSession({ exportDir: tempDir('deepfield-exports-') });
+    const folder = path.join(sharedData, 'microtubules');
+    const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: folder }, { align: 'off' }));
+    const summary = session.summary(jobId);
+    expect(summary.layout).toMatchObject({ channels: 1, bitDepth: 16 });
+    const { width, height } = summary.layout;
+    const exportTiff = async () => {
+      const out = await session.exportImage({ jobId, kind: 'outputs', format: 'tiff', outputs: { composite: { format: 'tiff', metadata: false }, indexMap: true } });
+      const file = (pattern: RegExp) => out.files!.find((f) => pattern.test(path.basename(f)))!;
+      return {
+        composite: (await readRaw(file(/\.tif$/))).data,
+        index: (await readRaw(file(/^index\.png$/))).data,
+        sidecar: JSON.parse(await fs.readFile(file(/\.deepfield\.json$/), 'utf8')),
+      };
+    };
+    const merged = await exportTiff();
+    expect(merged.sidecar.retouch).toBeUndefined();
+
+    const stroke = { tool: 'brush' as const, slice: 0, size: 30, hardness: 1, opacity: 1, points: [[200, 300], [320, 420]] as Array<[number, number]> };
+    const changed = await session.retouch(jobId, [stroke]);
+    expect(changed.revision).toBe(1);
+    expect(changed.pixelsWon.reduce((a, b) => a + b, 0)).toBe(width * height);
+    const retouched = await exportTiff();
+    // The export's provenance sidecar carries the strokes: --replay repeats them.
+    expect(retouched.sidecar.retouch).toEqual({ version: 1, strokes: [stroke] });
+    const slice0 = (await decodeSlice({ file: path.join(folder, 'z00.tif'), name: 'z00.tif' }, summary.layout)) as Uint16Array;
+    let inside = 0;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const p = y * width + x;
+        // Distance of the pixel's centre from the stroke's segment.
+        const t = Math.min(1, Math.max(0, ((x + 0.5 - 200) * 120 + (y + 0.5 - 300) * 120) / (120 * 120 * 2)));
+        const d = Math.hypot(x + 0.5 - (200 + 120 * t), y + 0.5 - (300 + 120 * t));
+        if (d <= 15) {
+          inside++;
+          expect(retouched.composite[p]).toBe(slice0[p]);
+          expect(retouched.index[p]).toBe(0);
+        } else {
+          expect(retouched.composite[p]).toBe(merged.composite[p]);
+          expect(retouched.index[p]).toBe(merged.index[p]);
+        }
+      }
+    }
+    expect(inside).toBeGreaterThan(4000);
+
+    // The viewer's before/after: revision 0 is the merged result, the latest the retouched one.
+    const before = await session.renderImage(jobId, 'composite', { region: { x: 190, y: 290, width: 140, height: 140 } });
+    const after = await session.renderImage(jobId, 'composite', { region: { x: 190, y: 290, width: 140, height: 140 }, retouch: changed.revision });
+    expect(Buffer.compare(before.data, after.data)).not.toBe(0);
+
+    expect((await session.retouch(jobId, [])).revision).toBe(2);
+    const undone = await exportTiff();
+    expect(Array.from(undone.composite)).toEqual(Array.from(merged.composite));
+    expect(undone.sidecar.retouch).toBeUndefined();
   });
 });

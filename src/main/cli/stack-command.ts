@@ -126,6 +126,7 @@ export async function runStackCommand(
       skipped: result.skipped,
       stats: result.stats.map((s, i) => ({ ...s, file: result.slices[i].file, page: result.slices[i].page ?? null })),
       timings: { ...result.timings, writeMs, totalMs: result.timings.totalMs + writeMs },
+      focusKernel: result.focusKernel,
       alignment: result.alignment ?? null,
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

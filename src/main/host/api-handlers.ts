@@ -18,5 +18,6 @@ export function sessionHandlers(session: Session): Omit<ApiHandlers<unknown>, Ho
     focusProfile: (_, jobId, x, y) => session.focusProfile(jobId, x, y),
     exportImage: (_, request) => session.exportImage(request),
     remerge: (_, jobId, method) => session.remerge(jobId, method),
+    retouch: (_, jobId, strokes) => session.retouch(jobId, strokes),
   };
 }

@@ -35,7 +35,9 @@ export class ImageRenderer {
     // Slices of an aligned job are shown in the composite's frame once the alignment is known.
     const align = slice !== undefined && job.state === 'done' ? job.aligns?.[slice] : undefined;
     const method = kind === 'slice' || kind === 'confidence' ? '' : (options.method ?? job.options.method);
-    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}/${method}`;
+    // Strokes show from any revision on; 0 (or none) asks for the merged result, for before/after.
+    const retouched = kind !== 'slice' && kind !== 'confidence' && (options.retouch ?? 0) > 0 && job.retouch.strokes.length > 0;
+    const key = `${job.id}/${kind}/${slice ?? ''}/${align ? 'aligned' : ''}/${maxSize ?? ''}/${format}/${region ? Object.values(region).join(',') : ''}/${method}/${retouched ? job.retouchRevision : 0}`;
     const cached = this.imageCache.get(key);
     if (cached) {
       this.imageCache.delete(key); // re-insert: the Map's order is the recency order
@@ -55,7 +57,8 @@ export class ImageRenderer {
       if (kind === 'confidence') {
         image = await renderPixels(this.confidence8(done), width, height, 3, render);
       } else {
-        const merged = await this.jobs.mergedResult(done, options.method, false);
+        const unretouched = await this.jobs.mergedResult(done, options.method, false);
+        const merged = retouched ? await this.jobs.retouchedResult(done, unretouched) : unretouched;
         if (kind === 'composite') {
           image = await renderPixels(this.composite8(done, merged), width, height, done.layout.channels, render);
         } else if (kind === 'index') {

@@ -22,7 +22,8 @@ export class JobExporter {
    */
   async exportImage(request: ExportRequest, target?: string): Promise<ExportResult> {
     const job = this.jobs.finishedJob(request.jobId);
-    const merged = await this.jobs.mergedResult(job, request.method, false);
+    // What was painted is what is saved: the strokes are part of the job (and of the export's sidecar).
+    const merged = await this.jobs.retouchedResult(job, await this.jobs.mergedResult(job, request.method, false));
     // Every name says the method, as the command line's users name their outputs.
     const method = merged.result.options.method;
     const safeName = job.name.replace(/[^\w.-]+/g, '_') || 'stack';

@@ -1,15 +1,17 @@
 // The session's jobs: a first-in, first-out queue of whole stack jobs run one at a time on the
 // engine, their events to every subscriber, the jobs kept once finished (the newest few) and the
-// results each holds under every merge method asked for. One at a time because the engine already
-// spreads one job over every core, and two at once would only hold two jobs' slices in memory
-// (twenty posted at once to the browser host peaked near 3 GB). Rendering and exporting read
-// finished jobs from here (image-renderer.ts, job-exporter.ts).
+// results each holds under every merge method asked for, with the strokes painted on them
+// (Retouch mode). One at a time because the engine already spreads one job over every core, and
+// two at once would only hold two jobs' slices in memory (twenty posted at once to the browser
+// host peaked near 3 GB). Rendering and exporting read finished jobs from here
+// (image-renderer.ts, job-exporter.ts).
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { JobEvent, JobState, JobSummary, QueuedJob, RemergeResult, SliceRange, StackSource } from '../../shared/api';
+import type { JobEvent, JobState, JobSummary, QueuedJob, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
 import { type MergeMethod, type StackOptions, type StackOptionsInput, withDefaults } from '../../shared/options';
+import { RETOUCH_VERSION, type Retouch, type RetouchStroke } from '../../shared/retouch';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, type SliceAlign, type StackResult } from '../engine';
+import { DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, retouchResult, type SliceAlign, type StackResult } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
 import { ensureDemoStack } from './demo';
 import { focusProfile } from './focus-profile';
@@ -67,6 +69,9 @@ export interface Job {
   result?: StackResult;
   /** The confidence map painted for display, made on first request. */
   confidence8?: Uint8Array;
+  /** The strokes painted on the composite (Retouch mode), and how many times they changed. */
+  retouch: Retouch;
+  retouchRevision: number;
   finished?: number;
   /** While running: the last progress reported. */
   progress?: { phase: string; done: number; total: number };
@@ -78,6 +83,8 @@ export interface MergedResult {
   result: StackResult;
   composite8?: Uint8Array;
   index8?: Uint8Array;
+  /** This method's result with the job's strokes, as of `revision` (the latest only). */
+  retouched?: { revision: number; merged: Promise<MergedResult> };
 }
 
 /** A job that finished with a result: what rendering and exporting may read. */
@@ -129,6 +136,8 @@ export class JobRegistry {
       previews: [],
       range,
       merged: new Map(),
+      retouch: { version: RETOUCH_VERSION, strokes: [] },
+      retouchRevision: 0,
     };
     this.jobs.set(job.id, job);
     this.waiting.push(job);
@@ -344,6 +353,38 @@ export class JobRegistry {
     const had = job.merged.has(method);
     const { result } = await this.mergedResult(job, method, true);
     return { jobId, method, pixelsWon: result.stats.map((s) => s.pixelsWon), ms: had ? 0 : performance.now() - started };
+  }
+
+  /**
+   * Sets a finished job's strokes (the whole list) and applies them to its own method's result
+   * now (other methods when asked for). A list that extends the last one is painted from where
+   * that one ended.
+   */
+  async retouch(jobId: string, strokes: RetouchStroke[]): Promise<RetouchResult> {
+    const job = this.finishedJob(jobId);
+    const started = performance.now();
+    job.retouch = { version: RETOUCH_VERSION, strokes };
+    const revision = ++job.retouchRevision;
+    const { result } = await this.retouchedResult(job, await this.mergedResult(job, undefined, false));
+    return { jobId, revision, pixelsWon: result.stats.map((s) => s.pixelsWon), ms: performance.now() - started };
+  }
+
+  /** `merged` with the job's current strokes (itself when there are none). */
+  retouchedResult(job: Job, merged: MergedResult): Promise<MergedResult> {
+    if (job.retouch.strokes.length === 0) return Promise.resolve(merged);
+    const known = merged.retouched;
+    if (known?.revision === job.retouchRevision) return known.merged;
+    const retouch = job.retouch;
+    const painting = (async () => {
+      const previous = await known?.merged.catch(() => undefined);
+      return { result: await retouchResult(merged.result, retouch, undefined, previous?.result) };
+    })();
+    // A failed application is forgotten, so the next request tries again.
+    painting.catch(() => {
+      if (merged.retouched?.merged === painting) merged.retouched = undefined;
+    });
+    merged.retouched = { revision: job.retouchRevision, merged: painting };
+    return painting;
   }
 
   /** Empties the queue and cancels the running job (the engine's pool is the caller's to close). */

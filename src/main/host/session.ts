@@ -9,8 +9,9 @@
 // export height maps without measuring focus a second time.
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, QueuedJob, RemergeResult, SliceRange, StackSource } from '../../shared/api';
+import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, QueuedJob, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
 import type { MergeMethod, StackOptionsInput } from '../../shared/options';
+import type { RetouchStroke } from '../../shared/retouch';
 import type { FocusPreview } from '../../shared/types';
 import { DeepfieldError, type Engine } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
@@ -122,6 +123,10 @@ export class Session {
 
   remerge(jobId: string, method: MergeMethod): Promise<RemergeResult> {
     return this.jobs.remerge(jobId, method);
+  }
+
+  retouch(jobId: string, strokes: RetouchStroke[]): Promise<RetouchResult> {
+    return this.jobs.retouch(jobId, strokes);
   }
 
   renderImage(jobId: string, kind: ImageKind, options: ImageUrlOptions = {}): Promise<RenderedImage> {

@@ -43,7 +43,14 @@
 //                        region "Pixel profile" (text "Pixel (x, y): sharpest in slice N").
 //   progressbar "Stacking progress" (aria-valuenow = slices done), button "Cancel" (also Esc).
 //   alert: engine errors, naming the file. status "Notifications": toasts ("Saved … to <path>").
-// Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel.
+//   group "Retouch" (composite/depth views of a finished job): button "Retouch" (aria-pressed);
+//                        when on: combobox "Source slice", button "Use slice N (sharpest there)" after a
+//                        pixel is picked (Alt+click while retouching), radiogroup "Tool" (radios "Brush",
+//                        "Eraser"), spinbutton "Brush size", sliders "Brush hardness", "Brush opacity",
+//                        buttons "Undo", "Redo", checkbox "Show before retouching", status "Strokes".
+//                        While on, a left drag on the composite or depth stage paints (middle/right drag pans).
+// Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel; retouching: [ ] brush
+// size, Ctrl+Z undo, Ctrl+Shift+Z (Ctrl+Y) redo.
 import { useCallback, useEffect, useReducer, useState } from 'react';
 import type { DeepfieldApi } from '../../shared/api';
 import type { MergeMethod } from '../../shared/options';
@@ -66,6 +73,7 @@ import { useKeys } from './hooks/use-keys';
 import { describeError } from './hooks/describe-error';
 import { useOpen } from './hooks/use-open';
 import { useQueue } from './hooks/use-queue';
+import { useRetouch } from './hooks/use-retouch';
 import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
 import { rangeForFolder, slicesInRange, type Settings } from './settings';
@@ -118,7 +126,8 @@ export function App({ api }: { api: DeepfieldApi }) {
   const view = useViewport(layout);
   const [helpShown, setHelpShown] = useState(false);
   const toggleHelp = useCallback(() => setHelpShown((shown) => !shown), []);
-  useKeys({ enabled: !open.browsing && !addingToQueue && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp });
+  const retouch = useRetouch(api, job?.jobId ?? null, job?.status === 'done', dispatch);
+  useKeys({ enabled: !open.browsing && !addingToQueue && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp, retouch });
   const exports = useExports(api, state, dispatch);
 
   useEffect(() => {
@@ -221,6 +230,7 @@ export function App({ api }: { api: DeepfieldApi }) {
               varianceScale={jobs.varianceScale}
               indexMap={jobs.indexMap}
               onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
+              retouch={retouch}
               zStep={zStepOf(settings)}
             />
           </ErrorBoundary>

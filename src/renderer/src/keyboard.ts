@@ -11,6 +11,10 @@ export type Command =
   | { type: 'actualSize' }
   | { type: 'zoom'; direction: 'in' | 'out' }
   | { type: 'escape' }
+  /** Retouch mode: [ and ] step the brush size; Ctrl+Z undoes a stroke, Ctrl+Shift+Z (or Ctrl+Y) redoes it. */
+  | { type: 'brushSize'; direction: -1 | 1 }
+  | { type: 'undo' }
+  | { type: 'redo' }
   | { type: 'help' };
 
 /** Every shortcut, as the help overlay ("?") lists it; commandForKey is the same table in code. */
@@ -22,6 +26,8 @@ export const SHORTCUTS: readonly { keys: string; action: string }[] = [
   { keys: '+  −', action: 'Zoom in / out' },
   { keys: 'Enter (on the image)', action: "Focus profile of the pixel at the view's centre" },
   { keys: 'Esc', action: 'Close a menu or dialog; otherwise cancel the running stack' },
+  { keys: '[  ]', action: 'Retouching: smaller / larger brush' },
+  { keys: 'Ctrl+Z  Ctrl+Shift+Z', action: 'Retouching: undo / redo a stroke' },
   { keys: '?', action: 'Show or hide this list' },
 ];
 
@@ -30,6 +36,7 @@ export interface KeyPress {
   ctrlKey?: boolean;
   metaKey?: boolean;
   altKey?: boolean;
+  shiftKey?: boolean;
   /** What the focused element does with keys itself: see keysTakenBy. */
   targetTakes?: KeysTaken;
 }
@@ -40,6 +47,11 @@ export type KeysTaken = 'none' | 'arrows' | 'text';
 export function commandForKey(press: KeyPress): Command | null {
   // Escape always reaches the app, so a run can be cancelled with focus anywhere.
   if (press.key === 'Escape') return { type: 'escape' };
+  if ((press.ctrlKey || press.metaKey) && !press.altKey && press.targetTakes !== 'text') {
+    const key = press.key.toLowerCase();
+    if (key === 'z') return press.shiftKey ? { type: 'redo' } : { type: 'undo' };
+    if (key === 'y') return { type: 'redo' };
+  }
   if (press.ctrlKey || press.metaKey || press.altKey || press.targetTakes === 'text') return null;
   if (press.targetTakes === 'arrows' && press.key.startsWith('Arrow')) return null;
   switch (press.key) {
@@ -65,6 +77,10 @@ export function commandForKey(press: KeyPress): Command | null {
       return { type: 'zoom', direction: 'in' };
     case '-':
       return { type: 'zoom', direction: 'out' };
+    case '[':
+      return { type: 'brushSize', direction: -1 };
+    case ']':
+      return { type: 'brushSize', direction: 1 };
     case '?':
       return { type: 'help' };
     default:

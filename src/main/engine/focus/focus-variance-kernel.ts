@@ -1,6 +1,8 @@
 // Runs the WebAssembly SIMD focus kernel (assembly/focus-variance.ts) over a slice in blocks of
 // rows: copies each block's source rows (reflected at the top and bottom edges) into the kernel's
 // memory, lets it compute the block's focus map, and hands the map to the caller band by band.
+// The kernel computes each tile in float32 with a proven error bound and recomputes in float64
+// the tiles whose bound exceeds `tolerance` of the map's maximum (assembly/focus-variance.ts).
 // Memory stays a few blocks deep whatever the slice's size. A plain argmax job's merge of each
 // band can run in the kernel too (ArgmaxBandMerge), several times faster than the JavaScript
 // loop. Where WebAssembly SIMD is missing, the float64 JavaScript kernel (focus-measure.ts) does
@@ -11,9 +13,18 @@ import type { PixelData } from '../input/decode';
 import { computeFocusBands, DEFAULT_BAND_ROWS, type FocusBandHandler } from './focus-measure';
 import { focusVarianceWasm } from './focus-variance.wasm.generated';
 
-/** Must match TILE and STRIDE in assembly/focus-variance.ts. */
+/** Must match TILE, STRIDE, TILE32 and STRIDE32 in assembly/focus-variance.ts. */
 const TILE = 128;
 const STRIDE = TILE + 16;
+const TILE32 = 64;
+const STRIDE32 = TILE32 + 16;
+
+/**
+ * The largest error the engine allows in a focus map, relative to the map's maximum (the bound
+ * test/unit/focus-kernel.test.ts checks against a float64 brute force). Every float32 tile whose
+ * proven bound exceeds it is computed again in float64.
+ */
+export const FOCUS_TOLERANCE = 1e-5;
 /** Rows per kernel call: tall enough that the 2 * radius halo rows cost little, short enough to stay in cache. */
 const BLOCK_ROWS = 128;
 
@@ -43,6 +54,15 @@ export interface FocusMapStats {
   max: number;
   /** Which kernel ran. */
   kernel: 'wasm-simd' | 'js-float64';
+  /** Float32 tiles computed, and how many of them fell back to float64 (0 and 0 for the JS kernel). */
+  tiles: number;
+  fallbackTiles: number;
+  /**
+   * A proven bound on |v - exact v| for every value of the map (the largest of its tiles' bounds,
+   * float32 or float64; assembly/focus-variance.ts). At most `tolerance` times the map's maximum.
+   * Undefined for the JavaScript kernel (not proven; tested against brute force).
+   */
+  bound?: number;
 }
 
 /**
@@ -103,15 +123,26 @@ function scratchLayout(layout: PixelLayout, radius: number, blockRows: number, b
     next = align(next + bytes);
     return at;
   };
+  const rows32 = (inputRows + 2) * STRIDE32 * 4; // a zeroed guard row above and below
   const offsets = {
     weights: take((radius + 1) * 16),
+    weights32: take((radius + 2) * 16), // and a zero weight, for the pair loop of an odd radius
     input: take(inputRows * rowBytes + 64), // SIMD loads read up to 32 bytes past a row
+    // The float64 pass.
     lum: take((TILE + 2 * radius + 8) * 8),
     rowMean: take(inputRows * STRIDE * 8),
     rowMeanSq: take(inputRows * STRIDE * 8),
     colMean: take(TILE * 8),
+    // The float32 pass (pointers to its first element or row, past the guard).
+    lum32: take((TILE32 + 2 * radius + 16) * 4) + 16,
+    rowQ: take(rows32) + STRIDE32 * 4,
+    rowH: take(rows32) + STRIDE32 * 4,
+    rowX: take(rows32) + STRIDE32 * 4,
+    colH: take(TILE32 * 4),
     output: take(blockRows * layout.width * 4 + 16),
-    stats: take(16),
+    lanes: take(128),
+    tiles: take(Math.ceil(layout.width / TILE32) * 32),
+    stats: take(6 * 8),
     // One band of argmax state, for merging a state that lives outside this memory (copied in
     // and out; SIMD loads read 64 bytes ahead at most, inside the padding).
     mergeMax: take(bandRows * layout.width * 4 + 64),
@@ -173,7 +204,8 @@ function claimSlot(arena: KernelArena): number {
  * With `arena`, the kernel works in one of its slots and merges in place into state views that
  * live in the arena's memory; the bands then come top to bottom from a starting row that
  * differs per slot (wrapping round), so workers that start together do not queue for the same
- * band's lock all the way down.
+ * band's lock all the way down; `fromTop` keeps every slot starting at the top, for merges that
+ * take their turns band by band in slice order (a staggered start would wait half a slice).
  */
 export function measureFocusBands(
   pixels: PixelData,
@@ -182,6 +214,8 @@ export function measureFocusBands(
   onBand: KernelBandHandler,
   bandRows = DEFAULT_BAND_ROWS,
   arena?: KernelArena,
+  tolerance = FOCUS_TOLERANCE,
+  fromTop = false,
 ): FocusMapStats {
   if (!kernelModule()) return measureWithJavaScript(pixels, layout, sigma, onBand, bandRows);
   const kernelWeights = gaussianKernel(sigma);
@@ -195,9 +229,9 @@ export function measureFocusBands(
   const base = inPlace ? arena!.slotOffset + slot * arena!.slotBytes : align(instanceHeapBase());
   try {
     const blocks = Math.ceil(layout.height / blockRows);
-    const firstBlock = inPlace ? Math.floor((slot * blocks) / arena!.claims.length) : 0;
+    const firstBlock = inPlace && !fromTop ? Math.floor((slot * blocks) / arena!.claims.length) : 0;
     const k = instanceFor(memory);
-    return measureWithKernel(k, memory, base, scratch, pixels, layout, kernelWeights, blockRows, bandRows, onBand, inPlace, firstBlock);
+    return measureWithKernel(k, memory, base, scratch, pixels, layout, kernelWeights, blockRows, bandRows, onBand, inPlace, firstBlock, tolerance);
   } finally {
     if (inPlace) Atomics.store(arena!.claims, slot, 0);
   }
@@ -216,6 +250,7 @@ function measureWithKernel(
   onBand: KernelBandHandler,
   inPlace: boolean,
   firstBlock: number,
+  tolerance: number,
 ): FocusMapStats {
   const { width, height, channels } = layout;
   const radius = (kernelWeights.length - 1) / 2;
@@ -224,9 +259,13 @@ function measureWithKernel(
   const buffer = memory.buffer;
   const splats = new Float64Array(buffer, at.weights, (radius + 1) * 2);
   for (let t = 0; t <= radius; t++) splats.fill(kernelWeights[radius + t], t * 2, t * 2 + 2);
-  const totals = new Float64Array(buffer, at.stats, 2);
+  const splats32 = new Float32Array(buffer, at.weights32, (radius + 2) * 4);
+  splats32.fill(0);
+  for (let t = 0; t <= radius; t++) splats32.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
+  // sum, max, running lower bound of the max, tiles, tiles that fell back, largest bound
+  const totals = new Float64Array(buffer, at.stats, 6);
   totals.fill(0);
-  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.output, at.stats);
+  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowQ, at.rowH, at.rowX, at.colH, at.output, at.lanes, at.tiles, at.stats, tolerance);
 
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const heap = new Uint8Array(buffer);
@@ -282,7 +321,7 @@ function measureWithKernel(
     }
   }
   // The map holds v rounded to float32; rounding is monotonic, so this is the map's own maximum.
-  return { sum: totals[0], max: Math.fround(totals[1]), kernel: 'wasm-simd' };
+  return { sum: totals[0], max: Math.fround(totals[1]), kernel: 'wasm-simd', tiles: totals[3], fallbackTiles: totals[4], bound: totals[5] };
 }
 
 function measureWithJavaScript(
@@ -308,12 +347,15 @@ function measureWithJavaScript(
     },
     bandRows,
   );
-  return { sum, max, kernel: 'js-float64' };
+  return { sum, max, kernel: 'js-float64', tiles: 0, fallbackTiles: 0 };
 }
 
-/** The whole focus map from the fast kernel: for tests and small images. */
-export function measureFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): { map: Float32Array; stats: FocusMapStats } {
+/**
+ * The whole focus map from the fast kernel: for tests and small images. `tolerance` 0 makes every
+ * tile with any variance fall back (the float64 kernel alone); Infinity keeps float32 everywhere.
+ */
+export function measureFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number, tolerance = FOCUS_TOLERANCE): { map: Float32Array; stats: FocusMapStats } {
   const map = new Float32Array(layout.width * layout.height);
-  const stats = measureFocusBands(pixels, layout, sigma, (y0, _y1, band) => map.set(band, y0 * layout.width));
+  const stats = measureFocusBands(pixels, layout, sigma, (y0, _y1, band) => map.set(band, y0 * layout.width), DEFAULT_BAND_ROWS, undefined, tolerance);
   return { map, stats };
 }

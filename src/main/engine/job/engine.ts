@@ -84,11 +84,14 @@ export class Engine {
     }, { sigma: options.sigma, workers: this.threads });
     const partial: Array<Omit<SliceStats, 'pixelsWon'>> = new Array(slices.length);
     let done = 0;
+    const focusKernel = { tiles: 0, fallbackTiles: 0 };
     const source: TaskSource = { slices, layout, sigma: options.sigma, profile: merge, aligns: align?.tasks };
     const task = (index: number) => sliceTask(source, index, { kind: 'measure', previewSize: options.previewSize });
     await this.runPass(slices, task, signal, (index, result) => {
       const slice = slices[index];
       partial[index] = { index, name: slice.name, meanVariance: result.meanVariance, maxVariance: result.maxVariance };
+      focusKernel.tiles += result.focusTiles ?? 0;
+      focusKernel.fallbackTiles += result.fallbackTiles ?? 0;
       done++;
       onProgress?.({
         phase: 'focus',
@@ -99,7 +102,7 @@ export class Engine {
       });
     });
     const focusMs = elapsed() - probeMs;
-    return this.merge({ options, layout, slices, skipped, notices: probed.notices, profile: merge, partial, probeMs, focusMs, align }, started, signal);
+    return this.merge({ options, layout, slices, skipped, notices: probed.notices, profile: merge, partial, probeMs, focusMs, focusKernel, align }, started, signal);
   }
 
   /** A method's prepare, second pass and finish over a measured job, and the result around it. */

@@ -44,6 +44,9 @@ export interface SliceTaskResult {
   meanVariance: number;
   maxVariance: number;
   preview?: FocusPreview;
+  /** The focus kernel's float32 tiles, and how many fell back to float64 (measure pass only). */
+  focusTiles?: number;
+  fallbackTiles?: number;
 }
 
 /** The job a pass runs over: everything a task takes from it. */

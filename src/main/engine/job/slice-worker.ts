@@ -52,7 +52,7 @@ function measureSlice(task: MeasureTask, pixels: PixelData): SliceTaskResult {
   const { layout, profile } = task;
   const merger = new ProfileMerger(profile, layout);
   const preview = task.previewSize > 0 ? new FocusPreviewBuilder(layout.width, layout.height, task.previewSize) : undefined;
-  const { sum, max } = measureFocusBands(
+  const { sum, max, tiles, fallbackTiles } = measureFocusBands(
     pixels,
     layout,
     task.sigma,
@@ -62,8 +62,10 @@ function measureSlice(task: MeasureTask, pixels: PixelData): SliceTaskResult {
     },
     profile.bandRows,
     profile.arena,
+    undefined,
+    profile.turns !== undefined,
   );
-  return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build() };
+  return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build(), focusTiles: tiles, fallbackTiles };
 }
 
 // The alignment pre-pass's tasks collect too: their dead copies and estimation buffers stayed

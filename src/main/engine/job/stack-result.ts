@@ -34,6 +34,11 @@ export interface MeasuredJob {
   partial: Array<Omit<SliceStats, 'pixelsWon'>>;
   probeMs: number;
   focusMs: number;
+  /**
+   * The focus kernel's float32 tiles over all slices, and how many were recomputed in float64
+   * because their error bound was too large (focus-variance-kernel.ts); 0 and 0 without SIMD.
+   */
+  focusKernel: { tiles: number; fallbackTiles: number };
   align?: StackAlignmentResult;
 }
 
@@ -86,6 +91,8 @@ export class StackResult {
   readonly alignment?: StackAlignment;
   /** Per slice, how its decoded pixels are brought onto `layout` (decodeAligned), when aligned. */
   readonly sliceAligns?: SliceAlign[];
+  /** The focus kernel's float32 tiles, and how many fell back to float64 (MeasuredJob). */
+  readonly focusKernel: MeasuredJob['focusKernel'];
   /** The strokes applied to composite and indexMap (retouch/retouch-result.ts), if any. */
   readonly retouch?: Retouch;
   /** The measured job and its focus profile; undefined once released. */
@@ -110,6 +117,7 @@ export class StackResult {
     this.timings = output.timings;
     this.alignment = job.align?.alignment;
     this.sliceAligns = job.align?.tasks;
+    this.focusKernel = job.focusKernel;
     this.retouch = derivedFrom?.changes.retouch;
     this.measured = job;
   }

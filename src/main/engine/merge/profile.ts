@@ -6,7 +6,8 @@
 // - the sum of v (the profile's mean, for the confidence of Pertuz et al. 2013's kind);
 // - optionally, variance-weighted sums of the pixels (the composite where no slice is in focus).
 // State lives in shared memory, updated band by band under a per-band lock, so two workers can
-// merge slices in any order. The argmax state sits in the job's kernel arena (one shared
+// merge slices in any order; the sums, whose float additions depend on their order, are added in
+// slice order in each band (inSliceOrder), so a job gives the same bits on one thread or many. The argmax state sits in the job's kernel arena (one shared
 // WebAssembly memory), where the focus kernel merges each band in place. Every method reads the same summaries: switching methods re-runs
 // only the cheap steps after this pass, never the focus measure.
 import type { PixelLayout } from '../../../shared/types';
@@ -39,6 +40,8 @@ export interface ProfileBuffers {
   weightedSum?: SharedArrayBuffer;
   /** Int32 per band: 0 free, 1 held. */
   locks: SharedArrayBuffer;
+  /** Int32 per band, with the sums: how many slices have added theirs there (see inSliceOrder). */
+  turns?: SharedArrayBuffer;
 }
 
 /**
@@ -89,6 +92,7 @@ export function createProfileBuffers(
     weightedSum: features.weightedSums ? new SharedArrayBuffer(pixels * layout.channels * 4) : undefined,
     locks: new SharedArrayBuffer(Math.ceil(layout.height / bandRows) * 4),
   };
+  if (buffers.sumVariance) buffers.turns = new SharedArrayBuffer(buffers.locks.byteLength);
   argmax.maxVariance.fill(-1);
   if (features.peaks) addPeakBuffers(buffers);
   return buffers;
@@ -110,6 +114,27 @@ function acquire(locks: Int32Array, band: number): void {
 function release(locks: Int32Array, band: number): void {
   Atomics.store(locks, band, 0);
   Atomics.notify(locks, band, 1);
+}
+
+/**
+ * Runs `work` on a shared region (a band, a pyramid level) once every earlier slice has had its
+ * turn there, then hands the turn on. Float sums are not associative: added in whatever order the
+ * workers happen to finish, two runs of one job differed in a few samples by one level (pcb,
+ * smooth, two threads). In slice order they are the same bits on any number of threads. Never
+ * waits forever on a stalled job: slices are handed out in order, so the earliest unfinished one
+ * always runs, and a cancelled task's worker is stopped between two timed waits.
+ */
+export function inSliceOrder(turns: Int32Array, region: number, position: number, work?: () => void): void {
+  for (let turn = Atomics.load(turns, region); turn !== position; turn = Atomics.load(turns, region)) {
+    if (turn > position) throw new Error(`slice ${position} merged twice in region ${region}`);
+    Atomics.wait(turns, region, turn, 250);
+  }
+  try {
+    work?.();
+  } finally {
+    Atomics.store(turns, region, position + 1);
+    Atomics.notify(turns, region);
+  }
 }
 
 export function withBandLock<T>(locks: Int32Array, band: number, work: () => T): T {
@@ -175,6 +200,7 @@ export class ProfileMerger {
   private readonly sumVariance?: Float64Array;
   private readonly weightedSum?: Float32Array;
   private readonly locks: Int32Array;
+  private readonly turns?: Int32Array;
 
   constructor(
     private readonly buffers: ProfileBuffers,
@@ -188,6 +214,7 @@ export class ProfileMerger {
     this.sumVariance = buffers.sumVariance && new Float64Array(buffers.sumVariance);
     this.weightedSum = buffers.weightedSum && new Float32Array(buffers.weightedSum);
     this.locks = new Int32Array(buffers.locks);
+    this.turns = buffers.turns && new Int32Array(buffers.turns);
   }
 
   /**
@@ -199,6 +226,10 @@ export class ProfileMerger {
     const channels = this.layout.channels;
     const first = y0 * this.layout.width;
     const band = Math.floor(y0 / this.buffers.bandRows);
+    if (this.turns) {
+      inSliceOrder(this.turns, band, sliceIndex, () => this.mergeWithSummaries(sliceIndex, first, variance, pixels));
+      return;
+    }
     acquire(this.locks, band);
     try {
       if (!this.below && !this.sumVariance && kernelMerge) {

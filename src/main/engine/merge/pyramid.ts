@@ -12,7 +12,7 @@ import type { PixelLayout } from '../../../shared/types';
 import type { PixelData } from '../input/decode';
 import { computeConfidence } from './confidence';
 import type { MergeOutput, MergeStage } from './method';
-import { withBandLock, type ProfileBuffers } from './profile';
+import { inSliceOrder, type ProfileBuffers } from './profile';
 import { collapse, forEachLaplacianLevel, gaussianPyramid, levelCount, levelSizes, type Level } from './pyramid-kernel';
 import { regulariseDepth, roundedDepth, shareWeights, sliceWeightMap, varianceWeightedAverage, type SharedWeights } from './regularise';
 
@@ -22,16 +22,23 @@ export interface PyramidState {
   weights: SharedWeights;
   /** Per level, Float32 planar channels: sum over slices of weight pyramid x Laplacian pyramid. */
   sums: SharedArrayBuffer[];
-  /** Int32 per level: 0 free, 1 held. */
-  locks: SharedArrayBuffer;
+  /** Int32 per level and channel: how many slices have added theirs there (inSliceOrder: same bits on any thread count). */
+  turns: SharedArrayBuffer;
 }
 
-/** Adds one image's weighted Laplacian pyramid (all channels) into the shared sums. */
-function accumulate(state: PyramidState, layout: PixelLayout, weight: Float32Array, samples: ArrayLike<number>): void {
+/**
+ * Adds one image's weighted Laplacian pyramid (all channels) into the shared sums, as the
+ * `position`-th contribution to each level (no weight: only takes its turns).
+ */
+function accumulate(state: PyramidState, layout: PixelLayout, position: number, weight: Float32Array | undefined, samples: ArrayLike<number>): void {
   const { width, height, channels } = layout;
   const levels = state.sizes.length;
+  const turns = new Int32Array(state.turns);
+  if (!weight) {
+    for (let region = 0; region < levels * channels; region++) inSliceOrder(turns, region, position);
+    return;
+  }
   const weights = gaussianPyramid({ width, height, values: weight }, levels);
-  const locks = new Int32Array(state.locks);
   for (let c = 0; c < channels; c++) {
     const base = new Float32Array(width * height);
     for (let p = 0; p < base.length; p++) base[p] = samples[p * channels + c];
@@ -39,7 +46,7 @@ function accumulate(state: PyramidState, layout: PixelLayout, weight: Float32Arr
       const w = weights[l].values;
       const sums = new Float32Array(state.sums[l]);
       const offset = c * lap.length;
-      withBandLock(locks, l, () => {
+      inSliceOrder(turns, l * channels + c, position, () => {
         for (let i = 0; i < lap.length; i++) sums[offset + i] += w[i] * lap[i];
       });
     });
@@ -57,17 +64,17 @@ export const pyramidStage: MergeStage<PyramidState> = {
       sizes,
       weights: shareWeights(regularised),
       sums: sizes.map((s) => new SharedArrayBuffer(s.width * s.height * layout.channels * 4)),
-      locks: new SharedArrayBuffer(sizes.length * 4),
+      turns: new SharedArrayBuffer(sizes.length * layout.channels * 4),
     };
     return state;
   },
   composeSlice(state: PyramidState, layout: PixelLayout, sliceIndex: number, pixels: PixelData): void {
-    const weight = sliceWeightMap(state.weights, sliceIndex);
-    if (weight) accumulate(state, layout, weight, pixels);
+    accumulate(state, layout, sliceIndex, sliceWeightMap(state.weights, sliceIndex), pixels);
   },
   finish(state: PyramidState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {
     const average = varianceWeightedAverage(profile, layout, profile.argmax.composite);
-    accumulate(state, layout, new Float32Array(state.weights.averageShare).slice(), average);
+    // The average's share comes after every slice's.
+    accumulate(state, layout, profile.sliceCount, new Float32Array(state.weights.averageShare).slice(), average);
     const { channels, bitDepth } = layout;
     const top = bitDepth === 16 ? 65535 : 255;
     const composite = bitDepth === 16 ? new Uint16Array(profile.argmax.composite.length) : new Uint8Array(profile.argmax.composite.length);

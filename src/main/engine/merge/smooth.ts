@@ -7,7 +7,7 @@ import type { PixelLayout } from '../../../shared/types';
 import type { PixelData } from '../input/decode';
 import { computeConfidence } from './confidence';
 import type { MergeOutput, MergeStage } from './method';
-import { withBandLock, type ProfileBuffers } from './profile';
+import { inSliceOrder, type ProfileBuffers } from './profile';
 import { regulariseDepth, roundedDepth, shareWeights, sliceWeightMap, varianceWeightedAverage, type SharedWeights } from './regularise';
 
 export interface SmoothState {
@@ -16,8 +16,8 @@ export interface SmoothState {
   /** Float32 per sample: sum over slices of weight x sample. */
   sums: SharedArrayBuffer;
   bandRows: number;
-  /** Int32 per band: 0 free, 1 held. */
-  locks: SharedArrayBuffer;
+  /** Int32 per band: how many slices have added theirs there (inSliceOrder: same bits on any thread count). */
+  turns: SharedArrayBuffer;
 }
 
 export const smoothStage: MergeStage<SmoothState> = {
@@ -30,25 +30,25 @@ export const smoothStage: MergeStage<SmoothState> = {
       weights: shareWeights(regularised),
       sums: new SharedArrayBuffer(layout.width * layout.height * layout.channels * 4),
       bandRows: profile.bandRows,
-      locks: new SharedArrayBuffer(profile.locks.byteLength),
+      turns: new SharedArrayBuffer(profile.locks.byteLength),
     };
   },
   composeSlice(state: SmoothState, layout: PixelLayout, sliceIndex: number, pixels: PixelData): void {
+    // A slice with no weight anywhere still takes its turn in every band, so later ones go on.
     const weight = sliceWeightMap(state.weights, sliceIndex);
-    if (!weight) return;
     const sums = new Float32Array(state.sums);
-    const locks = new Int32Array(state.locks);
+    const turns = new Int32Array(state.turns);
     const { width, height, channels } = layout;
     for (let y0 = 0; y0 < height; y0 += state.bandRows) {
       const end = Math.min(height, y0 + state.bandRows) * width;
-      withBandLock(locks, y0 / state.bandRows, () => {
+      inSliceOrder(turns, y0 / state.bandRows, sliceIndex, weight && (() => {
         for (let p = y0 * width; p < end; p++) {
           const w = weight[p];
           if (w === 0) continue;
           const s = p * channels;
           for (let c = 0; c < channels; c++) sums[s + c] += w * pixels[s + c];
         }
-      });
+      }));
     }
   },
   finish(state: SmoothState, profile: ProfileBuffers, layout: PixelLayout): MergeOutput {

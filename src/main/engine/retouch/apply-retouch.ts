@@ -25,14 +25,16 @@ export type SliceWindowReader = (slice: number, window: PixelWindow) => Promise<
 
 /**
  * Applies `strokes` in order to copies of the merged images (which are left as they are: the
- * eraser needs them). Deterministic: the same strokes on the same stack give the same bytes.
+ * eraser needs them), or of `from`, the same merged images with earlier strokes applied (a
+ * stroke added in the app is applied on its own). Deterministic: the same strokes on the same
+ * stack give the same bytes, in one call or many.
  */
-export async function applyRetouch(merged: MergedImages, strokes: RetouchStroke[], readWindow: SliceWindowReader, signal?: AbortSignal): Promise<RetouchedImages> {
+export async function applyRetouch(merged: MergedImages, strokes: RetouchStroke[], readWindow: SliceWindowReader, signal?: AbortSignal, from?: RetouchedImages): Promise<RetouchedImages> {
   const { layout } = merged;
   const { width, channels } = layout;
-  const composite = merged.composite.slice();
-  const indexMap = merged.indexMap.slice();
-  const decided = new Uint8Array(indexMap.length);
+  const composite = (from ?? merged).composite.slice();
+  const indexMap = (from ?? merged).indexMap.slice();
+  const decided = from ? from.decided.slice() : new Uint8Array(indexMap.length);
   for (const stroke of strokes) {
     signal?.throwIfAborted();
     const window = strokeWindow(stroke, layout.width, layout.height);

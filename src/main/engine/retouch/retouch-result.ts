@@ -3,23 +3,35 @@
 // decided it, and a re-merge with another method retouched the same way.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkRetouchSlices, parseRetouch, type Retouch } from '../../../shared/retouch';
+import { checkRetouchSlices, parseRetouch, type PixelWindow, type Retouch } from '../../../shared/retouch';
 import { DeepfieldError, describeFsError } from '../errors';
 import type { StackResult } from '../job/stack-result';
 import { countWins } from '../merge/argmax';
-import { applyRetouch } from './apply-retouch';
+import { applyRetouch, type RetouchedImages } from './apply-retouch';
 import { readSliceWindow } from './slice-window';
 
-export async function retouchResult(result: StackResult, retouch: Retouch, signal?: AbortSignal): Promise<StackResult> {
+/** What a retouched result was made from, so a longer list of strokes can continue from it. */
+const madeFrom = new WeakMap<StackResult, { base: StackResult; images: RetouchedImages; strokes: Retouch['strokes'] }>();
+
+/**
+ * `result` with `retouch` applied. `previous`, a retouched result of the same `result` whose
+ * strokes begin this list, is continued from rather than painted again.
+ */
+export async function retouchResult(result: StackResult, retouch: Retouch, signal?: AbortSignal, previous?: StackResult): Promise<StackResult> {
   try {
     checkRetouchSlices(retouch, result.slices.length);
   } catch (error) {
     throw new DeepfieldError(`The strokes do not fit this stack: ${(error as Error).message}`);
   }
   const { slices, layout, sliceAligns } = result;
-  const retouched = await applyRetouch(result, retouch.strokes, (k, window) => readSliceWindow(slices[k], layout, window, sliceAligns?.[k]), signal);
+  const before = previous && madeFrom.get(previous);
+  const continues = before && before.base === result && before.strokes.length <= retouch.strokes.length && before.strokes.every((s, i) => JSON.stringify(s) === JSON.stringify(retouch.strokes[i]));
+  const read = (k: number, window: PixelWindow) => readSliceWindow(slices[k], layout, window, sliceAligns?.[k]);
+  const retouched = continues
+    ? await applyRetouch(result, retouch.strokes.slice(before.strokes.length), read, signal, before.images)
+    : await applyRetouch(result, retouch.strokes, read, signal);
   const wins = countWins(retouched.indexMap, slices.length);
-  return result.derive({
+  const out = result.derive({
     composite: retouched.composite,
     indexMap: retouched.indexMap,
     retouch,
@@ -31,6 +43,8 @@ export async function retouchResult(result: StackResult, retouch: Retouch, signa
     },
     remerge: (remerged, abort) => retouchResult(remerged, retouch, abort),
   });
+  madeFrom.set(out, { base: result, images: retouched, strokes: retouch.strokes });
+  return out;
 }
 
 /** Reads a strokes file (`--retouch`), with one line naming the file and the first bad field. */

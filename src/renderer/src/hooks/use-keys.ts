@@ -1,7 +1,8 @@
 // The main window's keyboard shortcuts (keyboard.ts maps a key to a command; this runs it).
-import { useEffect, type Dispatch } from 'react';
+import { useEffect, useRef, type Dispatch } from 'react';
 import { commandForKey, keysTakenBy } from '../keyboard';
 import type { Action } from '../state/app-state';
+import type { RetouchControls } from './use-retouch';
 import type { ViewportControls } from './use-viewport';
 
 export function useKeys({
@@ -10,6 +11,7 @@ export function useKeys({
   viewport,
   cancel,
   toggleHelp,
+  retouch,
 }: {
   /** False while a modal (the folder browser, the keyboard help) has the keys. */
   enabled: boolean;
@@ -18,8 +20,13 @@ export function useKeys({
   cancel: () => void;
   /** "?": shows or hides the keyboard help. */
   toggleHelp: () => void;
+  /** Retouch mode's keys ([, ], undo, redo) act only while it is on. */
+  retouch: Pick<RetouchControls, 'active' | 'stepSize' | 'undo' | 'redo'>;
 }): void {
   const { fit, zoomStep, zoomTo } = viewport;
+  // The handler outlives renders; it reads the current retouch controls from here.
+  const retouchRef = useRef(retouch);
+  retouchRef.current = retouch;
   useEffect(() => {
     if (!enabled) return;
     const onKeyDown = (event: KeyboardEvent) => {
@@ -29,9 +36,12 @@ export function useKeys({
         ctrlKey: event.ctrlKey,
         metaKey: event.metaKey,
         altKey: event.altKey,
+        shiftKey: event.shiftKey,
         targetTakes: keysTakenBy(event.target instanceof Element ? event.target : null),
       });
       if (!command) return;
+      const retouching = retouchRef.current;
+      if ((command.type === 'brushSize' || command.type === 'undo' || command.type === 'redo') && !retouching.active) return;
       event.preventDefault();
       switch (command.type) {
         case 'stepSlice':
@@ -51,6 +61,15 @@ export function useKeys({
           break;
         case 'escape':
           cancel();
+          break;
+        case 'brushSize':
+          retouching.stepSize(command.direction);
+          break;
+        case 'undo':
+          retouching.undo();
+          break;
+        case 'redo':
+          retouching.redo();
           break;
         case 'help':
           toggleHelp();

@@ -2,7 +2,7 @@
 // pixel. Its size is reported so fit and the other stage of a split view use the same numbers.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { VisibleRectContext } from './BitmapImage';
-import { imagePixelAt, imageToScreen, layerTransform, panBy, visibleRect, zoomAt, type Point, type Size, type Viewport } from './viewport';
+import { imagePixelAt, imageToScreen, layerTransform, panBy, screenToImage, visibleRect, zoomAt, type Point, type Size, type Viewport } from './viewport';
 
 /** A press that moves less than this many CSS pixels is a click (pick a pixel), not a drag. */
 const CLICK_SLOP = 4;
@@ -19,17 +19,26 @@ export interface StageProps {
   placeholder: string | null;
   /** Names what this stage shows, over its corner (split view: which side is which method). */
   caption?: string;
+  /**
+   * Retouch mode: a left-button drag (or click) paints a stroke of this diameter (image pixels)
+   * and hands its path over in image coordinates; the middle or right button pans; Alt+click
+   * picks the pixel as usual.
+   */
+  paint?: { size: number; onStroke: (points: Array<[number, number]>) => void } | null;
   children: ReactNode;
   /** Another view drawn over this one right of `position` (0..1 of the stage's width): the wipe. */
   wipe?: { children: ReactNode; position: number; caption?: string };
 }
 
-export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, caption, children, wipe }: StageProps) {
+export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, marker, placeholder, caption, paint, children, wipe }: StageProps) {
   const stageRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<Size>({ width: 0, height: 0 });
   // The wheel listener outlives renders; it reads the current size from here.
   const sizeRef = useRef(size);
   const drag = useRef<{ pointerId: number; start: Point; last: Point; moved: boolean } | null>(null);
+  // The stroke being painted, in image coordinates (a state so its trace is drawn as it grows).
+  const [stroke, setStroke] = useState<{ pointerId: number; points: Array<[number, number]> } | null>(null);
+  const [brushAt, setBrushAt] = useState<Point | null>(null);
 
   useEffect(() => {
     const element = stageRef.current;
@@ -72,7 +81,7 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
   return (
     <div
       ref={stageRef}
-      className="stage"
+      className={paint ? 'stage painting' : 'stage'}
       role="group"
       aria-label={label}
       aria-description="Drag to pan, wheel to zoom, click a pixel (or press Enter for the one at the centre) to see its focus profile"
@@ -84,13 +93,33 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
         const pixel = imagePixelAt(viewport, size, { x: size.width / 2, y: size.height / 2 }, natural);
         if (pixel) onPixel(pixel);
       }}
+      onContextMenu={(event) => paint && event.preventDefault()}
       onPointerDown={(event) => {
-        if (event.button !== 0) return;
+        const panButton = paint ? event.button === 1 || event.button === 2 : event.button === 0;
+        if (paint && event.button === 0 && !event.altKey) {
+          event.currentTarget.setPointerCapture?.(event.pointerId);
+          const p = screenToImage(viewport, size, local(event));
+          setStroke({ pointerId: event.pointerId, points: [[p.x, p.y]] });
+          return;
+        }
+        if (!panButton && !(paint && event.altKey && event.button === 0)) return;
         event.currentTarget.setPointerCapture?.(event.pointerId);
         const point = local(event);
         drag.current = { pointerId: event.pointerId, start: point, last: point, moved: false };
       }}
       onPointerMove={(event) => {
+        if (paint) {
+          const point = local(event);
+          setBrushAt(point);
+          if (stroke && stroke.pointerId === event.pointerId) {
+            const p = screenToImage(viewport, size, point);
+            const [lx, ly] = stroke.points[stroke.points.length - 1];
+            // A point every quarter brush (at least a screen pixel) keeps paths smooth and short.
+            const step = Math.max(paint.size / 4, 1 / viewport.scale);
+            if (Math.hypot(p.x - lx, p.y - ly) >= step) setStroke({ ...stroke, points: [...stroke.points, [p.x, p.y]] });
+            return;
+          }
+        }
         const current = drag.current;
         if (!current || current.pointerId !== event.pointerId) return;
         const point = local(event);
@@ -102,6 +131,11 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
         onViewport((v) => panBy(v, dx, dy));
       }}
       onPointerUp={(event) => {
+        if (stroke && stroke.pointerId === event.pointerId) {
+          setStroke(null);
+          paint?.onStroke(stroke.points);
+          return;
+        }
         const current = drag.current;
         drag.current = null;
         if (!current || current.moved) return;
@@ -110,7 +144,9 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
       }}
       onPointerCancel={() => {
         drag.current = null;
+        setStroke(null);
       }}
+      onPointerLeave={() => setBrushAt(null)}
     >
       {placeholder ? (
         <p className="view-placeholder">{placeholder}</p>
@@ -145,6 +181,21 @@ export function Stage({ label, natural, viewport, onViewport, onSize, onPixel, m
         <span className="stage-caption" aria-hidden="true">
           {caption}
         </span>
+      )}
+      {paint && size.width > 0 && (
+        <svg className="brush-overlay" width={size.width} height={size.height} aria-hidden="true">
+          {stroke && (
+            <polyline
+              points={stroke.points.map(([x, y]) => { const s = imageToScreen(viewport, size, { x, y }); return `${s.x},${s.y}`; }).join(' ')}
+              fill="none"
+              strokeWidth={Math.max(1, paint.size * viewport.scale)}
+              strokeLinecap="round"
+              strokeLinejoin="round"
+              className="brush-trace"
+            />
+          )}
+          {brushAt && <circle cx={brushAt.x} cy={brushAt.y} r={Math.max(1, (paint.size * viewport.scale) / 2)} className="brush-cursor" />}
+        </svg>
       )}
       {markerAt && (
         <div className="pixel-marker" style={{ left: markerAt.x, top: markerAt.y }} aria-hidden="true" />

@@ -33,6 +33,8 @@ export interface ViewLayersProps {
   indexMap: DecodedIndexMap | null;
   /** Composite and depth of this merge method (already re-merged by the host); default the job's. */
   method?: MergeMethod;
+  /** Composite and depth with the job's strokes at this revision; 0 (default) the merged result. */
+  retouch?: number;
   /** Slices and the composite are drawn through the display window. */
   windowed?: boolean;
 }
@@ -62,7 +64,7 @@ export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDon
 }
 
 export function ViewLayers(props: ViewLayersProps) {
-  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method, windowed } = props;
+  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method, retouch, windowed } = props;
   const sliceImage = (opacity?: number) => (
     <BitmapImage
       urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'slice', { slice, maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
@@ -99,7 +101,7 @@ export function ViewLayers(props: ViewLayersProps) {
     case 'composite':
       return (
         <BitmapImage
-          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'composite', { maxSize, region, format: losslessUnlessPreview(maxSize, region), method })}
+          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'composite', { maxSize, region, format: losslessUnlessPreview(maxSize, region), method, retouch })}
           natural={natural}
           scale={scale}
           alt={method ? `Composite (${method})` : 'Composite'}
@@ -109,7 +111,7 @@ export function ViewLayers(props: ViewLayersProps) {
     case 'depth':
       return (
         <BitmapImage
-          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'depth', { maxSize, region, method })}
+          urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'depth', { maxSize, region, method, retouch })}
           natural={natural}
           scale={scale}
           alt={method ? `Depth map (${method})` : 'Depth map'}

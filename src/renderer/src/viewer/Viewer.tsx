@@ -5,7 +5,9 @@ import type { DeepfieldApi } from '../../../shared/api';
 import type { VarianceScale } from '../../../shared/colour-scale';
 import { MERGE_METHODS, type MergeMethod } from '../../../shared/options';
 import type { FocusPreview } from '../../../shared/types';
+import { RetouchPanel } from '../components/RetouchPanel';
 import { ColourBar } from '../heatmap/ColourBar';
+import type { RetouchControls } from '../hooks/use-retouch';
 import { VIEW_ORDER, type ViewName } from '../keyboard';
 import { formatScore } from '../format';
 import type { Action, AppState, HeatmapSettings, JobStatus } from '../state/app-state';
@@ -35,8 +37,19 @@ export interface ViewerProps {
   indexMap: DecodedIndexMap | null;
   /** Picks the right-hand stage's merge method (the caller re-merges, then shows it). */
   onCompareMethod: (method: MergeMethod) => void;
+  retouch: RetouchControls;
   /** The distance between slices when known: the depth legend then reads in µm. */
   zStep?: ZStep | null;
+}
+
+/** The slice whose focus profile peaks at the clicked pixel: what retouching there should paint from. */
+function sharpestAt(profile: AppState['profile']): { slice: number; x: number; y: number } | null {
+  if (!profile || profile.values.length === 0) return null;
+  let best = 0;
+  profile.values.forEach((v, k) => {
+    if (v > profile.values[best]) best = k;
+  });
+  return { slice: best, x: profile.x, y: profile.y };
 }
 
 /** A bar of a round length in micrometres at the current zoom, bottom left of the view. */
@@ -200,6 +213,7 @@ export function Viewer(props: ViewerProps) {
         varianceScale={varianceScale}
         indexMap={props.indexMap}
         method={(i === 1 ? (state.compareMethod ?? state.shownMethod) : state.shownMethod) ?? undefined}
+        retouch={props.retouch.shownRevision}
         windowed={!isIdentity(displayWindow)}
       />
     ) : null;
@@ -218,6 +232,7 @@ export function Viewer(props: ViewerProps) {
           onSize={props.onStageSize}
           onPixel={props.onPixel}
           marker={state.profile ? { x: state.profile.x, y: state.profile.y } : null}
+          paint={props.retouch.active && (view === 'composite' || view === 'depth') ? { size: props.retouch.brush.size, onStroke: (points) => props.retouch.paint(points, slice) } : null}
           placeholder={viewPlaceholder(view, {
             sliceKnown: sliceEntry?.name !== undefined,
             jobDone: job.status === 'done',
@@ -328,6 +343,15 @@ export function Viewer(props: ViewerProps) {
               ))}
             </select>
           </label>
+        )}
+        {job?.status === 'done' && (views.includes('composite') || views.includes('depth')) && (
+          <RetouchPanel
+            retouch={props.retouch}
+            slices={state.summary?.slices ?? []}
+            source={slice}
+            offered={sharpestAt(state.profile)}
+            onSource={(k) => dispatch({ type: 'selectSlice', slice: k })}
+          />
         )}
         {job && (state.view === 'slice' || state.view === 'composite') && (
           <DisplayControls
