@@ -51,24 +51,24 @@ describe.skipIf(skipReason !== null)('the batch queue, in Chromium', () => {
     const rows = queue.getByRole('list', { name: 'Queued stacks' }).getByRole('listitem');
     await expect.poll(() => rows.count()).toBe(2);
     await watchRows(page);
-    await queue.getByRole('button', { name: 'Run queue' }).click();
+    await queue.getByRole('button', { name: 'Start queue' }).click();
 
     // The second waits while the first runs: both said at once in the panel.
     await queue.getByRole('button', { name: 'pcb: queued, 1 ahead' }).waitFor({ timeout: 60_000 });
-    await queue.getByRole('button', { name: /^pcb: running/ }).waitFor({ timeout: 120_000 });
+    await queue.getByRole('button', { name: /^pcb: stacking/ }).waitFor({ timeout: 120_000 });
     await screenshot(page, 'queue-01-second-running');
     await queue.getByRole('button', { name: 'pcb: done' }).waitFor({ timeout: 180_000 });
 
     const seen = await rowStatuses(page);
     const at = (label: string) => seen.indexOf(label);
     for (const name of ['microtubules', 'pcb']) {
-      // Each row in turn: added, sent, running, done (a first job may skip the waiting state between renders).
+      // Each row in turn: added, sent, stacking, done (a first job may skip the waiting state between renders).
       const own = seen.filter((label) => label.startsWith(`${name}: `)).map((label) => label.slice(name.length + 2).replace(/,.*$/, ''));
-      expect(own.filter((s, i) => s !== own[i - 1]), name).toEqual(name === 'pcb' ? ['ready', 'queued', 'running', 'done'] : expect.arrayContaining(['ready', 'running', 'done']));
+      expect(own.filter((s, i) => s !== own[i - 1]), name).toEqual(name === 'pcb' ? ['ready', 'queued', 'stacking', 'done'] : expect.arrayContaining(['ready', 'stacking', 'done']));
     }
     // One at a time, in the order of the list.
     expect(at('microtubules: done')).toBeGreaterThanOrEqual(0);
-    expect(at('microtubules: done')).toBeLessThan(at('pcb: running'));
+    expect(at('microtubules: done')).toBeLessThan(at('pcb: stacking'));
     expect(at('pcb: queued, 1 ahead')).toBeLessThan(at('microtubules: done'));
 
     // A finished row opens its result in the viewer, the composite first.

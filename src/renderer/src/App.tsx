@@ -21,8 +21,8 @@
 //                        the batch queue", the same with "Add stack <name>", "Add this folder" and a
 //                        status "Added N: …"), combobox "Add a recent stack", list "Queued stacks" with
 //                        a listitem per job: button "<name>: <status>" (status "ready", "queued, N ahead",
-//                        "running P%", "done", "failed: <reason>", "cancelled"; enabled when done: opens
-//                        it) and button "Cancel <name>" / "Remove <name>"; button "Run queue".
+//                        "stacking P%", "done", "failed: <reason>", "cancelled"; enabled when done: opens
+//                        it) and button "Stop <name>" (queued, running) / "Remove <name>"; button "Start queue".
 //   region "Slices" (complementary): list with one listitem per slice; in each, button
 //                        "Slice N: <file>" (aria-current on the shown one) and, once measured,
 //                        img "Heatmap of slice N" (N is 1-based).

@@ -1,5 +1,7 @@
 // The right column's batch queue (issue 17): stacks added from the folder browser (or dialog) and
-// the recent stacks, run one after another with the toolbar's options. Each row says where its
+// the recent stacks, run one after another with the toolbar's options. Its buttons' names stay
+// clear of the toolbar's "Run" and the progress line's "Cancel", which tests and screen-reader
+// users find by name. Each row says where its
 // job stands (waiting and how many are ahead, running and how far, done, failed and why,
 // cancelled); a finished row opens its result in the viewer.
 import type { QueueRow } from '../hooks/use-queue';
@@ -13,7 +15,7 @@ export function rowStatus(row: QueueRow): string {
     case 'queued':
       return row.position ? `queued, ${row.position} ahead` : 'queued';
     case 'running':
-      return `running ${Math.round((row.fraction ?? 0) * 100)}%`;
+      return `stacking ${Math.round((row.fraction ?? 0) * 100)}%`;
     case 'done':
       return 'done';
     case 'failed':
@@ -21,7 +23,7 @@ export function rowStatus(row: QueueRow): string {
     case 'cancelled':
       return 'cancelled';
     case 'released':
-      return 'done, let go for newer results (run again)';
+      return 'done, let go for newer results';
   }
 }
 
@@ -87,7 +89,7 @@ export function QueuePanel({
                   type="button"
                   className="queue-open"
                   aria-label={`${row.name}: ${status}`}
-                  title={row.source.kind === 'folder' ? `${row.source.path}: ${status}` : status}
+                  title={`${row.source.kind === 'folder' ? `${row.source.path}: ` : ''}${status}${row.state === 'released' ? ' (click to stack it again)' : ''}`}
                   disabled={!opens}
                   aria-current={row.jobId !== undefined && row.jobId === shownJobId ? true : undefined}
                   onClick={() => onOpen(row)}
@@ -103,8 +105,8 @@ export function QueuePanel({
                 <button
                   type="button"
                   className="queue-remove"
-                  aria-label={`${row.state === 'queued' || row.state === 'running' ? 'Cancel' : 'Remove'} ${row.name}`}
-                  title={row.state === 'queued' || row.state === 'running' ? 'Cancel this job' : 'Take it off the list'}
+                  aria-label={`${row.state === 'queued' || row.state === 'running' ? 'Stop' : 'Remove'} ${row.name}`}
+                  title={row.state === 'queued' ? 'Take it out of the queue' : row.state === 'running' ? 'Cancel this job' : 'Take it off the list'}
                   onClick={() => onRemove(row)}
                 >
                   ×
@@ -119,8 +121,8 @@ export function QueuePanel({
           {error}
         </p>
       )}
-      <button type="button" className="primary" aria-label="Run queue" disabled={ready === 0 || sending} onClick={onRunAll} title="Run every added stack, one after another, with the toolbar's options">
-        {ready > 0 ? `Run ${ready} stack${ready === 1 ? '' : 's'}` : 'Run'}
+      <button type="button" className="primary" aria-label="Start queue" disabled={ready === 0 || sending} onClick={onRunAll} title="Stack every added folder, one after another, with the toolbar's options">
+        {ready > 0 ? `Start ${ready} stack${ready === 1 ? '' : 's'}` : 'Start'}
       </button>
     </section>
   );
