@@ -9,6 +9,11 @@
 // is computed again in float64x2 lanes (the fallback: its error is ~1e-14 of the squared range of
 // the tile's values). So every value handed out is within `tolerance` (1e-5 by default, the
 // engine's promise) of the map's maximum: proven per tile, not measured on test images.
+// Tolerance 0 skips the float32 pass: the float64 kernel alone (focusBand64). Measured on this
+// machine (one core, 24 MP RGB slice of the benchmark, best of 5 under shared load) the float32
+// pass is not the faster one: ~290-316 ms against ~255-277 ms for float64 alone and ~233-253 ms
+// for the f64x2 kernel before it; the centring costs three operations per tap that s - m^2 does
+// not, which takes back what the wider lanes give.
 //
 // Inputs are exact. Both kernels work on x = S L - S c, S = 1000 for RGB (1000 L = 299 R + 587 G
 // + 114 B, an integer: i32 lanes) and 1 for grey, c a whole number near the tile's mean; the map
@@ -217,6 +222,10 @@ function tileOffset(x0: i32, tileWidth: i32, inputRows: i32): i32 {
  * Input holds the block's rows plus `radius` rows above and below.
  */
 export function focusBand(rows: i32): void {
+  if (tolerance == 0) {
+    focusBand64(rows);
+    return;
+  }
   const inputRows = rows + 2 * radius;
   // The zero-weight tap of an odd radius reads one row beyond each end of the row buffers.
   const rowBytes32 = <usize>(STRIDE32 * 4);
@@ -277,6 +286,39 @@ export function focusBand(rows: i32): void {
 }
 
 /**
+ * Tolerance 0: the float64 kernel alone over tiles of TILE columns, without the float32 pass (on
+ * this machine's two cores it was the faster of the two: about 230 against 300 ms of one core per
+ * 24 MP RGB slice). Same stats as focusBand, every tile counted as fallen back; the bound is the
+ * fallback's (below 1e-12 A^2, then the rounding to float32).
+ */
+function focusBand64(rows: i32): void {
+  let lower = load<f64>(stats, 16);
+  let sum: f64 = 0;
+  let top: f64 = load<f64>(stats, 8);
+  let largestBound = load<f64>(stats, 40);
+  let t = 0;
+  for (let x0 = 0; x0 < width; x0 += TILE) {
+    const record = tiles + (<usize>t << 5);
+    xTop = f32x4.splat(0);
+    focusTile64(x0, min(TILE, width - x0), rows, record);
+    const a = <f64>maxLane(xTop) / (1 - 1.0 / 16777216.0);
+    const v = <f64>load<f32>(record, RECORD_V);
+    const bound = 1e-12 * a * a * <f64>outScale + v / 16777216.0;
+    lower = max(lower, v - bound);
+    largestBound = max(largestBound, bound);
+    sum += load<f64>(record, RECORD_SUM);
+    top = max(top, v);
+    t++;
+  }
+  store<f64>(stats, load<f64>(stats) + sum);
+  store<f64>(stats, top, 8);
+  store<f64>(stats, lower, 16);
+  store<f64>(stats, load<f64>(stats, 24) + <f64>t, 24);
+  store<f64>(stats, load<f64>(stats, 32) + <f64>t, 32);
+  store<f64>(stats, largestBound, 40);
+}
+
+/**
  * The bound on the absolute error of every value of a float32 tile, in the map's units, from its
  * record (the derivation, term by term, is in the header).
  */
@@ -321,15 +363,15 @@ let xTop: v128 = f32x4.splat(0);
 let rowPTop: v128 = f32x4.splat(0);
 
 /**
- * Stores four x (i32 lanes) at element `i` of lum32 (T = f32) or lum (T = f64); returns |x| for
- * float32 (for the tile's A), zeros for float64. T is resolved at compile time: no branch.
+ * Stores four x (i32 lanes) at element `i` of lum32 (T = f32) or lum (T = f64); returns |x| in
+ * f32 lanes (for the tile's A). T is resolved at compile time: no branch.
  */
 @inline function storeX<T>(i: i32, x: v128): v128 {
   if (sizeof<T>() == 8) {
     const at = lum + (<usize>i << 3);
     v128.store(at, f64x2.convert_low_i32x4_s(x));
     v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(x, x, 2, 3, 0, 1)), 16);
-    return f32x4.splat(0);
+    return f32x4.abs(f32x4.convert_i32x4_s(x));
   }
   const f = f32x4.convert_i32x4_s(x);
   v128.store(lum32 + (<usize>i << 2), f);
@@ -339,7 +381,7 @@ let rowPTop: v128 = f32x4.splat(0);
 @inline function storeScalarX<T>(i: i32, x: i32): v128 {
   if (sizeof<T>() == 8) {
     store<f64>(lum + (<usize>i << 3), <f64>x);
-    return f32x4.splat(0);
+    return f32x4.splat(abs<f32>(<f32>x));
   }
   const f = <f32>x;
   store<f32>(lum32 + (<usize>i << 2), f);
@@ -393,8 +435,8 @@ function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
     for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset)));
   }
   for (; x < end; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
+  xTop = top;
   if (sizeof<T>() == 4) {
-    xTop = top;
     store<f32>(lum32 - 4, 0);
     store<f32>(lum32 + (<usize>(end - first) << 2), 0);
   }

@@ -5,12 +5,12 @@
 // band around them. Runs the built command line three times on ../shared/data/pcb: the merge as
 // it is, the merge with the strokes below (--retouch), and the merge with one brush over the whole
 // frame from the same slice, which is that slice aligned into the composite's frame (the pixels
-// the brush copies). One thread: the pyramid merge adds the slices' weighted pyramids in float32 in
-// the order workers finish them, so runs on more threads differ by a level here and there. Writes
-// a before/after crop side by side and prints the mean absolute difference to the source slice
-// before and after, in the brush's full-strength core and in the band it fades across, and how
-// many samples changed outside it. Exits 1 unless the retouched composite is the source slice in
-// the core and the merged composite beyond the brush.
+// the brush copies); the three merges give the same bits (the merge adds slices in slice order on
+// any number of threads), so what differs is the strokes' doing. Writes a before/after crop side
+// by side and prints the mean absolute difference to the source slice before and after, in the
+// brush's full-strength core and in the band it fades across, and how many samples changed
+// outside it. Exits 1 unless the retouched composite is the source slice in the core and the
+// merged composite beyond the brush.
 //
 //   npm run build && node scripts/halo-crop.js [--out test-results/halo]
 import { spawn } from 'node:child_process';
@@ -42,7 +42,7 @@ const ZOOM = 2;
 
 function deepfield(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/deepfield.js'), 'stack', stack, '--method', 'pyramid', '--threads', '1', '--overwrite', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin/deepfield.js'), 'stack', stack, '--method', 'pyramid', '--overwrite', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);

@@ -1,6 +1,7 @@
 // Retouch mode end to end in Debian's Chromium against the built browser host: open the pcb
 // stack, paint one stroke from slice 1 on the composite, and check the exported composite
-// changed only under the stroke (the pixels the engine's brush covers), then undo it.
+// changed only under the stroke (the pixels the engine's brush covers), then undo it; then the
+// same zoomed in to 100%.
 // Screenshots go to test-results/e2e/.
 import { promises as fs } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -31,6 +32,24 @@ async function exportComposite(page: Page): Promise<string> {
 async function pixels(file: string): Promise<{ data: Uint8Array; width: number; height: number }> {
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
+}
+
+type Pixels = Awaited<ReturnType<typeof pixels>>;
+
+/** How many pixels differ between two exports of the same size, and how many of them lie outside the stroke's brush. */
+function changesUnder(stroke: RetouchStroke, a: Pixels, b: Pixels): { changed: number; changedOutside: number } {
+  const window = strokeWindow(stroke, a.width, a.height)!;
+  const coverage = strokeCoverage(stroke, window);
+  const under = (x: number, y: number) =>
+    x >= window.left && y >= window.top && x < window.left + window.width && y < window.top + window.height && coverage[(y - window.top) * window.width + (x - window.left)] > 0;
+  let changed = 0;
+  let changedOutside = 0;
+  for (let p = 0; p < a.width * a.height; p++) {
+    if (a.data[p * 3] === b.data[p * 3] && a.data[p * 3 + 1] === b.data[p * 3 + 1] && a.data[p * 3 + 2] === b.data[p * 3 + 2]) continue;
+    changed++;
+    if (!under(p % a.width, Math.floor(p / a.width))) changedOutside++;
+  }
+  return { changed, changedOutside };
 }
 
 describe.skipIf(skipReason !== null)('retouching in the browser host', () => {
@@ -86,17 +105,7 @@ describe.skipIf(skipReason !== null)('retouching in the browser host', () => {
     const a = await pixels(merged);
     const b = await pixels(painted);
     expect([b.width, b.height]).toEqual([a.width, a.height]);
-    const window = strokeWindow(stroke, a.width, a.height)!;
-    const coverage = strokeCoverage(stroke, window);
-    const under = (x: number, y: number) =>
-      x >= window.left && y >= window.top && x < window.left + window.width && y < window.top + window.height && coverage[(y - window.top) * window.width + (x - window.left)] > 0;
-    let changed = 0;
-    let changedOutside = 0;
-    for (let p = 0; p < a.width * a.height; p++) {
-      if (a.data[p * 3] === b.data[p * 3] && a.data[p * 3 + 1] === b.data[p * 3 + 1] && a.data[p * 3 + 2] === b.data[p * 3 + 2]) continue;
-      changed++;
-      if (!under(p % a.width, Math.floor(p / a.width))) changedOutside++;
-    }
+    const { changed, changedOutside } = changesUnder(stroke, a, b);
     expect(changedOutside).toBe(0);
     // The stroke covers about 60 x (its length) pixels; most of them were won by other slices.
     expect(changed).toBeGreaterThan(2000);
@@ -112,6 +121,27 @@ describe.skipIf(skipReason !== null)('retouching in the browser host', () => {
     expect(sent.at(-1)).toEqual([]);
     const undone = await pixels(await exportComposite(page));
     expect(Buffer.from(undone.data).equals(Buffer.from(a.data))).toBe(true);
+
+    // Zoomed in to 100%: a 120-pixel drag on screen is a 120-pixel stroke in the composite (at the
+    // fitted 40% it would span 300), and the export changes only under it.
+    await page.getByRole('button', { name: '100%' }).click();
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await page.mouse.move(centre.x - 60, centre.y);
+    await page.mouse.down();
+    await page.mouse.move(centre.x + 60, centre.y, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => retouch.getByRole('status', { name: 'Strokes' }).textContent(), { timeout: 60_000 }).toBe('1 stroke');
+    await expect.poll(() => composite.evaluate((img) => img.getAttribute('src')!.includes('retouch=') && img.getAttribute('data-loading') === null), { timeout: 60_000 }).toBe(true);
+    await screenshot(page, 'retouch-04-zoomed');
+    const [zoomed] = sent.at(-1)!;
+    const xs = zoomed.points.map(([x]) => x);
+    const ys = zoomed.points.map(([, y]) => y);
+    expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThanOrEqual(110);
+    expect(Math.max(...xs) - Math.min(...xs)).toBeLessThanOrEqual(121);
+    expect(Math.max(...ys) - Math.min(...ys)).toBeLessThanOrEqual(1);
+    const zoomedChanges = changesUnder(zoomed, a, await pixels(await exportComposite(page)));
+    expect(zoomedChanges.changedOutside).toBe(0);
+    expect(zoomedChanges.changed).toBeGreaterThan(500);
     expect(problems).toEqual([]);
   });
 });

@@ -4,32 +4,18 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/renderer/src/App';
-import { createFakeApi, type FakeApi } from './fake-api';
+import { finishedDemo, settle } from './app-fixture';
+import { createFakeApi } from './fake-api';
 
 afterEach(() => {
   cleanup();
   localStorage.clear();
 });
 
-async function settle(): Promise<void> {
-  await act(async () => {
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  });
-}
-
 async function openStack(name: string): Promise<void> {
   fireEvent.click(screen.getByRole('button', { name: 'Open folder' }));
   await settle();
   fireEvent.click(screen.getByRole('button', { name: `Open stack ${name}` }));
-  await settle();
-}
-
-async function finishedDemo(api: FakeApi): Promise<void> {
-  render(<App api={api} />);
-  await settle();
-  fireEvent.click(screen.getByRole('button', { name: 'Try a demo stack' }));
-  await settle();
-  act(() => api.finish());
   await settle();
 }
 

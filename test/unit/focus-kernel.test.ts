@@ -134,6 +134,8 @@ function check(pixels: PixelData, layout: PixelLayout, sigma: number) {
   expectWithinProvenBound(map, stats, reference);
   const float64 = measureFocusMap(pixels, layout, sigma, 0);
   expectWithinBound(float64.map, reference);
+  expect(float64.stats.fallbackTiles).toBe(float64.stats.tiles);
+  expectWithinProvenBound(float64.map, float64.stats, reference);
   const float32 = measureFocusMap(pixels, layout, sigma, Infinity);
   expect(float32.stats.fallbackTiles).toBe(0);
   expectWithinProvenBound(float32.map, float32.stats, reference);

@@ -16,7 +16,7 @@ describe('a flag as typed', () => {
     expect(() => parseOptionText('limitInputPixels', '-1', 'limit-input-pixels')).toThrow(/for limit-input-pixels but received "-1"/);
     expect(() => parseOptionText('sigma', '')).toThrow(/for sigma but received ""/);
     expect(() => parseOptionText('reference', '1.5')).toThrow('Expected a whole number from 0 for reference but received "1.5" of type string');
-    expect(() => parseOptionText('align', 'rigid')).toThrow('Expected off, translation, similarity, affine (one of) for align but received "rigid"');
+    expect(() => parseOptionText('align', 'rigid')).toThrow('Expected auto, off, translation, similarity, affine (one of) for align but received "rigid"');
   });
 
   test('gives the same refusal as the whole options would', () => {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { type AlignMethod, type MergeMethod, type RawColour, type StackOptions, type StackOptionsInput, withDefaults } from '../../shared/options';
 import type { Retouch } from '../../shared/retouch';
-import { DeepfieldError, type Engine, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs } from '../engine';
+import { DeepfieldError, type Engine, type JobOutcome, type OutputPlan, readRetouchFile, readSidecar, runStackJob, verifyInputs } from '../engine';
 import { planFromStackFlags, type OutputFlags } from './output-options';
 import { createProgressReporter } from './progress';
 
@@ -60,45 +60,66 @@ export async function runStackCommand(
   opts: StackCommandOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  let options: StackOptionsInput;
-  let plan: OutputPlan;
-  let retouch: Retouch | undefined;
-  if (opts.replay) {
-    if (inputs.length > 0) throw new DeepfieldError('--replay takes its inputs from the sidecar: give no inputs with it', opts.replay);
-    if (opts.retouch) throw new DeepfieldError('--replay takes its strokes from the sidecar: give no --retouch with it', opts.retouch);
-    const sidecar = await readSidecar(opts.replay);
-    await verifyInputs(sidecar, signal);
-    inputs = sidecar.inputs;
-    options = sidecar.options;
-    retouch = sidecar.retouch;
-    plan = opts.output ? replanBeside(sidecar.outputs, opts.output) : sidecar.outputs;
-  } else {
-    if (!opts.output) throw new DeepfieldError('No output given: pass -o <file> (or --replay <sidecar>)');
-    if (inputs.length === 0) throw new DeepfieldError('No input given: name a folder of slices or the slice files');
-    options = stackOptionsFromFlags(opts);
-    plan = planFromStackFlags(opts, opts.output);
-    retouch = opts.retouch ? await readRetouchFile(opts.retouch) : undefined;
-  }
-
+  const job = opts.replay ? await jobFromSidecar(opts.replay, inputs, opts, signal) : await jobFromFlags(inputs, opts);
   // Written with the other outputs, as one set (a replay's own plan may name one already).
-  if (opts.confidenceMap) plan = { ...plan, confidenceMap: opts.confidenceMap };
+  const plan = opts.confidenceMap ? { ...job.plan, confidenceMap: opts.confidenceMap } : job.plan;
 
   const progress = createProgressReporter();
   let outcome;
   try {
     outcome = await runStackJob(engine, {
-      inputs,
-      options,
+      inputs: job.inputs,
+      options: job.options,
       plan,
       overwrite: opts.overwrite,
       signal,
       onProgress: (p) => progress.update(p),
-      retouch,
+      retouch: job.retouch,
     });
   } finally {
     progress.stop();
   }
-  const { result, writeMs } = outcome;
+  reportNotices(outcome, signal);
+  if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(outcome, plan), null, 2) + '\n');
+  else process.stderr.write(wroteLine(outcome, plan));
+}
+
+/** What one `deepfield stack` runs: from the flags, or as recorded in a sidecar. */
+interface StackCommandJob {
+  inputs: string[];
+  options: StackOptionsInput;
+  plan: OutputPlan;
+  retouch: Retouch | undefined;
+}
+
+async function jobFromFlags(inputs: string[], opts: StackCommandOptions): Promise<StackCommandJob> {
+  if (!opts.output) throw new DeepfieldError('No output given: pass -o <file> (or --replay <sidecar>)');
+  if (inputs.length === 0) throw new DeepfieldError('No input given: name a folder of slices or the slice files');
+  return {
+    inputs,
+    options: stackOptionsFromFlags(opts),
+    plan: planFromStackFlags(opts, opts.output),
+    retouch: opts.retouch ? await readRetouchFile(opts.retouch) : undefined,
+  };
+}
+
+/** `--replay`: the recorded job, once its inputs are proved unchanged; only the output may move. */
+async function jobFromSidecar(replay: string, inputs: string[], opts: StackCommandOptions, signal: AbortSignal): Promise<StackCommandJob> {
+  if (inputs.length > 0) throw new DeepfieldError('--replay takes its inputs from the sidecar: give no inputs with it', replay);
+  if (opts.retouch) throw new DeepfieldError('--replay takes its strokes from the sidecar: give no --retouch with it', opts.retouch);
+  const sidecar = await readSidecar(replay);
+  await verifyInputs(sidecar, signal);
+  return {
+    inputs: sidecar.inputs,
+    options: sidecar.options,
+    retouch: sidecar.retouch,
+    plan: opts.output ? replanBeside(sidecar.outputs, opts.output) : sidecar.outputs,
+  };
+}
+
+/** What the user should know beside the outputs: recovered runs, skipped slices, alignment. */
+function reportNotices(outcome: JobOutcome, signal: AbortSignal): void {
+  const { result } = outcome;
   for (const file of outcome.recovered.completed) process.stderr.write(`completed ${file}, which an interrupted run had begun to put in place\n`);
   if (outcome.recovered.removed.length > 0) process.stderr.write(`removed ${outcome.recovered.removed.length} temporary file(s) of interrupted runs\n`);
   if (signal.aborted) {
@@ -112,30 +133,33 @@ export async function runStackCommand(
     if (s.status === 'failed') process.stderr.write(`warning: ${s.name} left unaligned: ${s.reason}\n`);
   }
   if (result.alignment) process.stderr.write(`alignment: ${result.alignment.summary}\n`);
-  if (opts.json) {
-    const summary = {
-      slices: result.slices.length,
-      width: result.layout.width,
-      height: result.layout.height,
-      channels: result.layout.channels,
-      bitDepth: result.layout.bitDepth,
-      options: result.options,
-      outputs: { composite: path.resolve(plan.composite), indexMap: plan.indexMap ? path.resolve(plan.indexMap) : null },
-      written: outcome.files,
-      sidecar: outcome.sidecarFile ?? null,
-      skipped: result.skipped,
-      stats: result.stats.map((s, i) => ({ ...s, file: result.slices[i].file, page: result.slices[i].page ?? null })),
-      timings: { ...result.timings, writeMs, totalMs: result.timings.totalMs + writeMs },
-      focusKernel: result.focusKernel,
-      alignment: result.alignment ?? null,
-    };
-    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  } else {
-    process.stderr.write(
-      `wrote ${plan.composite} (${result.layout.width}x${result.layout.height}, ${result.layout.bitDepth}-bit, ` +
-        `${result.slices.length} slices) in ${((result.timings.totalMs + writeMs) / 1000).toFixed(1)}s` +
-        (outcome.files.length > 1 ? ` and ${outcome.files.length - 1} more file(s)` : '') +
-        '\n',
-    );
-  }
+}
+
+/** `--json`: the job's facts for scripts, on stdout. */
+function jsonSummary({ result, writeMs, files, sidecarFile }: JobOutcome, plan: OutputPlan) {
+  return {
+    slices: result.slices.length,
+    width: result.layout.width,
+    height: result.layout.height,
+    channels: result.layout.channels,
+    bitDepth: result.layout.bitDepth,
+    options: result.options,
+    outputs: { composite: path.resolve(plan.composite), indexMap: plan.indexMap ? path.resolve(plan.indexMap) : null },
+    written: files,
+    sidecar: sidecarFile ?? null,
+    skipped: result.skipped,
+    stats: result.stats.map((s, i) => ({ ...s, file: result.slices[i].file, page: result.slices[i].page ?? null })),
+    timings: { ...result.timings, writeMs, totalMs: result.timings.totalMs + writeMs },
+    focusKernel: result.focusKernel,
+    alignment: result.alignment ?? null,
+  };
+}
+
+function wroteLine({ result, writeMs, files }: JobOutcome, plan: OutputPlan): string {
+  return (
+    `wrote ${plan.composite} (${result.layout.width}x${result.layout.height}, ${result.layout.bitDepth}-bit, ` +
+    `${result.slices.length} slices) in ${((result.timings.totalMs + writeMs) / 1000).toFixed(1)}s` +
+    (files.length > 1 ? ` and ${files.length - 1} more file(s)` : '') +
+    '\n'
+  );
 }

@@ -37,58 +37,110 @@ export async function runWorkerCommand(engine: Engine, opts: WorkerCommandOption
   await checkQueueReachable(opts.queue);
   const name = `${os.hostname()}:${process.pid}`;
   const log = (line: string) => process.stderr.write(`worker ${name}: ${line}\n`);
+  // Jobs whose lock this worker lost: another worker has them now, so they are not handed back.
   const lostLocks = new Set<string>();
+  const worker = createStackWorker(opts, stackProcessor({ engine, name, log, lostLocks }), name, lostLocks);
 
-  const processStack = async (job: Job<StackJobData, BatchRow>, token: string | undefined, jobSignal: AbortSignal | undefined): Promise<BatchRow> => {
+  const threads = opts.threads ?? os.availableParallelism();
+  log(`taking stacks from ${shownUrl(opts.queue)} (${opts.concurrency} at once, ${threads} thread${threads === 1 ? '' : 's'})`);
+  const running = worker.run();
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  worker.cancelAllJobs('worker stopping');
+  await worker.close();
+  await running;
+  log('stopped');
+}
+
+interface StackWorkerContext {
+  engine: Engine;
+  /** host:pid, as the submitter sees it in progress and the worker's log lines. */
+  name: string;
+  log: (line: string) => void;
+  lostLocks: Set<string>;
+}
+
+type StackProcessor = (job: Job<StackJobData, BatchRow>, token: string | undefined, jobSignal: AbortSignal | undefined) => Promise<BatchRow>;
+
+/** Stacks one queued job: refuses what it cannot run, reports progress, and settles how it ended. */
+function stackProcessor(context: StackWorkerContext): StackProcessor {
+  const { engine, log } = context;
+  return async (job, token, jobSignal) => {
     const label = job.data.stack?.name ?? job.name;
-    const refusal = refusalOf(job.data);
-    if (refusal) {
-      log(`${label}: refused: ${refusal}`);
-      throw new UnrecoverableError(`Refused by the worker on ${os.hostname()}: ${refusal}`);
-    }
-    const { stack: where, settings } = job.data;
-    let stack;
+    const stack = await openQueuedStack(job, label, log);
     try {
-      stack = await readStackFolder(where.folder);
-      await fs.mkdir(settings.outFolder, { recursive: true });
-    } catch (error) {
-      throw new UnrecoverableError(`Cannot read the stack folder ${where.folder} on ${os.hostname()}: ${describeFsError(error)}`);
-    }
-    let sentAt = 0;
-    const send = (p: StackProgress) => {
-      const now = performance.now();
-      if (now - sentAt < PROGRESS_INTERVAL_MS && p.done < p.total) return;
-      sentAt = now;
-      const progress: StackJobProgress = { phase: p.phase, done: p.done, total: p.total, worker: name };
-      job.updateProgress(progress).catch(() => undefined); // a missed progress event is harmless
-    };
-    try {
-      const row = await stackOneOfBatch(engine, stack, settings, {
+      const row = await stackOneOfBatch(engine, stack, job.data.settings, {
         signal: jobSignal,
         onStarted: () => log(`${label}: started${job.attemptsStarted > 1 ? ` (start ${job.attemptsStarted}: a worker before stopped or failed)` : ''}`),
-        onProgress: send,
+        onProgress: progressSender(job, context.name),
       });
       log(`${label}: ${row.status} in ${row.seconds.toFixed(1)} s`);
       return row;
     } catch (error) {
-      if (jobSignal?.aborted) {
-        if (lostLocks.delete(job.id!)) {
-          log(`${label}: stopped: its lock expired and the queue gave it to another worker`);
-        } else {
-          // Stopping (Ctrl-C, SIGTERM): the stack goes back to the queue for another worker now.
-          await job.moveToWait(token);
-          log(`${label}: stopped and handed back to the queue`);
-        }
-        throw new WaitingError();
-      }
-      const message = errorLine(error);
-      log(`${label}: failed: ${message}`);
-      // Bad data or a refused output fails the same way every time: do not try again.
-      if (error instanceof DeepfieldError) throw new UnrecoverableError(message);
-      throw error;
+      throw await failureToSettle(error, job, token, jobSignal, label, context);
     }
   };
+}
 
+/** The job's stack folder, read on this machine; a job this worker cannot run is not retried. */
+async function openQueuedStack(job: Job<StackJobData, BatchRow>, label: string, log: (line: string) => void) {
+  const refusal = refusalOf(job.data);
+  if (refusal) {
+    log(`${label}: refused: ${refusal}`);
+    throw new UnrecoverableError(`Refused by the worker on ${os.hostname()}: ${refusal}`);
+  }
+  const { stack: where, settings } = job.data;
+  try {
+    const stack = await readStackFolder(where.folder);
+    await fs.mkdir(settings.outFolder, { recursive: true });
+    return stack;
+  } catch (error) {
+    throw new UnrecoverableError(`Cannot read the stack folder ${where.folder} on ${os.hostname()}: ${describeFsError(error)}`);
+  }
+}
+
+/** Sends the job's progress to Redis, at most every PROGRESS_INTERVAL_MS but always the last step. */
+function progressSender(job: Job<StackJobData, BatchRow>, worker: string): (p: StackProgress) => void {
+  let sentAt = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - sentAt < PROGRESS_INTERVAL_MS && p.done < p.total) return;
+    sentAt = now;
+    const progress: StackJobProgress = { phase: p.phase, done: p.done, total: p.total, worker };
+    job.updateProgress(progress).catch(() => undefined); // a missed progress event is harmless
+  };
+}
+
+/**
+ * What the queue should do with a job that did not finish: a stopped job goes back to the queue
+ * (unless its lock was lost, so another worker already has it); a failure of the data is not retried.
+ */
+async function failureToSettle(
+  error: unknown,
+  job: Job<StackJobData, BatchRow>,
+  token: string | undefined,
+  jobSignal: AbortSignal | undefined,
+  label: string,
+  { log, lostLocks }: StackWorkerContext,
+): Promise<unknown> {
+  if (jobSignal?.aborted) {
+    if (lostLocks.delete(job.id!)) {
+      log(`${label}: stopped: its lock expired and the queue gave it to another worker`);
+    } else {
+      // Stopping (Ctrl-C, SIGTERM): the stack goes back to the queue for another worker now.
+      await job.moveToWait(token);
+      log(`${label}: stopped and handed back to the queue`);
+    }
+    return new WaitingError();
+  }
+  const message = errorLine(error);
+  log(`${label}: failed: ${message}`);
+  // Bad data or a refused output fails the same way every time: do not try again.
+  if (error instanceof DeepfieldError) return new UnrecoverableError(message);
+  return error;
+}
+
+/** The BullMQ worker, not yet running; a job whose lock it fails to renew is cancelled here. */
+function createStackWorker(opts: WorkerCommandOptions, processStack: StackProcessor, name: string, lostLocks: Set<string>): Worker<StackJobData, BatchRow> {
   const lockDuration = opts.lockSeconds * 1000;
   const worker = new Worker<StackJobData, BatchRow>(QUEUE_NAME, processStack, {
     connection: connectionOptions(opts.queue),
@@ -110,15 +162,7 @@ export async function runWorkerCommand(engine: Engine, opts: WorkerCommandOption
       worker.cancelJob(id, 'lock lost');
     }
   });
-
-  const threads = opts.threads ?? os.availableParallelism();
-  log(`taking stacks from ${shownUrl(opts.queue)} (${opts.concurrency} at once, ${threads} thread${threads === 1 ? '' : 's'})`);
-  const running = worker.run();
-  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  worker.cancelAllJobs('worker stopping');
-  await worker.close();
-  await running;
-  log('stopped');
+  return worker;
 }
 
 function parseWhole(parameter: string, lo: number, hi: number) {

@@ -80,26 +80,56 @@ export async function alignStack(
   const auto = options.align === 'auto';
   const model: AlignModel = options.align === 'auto' ? 'similarity' : options.align;
   if (auto && microscope) return leftAsItIs(layout, reference, microscope);
+  const pairs = await estimateNeighbourPairs(run, lanes, slices, layout, { model, auto, reference }, { signal, onProgress });
+  const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;
+  const plan = planAlignment(slices, pairs, {
+    method: model,
+    auto,
+    reference,
+    brightness: options.brightness,
+    keepSize: options.keepSize,
+    width: layout.width,
+    height: layout.height,
+    colourChannels,
+    maxValue: layout.bitDepth === 16 ? 65535 : 255,
+  });
+  return {
+    alignment: { ...plan.alignment, estimateMs: performance.now() - started },
+    layout: { ...layout, width: plan.width, height: plan.height },
+    // Nothing to apply (an aligned, evenly lit stack): the slice tasks decode as if unaligned.
+    tasks: plan.alignment.applied ? plan.warps.map((warp) => ({ source: layout, warp })) : [],
+  };
+}
+
+/** How each neighbour pair is estimated: the motion model, whether to measure its uncertainty, towards which slice. */
+interface PairEstimation {
+  model: AlignModel;
+  /** 'auto' applies only real motion, so it needs each estimate's uncertainty. */
+  auto: boolean;
+  reference: number;
+}
+
+/**
+ * The pre-pass: decodes a reduced copy of every slice and estimates each neighbour pair as soon as
+ * both its copies exist. Returns, per slice, the estimate against its neighbour towards the
+ * reference. Throws the first failure, or CancelledError.
+ */
+async function estimateNeighbourPairs(
+  run: RunTask,
+  lanes: number,
+  slices: SliceRef[],
+  layout: PixelLayout,
+  { model, auto, reference }: PairEstimation,
+  { signal, onProgress }: AlignStackHooks,
+): Promise<Array<PairResult | undefined>> {
+  const n = slices.length;
   // One controller for the whole pre-pass: the user's cancel and the first failure both stop it.
   const job = new AbortController();
   const forwardAbort = () => job.abort();
   signal?.addEventListener('abort', forwardAbort, { once: true });
   const limiter = createLimiter(lanes);
-  const limit = <T>(work: () => Promise<T>, isUrgent: boolean): Promise<T> =>
-    limiter(() => (job.signal.aborted ? Promise.reject(new CancelledError()) : work()), isUrgent);
-  const copies: Array<Promise<AlignmentCopies> | undefined> = slices.map((slice) =>
-    limit(
-      () =>
-        run<AlignmentCopies>('alignPrepare', { slice, layout }, job.signal).catch((error: unknown) => {
-          // Errors lose their class crossing the thread boundary: name the slice again here.
-          if (isAbortError(error)) throw error;
-          throw new DeepfieldError(error instanceof Error ? error.message : String(error), slice.file);
-        }),
-      false,
-    ),
-  );
-  // A failed decode surfaces through the pair that awaits it; this keeps the others quiet.
-  for (const copy of copies) copy?.catch(() => undefined);
+  const limit: Limit = (work, isUrgent) => limiter(() => (job.signal.aborted ? Promise.reject(new CancelledError()) : work()), isUrgent);
+  const copies = decodeReducedCopies(run, slices, layout, limit, job.signal);
   // Each copy serves the pairs on both its sides; drop it after the second.
   const uses = new Array<number>(n).fill(2);
   uses[0] = 1;
@@ -140,24 +170,33 @@ export async function alignStack(
   collectGarbage();
   if (firstError !== undefined) throw firstError;
   if (job.signal.aborted) throw new CancelledError();
-  const colourChannels = layout.channels === 2 || layout.channels === 4 ? layout.channels - 1 : layout.channels;
-  const plan = planAlignment(slices, pairs, {
-    method: model,
-    auto,
-    reference,
-    brightness: options.brightness,
-    keepSize: options.keepSize,
-    width: layout.width,
-    height: layout.height,
-    colourChannels,
-    maxValue: layout.bitDepth === 16 ? 65535 : 255,
-  });
-  return {
-    alignment: { ...plan.alignment, estimateMs: performance.now() - started },
-    layout: { ...layout, width: plan.width, height: plan.height },
-    // Nothing to apply (an aligned, evenly lit stack): the slice tasks decode as if unaligned.
-    tasks: plan.alignment.applied ? plan.warps.map((warp) => ({ source: layout, warp })) : [],
-  };
+  return pairs;
+}
+
+type Limit = <T>(work: () => Promise<T>, isUrgent: boolean) => Promise<T>;
+
+/** Queues the decode of every slice's reduced copy (behind the estimates, which free copies). */
+function decodeReducedCopies(
+  run: RunTask,
+  slices: SliceRef[],
+  layout: PixelLayout,
+  limit: Limit,
+  signal: AbortSignal,
+): Array<Promise<AlignmentCopies> | undefined> {
+  const copies: Array<Promise<AlignmentCopies> | undefined> = slices.map((slice) =>
+    limit(
+      () =>
+        run<AlignmentCopies>('alignPrepare', { slice, layout }, signal).catch((error: unknown) => {
+          // Errors lose their class crossing the thread boundary: name the slice again here.
+          if (isAbortError(error)) throw error;
+          throw new DeepfieldError(error instanceof Error ? error.message : String(error), slice.file);
+        }),
+      false,
+    ),
+  );
+  // A failed decode surfaces through the pair that awaits it; this keeps the others quiet.
+  for (const copy of copies) copy?.catch(() => undefined);
+  return copies;
 }
 
 /** A microscope z-stack under 'auto': reported, not estimated, not touched. */

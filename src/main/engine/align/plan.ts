@@ -79,6 +79,48 @@ export interface PlanOptions {
  * rectangle inside every slice, or the whole reference frame with `keepSize`.
  */
 export function planAlignment(slices: SliceRef[], pairs: Array<PairResult | undefined>, options: PlanOptions): AlignmentPlan {
+  const { width, height, reference } = options;
+  const n = slices.length;
+  const { applied, gains, offsets, results } = chainToReference(slices, pairs, options);
+  const moved = applied.filter((m) => m !== IDENTITY).length;
+  const crop = options.keepSize ? { x: 0, y: 0, width, height } : commonFrame(applied, width, height);
+  const shiftToCrop: Affine = [1, 0, crop.x, 0, 1, crop.y];
+  const warps = applied.map((m, k) => {
+    const apply = options.brightness && !withinDeadBand(gains[k], offsets[k], options.maxValue, results[k].status === 'ok');
+    return { matrix: composeAffine(m, shiftToCrop), ...(apply ? { gains: gains[k], offsets: offsets[k] } : {}) };
+  });
+  const largest = results.reduce((a, b) => (b.motion > a.motion ? b : a));
+  return {
+    alignment: {
+      method: options.method,
+      mode: options.auto ? 'auto' : 'forced',
+      reference,
+      crop,
+      applied: moved > 0 || warps.some((w) => w.gains !== undefined),
+      largestMotion: { slice: largest.index, motion: largest.motion, ...(largest.uncertainty === undefined ? {} : { uncertainty: largest.uncertainty }) },
+      summary: summarise(options, moved, n, largest),
+      slices: results,
+    },
+    warps,
+    width: crop.width,
+    height: crop.height,
+  };
+}
+
+/** Per slice: the transform applied, the brightness correction towards the reference, the report. */
+interface ChainedSlices {
+  applied: Affine[];
+  gains: number[][];
+  offsets: number[][];
+  results: SliceAlignment[];
+}
+
+/**
+ * Walks out from the reference in both directions, composing each slice's neighbour estimate onto
+ * where its neighbour lies, so every slice ends up with one transform and one correction towards
+ * the reference (or is left unaligned, with the reason).
+ */
+function chainToReference(slices: SliceRef[], pairs: Array<PairResult | undefined>, options: PlanOptions): ChainedSlices {
   const { width, height, reference, colourChannels } = options;
   const n = slices.length;
   // Where each slice lies relative to the reference as estimated, and what is applied to it.
@@ -101,11 +143,7 @@ export function planAlignment(slices: SliceRef[], pairs: Array<PairResult | unde
       let matrix: Affine = IDENTITY;
       if (pair && !reason) {
         matrix = composeAffine(pair.matrix, chain[near]);
-        reason =
-          implausibility(pair.matrix, width, height) ??
-          implausibility(matrix, width, height) ??
-          (!pair.converged ? 'the estimate did not converge' : undefined) ??
-          (!(pair.correlation >= MIN_CORRELATION) ? `too little in common with ${slices[near].name} (correlation ${pair.correlation.toFixed(2)})` : undefined);
+        reason = untrusted(pair, matrix, slices[near], width, height);
       }
       if (reason || !pair) {
         // Left unaligned: later slices chain on from where this one really lies.
@@ -135,30 +173,17 @@ export function planAlignment(slices: SliceRef[], pairs: Array<PairResult | unde
       results[k] = { ...describe(k, slices[k], applied[k], width, height), ...measured, status: 'ok', gains: gains[k], offsets: offsets[k] };
     }
   }
+  return { applied, gains, offsets, results };
+}
 
-  const moved = applied.filter((m) => m !== IDENTITY).length;
-  const crop = options.keepSize ? { x: 0, y: 0, width, height } : commonFrame(applied, width, height);
-  const shiftToCrop: Affine = [1, 0, crop.x, 0, 1, crop.y];
-  const warps = applied.map((m, k) => {
-    const apply = options.brightness && !withinDeadBand(gains[k], offsets[k], options.maxValue, results[k].status === 'ok');
-    return { matrix: composeAffine(m, shiftToCrop), ...(apply ? { gains: gains[k], offsets: offsets[k] } : {}) };
-  });
-  const largest = results.reduce((a, b) => (b.motion > a.motion ? b : a));
-  return {
-    alignment: {
-      method: options.method,
-      mode: options.auto ? 'auto' : 'forced',
-      reference,
-      crop,
-      applied: moved > 0 || warps.some((w) => w.gains !== undefined),
-      largestMotion: { slice: largest.index, motion: largest.motion, ...(largest.uncertainty === undefined ? {} : { uncertainty: largest.uncertainty }) },
-      summary: summarise(options, moved, n, largest),
-      slices: results,
-    },
-    warps,
-    width: crop.width,
-    height: crop.height,
-  };
+/** Why an estimate (and the transform it chains to) is not to be trusted, or undefined if it is. */
+function untrusted(pair: PairResult, chained: Affine, near: SliceRef, width: number, height: number): string | undefined {
+  return (
+    implausibility(pair.matrix, width, height) ??
+    implausibility(chained, width, height) ??
+    (!pair.converged ? 'the estimate did not converge' : undefined) ??
+    (!(pair.correlation >= MIN_CORRELATION) ? `too little in common with ${near.name} (correlation ${pair.correlation.toFixed(2)})` : undefined)
+  );
 }
 
 /**

@@ -85,49 +85,27 @@ export function warpWithKernel(
 ): PixelData | undefined {
   const k = loadKernel();
   if (!k || channels < 1 || channels > 4) return undefined;
-  // The kernel floors source coordinates to i32 unchecked: leave absurd transforms to the caller.
-  const [a, b, c, d, e, f] = matrix;
-  for (const y of [0, height]) {
-    for (const x of [0, width]) {
-      const sx = a * x + b * y + c;
-      const sy = d * x + e * y + f;
-      if (!(Math.abs(sx) < 2 ** 30 && Math.abs(sy) < 2 ** 30)) return undefined;
-    }
-  }
+  if (!withinKernelRange(matrix, width, height)) return undefined;
   const bytesPerSample = sixteen ? 2 : 1;
   const rowBytes = sourceWidth * channels * bytesPerSample;
   const outRowBytes = width * channels * bytesPerSample;
   // Over the source only when the output fits in it (a crop, or the same frame).
   const inPlace = overSource && width <= sourceWidth && height <= sourceHeight;
+  const samples = width * height * channels;
   const out: PixelData = inPlace
     ? sixteen
-      ? new Uint16Array(pixels.buffer, pixels.byteOffset, width * height * channels)
-      : new Uint8Array(pixels.buffer, pixels.byteOffset, width * height * channels)
+      ? new Uint16Array(pixels.buffer, pixels.byteOffset, samples)
+      : new Uint8Array(pixels.buffer, pixels.byteOffset, samples)
     : sixteen
-      ? new Uint16Array(width * height * channels)
-      : new Uint8Array(width * height * channels);
+      ? new Uint16Array(samples)
+      : new Uint8Array(samples);
   if (width === 0 || height === 0) return out;
 
-  // The tallest band any block needs sizes the kernel's memory once; neededFrom[b] is the first
-  // source byte any block from b on still reads (bands move down the slice, but take no chances).
-  let tallest = 0;
-  const firstRows: number[] = [];
-  for (let y0 = 0; y0 < height; y0 += blockRows) {
-    const [first, last] = bandOf(matrix, width, y0, Math.min(height, y0 + blockRows), sourceHeight);
-    tallest = Math.max(tallest, last - first + 1);
-    firstRows.push(first);
-  }
-  const neededFrom = new Array<number>(firstRows.length + 1).fill(Infinity);
-  for (let b = firstRows.length - 1; b >= 0; b--) neededFrom[b] = Math.min(neededFrom[b + 1], firstRows[b] * rowBytes);
-  const input = align16(k.heapBase());
-  const output = align16(input + tallest * rowBytes + INPUT_SLACK);
-  const end = output + Math.min(blockRows, height) * outRowBytes + OUTPUT_SLACK;
-  const pages = Math.ceil(end / PAGE) - k.memory.buffer.byteLength / PAGE;
-  if (pages > 0) k.memory.grow(pages);
-
+  const bands = planBands(matrix, width, height, sourceHeight, blockRows, rowBytes);
+  const layout = reserveKernelMemory(k, bands.tallest * rowBytes, Math.min(blockRows, height) * outRowBytes);
   const g = [0, 1, 2, 3].map((c) => (c < channels ? gains[c] : 1));
   const o = [0, 1, 2, 3].map((c) => (c < channels ? offsets[c] : 0));
-  k.configure(sourceWidth, sourceHeight, channels, sixteen ? 1 : 0, width, input, output, ...matrix, ...g, ...o);
+  k.configure(sourceWidth, sourceHeight, channels, sixteen ? 1 : 0, width, layout.input, layout.output, ...matrix, ...g, ...o);
 
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const target = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -138,14 +116,14 @@ export function warpWithKernel(
   for (let y0 = 0, b = 0; y0 < height; y0 += blockRows, b++) {
     const rows = Math.min(blockRows, height - y0);
     const [first, last] = bandOf(matrix, width, y0, y0 + rows, sourceHeight);
-    heap.set(source.subarray(first * rowBytes, (last + 1) * rowBytes), input);
+    heap.set(source.subarray(first * rowBytes, (last + 1) * rowBytes), layout.input);
     k.warpRows(y0, rows, first, last - first + 1);
-    const block = heap.subarray(output, output + rows * outRowBytes);
+    const block = heap.subarray(layout.output, layout.output + rows * outRowBytes);
     if (!inPlace) {
       target.set(block, y0 * outRowBytes);
       continue;
     }
-    const safe = neededFrom[b + 1];
+    const safe = bands.neededFrom[b + 1];
     const at = y0 * outRowBytes;
     if (waiting.length === 0 && at + block.length <= safe) {
       target.set(block, at);
@@ -158,4 +136,44 @@ export function warpWithKernel(
     }
   }
   return out;
+}
+
+/** The kernel floors source coordinates to i32 unchecked: absurd transforms stay with the caller. */
+function withinKernelRange(matrix: Affine, width: number, height: number): boolean {
+  const [a, b, c, d, e, f] = matrix;
+  for (const y of [0, height]) {
+    for (const x of [0, width]) {
+      const sx = a * x + b * y + c;
+      const sy = d * x + e * y + f;
+      if (!(Math.abs(sx) < 2 ** 30 && Math.abs(sy) < 2 ** 30)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The tallest band any block needs sizes the kernel's memory once; neededFrom[b] is the first
+ * source byte any block from b on still reads (bands move down the slice, but take no chances).
+ */
+function planBands(matrix: Affine, width: number, height: number, sourceHeight: number, blockRows: number, rowBytes: number) {
+  let tallest = 0;
+  const firstRows: number[] = [];
+  for (let y0 = 0; y0 < height; y0 += blockRows) {
+    const [first, last] = bandOf(matrix, width, y0, Math.min(height, y0 + blockRows), sourceHeight);
+    tallest = Math.max(tallest, last - first + 1);
+    firstRows.push(first);
+  }
+  const neededFrom = new Array<number>(firstRows.length + 1).fill(Infinity);
+  for (let b = firstRows.length - 1; b >= 0; b--) neededFrom[b] = Math.min(neededFrom[b + 1], firstRows[b] * rowBytes);
+  return { tallest, neededFrom };
+}
+
+/** Places the source band and the output block after the kernel's own data, growing its memory to fit. */
+function reserveKernelMemory(k: KernelExports, bandBytes: number, blockBytes: number): { input: number; output: number } {
+  const input = align16(k.heapBase());
+  const output = align16(input + bandBytes + INPUT_SLACK);
+  const end = output + blockBytes + OUTPUT_SLACK;
+  const pages = Math.ceil(end / PAGE) - k.memory.buffer.byteLength / PAGE;
+  if (pages > 0) k.memory.grow(pages);
+  return { input, output };
 }

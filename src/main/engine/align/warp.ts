@@ -84,11 +84,30 @@ export function warpSlice(
   resample = false,
   overSource = false,
 ): PixelData {
-  const { channels, bitDepth } = source;
-  const sw = source.width;
-  const sh = source.height;
-  const maxValue = bitDepth === 16 ? 65535 : 255;
-  const allocate = (): PixelData => (bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels));
+  const correction = brightnessCorrection(warp, source.channels);
+  const shift = resample ? undefined : integerShift(warp.matrix, width, height);
+  if (shift) return shiftSlice(pixels, source, width, height, shift, correction, overSource);
+
+  if (kernel === 'auto') {
+    // The WebAssembly SIMD kernel (assembly/warp.ts): same arithmetic in float32, within one level.
+    const { channels, bitDepth } = source;
+    const { gains, offsets } = correction;
+    const fast = warpWithKernel(pixels, source.width, source.height, channels, bitDepth === 16, width, height, warp.matrix, gains, offsets, undefined, overSource);
+    if (fast) return fast;
+  }
+  // The reference, and the fallback where WebAssembly SIMD is missing.
+  return resampleCubic(pixels, source, width, height, warp.matrix, correction);
+}
+
+/** Gain and offset for every channel: the colour channels' from the warp, alpha left alone. */
+interface BrightnessCorrection {
+  gains: Float64Array;
+  offsets: Float64Array;
+  /** How many leading channels are colour (the rest, if any, is alpha). */
+  colour: number;
+}
+
+function brightnessCorrection(warp: SliceWarp, channels: number): BrightnessCorrection {
   const colour = channels === 2 || channels === 4 ? channels - 1 : channels;
   const gains = new Float64Array(channels).fill(1);
   const offsets = new Float64Array(channels);
@@ -96,66 +115,108 @@ export function warpSlice(
     gains[c] = warp.gains?.[c] ?? 1;
     offsets[c] = warp.offsets?.[c] ?? 0;
   }
-  const shift = resample ? undefined : integerShift(warp.matrix, width, height);
-  if (shift) {
-    const [dx, dy] = shift;
-    const lut = buildLookUp(gains, offsets, colour, maxValue);
-    if (!lut && dx === 0 && dy === 0 && width === sw && height === sh) return pixels;
-    if (!lut && dx >= 0 && dy >= 0 && dx + width <= sw && dy + height <= sh) {
-      // A crop: whole rows at a time. Over the source, each row moves to an earlier place than
-      // any row still to be read, so going down the rows never overwrites what is still needed.
-      if (overSource) {
-        for (let y = 0; y < height; y++) {
-          const start = ((y + dy) * sw + dx) * channels;
-          pixels.copyWithin(y * width * channels, start, start + width * channels);
-        }
-        return pixels.subarray(0, width * height * channels);
-      }
-      const out = allocate();
-      for (let y = 0; y < height; y++) {
-        const start = ((y + dy) * sw + dx) * channels;
-        out.set(pixels.subarray(start, start + width * channels), y * width * channels);
-      }
-      return out;
-    }
-    const out = allocate();
-    // Output columns [x0, x1) read inside the slice; the rest repeat its edge columns.
-    const x0 = Math.min(width, Math.max(0, -dx));
-    const x1 = Math.max(x0, Math.min(width, sw - dx));
+  return { gains, offsets, colour };
+}
+
+function allocateFrame(bitDepth: number, samples: number): PixelData {
+  return bitDepth === 16 ? new Uint16Array(samples) : new Uint8Array(samples);
+}
+
+/**
+ * A whole-pixel shift moves samples without resampling them, so the result is bit-identical to
+ * the input apart from the brightness correction (applied through look-up tables).
+ */
+function shiftSlice(
+  pixels: PixelData,
+  source: PixelLayout,
+  width: number,
+  height: number,
+  [dx, dy]: [number, number],
+  correction: BrightnessCorrection,
+  overSource: boolean,
+): PixelData {
+  const { width: sw, height: sh } = source;
+  const maxValue = source.bitDepth === 16 ? 65535 : 255;
+  const lut = buildLookUp(correction.gains, correction.offsets, correction.colour, maxValue);
+  if (!lut && dx === 0 && dy === 0 && width === sw && height === sh) return pixels;
+  if (!lut && dx >= 0 && dy >= 0 && dx + width <= sw && dy + height <= sh) return cropSlice(pixels, source, width, height, dx, dy, overSource);
+  return shiftWithEdges(pixels, source, width, height, dx, dy, lut, correction.colour);
+}
+
+/** The frame lies inside the slice and nothing is corrected: a crop, whole rows at a time. */
+function cropSlice(pixels: PixelData, source: PixelLayout, width: number, height: number, dx: number, dy: number, overSource: boolean): PixelData {
+  const { channels, width: sw } = source;
+  // Over the source, each row moves to an earlier place than any row still to be read, so going
+  // down the rows never overwrites what is still needed.
+  if (overSource) {
     for (let y = 0; y < height; y++) {
-      const sy = Math.min(sh - 1, Math.max(0, y + dy));
-      const rowOut = y * width * channels;
-      const rowIn = sy * sw * channels;
-      for (let x = 0; x < width; x++) {
-        if (x === x0) x = x1; // skip the inside run
-        if (x >= width) break;
-        const sx = Math.min(sw - 1, Math.max(0, x + dx));
-        const s = rowIn + sx * channels;
-        const o = rowOut + x * channels;
-        for (let c = 0; c < channels; c++) out[o + c] = lut && c < colour ? lut[c][pixels[s + c]] : pixels[s + c];
-      }
-      // The inside run, one channel at a time (monomorphic loops, no clamping).
-      const start = rowOut + x0 * channels;
-      const end = rowOut + x1 * channels;
-      const delta = rowIn + (x0 + dx) * channels - start;
-      for (let c = 0; c < channels; c++) {
-        const table = lut && c < colour ? lut[c] : undefined;
-        if (table) for (let i = start + c; i < end; i += channels) out[i] = table[pixels[i + delta]];
-        else for (let i = start + c; i < end; i += channels) out[i] = pixels[i + delta];
-      }
+      const start = ((y + dy) * sw + dx) * channels;
+      pixels.copyWithin(y * width * channels, start, start + width * channels);
     }
-    return out;
+    return pixels.subarray(0, width * height * channels);
   }
-
-  if (kernel === 'auto') {
-    // The WebAssembly SIMD kernel (assembly/warp.ts): same arithmetic in float32, within one level.
-    const fast = warpWithKernel(pixels, sw, sh, channels, bitDepth === 16, width, height, warp.matrix, gains, offsets, undefined, overSource);
-    if (fast) return fast;
+  const out = allocateFrame(source.bitDepth, width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const start = ((y + dy) * sw + dx) * channels;
+    out.set(pixels.subarray(start, start + width * channels), y * width * channels);
   }
+  return out;
+}
 
-  // The reference, and the fallback where WebAssembly SIMD is missing.
-  const out = allocate();
-  const [a, b, c0, d, e, f0] = warp.matrix;
+/** A shift that reaches past the slice (edges repeated) or changes brightness, into a new frame. */
+function shiftWithEdges(
+  pixels: PixelData,
+  source: PixelLayout,
+  width: number,
+  height: number,
+  dx: number,
+  dy: number,
+  lut: Uint16Array[] | undefined,
+  colour: number,
+): PixelData {
+  const { channels, width: sw, height: sh } = source;
+  const out = allocateFrame(source.bitDepth, width * height * channels);
+  // Output columns [x0, x1) read inside the slice; the rest repeat its edge columns.
+  const x0 = Math.min(width, Math.max(0, -dx));
+  const x1 = Math.max(x0, Math.min(width, sw - dx));
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(sh - 1, Math.max(0, y + dy));
+    const rowOut = y * width * channels;
+    const rowIn = sy * sw * channels;
+    for (let x = 0; x < width; x++) {
+      if (x === x0) x = x1; // skip the inside run
+      if (x >= width) break;
+      const sx = Math.min(sw - 1, Math.max(0, x + dx));
+      const s = rowIn + sx * channels;
+      const o = rowOut + x * channels;
+      for (let c = 0; c < channels; c++) out[o + c] = lut && c < colour ? lut[c][pixels[s + c]] : pixels[s + c];
+    }
+    // The inside run, one channel at a time (monomorphic loops, no clamping).
+    const start = rowOut + x0 * channels;
+    const end = rowOut + x1 * channels;
+    const delta = rowIn + (x0 + dx) * channels - start;
+    for (let c = 0; c < channels; c++) {
+      const table = lut && c < colour ? lut[c] : undefined;
+      if (table) for (let i = start + c; i < end; i += channels) out[i] = table[pixels[i + delta]];
+      else for (let i = start + c; i < end; i += channels) out[i] = pixels[i + delta];
+    }
+  }
+  return out;
+}
+
+/** Keys' cubic in float64 over the whole frame: the kernel's reference and its fallback. */
+function resampleCubic(
+  pixels: PixelData,
+  source: PixelLayout,
+  width: number,
+  height: number,
+  matrix: Affine,
+  { gains, offsets }: BrightnessCorrection,
+): PixelData {
+  const { channels, width: sw, height: sh } = source;
+  const maxValue = source.bitDepth === 16 ? 65535 : 255;
+  const out = allocateFrame(source.bitDepth, width * height * channels);
+  const [a, b, c0, d, e, f0] = matrix;
   const wx = new Float64Array(4);
   const wy = new Float64Array(4);
   const acc = new Float64Array(channels);

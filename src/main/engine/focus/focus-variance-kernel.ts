@@ -351,8 +351,8 @@ function measureWithJavaScript(
 }
 
 /**
- * The whole focus map from the fast kernel: for tests and small images. `tolerance` 0 makes every
- * tile with any variance fall back (the float64 kernel alone); Infinity keeps float32 everywhere.
+ * The whole focus map from the fast kernel: for tests and small images. `tolerance` 0 runs the
+ * float64 kernel alone (no float32 pass); Infinity keeps float32 everywhere.
  */
 export function measureFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number, tolerance = FOCUS_TOLERANCE): { map: Float32Array; stats: FocusMapStats } {
   const map = new Float32Array(layout.width * layout.height);

@@ -23,7 +23,6 @@ export function ExportDialog({ choices, sliceCount, knownZStep, onChoices, onExp
     setError(null);
     onChoices({ ...choices, ...partial });
   };
-  const lossy = choices.format === 'jpeg' || choices.format === 'webp';
   const submit = () => {
     try {
       // Checked here so the message names the field; the host checks again.
@@ -38,107 +37,12 @@ export function ExportDialog({ choices, sliceCount, knownZStep, onChoices, onExp
       setError(e instanceof Error ? e.message : String(e));
     });
   };
-  const check = (key: keyof ExportChoices, label: string, title?: string) => (
-    <label title={title}>
-      <input type="checkbox" checked={choices[key] as boolean} onChange={(e) => set({ [key]: e.target.checked })} />
-      {label}
-    </label>
-  );
   return (
     <Modal label="Export outputs" className="export-dialog" onClose={onClose}>
-      <fieldset>
-        <legend>Composite</legend>
-        <label>
-          Format
-          <select aria-label="Composite format" value={choices.format} onChange={(e) => set({ format: e.target.value as ExportChoices['format'] })}>
-            <option value="png">PNG</option>
-            <option value="tiff">TIFF</option>
-            <option value="jpeg">JPEG</option>
-            <option value="webp">WebP</option>
-          </select>
-        </label>
-        <label title="16 to 8 bits scales the data's actual range, so a 10-bit signal in 16-bit files is not black">
-          Bit depth
-          <select aria-label="Bit depth" value={choices.depth} onChange={(e) => set({ depth: e.target.value as ExportChoices['depth'] })}>
-            <option value="input">as the slices</option>
-            <option value="8">8-bit</option>
-            <option value="16" disabled={lossy}>
-              16-bit
-            </option>
-          </select>
-        </label>
-        {lossy && (
-          <label>
-            Quality
-            <input
-              type="number"
-              aria-label="Quality"
-              min={1}
-              max={100}
-              value={choices.quality}
-              onChange={(e) => set({ quality: Math.min(100, Math.max(1, Math.round(Number(e.target.value) || 1))) })}
-            />
-          </label>
-        )}
-        {choices.format === 'tiff' && (
-          <label title="Lossless only">
-            Compression
-            <select aria-label="TIFF compression" value={choices.tiffCompression} onChange={(e) => set({ tiffCompression: e.target.value as ExportChoices['tiffCompression'] })}>
-              <option value="deflate">Deflate</option>
-              <option value="lzw">LZW</option>
-            </select>
-          </label>
-        )}
-        {check('metadata', 'Keep metadata (EXIF, ICC, XMP)', "Carry the reference slice's metadata into the composite")}
-      </fieldset>
-      <fieldset>
-        <legend>Depth</legend>
-        {check('indexMap', 'Index map (16-bit PNG)')}
-        {check('depthMap', 'Depth map in colour, with legend')}
-        {check('heightMap', 'Height map (32-bit float TIFF)')}
-        <label title={knownZStep ? `Distance between slices; blank for the slices' own ${knownZStep}` : 'Distance between slices (the slices do not record it)'}>
-          Z-step
-          <input
-            className="small-number"
-            type="text"
-            inputMode="decimal"
-            aria-label="Z-step"
-            aria-invalid={error !== null && choices.heightMap && choices.zStep.trim() === '' ? true : undefined}
-            placeholder={knownZStep ? knownZStep.replace(/[a-zµ]+$/i, '') : ''}
-            value={choices.zStep}
-            onChange={(e) => set({ zStep: e.target.value })}
-          />
-          <select aria-label="Z-step unit" value={choices.zUnit} onChange={(e) => set({ zUnit: e.target.value as ExportChoices['zUnit'] })}>
-            <option value="nm">nm</option>
-            <option value="um">µm</option>
-            <option value="mm">mm</option>
-          </select>
-        </label>
-        {check('subslice', 'Sub-slice refinement', "Fit a parabola to each pixel's focus profile so height maps are not terraced")}
-      </fieldset>
-      <fieldset>
-        <legend>Focus</legend>
-        {check('heatmaps', 'Heatmaps of all slices (shared scale)')}
-        <label>
-          Colour map
-          <select aria-label="Heatmap colour map" value={choices.colourMap} onChange={(e) => set({ colourMap: e.target.value as ExportChoices['colourMap'] })}>
-            <option value="viridis">viridis</option>
-            <option value="inferno">inferno</option>
-          </select>
-        </label>
-        <label>
-          Scale
-          <select aria-label="Heatmap export scale" value={choices.heatmapScale} onChange={(e) => set({ heatmapScale: e.target.value as ExportChoices['heatmapScale'] })}>
-            <option value="linear">linear</option>
-            <option value="log">log</option>
-          </select>
-        </label>
-        {check('focusMap', 'Inverted focus map')}
-        <label title="Each chosen slice's in-focus areas on white; blank for none">
-          In focus on white, slices
-          <input type="text" aria-label="In-focus slices" placeholder={`e.g. 1, 3-${Math.max(3, sliceCount)}`} value={choices.maskedSlices} onChange={(e) => set({ maskedSlices: e.target.value })} />
-        </label>
-      </fieldset>
+      <CompositeChoices choices={choices} set={set} />
+      {/* A refused export with a height map and no z-step is most likely the missing z-step. */}
+      <DepthChoices choices={choices} set={set} knownZStep={knownZStep} zStepSuspect={error !== null && choices.heightMap && choices.zStep.trim() === ''} />
+      <FocusChoices choices={choices} set={set} sliceCount={sliceCount} />
       {error && (
         <p role="alert" className="error-text">
           {error}
@@ -153,5 +57,138 @@ export function ExportDialog({ choices, sliceCount, knownZStep, onChoices, onExp
         </button>
       </div>
     </Modal>
+  );
+}
+
+/** One group of the dialog: the choices as they stand and how to change some of them. */
+interface ChoiceGroupProps {
+  choices: ExportChoices;
+  set: (partial: Partial<ExportChoices>) => void;
+}
+
+function ChoiceBox({ choices, set, choice, label, title }: ChoiceGroupProps & { choice: keyof ExportChoices; label: string; title?: string }) {
+  return (
+    <label title={title}>
+      <input type="checkbox" checked={choices[choice] as boolean} onChange={(e) => set({ [choice]: e.target.checked })} />
+      {label}
+    </label>
+  );
+}
+
+// The drop-downs' values, in the order they are offered.
+const COMPOSITE_FORMATS: Array<{ value: ExportChoices['format']; label: string }> = [{ value: 'png', label: 'PNG' }, { value: 'tiff', label: 'TIFF' }, { value: 'jpeg', label: 'JPEG' }, { value: 'webp', label: 'WebP' }];
+const TIFF_COMPRESSIONS: Array<{ value: ExportChoices['tiffCompression']; label: string }> = [{ value: 'deflate', label: 'Deflate' }, { value: 'lzw', label: 'LZW' }];
+const COLOUR_MAPS: Array<{ value: ExportChoices['colourMap']; label: string }> = [{ value: 'viridis', label: 'viridis' }, { value: 'inferno', label: 'inferno' }];
+const HEATMAP_SCALES: Array<{ value: ExportChoices['heatmapScale']; label: string }> = [{ value: 'linear', label: 'linear' }, { value: 'log', label: 'log' }];
+
+/** The choices that are one of a few values, each a drop-down. */
+type ListChoice = 'format' | 'depth' | 'tiffCompression' | 'colourMap' | 'heatmapScale';
+
+function ChoiceSelect<K extends ListChoice>({
+  choices,
+  set,
+  choice,
+  label,
+  ariaLabel,
+  title,
+  options,
+}: ChoiceGroupProps & { choice: K; label: string; ariaLabel: string; title?: string; options: Array<{ value: ExportChoices[K]; label: string; disabled?: boolean }> }) {
+  return (
+    <label title={title}>
+      {label}
+      <select aria-label={ariaLabel} value={choices[choice]} onChange={(e) => set({ [choice]: e.target.value as ExportChoices[K] })}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value} disabled={option.disabled}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The composite's file: format, bit depth, and what each format adds (quality, compression). */
+function CompositeChoices({ choices, set }: ChoiceGroupProps) {
+  const lossy = choices.format === 'jpeg' || choices.format === 'webp';
+  return (
+    <fieldset>
+      <legend>Composite</legend>
+      <ChoiceSelect choices={choices} set={set} choice="format" label="Format" ariaLabel="Composite format" options={COMPOSITE_FORMATS} />
+      <ChoiceSelect
+        choices={choices}
+        set={set}
+        choice="depth"
+        label="Bit depth"
+        ariaLabel="Bit depth"
+        title="16 to 8 bits scales the data's actual range, so a 10-bit signal in 16-bit files is not black"
+        // JPEG and WebP hold 8 bits only.
+        options={[{ value: 'input', label: 'as the slices' }, { value: '8', label: '8-bit' }, { value: '16', label: '16-bit', disabled: lossy }]}
+      />
+      {lossy && (
+        <label>
+          Quality
+          <input
+            type="number"
+            aria-label="Quality"
+            min={1}
+            max={100}
+            value={choices.quality}
+            onChange={(e) => set({ quality: Math.min(100, Math.max(1, Math.round(Number(e.target.value) || 1))) })}
+          />
+        </label>
+      )}
+      {choices.format === 'tiff' && (
+        <ChoiceSelect choices={choices} set={set} choice="tiffCompression" label="Compression" ariaLabel="TIFF compression" title="Lossless only" options={TIFF_COMPRESSIONS} />
+      )}
+      <ChoiceBox choices={choices} set={set} choice="metadata" label="Keep metadata (EXIF, ICC, XMP)" title="Carry the reference slice's metadata into the composite" />
+    </fieldset>
+  );
+}
+
+/** Which slice is sharpest where: index, depth and height maps, and the z-step heights need. */
+function DepthChoices({ choices, set, knownZStep, zStepSuspect }: ChoiceGroupProps & { knownZStep?: string; zStepSuspect: boolean }) {
+  return (
+    <fieldset>
+      <legend>Depth</legend>
+      <ChoiceBox choices={choices} set={set} choice="indexMap" label="Index map (16-bit PNG)" />
+      <ChoiceBox choices={choices} set={set} choice="depthMap" label="Depth map in colour, with legend" />
+      <ChoiceBox choices={choices} set={set} choice="heightMap" label="Height map (32-bit float TIFF)" />
+      <label title={knownZStep ? `Distance between slices; blank for the slices' own ${knownZStep}` : 'Distance between slices (the slices do not record it)'}>
+        Z-step
+        <input
+          className="small-number"
+          type="text"
+          inputMode="decimal"
+          aria-label="Z-step"
+          aria-invalid={zStepSuspect ? true : undefined}
+          placeholder={knownZStep ? knownZStep.replace(/[a-zµ]+$/i, '') : ''}
+          value={choices.zStep}
+          onChange={(e) => set({ zStep: e.target.value })}
+        />
+        <select aria-label="Z-step unit" value={choices.zUnit} onChange={(e) => set({ zUnit: e.target.value as ExportChoices['zUnit'] })}>
+          <option value="nm">nm</option>
+          <option value="um">µm</option>
+          <option value="mm">mm</option>
+        </select>
+      </label>
+      <ChoiceBox choices={choices} set={set} choice="subslice" label="Sub-slice refinement" title="Fit a parabola to each pixel's focus profile so height maps are not terraced" />
+    </fieldset>
+  );
+}
+
+/** How sharp each slice is: heatmaps, the inverted focus map, and slices' in-focus areas on white. */
+function FocusChoices({ choices, set, sliceCount }: ChoiceGroupProps & { sliceCount: number }) {
+  return (
+    <fieldset>
+      <legend>Focus</legend>
+      <ChoiceBox choices={choices} set={set} choice="heatmaps" label="Heatmaps of all slices (shared scale)" />
+      <ChoiceSelect choices={choices} set={set} choice="colourMap" label="Colour map" ariaLabel="Heatmap colour map" options={COLOUR_MAPS} />
+      <ChoiceSelect choices={choices} set={set} choice="heatmapScale" label="Scale" ariaLabel="Heatmap export scale" options={HEATMAP_SCALES} />
+      <ChoiceBox choices={choices} set={set} choice="focusMap" label="Inverted focus map" />
+      <label title="Each chosen slice's in-focus areas on white; blank for none">
+        In focus on white, slices
+        <input type="text" aria-label="In-focus slices" placeholder={`e.g. 1, 3-${Math.max(3, sliceCount)}`} value={choices.maskedSlices} onChange={(e) => set({ maskedSlices: e.target.value })} />
+      </label>
+    </fieldset>
   );
 }

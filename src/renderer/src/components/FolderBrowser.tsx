@@ -70,47 +70,74 @@ export function FolderBrowser({
       )}
       {listing?.images && listing.images.length > 0 && (
         // What would be stacked, before it is: a stray file (an earlier composite) shows here.
-        <ul className="file-list" aria-label="Images in this folder">
-          {listing.images.map((name) => (
-            <li key={name}>
-              <label>
-                <input
-                  type="checkbox"
-                  aria-label={`Include ${name}`}
-                  checked={!leftOut.has(name)}
-                  onChange={(e) => {
-                    const next = new Set(leftOut);
-                    if (e.target.checked) next.delete(name);
-                    else next.add(name);
-                    setLeftOut(next);
-                  }}
-                />
-                {name}
-              </label>
-            </li>
-          ))}
-        </ul>
+        <ImagesToStack images={listing.images} leftOut={leftOut} onLeftOut={setLeftOut} />
       )}
-      <ul className="folder-list" aria-label="Folders">
-        {listing?.entries.length === 0 && <li className="muted">No sub-folders here.</li>}
-        {listing?.entries.map((entry) => (
-          <li key={entry.path}>
-            <button type="button" className="folder-name" onClick={() => browse(entry.path)} aria-label={`Browse ${entry.name}`}>
-              {entry.name}
-              <span className="muted" aria-hidden="true">
-                {' '}
-                ›
-              </span>
-            </button>
-            {entry.kind === 'stack' && (
-              <button type="button" className="primary" onClick={() => choose(entry.path)} aria-label={`${verb} stack ${entry.name}`}>
-                {verb} stack ({entry.imageCount} images)
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
+      <SubFolders entries={listing?.entries} onBrowse={browse} onChoose={choose} verb={verb} />
       <CloseFooter onClose={onClose} />
     </Modal>
+  );
+}
+
+/** The folder's images, each with a tick box: an unticked one is left out of the stack. */
+function ImagesToStack({ images, leftOut, onLeftOut }: { images: string[]; leftOut: Set<string>; onLeftOut: (leftOut: Set<string>) => void }) {
+  return (
+    <ul className="file-list" aria-label="Images in this folder">
+      {images.map((name) => (
+        <li key={name}>
+          <label>
+            <input
+              type="checkbox"
+              aria-label={`Include ${name}`}
+              checked={!leftOut.has(name)}
+              onChange={(e) => {
+                const next = new Set(leftOut);
+                if (e.target.checked) next.delete(name);
+                else next.add(name);
+                onLeftOut(next);
+              }}
+            />
+            {name}
+          </label>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * The folders below this one, to browse into; those that are stacks open (in batch mode: are
+ * added) straight away. `entries` is undefined until the first listing arrives: the list is there, empty.
+ */
+function SubFolders({
+  entries,
+  onBrowse,
+  onChoose,
+  verb,
+}: {
+  entries: FolderListing['entries'] | undefined;
+  onBrowse: (path: string) => void;
+  onChoose: (path: string) => void;
+  verb: 'Open' | 'Add';
+}) {
+  return (
+    <ul className="folder-list" aria-label="Folders">
+      {entries?.length === 0 && <li className="muted">No sub-folders here.</li>}
+      {entries?.map((entry) => (
+        <li key={entry.path}>
+          <button type="button" className="folder-name" onClick={() => onBrowse(entry.path)} aria-label={`Browse ${entry.name}`}>
+            {entry.name}
+            <span className="muted" aria-hidden="true">
+              {' '}
+              ›
+            </span>
+          </button>
+          {entry.kind === 'stack' && (
+            <button type="button" className="primary" onClick={() => onChoose(entry.path)} aria-label={`${verb} stack ${entry.name}`}>
+              {verb} stack ({entry.imageCount} images)
+            </button>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
