@@ -63,21 +63,27 @@ export function viewPlaceholder(view: ViewName, p: { sliceKnown: boolean; jobDon
   }
 }
 
-export function ViewLayers(props: ViewLayersProps) {
-  const { view, api, jobId, natural, scale, slice, heatmap, preview, varianceScale, indexMap, method, retouch, windowed } = props;
-  const sliceImage = (opacity?: number) => (
+/** One slice as the photograph it is (the slice view, and under the overlay and masked heatmaps). */
+function SliceImage({ api, jobId, slice, natural, scale, windowed }: Pick<ViewLayersProps, 'api' | 'jobId' | 'slice' | 'natural' | 'scale' | 'windowed'>) {
+  return (
     <BitmapImage
       urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'slice', { slice, maxSize, region, format: losslessUnlessPreview(maxSize, region) })}
       natural={natural}
       scale={scale}
       alt={`Slice ${slice + 1}`}
-      opacity={opacity}
       windowed={windowed}
     />
   );
+}
 
+/**
+ * The heatmap view: the slice's focus preview painted in the chosen style. Painted here, in the
+ * renderer, so changing the style or threshold redraws at once without asking the host again.
+ */
+function HeatmapLayers(props: ViewLayersProps) {
+  const { slice, heatmap, preview, varianceScale, indexMap } = props;
   const heatmapLayer = useMemo(() => {
-    if (view !== 'heatmap' || !preview) return null;
+    if (!preview) return null;
     const { width, height, values } = preview;
     switch (heatmap.style) {
       case 'colour':
@@ -93,11 +99,36 @@ export function ViewLayers(props: ViewLayersProps) {
         return { width, height, rgba: paintWhiteCover(maskAboveThreshold(values, varianceScale, heatmap.maskThreshold)) };
       }
     }
-  }, [view, preview, heatmap.style, heatmap.maskRule, heatmap.maskThreshold, varianceScale, indexMap, slice]);
+  }, [preview, heatmap.style, heatmap.maskRule, heatmap.maskThreshold, varianceScale, indexMap, slice]);
 
+  if (!heatmapLayer) return null;
+  const label = `Heatmap view, slice ${slice + 1}`;
+  switch (heatmap.style) {
+    case 'colour':
+    case 'inverted':
+      return <RgbaCanvas {...heatmapLayer} label={label} />;
+    case 'overlay':
+      return (
+        <>
+          <SliceImage {...props} />
+          <RgbaCanvas {...heatmapLayer} label={label} opacity={heatmap.overlayOpacity} />
+        </>
+      );
+    case 'masked':
+      return (
+        <>
+          <SliceImage {...props} />
+          <RgbaCanvas {...heatmapLayer} label={`In-focus areas of slice ${slice + 1}`} />
+        </>
+      );
+  }
+}
+
+export function ViewLayers(props: ViewLayersProps) {
+  const { view, api, jobId, natural, scale, method, retouch, windowed } = props;
   switch (view) {
     case 'slice':
-      return sliceImage();
+      return <SliceImage {...props} />;
     case 'composite':
       return (
         <BitmapImage
@@ -119,28 +150,7 @@ export function ViewLayers(props: ViewLayersProps) {
       );
     case 'confidence':
       return <BitmapImage urlFor={({ maxSize, region }) => api.imageUrl(jobId, 'confidence', { maxSize, region })} natural={natural} scale={scale} alt="Confidence map" />;
-    case 'heatmap': {
-      if (!heatmapLayer) return null;
-      const label = `Heatmap view, slice ${slice + 1}`;
-      switch (heatmap.style) {
-        case 'colour':
-        case 'inverted':
-          return <RgbaCanvas {...heatmapLayer} label={label} />;
-        case 'overlay':
-          return (
-            <>
-              {sliceImage()}
-              <RgbaCanvas {...heatmapLayer} label={label} opacity={heatmap.overlayOpacity} />
-            </>
-          );
-        case 'masked':
-          return (
-            <>
-              {sliceImage()}
-              <RgbaCanvas {...heatmapLayer} label={`In-focus areas of slice ${slice + 1}`} />
-            </>
-          );
-      }
-    }
+    case 'heatmap':
+      return <HeatmapLayers {...props} />;
   }
 }
