@@ -107,6 +107,30 @@ export const jobSummarySchema = z.object({
 });
 export type JobSummary = z.output<typeof jobSummarySchema>;
 
+/**
+ * Where a job stands in the host's queue. Jobs run one at a time, in the order they were
+ * submitted (the engine already uses every core for one job, and two at once would hold two
+ * jobs' slices in memory); 'queued' ones wait, a finished one keeps its result until newer ones
+ * replace it.
+ */
+export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const queuedJobSchema = z.object({
+  jobId: z.string(),
+  source: stackSourceSchema,
+  /** The folder's name, or "demo". */
+  name: z.string(),
+  state: z.enum(JOB_STATES),
+  /** Queued: how many jobs are ahead of it (the running one included). */
+  position: z.number().optional(),
+  /** Running: how far it got. */
+  progress: z.object({ phase: z.string(), done: z.number(), total: z.number() }).optional(),
+  /** Failed: the one-line reason. */
+  error: z.string().optional(),
+});
+export type QueuedJob = z.output<typeof queuedJobSchema>;
+
 /** What a job re-merged with another method reports (its composite is then an image of that method). */
 export const remergeResultSchema = z.object({
   jobId: z.string(),
@@ -285,7 +309,10 @@ export const API_OPERATIONS = {
     result: z.object({ jobId: z.string() }),
     http: 'POST /api/jobs',
   }),
+  /** Cancels a running job, or takes a queued one out of the queue. */
   cancel: operation({ args: z.tuple([jobIdSchema]), names: ['jobId'], result: z.void(), http: 'POST /api/jobs/:jobId/cancel' }),
+  /** The host's queue in order: the running job, those waiting, then the finished ones it still keeps. */
+  listJobs: operation({ args: z.tuple([]), names: [], result: z.array(queuedJobSchema), http: 'GET /api/jobs' }),
   /** The summary of a finished job (the same one its 'done' event carried). */
   jobSummary: operation({ args: z.tuple([jobIdSchema]), names: ['jobId'], result: jobSummarySchema, http: 'GET /api/jobs/:jobId' }),
   /** Downsampled raw focus map of one slice, for heatmaps on the shared scale. */
@@ -394,16 +421,24 @@ export interface DesktopBridge {
 // ---------------------------------------------------------------------------------------------
 
 export type JobEvent =
+  /**
+   * Sent when a job is submitted, and again for each waiting job whenever the one ahead starts
+   * or leaves: `position` jobs are ahead of it (0: it starts now).
+   */
+  | { type: 'queued'; jobId: string; source: StackSource; name: string; position: number }
   /** Sent once the slices are found and probed, before any is decoded: the strip can be drawn. */
   | { type: 'started'; jobId: string; source: StackSource; layout: PixelLayout; slices: JobSliceInfo[]; skipped: SkippedFile[];
       /** Why the stack looks like a microscope z-stack, which align 'auto' leaves unaligned. */
       microscope?: string }
+  /** The first one of a job (phase 'probe', 0 of 0) says it left the queue and runs. */
   | { type: 'progress'; jobId: string; phase: StackPhase; done: number; total: number; elapsedMs: number;
       /** The slice that just finished (its preview is fetched with getFocusPreview). */
       slice?: { index: number; name: string; meanVariance: number; maxVariance: number } }
   | { type: 'done'; jobId: string; summary: JobSummary }
   | { type: 'error'; jobId: string; message: string; file?: string }
-  | { type: 'cancelled'; jobId: string };
+  | { type: 'cancelled'; jobId: string }
+  /** A finished job's result was let go to make room for newer ones: it can no longer be shown. */
+  | { type: 'released'; jobId: string };
 
 /** Where job events travel over HTTP: a server-sent event stream (desktop: shared/ipc-channels.ts). */
 export const JOB_EVENTS_PATH = '/api/events';

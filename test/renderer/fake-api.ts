@@ -112,6 +112,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     async chooseFolder() {
       return null;
     },
+    async listJobs() {
+      return [];
+    },
     async listFolder(path?: string): Promise<FolderListing> {
       if (!path || path === '/data') {
         return {

@@ -176,11 +176,13 @@ describe('a job over HTTP', () => {
     expect(started.status).toBe(200);
     const { jobId } = started.json();
     await ended;
-    expect(events.map((e) => e.type)).toEqual(['started', 'progress', 'progress', 'progress', 'progress', 'progress', 'progress', 'progress', 'done']);
+    // Submitted (nothing ahead of it), leaves the queue at once (probe 0/0), then its slices.
+    expect(events.map((e) => e.type)).toEqual(['queued', 'progress', 'started', 'progress', 'progress', 'progress', 'progress', 'progress', 'progress', 'progress', 'done']);
+    expect(events[0]).toMatchObject({ jobId, name: 'stack', position: 0 });
     // Alignment is on by default: the pre-pass reports slices estimated (two of three: the
     // reference needs none) before the focus pass counts slices measured.
     expect(events.filter((e) => e.type === 'progress').map((e) => `${e.phase} ${e.done}/${e.total}`)).toEqual([
-      'probe 0/3', 'align 0/2', 'align 1/2', 'align 2/2', 'focus 1/3', 'focus 2/3', 'focus 3/3',
+      'probe 0/0', 'probe 0/3', 'align 0/2', 'align 1/2', 'align 2/2', 'focus 1/3', 'focus 2/3', 'focus 3/3',
     ]);
 
     const preview = await request(`/api/jobs/${jobId}/previews/1`);

@@ -65,8 +65,10 @@ describe('jobs', () => {
     await writeStack(dir);
     const session = newSession();
     const { jobId, events } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir }));
-    expect(events[0]).toMatchObject({ type: 'started', layout: { width: 96, height: 64, channels: 3, bitDepth: 8 } });
-    expect(events[0].type === 'started' && events[0].slices.map((s) => s.name)).toEqual(['z1.png', 'z2.png', 'z3.png', 'z4.png']);
+    expect(events[0]).toMatchObject({ type: 'queued', position: 0, name: 'stack' });
+    expect(events[1]).toMatchObject({ type: 'progress', phase: 'probe', done: 0, total: 0 });
+    expect(events[2]).toMatchObject({ type: 'started', layout: { width: 96, height: 64, channels: 3, bitDepth: 8 } });
+    expect(events[2].type === 'started' && events[2].slices.map((s) => s.name)).toEqual(['z1.png', 'z2.png', 'z3.png', 'z4.png']);
     const focus = events.filter((e) => e.type === 'progress' && e.phase === 'focus');
     expect(focus).toHaveLength(4);
     const done = events.at(-1)!;
@@ -112,6 +114,109 @@ describe('jobs', () => {
     expect(done.type).toBe('done');
     if (done.type === 'done') expect(done.summary.slices).toHaveLength(5);
     expect((await fs.readdir(parent)).length).toBe(1);
+  });
+});
+
+describe('the job queue', () => {
+  const ENDS = new Set(['done', 'error', 'cancelled']);
+
+  /** Every event from now until `count` jobs have ended. */
+  function record(session: Session, count: number): { events: JobEvent[]; ended: Promise<void> } {
+    const events: JobEvent[] = [];
+    let resolveEnd!: () => void;
+    const ended = new Promise<void>((r) => (resolveEnd = r));
+    const off = session.onEvent((e) => {
+      events.push(e);
+      if (events.filter((x) => ENDS.has(x.type)).length === count) {
+        off();
+        resolveEnd();
+      }
+    });
+    return { events, ended };
+  }
+
+  /** Folders a, b, c... each a small stack. */
+  async function stacks(...names: string[]): Promise<string[]> {
+    const parent = tempDir();
+    return Promise.all(names.map(async (name) => {
+      await writeStack(path.join(parent, name), 3, 48, 32);
+      return path.join(parent, name);
+    }));
+  }
+
+  /** Submits a job per folder, in order, as fast as the calls answer; their ids. */
+  async function submit(session: Session, folders: string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const folder of folders) ids.push((await session.startStack({ kind: 'folder', path: folder })).jobId);
+    return ids;
+  }
+
+  /** What happened, in order: 'run a' when a job leaves the queue (its first progress), 'done a' when it ends. */
+  function timeline(events: JobEvent[], names: Map<string, string>): string[] {
+    const seen = new Set<string>();
+    return events.flatMap((e) => {
+      const name = names.get(e.jobId) ?? '?';
+      if (e.type === 'progress' && !seen.has(e.jobId)) {
+        seen.add(e.jobId);
+        return [`run ${name}`];
+      }
+      return ENDS.has(e.type) ? [`${e.type} ${name}`] : [];
+    });
+  }
+
+  test('jobs run one at a time in the order they were submitted, each told how many are ahead while it waits', async () => {
+    const session = newSession();
+    const folders = await stacks('a', 'b', 'c');
+    const { events, ended } = record(session, 3);
+    const ids = await submit(session, folders);
+    expect(session.listJobs().map((j) => [j.name, j.state, j.position])).toEqual([['a', 'running', undefined], ['b', 'queued', 1], ['c', 'queued', 2]]);
+    await ended;
+    const names = new Map(ids.map((id, k) => [id, 'abc'[k]]));
+    expect(timeline(events, names)).toEqual(['run a', 'done a', 'run b', 'done b', 'run c', 'done c']);
+    const places = (k: number) => events.filter((e) => e.type === 'queued' && e.jobId === ids[k]).map((e) => e.type === 'queued' && e.position);
+    expect([places(0), places(1), places(2)]).toEqual([[0], [1], [2, 1]]);
+    expect(session.listJobs().map((j) => [j.name, j.state])).toEqual([['c', 'done'], ['b', 'done']]);
+  });
+
+  test('cancelling a queued job takes it out of the queue: it never runs, and the jobs behind it move up', async () => {
+    const session = newSession();
+    const folders = await stacks('a', 'b', 'c');
+    const { events, ended } = record(session, 3);
+    const ids = await submit(session, folders);
+    session.cancel(ids[1]);
+    expect(session.listJobs().map((j) => [j.name, j.state, j.position])).toEqual([['a', 'running', undefined], ['c', 'queued', 1]]);
+    await ended;
+    expect(timeline(events, new Map(ids.map((id, k) => [id, 'abc'[k]])))).toEqual(['run a', 'cancelled b', 'done a', 'run c', 'done c']);
+    expect(events.filter((e) => e.jobId === ids[2] && e.type === 'queued').map((e) => e.type === 'queued' && e.position)).toEqual([2, 1]);
+    expect(() => session.summary(ids[1])).toThrow(/No job/);
+  });
+
+  test('a failed job does not stop the queue, and stays listed with its one-line reason', async () => {
+    const session = newSession();
+    const [bad, good] = await stacks('bad', 'good');
+    await writeRgb8(path.join(bad, 'z9.png'), new Uint8Array(10 * 10 * 3), 10, 10);
+    const { events, ended } = record(session, 2);
+    const first = await session.startStack({ kind: 'folder', path: bad });
+    const second = await session.startStack({ kind: 'folder', path: good });
+    await ended;
+    expect(timeline(events, new Map([[first.jobId, 'bad'], [second.jobId, 'good']]))).toEqual(['run bad', 'error bad', 'run good', 'done good']);
+    const failed = session.listJobs().find((j) => j.jobId === first.jobId)!;
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/z9\.png/);
+    expect(failed.error!.split('\n')).toHaveLength(1);
+  });
+
+  test('a finished job’s result is let go once newer ones replace it, and subscribers are told', async () => {
+    const session = newSession({ keepJobs: 1 });
+    const folders = await stacks('a', 'b', 'c');
+    const { events, ended } = record(session, 3);
+    const ids = await submit(session, folders);
+    await ended;
+    expect(events.filter((e) => e.type === 'released').map((e) => e.jobId)).toEqual([ids[0], ids[1]]);
+    expect(session.listJobs().map((j) => j.jobId)).toEqual([ids[2]]);
+    expect(() => session.summary(ids[0])).toThrow(/No job/);
+    await expect(session.renderImage(ids[1], 'composite')).rejects.toThrow(/No job/);
+    expect(session.summary(ids[2]).slices).toHaveLength(3);
   });
 });
 

@@ -12,6 +12,7 @@ export function sessionHandlers(session: Session): Omit<ApiHandlers<unknown>, Ho
     recentStacks: () => session.recentStacks(),
     startStack: (_, source, options, range) => session.startStack(source, options, range),
     cancel: (_, jobId) => session.cancel(jobId),
+    listJobs: () => session.listJobs(),
     jobSummary: (_, jobId) => session.summary(jobId),
     getFocusPreview: (_, jobId, slice) => session.focusPreview(jobId, slice),
     focusProfile: (_, jobId, x, y) => session.focusProfile(jobId, x, y),

@@ -289,6 +289,15 @@ function fail(request: http.IncomingMessage, response: http.ServerResponse, stat
   sendJson(response, status, { error: message, ...(file ? { file } : {}) });
 }
 
+/**
+ * URLSearchParams reads malformed percent-encoding ('%E0%A4%A') as U+FFFD without a word, so a
+ * folder path built from it names a folder that does not exist; refused here as
+ * decodeURIComponent refuses it in the path (a URIError, answered 400).
+ */
+function checkQueryEncoding(search: string): void {
+  for (const part of search.slice(1).split(/[&=]/)) decodeURIComponent(part);
+}
+
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const { session } = options;
   const token = options.token ?? randomBytes(32).toString('hex');
@@ -303,6 +312,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   async function route(request: http.IncomingMessage, response: http.ServerResponse, url: URL): Promise<void> {
     const method = request.method ?? 'GET';
+    checkQueryEncoding(url.search);
     const parts = url.pathname.split('/').filter(Boolean);
     if (parts[0] !== 'api') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'Method not allowed');

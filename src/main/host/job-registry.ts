@@ -1,9 +1,13 @@
-// The session's jobs: starting a stack on the engine, its events to every subscriber, the jobs
-// kept once finished (the newest few) and the results each holds under every merge method asked
-// for, with the strokes painted on them (Retouch mode). Rendering and exporting read finished jobs from here (image-renderer.ts, job-exporter.ts).
+// The session's jobs: a first-in, first-out queue of whole stack jobs run one at a time on the
+// engine, their events to every subscriber, the jobs kept once finished (the newest few) and the
+// results each holds under every merge method asked for, with the strokes painted on them
+// (Retouch mode). One at a time because the engine already spreads one job over every core, and
+// two at once would only hold two jobs' slices in memory (twenty posted at once to the browser
+// host peaked near 3 GB). Rendering and exporting read finished jobs from here
+// (image-renderer.ts, job-exporter.ts).
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { JobEvent, JobSummary, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
+import type { JobEvent, JobState, JobSummary, QueuedJob, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
 import { type MergeMethod, type StackOptions, type StackOptionsInput, withDefaults } from '../../shared/options';
 import { RETOUCH_VERSION, type Retouch, type RetouchStroke } from '../../shared/retouch';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
@@ -31,7 +35,8 @@ export interface JobRegistryConfig {
   onDropped(jobId: string): void;
 }
 
-export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+/** Failed and cancelled jobs hold no result; this many are still listed (with their reason). */
+const LISTED_UNFINISHED = 50;
 
 export interface Job {
   id: string;
@@ -39,6 +44,8 @@ export interface Job {
   /** For export names: the folder's name, or "demo". */
   name: string;
   state: JobState;
+  /** The folder as resolved when the job was submitted (undefined: the demo). */
+  folder?: string;
   controller: AbortController;
   options: StackOptions;
   slices?: SliceRef[];
@@ -66,6 +73,10 @@ export interface Job {
   retouch: Retouch;
   retouchRevision: number;
   finished?: number;
+  /** While running: the last progress reported. */
+  progress?: { phase: string; done: number; total: number };
+  /** When failed: the one-line reason. */
+  error?: string;
 }
 
 export interface MergedResult {
@@ -82,6 +93,9 @@ export type FinishedJob = Job & Required<Pick<Job, 'slices' | 'layout' | 'compos
 export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
   private readonly listeners = new Set<(event: JobEvent) => void>();
+  /** Jobs waiting their turn, in the order they were submitted. */
+  private readonly waiting: Job[] = [];
+  private running: Job | null = null;
   private finishedCount = 0;
 
   constructor(private readonly config: JobRegistryConfig) {}
@@ -101,6 +115,7 @@ export class JobRegistry {
     }
   }
 
+  /** Queues a stack job; it runs once every job submitted before it has finished. */
   async startStack(source: StackSource, optionsInput: StackOptionsInput = {}, range?: SliceRange): Promise<{ jobId: string }> {
     if (range && !(Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 1 && range.from <= range.to)) {
       throw new DeepfieldError(`Expected slices from 1 up to a number not below it for range but received ${JSON.stringify(range)}`);
@@ -113,7 +128,8 @@ export class JobRegistry {
       id: randomUUID(),
       source: folder ? { kind: 'folder', path: folder, ...(source.kind === 'folder' && source.exclude?.length ? { exclude: source.exclude } : {}) } : { kind: 'demo' },
       name: folder ? path.basename(folder) : 'demo',
-      state: 'running',
+      state: 'queued',
+      folder,
       controller: new AbortController(),
       options,
       skipped: [],
@@ -124,11 +140,37 @@ export class JobRegistry {
       retouchRevision: 0,
     };
     this.jobs.set(job.id, job);
-    void this.run(job, folder);
+    this.waiting.push(job);
+    this.emitQueued(job);
+    this.startNext();
     return { jobId: job.id };
   }
 
-  private async run(job: Job, folder: string | undefined): Promise<void> {
+  /** Jobs ahead of a waiting one: the running one and those queued before it. */
+  private position(job: Job): number {
+    return (this.running ? 1 : 0) + this.waiting.indexOf(job);
+  }
+
+  private emitQueued(job: Job): void {
+    this.emit({ type: 'queued', jobId: job.id, source: job.source, name: job.name, position: this.position(job) });
+  }
+
+  /** Runs the next waiting job when none is running; each waiting job hears its new place. */
+  private startNext(): void {
+    if (this.running) return;
+    const job = this.waiting.shift();
+    if (!job) return;
+    this.running = job;
+    job.state = 'running';
+    job.progress = { phase: 'probe', done: 0, total: 0 };
+    this.emit({ type: 'progress', jobId: job.id, phase: 'probe', done: 0, total: 0, elapsedMs: 0 });
+    for (const waiting of this.waiting) this.emitQueued(waiting);
+    // A failed or cancelled job does not stop the queue (run() catches everything).
+    void this.run(job).finally(() => this.startNext());
+  }
+
+  private async run(job: Job): Promise<void> {
+    const { folder } = job;
     const signal = job.controller.signal;
     try {
       const stackFolder = folder ?? (await ensureDemoStack(this.config.demo?.spec, this.config.demo?.parent));
@@ -156,6 +198,7 @@ export class JobRegistry {
         remergeable: true,
         keep: { confidence: true, peaks: true },
         onProgress: (p) => {
+          job.progress = { phase: p.phase, done: p.done, total: p.total };
           if (p.slice?.preview) job.previews[p.slice.index] = p.slice.preview;
           const slice = p.slice && { index: p.slice.index, name: p.slice.name, meanVariance: p.slice.meanVariance, maxVariance: p.slice.maxVariance };
           this.emit({ type: 'progress', jobId: job.id, phase: p.phase, done: p.done, total: p.total, elapsedMs: p.elapsedMs, ...(slice ? { slice } : {}) });
@@ -190,32 +233,65 @@ export class JobRegistry {
         this.finish(job, 'cancelled');
         this.emit({ type: 'cancelled', jobId: job.id });
       } else {
-        this.finish(job, 'failed');
         const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        job.error = message;
+        this.finish(job, 'failed');
         const file = error instanceof DeepfieldError ? error.file : undefined;
         this.emit({ type: 'error', jobId: job.id, message, ...(file ? { file } : {}) });
       }
     }
   }
 
-  /** Marks a job finished and drops the oldest finished jobs beyond the limit. */
+  /**
+   * Marks a job finished and lets go of what older ones hold: beyond the newest `keepJobs` done
+   * jobs, a result is dropped (and its subscribers told: 'released'); failed and cancelled jobs
+   * hold nothing but their reason, and only the newest few stay listed.
+   */
   private finish(job: Job, state: JobState): void {
     job.state = state;
     job.finished = ++this.finishedCount;
-    if (state !== 'done') {
-      job.previews = [];
-      job.merged.clear();
-      job.result = undefined;
-    }
-    const finished = [...this.jobs.values()].filter((j) => j.state !== 'running').sort((a, b) => b.finished! - a.finished!);
-    for (const old of finished.slice(this.config.keepJobs ?? 2)) {
+    job.progress = undefined;
+    if (this.running === job) this.running = null;
+    if (state !== 'done') release(job);
+    const newestFirst = [...this.jobs.values()].filter((j) => j.finished !== undefined).sort((a, b) => b.finished! - a.finished!);
+    const done = newestFirst.filter((j) => j.state === 'done');
+    for (const old of done.slice(this.config.keepJobs ?? 2)) {
       this.jobs.delete(old.id);
+      release(old);
       this.config.onDropped(old.id);
+      this.emit({ type: 'released', jobId: old.id });
     }
+    for (const old of newestFirst.filter((j) => j.state !== 'done').slice(LISTED_UNFINISHED)) this.jobs.delete(old.id);
   }
 
+  /** Cancels a running job; a queued one leaves the queue at once, never having started. */
   cancel(jobId: string): void {
-    this.job(jobId).controller.abort();
+    const job = this.job(jobId);
+    const place = this.waiting.indexOf(job);
+    if (place < 0) {
+      job.controller.abort();
+      return;
+    }
+    this.waiting.splice(place, 1);
+    job.controller.abort();
+    this.jobs.delete(job.id);
+    this.emit({ type: 'cancelled', jobId: job.id });
+    for (const waiting of this.waiting.slice(place)) this.emitQueued(waiting);
+  }
+
+  /** The queue in order: the running job, the waiting ones, then the finished ones still kept (newest first). */
+  list(): QueuedJob[] {
+    const finished = [...this.jobs.values()].filter((j) => j.finished !== undefined).sort((a, b) => b.finished! - a.finished!);
+    const ordered = [...(this.running ? [this.running] : []), ...this.waiting, ...finished];
+    return ordered.map((job) => ({
+      jobId: job.id,
+      source: job.source,
+      name: job.name,
+      state: job.state,
+      ...(job.state === 'queued' ? { position: this.position(job) } : {}),
+      ...(job.state === 'running' && job.progress ? { progress: { ...job.progress } } : {}),
+      ...(job.error ? { error: job.error } : {}),
+    }));
   }
 
   job(jobId: string): Job {
@@ -226,7 +302,7 @@ export class JobRegistry {
 
   finishedJob(jobId: string): FinishedJob {
     const job = this.job(jobId);
-    if (job.state !== 'done') throw new DeepfieldError(job.state === 'running' ? 'The stack is still being computed' : `The job ${job.state === 'failed' ? 'failed' : 'was cancelled'}: nothing to show`);
+    if (job.state !== 'done') throw new DeepfieldError(FINISHED_JOB_REFUSAL[job.state]);
     return job as FinishedJob;
   }
 
@@ -311,10 +387,29 @@ export class JobRegistry {
     return painting;
   }
 
-  /** Cancels running jobs (the engine's pool is the caller's to close). */
+  /** Empties the queue and cancels the running job (the engine's pool is the caller's to close). */
   close(): void {
-    for (const job of this.jobs.values()) job.controller.abort();
+    for (const job of this.waiting.splice(0)) job.controller.abort();
+    this.running?.controller.abort();
   }
+}
+
+const FINISHED_JOB_REFUSAL: Record<Exclude<JobState, 'done'>, string> = {
+  queued: 'The stack is waiting in the queue: nothing to show yet',
+  running: 'The stack is still being computed',
+  failed: 'The job failed: nothing to show',
+  cancelled: 'The job was cancelled: nothing to show',
+};
+
+/** Drops everything a job holds beyond its description, so the memory can be collected. */
+function release(job: Job): void {
+  job.previews = [];
+  job.merged.clear();
+  job.result = undefined;
+  job.composite = undefined;
+  job.indexMap = undefined;
+  job.aligns = undefined;
+  job.confidence8 = undefined;
 }
 
 /**

@@ -9,7 +9,7 @@
 // export height maps without measuring focus a second time.
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
+import type { ExportRequest, ExportResult, FolderListing, ImageKind, ImageUrlOptions, JobEvent, JobSummary, QueuedJob, RemergeResult, RetouchResult, SliceRange, StackSource } from '../../shared/api';
 import type { MergeMethod, StackOptionsInput } from '../../shared/options';
 import type { RetouchStroke } from '../../shared/retouch';
 import type { FocusPreview } from '../../shared/types';
@@ -105,6 +105,10 @@ export class Session {
     this.jobs.cancel(jobId);
   }
 
+  listJobs(): QueuedJob[] {
+    return this.jobs.list();
+  }
+
   summary(jobId: string): JobSummary {
     return this.jobs.summary(jobId);
   }
@@ -133,7 +137,7 @@ export class Session {
     return this.exporter.exportImage(request, target);
   }
 
-  /** Cancels running jobs (the engine's pool is the caller's to close). */
+  /** Empties the queue and cancels the running job (the engine's pool is the caller's to close). */
   close(): void {
     this.jobs.close();
   }

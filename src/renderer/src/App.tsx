@@ -17,6 +17,12 @@
 //                        textbox "In-focus slices", buttons "Export files", "Close".
 //   dialog "Choose a stack folder" (browser host): list "Folders", buttons "Browse <name>",
 //                        "Open stack <name>", "Parent folder", "Open this folder", "Close".
+//   region "Batch queue" (right column): button "Add folders…" (browser host: dialog "Add stacks to
+//                        the batch queue", the same with "Add stack <name>", "Add this folder" and a
+//                        status "Added N: …"), combobox "Add a recent stack", list "Queued stacks" with
+//                        a listitem per job: button "<name>: <status>" (status "ready", "queued, N ahead",
+//                        "stacking P%", "done", "failed: <reason>", "cancelled"; enabled when done: opens
+//                        it) and button "Stop <name>" (queued, running) / "Remove <name>"; button "Start queue".
 //   region "Slices" (complementary): list with one listitem per slice; in each, button
 //                        "Slice N: <file>" (aria-current on the shown one) and, once measured,
 //                        img "Heatmap of slice N" (N is 1-based).
@@ -55,6 +61,7 @@ import { FolderBrowser } from './components/FolderBrowser';
 import { KeyboardHelp } from './components/KeyboardHelp';
 import { ErrorBanner, fileName, Toasts } from './components/Notices';
 import { ProgressBar } from './components/ProgressBar';
+import { QueuePanel } from './components/QueuePanel';
 import { SliceStrip } from './components/SliceStrip';
 import { Toolbar } from './components/Toolbar';
 import { useExports } from './hooks/use-exports';
@@ -63,7 +70,9 @@ import { useLeftOut } from './hooks/use-left-out';
 import { useHost } from './hooks/use-host';
 import { useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
+import { describeError } from './hooks/describe-error';
 import { useOpen } from './hooks/use-open';
+import { useQueue } from './hooks/use-queue';
 import { useRetouch } from './hooks/use-retouch';
 import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
@@ -100,13 +109,25 @@ export function App({ api }: { api: DeepfieldApi }) {
   const { hostInfo, recent, refreshRecent } = useHost(api, dispatch);
   const jobs = useJob({ api, state, dispatch, settings, updateSettings, onFinished: refreshRecent });
   const open = useOpen({ api, hostInfo, dispatch, run: jobs.run });
+  const queue = useQueue(api, settings);
+  const [addingToQueue, setAddingToQueue] = useState(false);
+  const addFolders = () => {
+    if (hostInfo?.kind === 'browser') {
+      setAddingToQueue(true);
+      return;
+    }
+    api.chooseFolder().then(
+      (path) => path && queue.add(path),
+      (error: unknown) => dispatch({ type: 'toast', message: `Cannot open a folder: ${describeError(error)}`, tone: 'error' }),
+    );
+  };
   const job = state.job;
   const layout = job?.layout ?? null;
   const view = useViewport(layout);
   const [helpShown, setHelpShown] = useState(false);
   const toggleHelp = useCallback(() => setHelpShown((shown) => !shown), []);
   const retouch = useRetouch(api, job?.jobId ?? null, job?.status === 'done', dispatch);
-  useKeys({ enabled: !open.browsing && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp, retouch });
+  useKeys({ enabled: !open.browsing && !addingToQueue && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp, retouch });
   const exports = useExports(api, state, dispatch);
 
   useEffect(() => {
@@ -216,6 +237,18 @@ export function App({ api }: { api: DeepfieldApi }) {
         </div>
         <ErrorBoundary area="focus panel">
           <FocusPanel slices={state.slices} current={state.currentSlice} profile={state.profile} onSelect={selectSlice}>
+            <QueuePanel
+              rows={queue.rows}
+              error={queue.error}
+              sending={queue.sending}
+              recent={recent}
+              onAddFolders={addFolders}
+              onAdd={queue.add}
+              onRunAll={() => void queue.runAll()}
+              onRemove={queue.remove}
+              onOpen={(row) => (row.state === 'released' || !row.jobId ? void jobs.run(row.source) : void jobs.show(row.jobId))}
+              shownJobId={job?.jobId ?? null}
+            />
             <AlignmentPanel alignment={state.summary?.alignment} done={job?.status === 'done'} current={state.currentSlice} onSelect={selectSlice} />
           </FocusPanel>
         </ErrorBoundary>
@@ -223,6 +256,7 @@ export function App({ api }: { api: DeepfieldApi }) {
       <ProgressBar job={job} lastEventAt={jobs.lastEventAt} onCancel={jobs.cancel} />
       <Toasts toasts={state.toasts} onDismiss={dismissToast} />
       {open.browsing && <FolderBrowser api={api} onOpen={open.openFolder} onClose={open.closeBrowser} />}
+      {addingToQueue && <FolderBrowser api={api} onOpen={open.openFolder} onAdd={queue.add} onClose={() => setAddingToQueue(false)} />}
       {helpShown && <KeyboardHelp onClose={() => setHelpShown(false)} />}
     </div>
   );

@@ -24,6 +24,7 @@ function activity(job: JobState): string {
 
 export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | null; lastEventAt: number; onCancel: () => void }) {
   const running = job?.status === 'running';
+  const cancellable = running || job?.status === 'queued';
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!running) return;
@@ -42,8 +43,11 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
         text = `${activity(job)} · ${formatDuration(elapsed)} elapsed${left}`;
         break;
       }
+      case 'queued':
+        text = job.position ? `Waiting in the queue: ${job.position} job${job.position === 1 ? '' : 's'} ahead` : 'Waiting in the queue';
+        break;
       case 'done':
-        text = `Done: ${job.total} slices in ${formatDuration(job.elapsedMs)}`;
+        text = `Done: ${job.total} slices in ${formatDuration(job.elapsedMs)}${job.released ? ' (let go to make room for newer results: run it again to zoom or export)' : ''}`;
         break;
       case 'cancelled':
         text =
@@ -76,7 +80,7 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
       <span className="progress-text" aria-live="polite">
         {text}
       </span>
-      <button type="button" onClick={onCancel} disabled={!running} title="Cancel (Esc)">
+      <button type="button" onClick={onCancel} disabled={!cancellable} title="Cancel (Esc)">
         Cancel
       </button>
     </footer>

@@ -21,7 +21,7 @@ import { describeError } from './describe-error';
 const INDEX_MAP_SIZE = 1024;
 
 /** The alignment fields as stack options; a typed reference is 1-based, the engine's 0-based. */
-function alignOptions(fields: StackFields): { align: StackFields['align']; reference?: number; brightness: boolean; keepSize: boolean } {
+export function alignOptions(fields: StackFields): { align: StackFields['align']; reference?: number; brightness: boolean; keepSize: boolean } {
   const reference = fields.reference.trim();
   const n = Number(reference);
   if (reference !== '' && !(Number.isInteger(n) && n >= 1)) {
@@ -40,7 +40,7 @@ async function loadIndexMap(url: string, sliceCount: number): Promise<DecodedInd
 }
 
 /** Sigma as typed, as the stack options' number; throws a message in the user's words when it is not one. */
-function sigmaFrom(text: string): number | undefined {
+export function sigmaFrom(text: string): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   const sigma = Number(trimmed);
@@ -53,10 +53,17 @@ function sigmaFrom(text: string): number | undefined {
   throw new Error(`Sigma is the size of the focus measure in pixels: type a number such as 2 or 1.5 (${problem ?? `${trimmed} is too ${sigma > 2 ? 'large' : 'small'}`}).`);
 }
 
+/** A job that has not ended: running, or waiting in the host's queue. */
+function unfinished(job: AppState['job']): boolean {
+  return job?.status === 'running' || job?.status === 'queued';
+}
+
 export interface JobControls {
   /** The stack Run re-runs: the folder or demo last started. */
   source: StackSource | null;
   run: (source: StackSource) => Promise<void>;
+  /** Shows a job that finished earlier (a row of the batch queue) as if it had just been run. */
+  show: (jobId: string) => Promise<void>;
   cancel: () => void;
   /** Re-merges the finished job with `method` (no new focus pass, no progress run) and shows it. */
   remerge: (method: MergeMethod, side: 'main' | 'compare') => void;
@@ -136,6 +143,7 @@ export function useJob({
       dispatch({ type: 'jobEvent', event });
       if (event.type === 'progress' && event.slice) fetchPreview(event.jobId, event.slice.index);
       if (event.type === 'done') onFinished(event.summary);
+      if (event.type === 'released') dispatch({ type: 'toast', message: 'The stack on show was let go to make room for newer results: Run it again to zoom or export.', tone: 'error' });
     },
     [dispatch, fetchPreview, onFinished],
   );
@@ -171,7 +179,7 @@ export function useJob({
         return;
       }
       const previous = jobIdRef.current;
-      if (previous && job?.status === 'running') api.cancel(previous).catch(() => undefined);
+      if (previous && unfinished(job)) api.cancel(previous).catch(() => undefined);
       jobIdRef.current = null;
       pendingEvents.current = [];
       previews.current = new Map();
@@ -192,10 +200,29 @@ export function useJob({
     [api, dispatch, settings, updateSettings, job?.status, handleEvent],
   );
 
+  const show = useCallback(
+    async (jobId: string) => {
+      try {
+        const summary = await api.jobSummary(jobId);
+        // A stack still running from the toolbar goes on (it stays in the queue panel to open later).
+        jobIdRef.current = jobId;
+        pendingEvents.current = null;
+        previews.current = new Map();
+        setIndexMap(null);
+        setSource(summary.source);
+        dispatch({ type: 'jobShown', summary, aligned: summary.alignment !== undefined });
+        onFinished(summary);
+      } catch (error) {
+        dispatch({ type: 'toast', message: `Cannot show that stack: ${describeError(error)}`, tone: 'error' });
+      }
+    },
+    [api, dispatch, onFinished],
+  );
+
   const cancel = useCallback(() => {
     const jobId = jobIdRef.current;
-    if (jobId && job?.status === 'running') api.cancel(jobId).catch((error: unknown) => dispatch({ type: 'toast', message: `Cancel failed: ${describeError(error)}`, tone: 'error' }));
-  }, [api, dispatch, job?.status]);
+    if (jobId && unfinished(job)) api.cancel(jobId).catch((error: unknown) => dispatch({ type: 'toast', message: `Cancel failed: ${describeError(error)}`, tone: 'error' }));
+  }, [api, dispatch, job]);
 
   const remerge = (chosen: MergeMethod, side: 'main' | 'compare') => {
     if (!job || job.status !== 'done') return;
@@ -238,6 +265,7 @@ export function useJob({
   return {
     source,
     run,
+    show,
     cancel,
     remerge,
     pickPixel,

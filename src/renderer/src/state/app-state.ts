@@ -21,12 +21,17 @@ export interface SliceEntry {
   previewReady: boolean;
 }
 
-export type JobStatus = 'running' | 'done' | 'error' | 'cancelled';
+/** 'queued': waiting in the host's queue behind other jobs (a batch, say). */
+export type JobStatus = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
 
 export interface JobState {
   jobId: string;
   source: StackSource;
   status: JobStatus;
+  /** While queued: how many jobs are ahead of it. */
+  position?: number;
+  /** Set when the host let go of the finished result to make room for newer ones. */
+  released?: boolean;
   phase: StackPhase;
   done: number;
   total: number;
@@ -148,6 +153,8 @@ export const initialState: AppState = {
 
 export type Action =
   | { type: 'jobStarted'; jobId: string; source: StackSource; aligned: boolean; autoAlign?: boolean }
+  /** A job that finished earlier (a row of the batch queue) is shown with its summary. */
+  | { type: 'jobShown'; summary: JobSummary; aligned: boolean }
   | { type: 'jobEvent'; event: JobEvent }
   | { type: 'previewLoaded'; jobId: string; slice: number }
   | { type: 'selectSlice'; slice: number }
@@ -178,16 +185,23 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
   // Events of an earlier job (a cancelled run still winding down) must not touch the new one.
   if (!job || event.jobId !== job.jobId) return state;
   switch (event.type) {
+    case 'queued':
+      // Position 0: it runs at once, and its first progress event follows.
+      return event.position > 0 ? { ...state, job: { ...job, status: 'queued', position: event.position } } : state;
+    case 'released':
+      return { ...state, job: { ...job, released: true } };
     case 'started': {
       const slices = event.slices.map((slice) => ({ ...state.slices[slice.index], index: slice.index, name: slice.name, previewReady: false }));
       const aligned = job.aligned && !(job.autoAlign && event.microscope);
-      return { ...state, job: { ...job, total: slices.length, layout: event.layout, skipped: event.skipped, microscope: event.microscope, aligned }, slices };
+      return { ...state, job: { ...job, status: 'running', position: undefined, total: slices.length, layout: event.layout, skipped: event.skipped, microscope: event.microscope, aligned }, slices };
     }
     case 'progress': {
       const next: AppState = {
         ...state,
         job: {
           ...job,
+          status: 'running',
+          position: undefined,
           phase: event.phase,
           done: event.done,
           total: event.total,
@@ -204,43 +218,46 @@ function applyJobEvent(state: AppState, event: JobEvent): AppState {
       next.reportedMaxVariance = Math.max(state.reportedMaxVariance, maxVariance);
       return next;
     }
-    case 'done': {
-      const { summary } = event;
-      const slices: SliceEntry[] = summary.slices.map((slice) => {
-        const stats = summary.stats.find((s) => s.index === slice.index);
-        return {
-          index: slice.index,
-          name: slice.name,
-          meanVariance: stats?.meanVariance,
-          maxVariance: stats?.maxVariance,
-          pixelsWon: stats?.pixelsWon,
-          previewReady: state.slices[slice.index]?.previewReady ?? false,
-        };
-      });
-      return {
-        ...state,
-        job: {
-          ...job,
-          status: 'done',
-          done: summary.slices.length,
-          total: summary.slices.length,
-          elapsedMs: summary.timings.totalMs,
-          fraction: 1,
-          layout: summary.layout,
-          skipped: summary.skipped,
-        },
-        summary,
-        slices,
-        reportedMaxVariance: summary.maxVariance,
-        view: state.viewChosenByApp ? 'composite' : state.view,
-        currentSlice: Math.min(state.currentSlice, Math.max(0, slices.length - 1)),
-      };
-    }
+    case 'done':
+      return withSummary(state, job, event.summary);
     case 'error':
       return { ...state, job: { ...job, status: 'error' }, error: { message: event.message, file: event.file } };
     case 'cancelled':
       return { ...state, job: { ...job, status: 'cancelled' } };
   }
+}
+
+/** The state of a finished job whose summary has arrived. */
+function withSummary(state: AppState, job: JobState, summary: JobSummary): AppState {
+  const slices: SliceEntry[] = summary.slices.map((slice) => {
+    const stats = summary.stats.find((s) => s.index === slice.index);
+    return {
+      index: slice.index,
+      name: slice.name,
+      meanVariance: stats?.meanVariance,
+      maxVariance: stats?.maxVariance,
+      pixelsWon: stats?.pixelsWon,
+      previewReady: state.slices[slice.index]?.previewReady ?? false,
+    };
+  });
+  return {
+    ...state,
+    job: {
+      ...job,
+      status: 'done',
+      done: summary.slices.length,
+      total: summary.slices.length,
+      elapsedMs: summary.timings.totalMs,
+      fraction: 1,
+      layout: summary.layout,
+      skipped: summary.skipped,
+    },
+    summary,
+    slices,
+    reportedMaxVariance: summary.maxVariance,
+    view: state.viewChosenByApp ? 'composite' : state.view,
+    currentSlice: Math.min(state.currentSlice, Math.max(0, slices.length - 1)),
+  };
 }
 
 function addToast(state: AppState, message: string, tone: Toast['tone']): AppState {
@@ -268,6 +285,10 @@ export function reducer(state: AppState, action: Action): AppState {
       };
     case 'jobEvent':
       return applyJobEvent(state, action.event);
+    case 'jobShown': {
+      const started = reducer(state, { type: 'jobStarted', jobId: action.summary.jobId, source: action.summary.source, aligned: action.aligned });
+      return withSummary({ ...started, view: 'composite', viewChosenByApp: true }, started.job!, action.summary);
+    }
     case 'previewLoaded':
       if (state.job?.jobId !== action.jobId) return state;
       return { ...state, slices: withSlice(state.slices, 0, { index: action.slice, previewReady: true }) };
