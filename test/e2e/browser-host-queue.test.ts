@@ -56,6 +56,8 @@ describe.skipIf(skipReason !== null)('the batch queue, in Chromium', () => {
     // The second waits while the first runs: both said at once in the panel.
     await queue.getByRole('button', { name: 'pcb: queued, 1 ahead' }).waitFor({ timeout: 60_000 });
     await queue.getByRole('button', { name: /^pcb: stacking/ }).waitFor({ timeout: 120_000 });
+    // Nothing is shown in the viewer yet, and the progress line says what the queue is doing.
+    await expect.poll(() => page.locator('.progress-text').textContent()).toBe('Batch queue: stacking pcb');
     await screenshot(page, 'queue-01-second-running');
     await queue.getByRole('button', { name: 'pcb: done' }).waitFor({ timeout: 180_000 });
 

@@ -14,6 +14,18 @@ const job = (over: Partial<JobState>): JobState => ({
 });
 
 describe('the progress bar', () => {
+  it('says how many jobs are ahead while the shown job waits in the host’s queue, lets it be cancelled, then follows it', () => {
+    const submitted = reducer(initialState, { type: 'jobStarted', jobId: 'j1', source: { kind: 'demo' }, aligned: true });
+    const waiting = reducer(submitted, { type: 'jobEvent', event: { type: 'queued', jobId: 'j1', source: { kind: 'demo' }, name: 'demo', position: 2 } });
+    const { rerender } = render(<ProgressBar job={waiting.job} lastEventAt={Date.now()} onCancel={() => {}} />);
+    expect(screen.getByText('Waiting in the queue: 2 jobs ahead')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Cancel' }) as HTMLButtonElement).disabled).toBe(false);
+    const running = reducer(waiting, { type: 'jobEvent', event: { type: 'progress', jobId: 'j1', phase: 'probe', done: 0, total: 0, elapsedMs: 0 } });
+    rerender(<ProgressBar job={running.job} lastEventAt={Date.now()} onCancel={() => {}} />);
+    expect(running.job?.status).toBe('running');
+    expect(screen.getByText(/^Reading the stack/)).toBeTruthy();
+  });
+
   it('names the alignment pre-pass and counts slices estimated, then slices measured', () => {
     const { rerender } = render(<ProgressBar job={job({ phase: 'align', done: 3, total: 9 })} lastEventAt={Date.now()} onCancel={() => {}} />);
     expect(screen.getByText(/Aligning the slices: 3 of 9 estimated/)).toBeTruthy();

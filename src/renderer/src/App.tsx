@@ -72,7 +72,7 @@ import { useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
 import { describeError } from './hooks/describe-error';
 import { useOpen } from './hooks/use-open';
-import { useQueue } from './hooks/use-queue';
+import { type QueueRow, useQueue } from './hooks/use-queue';
 import { useRetouch } from './hooks/use-retouch';
 import { useSettings } from './hooks/use-settings';
 import { useViewport } from './hooks/use-viewport';
@@ -93,6 +93,14 @@ function stackingNote(settings: Settings, folder: string, count: number, leftOut
     return null; // a range that cannot be read is reported beside the fields at Run
   }
   return stacked < count ? `Stacking ${stacked} of ${count} slices` : null;
+}
+
+/** "Batch queue: stacking pcb, 2 waiting" while the queue works; null when it is idle. */
+function queueNote(rows: QueueRow[]): string | null {
+  const running = rows.find((r) => r.state === 'running');
+  const waiting = rows.filter((r) => r.state === 'queued').length;
+  if (!running && waiting === 0) return null;
+  return `Batch queue: ${running ? `stacking ${running.name}` : 'starting'}${waiting > 0 ? `, ${waiting} waiting` : ''}`;
 }
 
 /** The z-step typed in the export dialog, when it is a positive number. */
@@ -253,7 +261,7 @@ export function App({ api }: { api: DeepfieldApi }) {
           </FocusPanel>
         </ErrorBoundary>
       </div>
-      <ProgressBar job={job} lastEventAt={jobs.lastEventAt} onCancel={jobs.cancel} />
+      <ProgressBar job={job} lastEventAt={jobs.lastEventAt} onCancel={jobs.cancel} queueNote={queueNote(queue.rows)} />
       <Toasts toasts={state.toasts} onDismiss={dismissToast} />
       {open.browsing && <FolderBrowser api={api} onOpen={open.openFolder} onClose={open.closeBrowser} />}
       {addingToQueue && <FolderBrowser api={api} onOpen={open.openFolder} onAdd={queue.add} onClose={() => setAddingToQueue(false)} />}

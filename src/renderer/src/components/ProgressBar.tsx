@@ -22,7 +22,18 @@ function activity(job: JobState): string {
   }
 }
 
-export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | null; lastEventAt: number; onCancel: () => void }) {
+export function ProgressBar({
+  job,
+  lastEventAt,
+  onCancel,
+  queueNote,
+}: {
+  job: JobState | null;
+  lastEventAt: number;
+  onCancel: () => void;
+  /** With no stack shown: what the batch queue is stacking, so an idle line does not say nothing runs. */
+  queueNote?: string | null;
+}) {
   const running = job?.status === 'running';
   const cancellable = running || job?.status === 'queued';
   const [now, setNow] = useState(() => Date.now());
@@ -32,7 +43,7 @@ export function ProgressBar({ job, lastEventAt, onCancel }: { job: JobState | nu
     return () => clearInterval(timer);
   }, [running]);
 
-  let text = 'No stack running.';
+  let text = queueNote ?? 'No stack running.';
   if (job) {
     const sinceEvent = running ? Math.max(0, now - lastEventAt) : 0;
     const elapsed = job.elapsedMs + sinceEvent;
