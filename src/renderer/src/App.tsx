@@ -51,9 +51,8 @@
 //                        While on, a left drag on the composite or depth stage paints (middle/right drag pans).
 // Keys: Left/Right slices, 1-5 views, F fit, 0 100%, +/- zoom, Esc cancel; retouching: [ ] brush
 // size, Ctrl+Z undo, Ctrl+Shift+Z (Ctrl+Y) redo.
-import { useCallback, useEffect, useReducer, useState } from 'react';
-import type { DeepfieldApi } from '../../shared/api';
-import type { MergeMethod } from '../../shared/options';
+import { type Dispatch, useCallback, useEffect, useReducer, useState } from 'react';
+import type { DeepfieldApi, HostInfo, StackSource } from '../../shared/api';
 import { AlignmentPanel } from './components/AlignmentPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FocusPanel } from './components/FocusPanel';
@@ -64,20 +63,20 @@ import { ProgressBar } from './components/ProgressBar';
 import { QueuePanel } from './components/QueuePanel';
 import { SliceStrip } from './components/SliceStrip';
 import { Toolbar } from './components/Toolbar';
-import { useExports } from './hooks/use-exports';
+import { type ExportControls, useExports } from './hooks/use-exports';
 import { useFolderImages } from './hooks/use-folder-images';
 import { useLeftOut } from './hooks/use-left-out';
 import { useHost } from './hooks/use-host';
-import { useJob } from './hooks/use-job';
+import { type JobControls, useJob } from './hooks/use-job';
 import { useKeys } from './hooks/use-keys';
 import { describeError } from './hooks/describe-error';
-import { useOpen } from './hooks/use-open';
-import { type QueueRow, useQueue } from './hooks/use-queue';
-import { useRetouch } from './hooks/use-retouch';
+import { type OpenControls, useOpen } from './hooks/use-open';
+import { type QueueControls, type QueueRow, useQueue } from './hooks/use-queue';
+import { type RetouchControls, useRetouch } from './hooks/use-retouch';
 import { useSettings } from './hooks/use-settings';
-import { useViewport } from './hooks/use-viewport';
+import { type ViewportControls, useViewport } from './hooks/use-viewport';
 import { rangeForFolder, slicesInRange, type Settings } from './settings';
-import { initialState, reducer } from './state/app-state';
+import { type Action, type AppState, initialState, reducer } from './state/app-state';
 import type { ZStep } from './viewer/DepthLegend';
 import { Viewer } from './viewer/Viewer';
 
@@ -109,6 +108,163 @@ function zStepOf(settings: Settings): ZStep | null {
   return settings.export.zStep.trim() !== '' && value > 0 ? { value, unit: settings.export.zUnit } : null;
 }
 
+/**
+ * "Add folders…" of the batch queue: the browser host has no folder dialog, so it opens the folder
+ * browser in its adding mode; the desktop app asks its dialog.
+ */
+function useAddToQueue(api: DeepfieldApi, hostInfo: HostInfo | null, queue: QueueControls, dispatch: Dispatch<Action>) {
+  const [adding, setAdding] = useState(false);
+  const addFolders = () => {
+    if (hostInfo?.kind === 'browser') {
+      setAdding(true);
+      return;
+    }
+    api.chooseFolder().then(
+      (path) => path && queue.add(path),
+      (error: unknown) => dispatch({ type: 'toast', message: `Cannot open a folder: ${describeError(error)}`, tone: 'error' }),
+    );
+  };
+  return { adding, addFolders, stopAdding: () => setAdding(false) };
+}
+
+/** The toolbar, its choices kept in the settings (issue 5) and its buttons wired to the job. */
+function StackToolbar({
+  state,
+  dispatch,
+  settings,
+  updateSettings,
+  jobs,
+  open,
+  exports,
+  recent,
+  runNote,
+  onRun,
+  onHelp,
+}: {
+  state: AppState;
+  dispatch: Dispatch<Action>;
+  settings: Settings;
+  updateSettings: (partial: Partial<Settings>) => void;
+  jobs: JobControls;
+  open: OpenControls;
+  exports: ExportControls;
+  recent: string[];
+  runNote: string | null;
+  onRun: () => void;
+  onHelp: () => void;
+}) {
+  const job = state.job;
+  const source = jobs.source;
+  return (
+    <Toolbar
+      recent={recent}
+      sigma={settings.sigma}
+      sigmaError={jobs.sigmaError}
+      method={settings.method}
+      canRun={source !== null}
+      running={job?.status === 'running'}
+      canExport={job?.status === 'done'}
+      currentSlice={state.currentSlice}
+      theme={state.theme}
+      onOpen={open.chooseFolder}
+      onDemo={() => void jobs.run({ kind: 'demo' })}
+      onRecent={open.openFolder}
+      onSigma={(text) => updateSettings({ sigma: text })}
+      onMethod={(chosen) => {
+        updateSettings({ method: chosen });
+        jobs.remerge(chosen, 'main');
+      }}
+      onRun={onRun}
+      onExport={exports.exportFile}
+      onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
+      onHelp={onHelp}
+      fields={settings}
+      onFields={(partial) => {
+        jobs.clearFieldsError();
+        // A range is typed for the open folder (or, with none open, for the next one).
+        const range = partial.rangeFrom !== undefined || partial.rangeTo !== undefined;
+        updateSettings(range ? { ...partial, rangeFolder: source?.kind === 'folder' ? source.path : '' } : partial);
+      }}
+      fieldsError={jobs.fieldsError}
+      microscope={job?.microscope}
+      runNote={runNote}
+      sliceCount={state.summary?.slices.length ?? 0}
+      exportChoices={settings.export}
+      onExportChoices={(choices) => updateSettings({ export: choices })}
+      onExportOutputs={exports.exportOutputs}
+    />
+  );
+}
+
+/** Above the viewer: which stack is on show (and which of its slices), its error, the files it skipped. */
+function StackHeading({ state, source, dispatch }: { state: AppState; source: StackSource | null; dispatch: Dispatch<Action> }) {
+  const job = state.job;
+  // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
+  const range = state.summary?.range;
+  const title = source ? `${source.kind === 'demo' ? 'Demo stack' : fileName(source.path)}${range ? ` · slices ${range.from}–${range.to} of the folder` : ''}` : null;
+  return (
+    <>
+      {title && (
+        <h1 className="stack-title" title={source?.kind === 'folder' ? source.path : undefined}>
+          {title}
+        </h1>
+      )}
+      {state.error && <ErrorBanner error={state.error} onDismiss={() => dispatch({ type: 'dismissError' })} />}
+      {job && job.skipped.length > 0 && (
+        <p className="notice">
+          Skipped {job.skipped.length} file{job.skipped.length === 1 ? '' : 's'}: {job.skipped.map((s) => `${fileName(s.file)} (${s.reason})`).join('; ')}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** The viewer wired to the viewport, the job's previews and results, and retouching. */
+function StackViewer({ api, state, dispatch, view, jobs, retouch, settings }: { api: DeepfieldApi; state: AppState; dispatch: Dispatch<Action>; view: ViewportControls; jobs: JobControls; retouch: RetouchControls; settings: Settings }) {
+  return (
+    <Viewer
+      state={state}
+      dispatch={dispatch}
+      api={api}
+      viewport={view.viewport}
+      onViewport={view.moveViewport}
+      onStageSize={view.onStageSize}
+      onFit={view.fit}
+      onScale={view.zoomTo}
+      onZoomStep={view.zoomStep}
+      onPixel={jobs.pickPixel}
+      previewFor={jobs.previewFor}
+      varianceScale={jobs.varianceScale}
+      indexMap={jobs.indexMap}
+      onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
+      retouch={retouch}
+      zStep={zStepOf(settings)}
+    />
+  );
+}
+
+/** The right column: the focus curve and pixel profile, the batch queue, the alignment report. */
+function RightColumn({ state, queue, recent, jobs, onAddFolders, onSelect }: { state: AppState; queue: QueueControls; recent: string[]; jobs: JobControls; onAddFolders: () => void; onSelect: (slice: number) => void }) {
+  const job = state.job;
+  return (
+    <FocusPanel slices={state.slices} current={state.currentSlice} profile={state.profile} onSelect={onSelect}>
+      <QueuePanel
+        rows={queue.rows}
+        error={queue.error}
+        sending={queue.sending}
+        recent={recent}
+        onAddFolders={onAddFolders}
+        onAdd={queue.add}
+        onRunAll={() => void queue.runAll()}
+        onRemove={queue.remove}
+        onOpen={(row) => (row.state === 'released' || !row.jobId ? void jobs.run(row.source) : void jobs.show(row.jobId))}
+        shownJobId={job?.jobId ?? null}
+      />
+      <AlignmentPanel alignment={state.summary?.alignment} done={job?.status === 'done'} current={state.currentSlice} onSelect={onSelect} />
+    </FocusPanel>
+  );
+}
+
 /** The window: toolbar, slice strip, viewer, focus panel and progress line, wired to the hooks that hold each concern. */
 export function App({ api }: { api: DeepfieldApi }) {
   const [state, dispatch] = useReducer(reducer, initialState);
@@ -118,81 +274,41 @@ export function App({ api }: { api: DeepfieldApi }) {
   const jobs = useJob({ api, state, dispatch, settings, updateSettings, onFinished: refreshRecent });
   const open = useOpen({ api, hostInfo, dispatch, run: jobs.run });
   const queue = useQueue(api, settings);
-  const [addingToQueue, setAddingToQueue] = useState(false);
-  const addFolders = () => {
-    if (hostInfo?.kind === 'browser') {
-      setAddingToQueue(true);
-      return;
-    }
-    api.chooseFolder().then(
-      (path) => path && queue.add(path),
-      (error: unknown) => dispatch({ type: 'toast', message: `Cannot open a folder: ${describeError(error)}`, tone: 'error' }),
-    );
-  };
+  const adding = useAddToQueue(api, hostInfo, queue, dispatch);
   const job = state.job;
   const layout = job?.layout ?? null;
   const view = useViewport(layout);
   const [helpShown, setHelpShown] = useState(false);
   const toggleHelp = useCallback(() => setHelpShown((shown) => !shown), []);
   const retouch = useRetouch(api, job?.jobId ?? null, job?.status === 'done', dispatch);
-  useKeys({ enabled: !open.browsing && !addingToQueue && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp, retouch });
+  useKeys({ enabled: !open.browsing && !adding.adding && !helpShown, dispatch, viewport: view, cancel: jobs.cancel, toggleHelp, retouch });
   const exports = useExports(api, state, dispatch);
 
   useEffect(() => {
     document.documentElement.dataset.theme = state.theme;
   }, [state.theme]);
 
-  const onMethod = (chosen: MergeMethod) => {
-    updateSettings({ method: chosen });
-    jobs.remerge(chosen, 'main');
-  };
-
   const selectSlice = useCallback((slice: number) => dispatch({ type: 'selectSlice', slice }), []);
   const dismissToast = useCallback((id: number) => dispatch({ type: 'dismissToast', id }), []);
-  const running = job?.status === 'running';
   const source = jobs.source;
-  // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
-  const range = state.summary?.range;
   const folderImages = useFolderImages(api, source);
   const leftOut = useLeftOut(source);
   const runNote = source?.kind === 'folder' && folderImages !== null ? stackingNote(settings, source.path, folderImages.length, leftOut.names.length) : null;
-  const title = source ? `${source.kind === 'demo' ? 'Demo stack' : fileName(source.path)}${range ? ` · slices ${range.from}–${range.to} of the folder` : ''}` : null;
 
   return (
     <div className={`app theme-${state.theme}`} onDragOver={(e) => e.preventDefault()} onDrop={open.onDrop}>
-      <Toolbar
+      <StackToolbar
+        state={state}
+        dispatch={dispatch}
+        settings={settings}
+        updateSettings={updateSettings}
+        jobs={jobs}
+        open={open}
+        exports={exports}
         recent={recent}
-        sigma={settings.sigma}
-        sigmaError={jobs.sigmaError}
-        method={settings.method}
-        canRun={source !== null}
-        running={running}
-        canExport={job?.status === 'done'}
-        currentSlice={state.currentSlice}
-        theme={state.theme}
-        onOpen={open.chooseFolder}
-        onDemo={() => void jobs.run({ kind: 'demo' })}
-        onRecent={open.openFolder}
-        onSigma={(text) => updateSettings({ sigma: text })}
-        onMethod={onMethod}
-        onRun={() => leftOut.forRun && void jobs.run(leftOut.forRun)}
-        onExport={exports.exportFile}
-        onTheme={(theme) => dispatch({ type: 'setTheme', theme })}
-        onHelp={toggleHelp}
-        fields={settings}
-        onFields={(partial) => {
-          jobs.clearFieldsError();
-          // A range is typed for the open folder (or, with none open, for the next one).
-          const range = partial.rangeFrom !== undefined || partial.rangeTo !== undefined;
-          updateSettings(range ? { ...partial, rangeFolder: source?.kind === 'folder' ? source.path : '' } : partial);
-        }}
-        fieldsError={jobs.fieldsError}
-        microscope={job?.microscope}
         runNote={runNote}
-        sliceCount={state.summary?.slices.length ?? 0}
-        exportChoices={settings.export}
-        onExportChoices={(choices) => updateSettings({ export: choices })}
-        onExportOutputs={exports.exportOutputs}
+        onRun={() => leftOut.forRun && void jobs.run(leftOut.forRun)}
+        onHelp={toggleHelp}
       />
       <div className="workspace">
         <ErrorBoundary area="slice strip">
@@ -211,60 +327,19 @@ export function App({ api }: { api: DeepfieldApi }) {
           />
         </ErrorBoundary>
         <div className="centre">
-          {title && (
-            <h1 className="stack-title" title={source?.kind === 'folder' ? source.path : undefined}>
-              {title}
-            </h1>
-          )}
-          {state.error && <ErrorBanner error={state.error} onDismiss={() => dispatch({ type: 'dismissError' })} />}
-          {job && job.skipped.length > 0 && (
-            <p className="notice">
-              Skipped {job.skipped.length} file{job.skipped.length === 1 ? '' : 's'}: {job.skipped.map((s) => `${fileName(s.file)} (${s.reason})`).join('; ')}
-            </p>
-          )}
+          <StackHeading state={state} source={source} dispatch={dispatch} />
           <ErrorBoundary area="viewer">
-            <Viewer
-              state={state}
-              dispatch={dispatch}
-              api={api}
-              viewport={view.viewport}
-              onViewport={view.moveViewport}
-              onStageSize={view.onStageSize}
-              onFit={view.fit}
-              onScale={view.zoomTo}
-              onZoomStep={view.zoomStep}
-              onPixel={jobs.pickPixel}
-              previewFor={jobs.previewFor}
-              varianceScale={jobs.varianceScale}
-              indexMap={jobs.indexMap}
-              onCompareMethod={(chosen) => jobs.remerge(chosen, 'compare')}
-              retouch={retouch}
-              zStep={zStepOf(settings)}
-            />
+            <StackViewer api={api} state={state} dispatch={dispatch} view={view} jobs={jobs} retouch={retouch} settings={settings} />
           </ErrorBoundary>
         </div>
         <ErrorBoundary area="focus panel">
-          <FocusPanel slices={state.slices} current={state.currentSlice} profile={state.profile} onSelect={selectSlice}>
-            <QueuePanel
-              rows={queue.rows}
-              error={queue.error}
-              sending={queue.sending}
-              recent={recent}
-              onAddFolders={addFolders}
-              onAdd={queue.add}
-              onRunAll={() => void queue.runAll()}
-              onRemove={queue.remove}
-              onOpen={(row) => (row.state === 'released' || !row.jobId ? void jobs.run(row.source) : void jobs.show(row.jobId))}
-              shownJobId={job?.jobId ?? null}
-            />
-            <AlignmentPanel alignment={state.summary?.alignment} done={job?.status === 'done'} current={state.currentSlice} onSelect={selectSlice} />
-          </FocusPanel>
+          <RightColumn state={state} queue={queue} recent={recent} jobs={jobs} onAddFolders={adding.addFolders} onSelect={selectSlice} />
         </ErrorBoundary>
       </div>
       <ProgressBar job={job} lastEventAt={jobs.lastEventAt} onCancel={jobs.cancel} queueNote={queueNote(queue.rows)} />
       <Toasts toasts={state.toasts} onDismiss={dismissToast} />
       {open.browsing && <FolderBrowser api={api} onOpen={open.openFolder} onClose={open.closeBrowser} />}
-      {addingToQueue && <FolderBrowser api={api} onOpen={open.openFolder} onAdd={queue.add} onClose={() => setAddingToQueue(false)} />}
+      {adding.adding && <FolderBrowser api={api} onOpen={open.openFolder} onAdd={queue.add} onClose={adding.stopAdding} />}
       {helpShown && <KeyboardHelp onClose={() => setHelpShown(false)} />}
     </div>
   );

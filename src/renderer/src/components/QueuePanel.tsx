@@ -27,6 +27,68 @@ export function rowStatus(row: QueueRow): string {
   }
 }
 
+/** Adds stacks: folders from the browser (or dialog), or one of the recent stacks. */
+function AddToQueue({ recent, onAddFolders, onAdd }: { recent: string[]; onAddFolders: () => void; onAdd: (path: string) => void }) {
+  return (
+    <div className="queue-actions">
+      <button type="button" onClick={onAddFolders} title="Add stack folders to the queue">
+        Add folders…
+      </button>
+      <select
+        aria-label="Add a recent stack"
+        value=""
+        disabled={recent.length === 0}
+        onChange={(e) => {
+          if (e.target.value) onAdd(e.target.value);
+        }}
+      >
+        <option value="">Add recent…</option>
+        {recent.map((path) => (
+          <option key={path} value={path} title={path}>
+            {fileName(path)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** One queued stack: its name and status (opens it once done) and the button that stops or removes it. */
+function QueuedStack({ row, shown, onOpen, onRemove }: { row: QueueRow; shown: boolean; onOpen: (row: QueueRow) => void; onRemove: (row: QueueRow) => void }) {
+  const status = rowStatus(row);
+  const opens = row.state === 'done' || row.state === 'released';
+  return (
+    <li className={`queue-row state-${row.state}${shown ? ' shown' : ''}`}>
+      <button
+        type="button"
+        className="queue-open"
+        aria-label={`${row.name}: ${status}`}
+        title={`${row.source.kind === 'folder' ? `${row.source.path}: ` : ''}${status}${row.state === 'released' ? ' (click to stack it again)' : ''}`}
+        disabled={!opens}
+        aria-current={shown ? true : undefined}
+        onClick={() => onOpen(row)}
+      >
+        <span className="queue-name">{row.name}</span>
+        <span className={row.state === 'failed' ? 'queue-status error-text' : 'queue-status muted'}>{status}</span>
+        {row.state === 'running' && (
+          <span className="queue-bar" aria-hidden="true">
+            <span style={{ width: `${(row.fraction ?? 0) * 100}%` }} />
+          </span>
+        )}
+      </button>
+      <button
+        type="button"
+        className="queue-remove"
+        aria-label={`${row.state === 'queued' || row.state === 'running' ? 'Stop' : 'Remove'} ${row.name}`}
+        title={row.state === 'queued' ? 'Take it out of the queue' : row.state === 'running' ? 'Cancel this job' : 'Take it off the list'}
+        onClick={() => onRemove(row)}
+      >
+        ×
+      </button>
+    </li>
+  );
+}
+
 export function QueuePanel({
   rows,
   error,
@@ -56,64 +118,14 @@ export function QueuePanel({
   return (
     <section aria-label="Batch queue" className="queue-panel">
       <h2>Batch queue</h2>
-      <div className="queue-actions">
-        <button type="button" onClick={onAddFolders} title="Add stack folders to the queue">
-          Add folders…
-        </button>
-        <select
-          aria-label="Add a recent stack"
-          value=""
-          disabled={recent.length === 0}
-          onChange={(e) => {
-            if (e.target.value) onAdd(e.target.value);
-          }}
-        >
-          <option value="">Add recent…</option>
-          {recent.map((path) => (
-            <option key={path} value={path} title={path}>
-              {fileName(path)}
-            </option>
-          ))}
-        </select>
-      </div>
+      <AddToQueue recent={recent} onAddFolders={onAddFolders} onAdd={onAdd} />
       {rows.length === 0 ? (
         <p className="muted">Add several folders, then run them one after another with the toolbar’s sigma, method and alignment.</p>
       ) : (
         <ol className="queue-rows" aria-label="Queued stacks">
-          {rows.map((row) => {
-            const status = rowStatus(row);
-            const opens = row.state === 'done' || row.state === 'released';
-            return (
-              <li key={row.key} className={`queue-row state-${row.state}${row.jobId && row.jobId === shownJobId ? ' shown' : ''}`}>
-                <button
-                  type="button"
-                  className="queue-open"
-                  aria-label={`${row.name}: ${status}`}
-                  title={`${row.source.kind === 'folder' ? `${row.source.path}: ` : ''}${status}${row.state === 'released' ? ' (click to stack it again)' : ''}`}
-                  disabled={!opens}
-                  aria-current={row.jobId !== undefined && row.jobId === shownJobId ? true : undefined}
-                  onClick={() => onOpen(row)}
-                >
-                  <span className="queue-name">{row.name}</span>
-                  <span className={row.state === 'failed' ? 'queue-status error-text' : 'queue-status muted'}>{status}</span>
-                  {row.state === 'running' && (
-                    <span className="queue-bar" aria-hidden="true">
-                      <span style={{ width: `${(row.fraction ?? 0) * 100}%` }} />
-                    </span>
-                  )}
-                </button>
-                <button
-                  type="button"
-                  className="queue-remove"
-                  aria-label={`${row.state === 'queued' || row.state === 'running' ? 'Stop' : 'Remove'} ${row.name}`}
-                  title={row.state === 'queued' ? 'Take it out of the queue' : row.state === 'running' ? 'Cancel this job' : 'Take it off the list'}
-                  onClick={() => onRemove(row)}
-                >
-                  ×
-                </button>
-              </li>
-            );
-          })}
+          {rows.map((row) => (
+            <QueuedStack key={row.key} row={row} shown={row.jobId !== undefined && row.jobId === shownJobId} onOpen={onOpen} onRemove={onRemove} />
+          ))}
         </ol>
       )}
       {error && (

@@ -128,34 +128,43 @@ function StackFieldsGroup({ fields, onFields, error, microscope }: { fields: Sta
   );
 }
 
-export function Toolbar(props: ToolbarProps) {
-  const sigmaId = useId();
-  const sigmaErrorId = useId();
+/** Where a stack comes from: a folder, the demo, or one of the recent stacks. */
+function StackSourceButtons({ recent, onOpen, onDemo, onRecent }: Pick<ToolbarProps, 'recent' | 'onOpen' | 'onDemo' | 'onRecent'>) {
   return (
-    <header className="toolbar" role="toolbar" aria-label="Stack">
-      <button type="button" onClick={props.onOpen} title="Open a folder of focus slices">
+    <>
+      <button type="button" onClick={onOpen} title="Open a folder of focus slices">
         Open folder
       </button>
       {/* Short on screen so the options and Run fit one row at 1440 px; the full name for screen readers. */}
-      <button type="button" onClick={props.onDemo} aria-label="Try a demo stack" title="Try a demo stack: a synthetic scene with a known depth">
+      <button type="button" onClick={onDemo} aria-label="Try a demo stack" title="Try a demo stack: a synthetic scene with a known depth">
         Demo
       </button>
       <select
         className="recent"
         aria-label="Recent stacks"
         value=""
-        disabled={props.recent.length === 0}
+        disabled={recent.length === 0}
         onChange={(e) => {
-          if (e.target.value) props.onRecent(e.target.value);
+          if (e.target.value) onRecent(e.target.value);
         }}
       >
-        <option value="">{props.recent.length === 0 ? 'No recent stacks' : 'Recent stacks'}</option>
-        {props.recent.map((path) => (
+        <option value="">{recent.length === 0 ? 'No recent stacks' : 'Recent stacks'}</option>
+        {recent.map((path) => (
           <option key={path} value={path} title={path}>
             {fileName(path)} — {path}
           </option>
         ))}
       </select>
+    </>
+  );
+}
+
+/** Sigma as typed; Enter in it runs, and a refusal is shown under it. */
+function SigmaField({ sigma, sigmaError, canRun, onSigma, onRun }: Pick<ToolbarProps, 'sigma' | 'sigmaError' | 'canRun' | 'onSigma' | 'onRun'>) {
+  const sigmaId = useId();
+  const sigmaErrorId = useId();
+  return (
+    <>
       <label htmlFor={sigmaId}>sigma</label>
       <span className="field-with-error">
         <input
@@ -164,22 +173,31 @@ export function Toolbar(props: ToolbarProps) {
           type="text"
           inputMode="decimal"
           aria-label="Sigma"
-          aria-invalid={props.sigmaError ? true : undefined}
-          aria-describedby={props.sigmaError ? sigmaErrorId : undefined}
-          value={props.sigma}
-          onChange={(e) => props.onSigma(e.target.value)}
+          aria-invalid={sigmaError ? true : undefined}
+          aria-describedby={sigmaError ? sigmaErrorId : undefined}
+          value={sigma}
+          onChange={(e) => onSigma(e.target.value)}
           onKeyDown={(e) => {
-            if (e.key === 'Enter' && props.canRun) props.onRun();
+            if (e.key === 'Enter' && canRun) onRun();
           }}
           title="Gaussian sigma of the focus measure, in pixels"
         />
         {/* Under the field, over the page: the toolbar stays one row. */}
-        {props.sigmaError && (
+        {sigmaError && (
           <span id={sigmaErrorId} className="field-error" role="alert">
-            {props.sigmaError}
+            {sigmaError}
           </span>
         )}
       </span>
+    </>
+  );
+}
+
+export function Toolbar(props: ToolbarProps) {
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Stack">
+      <StackSourceButtons recent={props.recent} onOpen={props.onOpen} onDemo={props.onDemo} onRecent={props.onRecent} />
+      <SigmaField sigma={props.sigma} sigmaError={props.sigmaError} canRun={props.canRun} onSigma={props.onSigma} onRun={props.onRun} />
       <label title="argmax: each pixel from its sharpest slice; smooth: the same, regularised; pyramid: multi-scale blend">
         method
         <select aria-label="Merge method" value={props.method} onChange={(e) => props.onMethod(e.target.value as MergeMethod)}>

@@ -3,10 +3,10 @@
 // index map; cancels, re-merges with another method and asks for a pixel's focus profile.
 // Bulky data (previews, the decoded index map) lives here in refs and state, keyed by job, so the
 // reducer's state stays cheap to copy.
-import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch } from 'react';
-import type { DeepfieldApi, JobEvent, JobSummary, StackSource } from '../../../shared/api';
+import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type MutableRefObject } from 'react';
+import type { DeepfieldApi, JobEvent, JobSummary, SliceRange, StackSource } from '../../../shared/api';
 import { createVarianceScale, type VarianceScale } from '../../../shared/colour-scale';
-import { parseStackOptions, type MergeMethod } from '../../../shared/options';
+import { parseStackOptions, type MergeMethod, type StackOptionsInput } from '../../../shared/options';
 import type { FocusPreview } from '../../../shared/types';
 import type { StackFields } from '../components/Toolbar';
 import { decodeIndexImage, maxOverPreviews } from '../heatmap/paint';
@@ -58,56 +58,52 @@ function unfinished(job: AppState['job']): boolean {
   return job?.status === 'running' || job?.status === 'queued';
 }
 
-export interface JobControls {
-  /** The stack Run re-runs: the folder or demo last started. */
-  source: StackSource | null;
-  run: (source: StackSource) => Promise<void>;
-  /** Shows a job that finished earlier (a row of the batch queue) as if it had just been run. */
-  show: (jobId: string) => Promise<void>;
-  cancel: () => void;
-  /** Re-merges the finished job with `method` (no new focus pass, no progress run) and shows it. */
-  remerge: (method: MergeMethod, side: 'main' | 'compare') => void;
-  /** Asks for the focus profile of a pixel of the finished job. */
-  pickPixel: (pixel: Point) => void;
-  sigmaError: string | null;
-  fieldsError: string | null;
-  clearFieldsError: () => void;
-  /** When the last event of the running job arrived: the progress clock ticks on from there. */
-  lastEventAt: number;
-  previewFor: (slice: number) => FocusPreview | undefined;
-  /** The one shared scale every heatmap is painted on. */
-  varianceScale: VarianceScale;
-  indexMap: DecodedIndexMap | null;
-}
-
-export function useJob({
-  api,
-  state,
-  dispatch,
-  settings,
-  updateSettings,
-  onFinished: onJobFinished,
-}: {
-  api: DeepfieldApi;
-  state: AppState;
-  dispatch: Dispatch<Action>;
-  settings: Settings;
-  /** The folder a typed range belongs to is kept in the settings. */
-  updateSettings: (partial: Partial<Settings>) => void;
-  /** Called once a job's summary has arrived (the recent stacks change). */
-  onFinished: () => void;
-}): JobControls {
-  const [source, setSource] = useState<StackSource | null>(null);
+/**
+ * The options Run reads from the toolbar, each checked where it was typed: sigma and method, then
+ * alignment and the slice range. A refusal is kept beside its field and Run stops (null).
+ */
+function useRunFields(settings: Settings, updateSettings: (partial: Partial<Settings>) => void) {
   const [sigmaError, setSigmaError] = useState<string | null>(null);
   const [fieldsError, setFieldsError] = useState<string | null>(null);
-  const [indexMap, setIndexMap] = useState<DecodedIndexMap | null>(null);
-  const previews = useRef(new Map<number, FocusPreview>());
-  const jobIdRef = useRef<string | null>(null);
-  /** Events that arrive while startStack has not yet told us the new job's id. */
-  const pendingEvents = useRef<JobEvent[] | null>(null);
-  const lastEventAt = useRef(Date.now());
-  const job = state.job;
+  const readFields = useCallback(
+    (stackSource: StackSource): { options: StackOptionsInput; range?: SliceRange } | null => {
+      let options;
+      try {
+        options = parseStackOptions({ sigma: sigmaFrom(settings.sigma), method: settings.method });
+        setSigmaError(null);
+      } catch (error) {
+        setSigmaError(describeError(error));
+        return null;
+      }
+      try {
+        const aligned = alignOptions(settings);
+        let range;
+        if (stackSource.kind === 'folder') {
+          const forFolder = rangeForFolder(settings, stackSource.path);
+          range = forFolder.range;
+          // A range typed for another folder is dropped, not applied to this one (issue 17).
+          if (forFolder.forget) updateSettings({ rangeFrom: '', rangeTo: '', rangeFolder: '' });
+          else if (range && settings.rangeFolder !== stackSource.path) updateSettings({ rangeFolder: stackSource.path });
+        }
+        setFieldsError(null);
+        return { options: { sigma: options.sigma, method: options.method, ...aligned }, range };
+      } catch (error) {
+        setFieldsError(describeError(error));
+        return null;
+      }
+    },
+    [settings, updateSettings],
+  );
+  const clearFieldsError = useCallback(() => setFieldsError(null), []);
+  return { readFields, sigmaError, fieldsError, clearFieldsError };
+}
 
+/**
+ * Each measured slice's focus preview for the shown job, fetched as its slice is measured, and the
+ * one colour scale every heatmap is painted on.
+ */
+function useFocusPreviews(api: DeepfieldApi, dispatch: Dispatch<Action>, state: AppState, jobIdRef: MutableRefObject<string | null>) {
+  const previews = useRef(new Map<number, FocusPreview>());
   const fetchPreview = useCallback(
     (jobId: string, slice: number) => {
       api.getFocusPreview(jobId, slice).then(
@@ -119,20 +115,41 @@ export function useJob({
         (error: unknown) => console.warn(`Deepfield: no heatmap for slice ${slice + 1}: ${describeError(error)}`),
       );
     },
-    [api, dispatch],
+    [api, dispatch, jobIdRef],
   );
-
-  const onFinished = useCallback(
+  /** A finished job's slices whose previews did not arrive while it ran (or a job shown from the queue). */
+  const fetchMissing = useCallback(
     (summary: JobSummary) => {
       for (const slice of summary.slices) if (!previews.current.has(slice.index)) fetchPreview(summary.jobId, slice.index);
-      loadIndexMap(api.imageUrl(summary.jobId, 'index', { maxSize: INDEX_MAP_SIZE }), summary.slices.length).then((decoded) => {
-        if (jobIdRef.current === summary.jobId) setIndexMap(decoded);
-      });
-      onJobFinished();
     },
-    [api, fetchPreview, onJobFinished],
+    [fetchPreview],
   );
+  const forget = useCallback(() => {
+    previews.current = new Map();
+  }, []);
 
+  // One shared scale for every heatmap: its top is the largest value among the previews actually
+  // drawn (block means, so lower than the full-resolution maximum, which would leave every
+  // heatmap dim), or the largest reported maximum until the first preview arrives.
+  const readyCount = state.slices.filter((s) => s.previewReady).length;
+  const scaleTop = useMemo(
+    () => (readyCount > 0 ? maxOverPreviews(previews.current.values()) : state.reportedMaxVariance),
+    // previews.current changes only together with readyCount.
+    [readyCount, state.reportedMaxVariance],
+  );
+  const varianceScale = useMemo(() => createVarianceScale(scaleTop, state.heatmap.scaleMode), [scaleTop, state.heatmap.scaleMode]);
+  const previewFor = useCallback((slice: number) => previews.current.get(slice), []);
+  return { fetchPreview, fetchMissing, forget, varianceScale, previewFor };
+}
+
+/**
+ * Follows the shown job's events. startStack may answer after the new job's first events, so
+ * between asking and the answer every event is held, and those of the new job are replayed once
+ * its id is known.
+ */
+function useShownJobEvents(api: DeepfieldApi, jobIdRef: MutableRefObject<string | null>, onEvent: (event: JobEvent) => void) {
+  const pendingEvents = useRef<JobEvent[] | null>(null);
+  const lastEventAt = useRef(Date.now());
   const handleEvent = useCallback(
     (event: JobEvent) => {
       if (jobIdRef.current === null || event.jobId !== jobIdRef.current) {
@@ -140,90 +157,38 @@ export function useJob({
         return;
       }
       lastEventAt.current = Date.now();
-      dispatch({ type: 'jobEvent', event });
-      if (event.type === 'progress' && event.slice) fetchPreview(event.jobId, event.slice.index);
-      if (event.type === 'done') onFinished(event.summary);
-      if (event.type === 'released') dispatch({ type: 'toast', message: 'The stack on show was let go to make room for newer results: Run it again to zoom or export.', tone: 'error' });
+      onEvent(event);
     },
-    [dispatch, fetchPreview, onFinished],
+    [jobIdRef, onEvent],
   );
-
   useEffect(() => api.onJobEvent(handleEvent), [api, handleEvent]);
-
-  const run = useCallback(
-    async (stackSource: StackSource) => {
-      // The stack is the open one even when its options are refused, so Run works once they are fixed.
-      setSource(stackSource);
-      let options;
-      try {
-        options = parseStackOptions({ sigma: sigmaFrom(settings.sigma), method: settings.method });
-        setSigmaError(null);
-      } catch (error) {
-        setSigmaError(describeError(error));
-        return;
-      }
-      let aligned;
-      let range;
-      try {
-        aligned = alignOptions(settings);
-        if (stackSource.kind === 'folder') {
-          const forFolder = rangeForFolder(settings, stackSource.path);
-          range = forFolder.range;
-          // A range typed for another folder is dropped, not applied to this one (issue 17).
-          if (forFolder.forget) updateSettings({ rangeFrom: '', rangeTo: '', rangeFolder: '' });
-          else if (range && settings.rangeFolder !== stackSource.path) updateSettings({ rangeFolder: stackSource.path });
-        }
-        setFieldsError(null);
-      } catch (error) {
-        setFieldsError(describeError(error));
-        return;
-      }
-      const previous = jobIdRef.current;
-      if (previous && unfinished(job)) api.cancel(previous).catch(() => undefined);
-      jobIdRef.current = null;
-      pendingEvents.current = [];
-      previews.current = new Map();
-      setIndexMap(null);
-      try {
-        const { jobId } = await api.startStack(stackSource, { sigma: options.sigma, method: options.method, ...aligned }, range);
+  return useMemo(
+    () => ({
+      lastEventAt,
+      /** Before startStack: no job is shown, and events are held until its answer. */
+      awaitNewJob: () => {
+        jobIdRef.current = null;
+        pendingEvents.current = [];
+      },
+      /** startStack answered: `jobId` is shown and its early events are replayed. */
+      follow: (jobId: string) => {
         jobIdRef.current = jobId;
         lastEventAt.current = Date.now();
-        dispatch({ type: 'jobStarted', jobId, source: stackSource, aligned: aligned.align !== 'off', autoAlign: aligned.align === 'auto' });
         const early = pendingEvents.current ?? [];
         pendingEvents.current = null;
         early.filter((event) => event.jobId === jobId).forEach(handleEvent);
-      } catch (error) {
+      },
+      /** Nothing to wait for (startStack failed, or an earlier job is shown). */
+      stopHolding: () => {
         pendingEvents.current = null;
-        dispatch({ type: 'failed', error: { message: describeError(error), file: stackSource.kind === 'folder' ? stackSource.path : undefined } });
-      }
-    },
-    [api, dispatch, settings, updateSettings, job?.status, handleEvent],
+      },
+    }),
+    [jobIdRef, handleEvent],
   );
+}
 
-  const show = useCallback(
-    async (jobId: string) => {
-      try {
-        const summary = await api.jobSummary(jobId);
-        // A stack still running from the toolbar goes on (it stays in the queue panel to open later).
-        jobIdRef.current = jobId;
-        pendingEvents.current = null;
-        previews.current = new Map();
-        setIndexMap(null);
-        setSource(summary.source);
-        dispatch({ type: 'jobShown', summary, aligned: summary.alignment !== undefined });
-        onFinished(summary);
-      } catch (error) {
-        dispatch({ type: 'toast', message: `Cannot show that stack: ${describeError(error)}`, tone: 'error' });
-      }
-    },
-    [api, dispatch, onFinished],
-  );
-
-  const cancel = useCallback(() => {
-    const jobId = jobIdRef.current;
-    if (jobId && unfinished(job)) api.cancel(jobId).catch((error: unknown) => dispatch({ type: 'toast', message: `Cancel failed: ${describeError(error)}`, tone: 'error' }));
-  }, [api, dispatch, job]);
-
+/** What can be asked of a finished job: another merge method, a pixel's focus profile. */
+function useFinishedJobActions(api: DeepfieldApi, dispatch: Dispatch<Action>, job: AppState['job'], jobIdRef: MutableRefObject<string | null>) {
   const remerge = (chosen: MergeMethod, side: 'main' | 'compare') => {
     if (!job || job.status !== 'done') return;
     const jobId = job.jobId;
@@ -248,33 +213,134 @@ export function useJob({
       (error: unknown) => dispatch({ type: 'toast', message: `No profile for pixel (${pixel.x}, ${pixel.y}): ${describeError(error)}`, tone: 'error' }),
     );
   };
+  return { remerge, pickPixel };
+}
 
-  // One shared scale for every heatmap: its top is the largest value among the previews actually
-  // drawn (block means, so lower than the full-resolution maximum, which would leave every
-  // heatmap dim), or the largest reported maximum until the first preview arrives.
-  const readyCount = state.slices.filter((s) => s.previewReady).length;
-  const scaleTop = useMemo(
-    () => (readyCount > 0 ? maxOverPreviews(previews.current.values()) : state.reportedMaxVariance),
-    // previews.current changes only together with readyCount.
-    [readyCount, state.reportedMaxVariance],
+export interface JobControls {
+  /** The stack Run re-runs: the folder or demo last started. */
+  source: StackSource | null;
+  run: (source: StackSource) => Promise<void>;
+  /** Shows a job that finished earlier (a row of the batch queue) as if it had just been run. */
+  show: (jobId: string) => Promise<void>;
+  cancel: () => void;
+  /** Re-merges the finished job with `method` (no new focus pass, no progress run) and shows it. */
+  remerge: (method: MergeMethod, side: 'main' | 'compare') => void;
+  /** Asks for the focus profile of a pixel of the finished job. */
+  pickPixel: (pixel: Point) => void;
+  sigmaError: string | null;
+  fieldsError: string | null;
+  clearFieldsError: () => void;
+  /** When the last event of the running job arrived: the progress clock ticks on from there. */
+  lastEventAt: number;
+  previewFor: (slice: number) => FocusPreview | undefined;
+  /** The one shared scale every heatmap is painted on. */
+  varianceScale: VarianceScale;
+  indexMap: DecodedIndexMap | null;
+}
+
+export interface JobInputs {
+  api: DeepfieldApi;
+  state: AppState;
+  dispatch: Dispatch<Action>;
+  settings: Settings;
+  /** The folder a typed range belongs to is kept in the settings. */
+  updateSettings: (partial: Partial<Settings>) => void;
+  /** Called once a job's summary has arrived (the recent stacks change). */
+  onFinished: () => void;
+}
+
+/** The index map of the job on show, read once it is done; only the in-focus mask needs it. */
+function useIndexMap(api: DeepfieldApi, jobIdRef: MutableRefObject<string | null>) {
+  const [indexMap, setIndexMap] = useState<DecodedIndexMap | null>(null);
+  const load = useCallback(
+    (summary: JobSummary) => {
+      loadIndexMap(api.imageUrl(summary.jobId, 'index', { maxSize: INDEX_MAP_SIZE }), summary.slices.length).then((decoded) => {
+        if (jobIdRef.current === summary.jobId) setIndexMap(decoded);
+      });
+    },
+    [api, jobIdRef],
   );
-  const varianceScale = useMemo(() => createVarianceScale(scaleTop, state.heatmap.scaleMode), [scaleTop, state.heatmap.scaleMode]);
-  const previewFor = useCallback((slice: number) => previews.current.get(slice), []);
-  const clearFieldsError = useCallback(() => setFieldsError(null), []);
+  const clear = useCallback(() => setIndexMap(null), []);
+  return { indexMap, load, clear };
+}
 
-  return {
-    source,
-    run,
-    show,
-    cancel,
-    remerge,
-    pickPixel,
-    sigmaError,
-    fieldsError,
-    clearFieldsError,
-    lastEventAt: lastEventAt.current,
-    previewFor,
-    varianceScale,
-    indexMap,
-  };
+export function useJob({ api, state, dispatch, settings, updateSettings, onFinished: onJobFinished }: JobInputs): JobControls {
+  const [source, setSource] = useState<StackSource | null>(null);
+  /** The job on show; results of any other job that arrive late are dropped. */
+  const jobIdRef = useRef<string | null>(null);
+  const job = state.job;
+  const { readFields, sigmaError, fieldsError, clearFieldsError } = useRunFields(settings, updateSettings);
+  const previews = useFocusPreviews(api, dispatch, state, jobIdRef);
+  const { remerge, pickPixel } = useFinishedJobActions(api, dispatch, job, jobIdRef);
+  const indexMap = useIndexMap(api, jobIdRef);
+
+  const onFinished = useCallback(
+    (summary: JobSummary) => {
+      previews.fetchMissing(summary);
+      indexMap.load(summary);
+      onJobFinished();
+    },
+    [previews.fetchMissing, indexMap.load, onJobFinished],
+  );
+
+  const onEvent = useCallback(
+    (event: JobEvent) => {
+      dispatch({ type: 'jobEvent', event });
+      if (event.type === 'progress' && event.slice) previews.fetchPreview(event.jobId, event.slice.index);
+      if (event.type === 'done') onFinished(event.summary);
+      if (event.type === 'released') dispatch({ type: 'toast', message: 'The stack on show was let go to make room for newer results: Run it again to zoom or export.', tone: 'error' });
+    },
+    [dispatch, previews.fetchPreview, onFinished],
+  );
+  const events = useShownJobEvents(api, jobIdRef, onEvent);
+
+  const run = useCallback(
+    async (stackSource: StackSource) => {
+      // The stack is the open one even when its options are refused, so Run works once they are fixed.
+      setSource(stackSource);
+      const read = readFields(stackSource);
+      if (!read) return;
+      const previous = jobIdRef.current;
+      if (previous && unfinished(job)) api.cancel(previous).catch(() => undefined);
+      events.awaitNewJob();
+      previews.forget();
+      indexMap.clear();
+      try {
+        const { jobId } = await api.startStack(stackSource, read.options, read.range);
+        dispatch({ type: 'jobStarted', jobId, source: stackSource, aligned: read.options.align !== 'off', autoAlign: read.options.align === 'auto' });
+        events.follow(jobId);
+      } catch (error) {
+        events.stopHolding();
+        dispatch({ type: 'failed', error: { message: describeError(error), file: stackSource.kind === 'folder' ? stackSource.path : undefined } });
+      }
+    },
+    [api, dispatch, readFields, job?.status, events, previews.forget, indexMap.clear],
+  );
+
+  const show = useCallback(
+    async (jobId: string) => {
+      try {
+        const summary = await api.jobSummary(jobId);
+        // A stack still running from the toolbar goes on (it stays in the queue panel to open later).
+        jobIdRef.current = jobId;
+        events.stopHolding();
+        previews.forget();
+        indexMap.clear();
+        setSource(summary.source);
+        dispatch({ type: 'jobShown', summary, aligned: summary.alignment !== undefined });
+        onFinished(summary);
+      } catch (error) {
+        dispatch({ type: 'toast', message: `Cannot show that stack: ${describeError(error)}`, tone: 'error' });
+      }
+    },
+    [api, dispatch, onFinished, events, previews.forget, indexMap.clear],
+  );
+
+  const cancel = useCallback(() => {
+    const jobId = jobIdRef.current;
+    if (jobId && unfinished(job)) api.cancel(jobId).catch((error: unknown) => dispatch({ type: 'toast', message: `Cancel failed: ${describeError(error)}`, tone: 'error' }));
+  }, [api, dispatch, job]);
+
+  const { varianceScale, previewFor } = previews;
+  return { source, run, show, cancel, remerge, pickPixel, sigmaError, fieldsError, clearFieldsError, lastEventAt: events.lastEventAt.current, previewFor, varianceScale, indexMap: indexMap.indexMap };
 }

@@ -83,17 +83,11 @@ function applyEvent(row: QueueRow, event: JobEvent): QueueRow | null {
   }
 }
 
-export function useQueue(api: DeepfieldApi, settings: Settings): QueueControls {
-  const [rows, setRows] = useState<QueueRow[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [sending, setSending] = useState(false);
-  const nextKey = useRef(1);
-  const rowsRef = useRef(rows);
-  rowsRef.current = rows;
-
-  const update = useCallback((change: (rows: QueueRow[]) => QueueRow[]) => setRows((current) => change(current)), []);
-
-  // The host's queue as it stands when the page opens (a reload keeps it), then its events.
+/**
+ * Keeps the rows in step with the host's queue: the jobs in it when the page opens (a reload keeps
+ * them), then every job's events, including jobs this page did not send.
+ */
+function useHostQueue(api: DeepfieldApi, update: (change: (rows: QueueRow[]) => QueueRow[]) => void) {
   useEffect(() => {
     let live = true;
     api.listJobs().then(
@@ -121,6 +115,19 @@ export function useQueue(api: DeepfieldApi, settings: Settings): QueueControls {
       off();
     };
   }, [api, update]);
+}
+
+export function useQueue(api: DeepfieldApi, settings: Settings): QueueControls {
+  const [rows, setRows] = useState<QueueRow[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const nextKey = useRef(1);
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+
+  const update = useCallback((change: (rows: QueueRow[]) => QueueRow[]) => setRows((current) => change(current)), []);
+
+  useHostQueue(api, update);
 
   const add = useCallback(
     (path: string, exclude?: string[]) => {
