@@ -38,7 +38,7 @@ export type StackSource = z.output<typeof stackSourceSchema>;
 
 /** What the renderer may choose of a job's options (shared/options.ts); previewSize is the host's business. */
 export const stackOptionsInputSchema = stackOptionsSchema
-  .pick({ sigma: true, method: true, align: true, brightness: true, keepSize: true })
+  .pick({ sigma: true, method: true, align: true, brightness: true, keepSize: true, rawColour: true })
   .partial()
   .extend({ reference: sliceIndexSchema.optional() })
   .strict()
@@ -79,6 +79,8 @@ export const folderListingSchema = z.object({
   imageCount: z.number().optional(),
   /** Their names, in the order they are stacked (natural order), so a stray file is seen first. */
   images: z.array(z.string()).optional(),
+  /** How many of them are camera RAW files: the app offers the RAW colour choice only then. */
+  rawImages: z.number().optional(),
 });
 export type FolderListing = z.output<typeof folderListingSchema>;
 

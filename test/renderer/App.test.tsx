@@ -10,8 +10,8 @@ afterEach(() => {
   localStorage.clear();
 });
 
-/** What the toolbar's alignment fields send by default. */
-const ALIGN_DEFAULTS = { align: 'auto', brightness: true, keepSize: false };
+/** What the toolbar's alignment fields (and the RAW colour, shown only for RAW stacks) send by default. */
+const ALIGN_DEFAULTS = { align: 'auto', brightness: true, keepSize: false, rawColour: 'srgb' };
 
 async function settle(): Promise<void> {
   // Lets resolved API promises (previews, profiles, exports) reach React.
@@ -227,7 +227,7 @@ describe('App: alignment, slice range, method comparison, export dialog, remembe
     await settle();
     expect(api.started[0]).toEqual({
       source: { kind: 'folder', path: '/data/pcb' },
-      options: { sigma: 2, method: 'argmax', align: 'affine', reference: 1, brightness: false, keepSize: true },
+      options: { sigma: 2, method: 'argmax', align: 'affine', reference: 1, brightness: false, keepSize: true, rawColour: 'srgb' },
       range: { from: 3, to: 17 },
     });
     cleanup();

@@ -244,3 +244,45 @@ describe('display controls for dim 16-bit data', () => {
     expect(screen.getByRole('img', { name: 'Composite' }).style.filter).toBe('');
   });
 });
+
+describe('camera RAW colour (issue 16)', () => {
+  /** A new session of the app (a fresh fake host) with stack `name` opened, which runs it. */
+  async function sessionWith(name: string) {
+    const api = createFakeApi();
+    render(<App api={api} />);
+    await settle();
+    await openStack(name);
+    await settle();
+    return api;
+  }
+
+  it('is offered only for a stack with RAW slices, reaches the job with Run and is remembered', async () => {
+    const api = await sessionWith('pcb');
+    expect(screen.queryByRole('combobox', { name: 'RAW colour' })).toBeNull();
+    await openStack('bracket');
+    await settle();
+    const rawColour = screen.getByRole('combobox', { name: 'RAW colour' }) as HTMLSelectElement;
+    expect(rawColour.value).toBe('srgb');
+    expect(api.started[1].options).toMatchObject({ rawColour: 'srgb' });
+    act(() => api.finish());
+    fireEvent.change(rawColour, { target: { value: 'linear' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    await settle();
+    expect(api.started[2].source).toEqual({ kind: 'folder', path: '/data/bracket' });
+    expect(api.started[2].options).toMatchObject({ rawColour: 'linear' });
+    cleanup();
+    // The next session develops RAW the same way.
+    const next = await sessionWith('bracket');
+    expect((screen.getByRole('combobox', { name: 'RAW colour' }) as HTMLSelectElement).value).toBe('linear');
+    expect(next.started[0].options).toMatchObject({ rawColour: 'linear' });
+  });
+
+  it('goes with the batch queue’s jobs too', async () => {
+    const api = await sessionWith('bracket');
+    fireEvent.change(screen.getByRole('combobox', { name: 'RAW colour' }), { target: { value: 'linear' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Add a recent stack' }), { target: { value: '/data/pcb' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start queue' }));
+    await settle();
+    expect(api.started.at(-1)).toMatchObject({ source: { kind: 'folder', path: '/data/pcb' }, options: { rawColour: 'linear' } });
+  });
+});

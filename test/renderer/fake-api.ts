@@ -123,10 +123,16 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
           entries: [
             { name: 'pcb', path: '/data/pcb', kind: 'stack', imageCount: 7 },
             { name: 'other', path: '/data/other', kind: 'stack', imageCount: 8 },
+            { name: 'bracket', path: '/data/bracket', kind: 'stack', imageCount: 4 },
             { name: 'notes', path: '/data/notes', kind: 'folder', imageCount: 0 },
           ],
           imageCount: 0,
         };
+      }
+      if (path === '/data/bracket') {
+        // Camera RAW slices, as the host counts them.
+        const images = Array.from({ length: 4 }, (_, k) => `IMG_${k + 1}.dng`);
+        return { path, parent: '/data', entries: [], imageCount: 4, images, rawImages: 4 };
       }
       const count = path === '/data/pcb' ? 7 : path === '/data/other' ? 8 : 0;
       const images = Array.from({ length: count }, (_, k) => `slice_${String(k + 1).padStart(3, '0')}.png`);

@@ -72,7 +72,7 @@ const SAMPLES = (): Array<{ name: OperationName; args: unknown[]; reaches?: stri
   { name: 'hostInfo', args: [] },
   { name: 'listFolder', args: [folder] },
   { name: 'recentStacks', args: [] },
-  { name: 'startStack', args: [{ kind: 'folder', path: folder }, { sigma: 1.5, method: 'smooth', align: 'off' }, { from: 2, to: 3 }] },
+  { name: 'startStack', args: [{ kind: 'folder', path: folder }, { sigma: 1.5, method: 'smooth', align: 'off', rawColour: 'linear' }, { from: 2, to: 3 }] },
   { name: 'startStack', args: [{ kind: 'demo' }, {}] },
   { name: 'cancel', args: [jobId] },
   { name: 'listJobs', args: [] },

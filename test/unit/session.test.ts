@@ -12,6 +12,7 @@ import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
 import { Engine } from '../../src/main/engine/job/engine';
 import { AccessDeniedError, RootFolder } from '../../src/main/host/paths';
 import { Session } from '../../src/main/host/session';
+import { encodeDng } from '../helpers/dng';
 import { builtWorkerFile, random, readRaw, sharedData, tempDir, writeRgb8 } from '../helpers/fixtures';
 
 let engine: Engine;
@@ -563,5 +564,31 @@ describe('retouching a finished job (microtubules: 16-bit greyscale, unaligned)'
     const undone = await exportTiff();
     expect(Array.from(undone.composite)).toEqual(Array.from(merged.composite));
     expect(undone.sidecar.retouch).toBeUndefined();
+  });
+});
+
+describe('camera RAW slices in the app (issue 16)', () => {
+  test('the folder listing counts the RAW slices, and a job with rawColour linear gives a darker composite than srgb', async () => {
+    const dir = path.join(tempDir(), 'raw bracket');
+    await fs.mkdir(dir);
+    const [width, height] = [64, 48];
+    for (let k = 0; k < 2; k++) {
+      // Slice k is busy (2x2 blocks, which survive demosaicing) in half k and a mid grey elsewhere.
+      const rnd = random(20 + k);
+      const rgb = new Float64Array(width * height * 3);
+      for (let i = 0; i < width * height; i++) rgb.fill(Math.floor(((i % width) * 2) / width) === k ? 0.1 + 0.8 * rnd() : 0.3, i * 3, i * 3 + 3);
+      await fs.writeFile(path.join(dir, `IMG_${k + 1}.dng`), encodeDng({ width, height, rgb }));
+    }
+    await writeRgb8(path.join(dir, 'notes.png'), new Uint8Array(4 * 4 * 3), 4, 4);
+    const session = newSession();
+    expect(await session.listFolder(dir)).toMatchObject({ images: ['IMG_1.dng', 'IMG_2.dng', 'notes.png'], rawImages: 2 });
+    const composite = async (rawColour: 'srgb' | 'linear') => {
+      const { jobId } = await runToEnd(session, () => session.startStack({ kind: 'folder', path: dir, exclude: ['notes.png'] }, { align: 'off', rawColour }));
+      const image = await session.renderImage(jobId, 'composite', {});
+      return (await sharp(image.data).stats()).channels[1].mean;
+    };
+    // The sRGB curve lifts mid tones: 0.3 of the light is about 0.58 of the range, against 0.3 in linear.
+    const [srgb, linear] = [await composite('srgb'), await composite('linear')];
+    expect(linear).toBeLessThan(srgb * 0.8);
   });
 });

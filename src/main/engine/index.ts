@@ -15,6 +15,7 @@ export { writeDepthColourMap } from './output/visualise';
 // Input: finding, probing and decoding slices.
 export { findSliceFiles, isImageFileName, naturalCompare, probeSlices } from './input/slices';
 export { decodeSlice, readRaw, samplesOf, sliceReader, type PixelData } from './input/decode';
+export { isRawFileName } from './input/raw';
 
 // Alignment, for callers that read a slice in the composite's frame (previews, focus profiles).
 export { decodeAligned, type SliceAlign } from './align/tasks';

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FolderEntry, FolderListing } from '../../shared/api';
-import { isImageFileName, naturalCompare } from '../engine';
+import { isImageFileName, isRawFileName, naturalCompare } from '../engine';
 import type { RootFolder } from './paths';
 
 /** The slice images of a folder by name, in natural order (as they are stacked). */
@@ -44,5 +44,6 @@ export async function listFolder(folder: string, root?: RootFolder): Promise<Fol
     entries,
     imageCount: images.length,
     images,
+    rawImages: images.filter(isRawFileName).length,
   };
 }

@@ -138,6 +138,7 @@ function StackToolbar({
   exports,
   recent,
   runNote,
+  rawStack,
   onRun,
   onHelp,
 }: {
@@ -150,6 +151,8 @@ function StackToolbar({
   exports: ExportControls;
   recent: string[];
   runNote: string | null;
+  /** The open folder has camera RAW slices: the toolbar offers how they are developed. */
+  rawStack: boolean;
   onRun: () => void;
   onHelp: () => void;
 }) {
@@ -188,6 +191,8 @@ function StackToolbar({
       fieldsError={jobs.fieldsError}
       microscope={job?.microscope}
       runNote={runNote}
+      rawColour={rawStack ? settings.rawColour : null}
+      onRawColour={(rawColour) => updateSettings({ rawColour })}
       sliceCount={state.summary?.slices.length ?? 0}
       exportChoices={settings.export}
       onExportChoices={(choices) => updateSettings({ export: choices })}
@@ -293,7 +298,7 @@ export function App({ api }: { api: DeepfieldApi }) {
   const source = jobs.source;
   const folderImages = useFolderImages(api, source);
   const leftOut = useLeftOut(source);
-  const runNote = source?.kind === 'folder' && folderImages !== null ? stackingNote(settings, source.path, folderImages.length, leftOut.names.length) : null;
+  const runNote = source?.kind === 'folder' && folderImages !== null ? stackingNote(settings, source.path, folderImages.names.length, leftOut.names.length) : null;
 
   return (
     <div className={`app theme-${state.theme}`} onDragOver={(e) => e.preventDefault()} onDrop={open.onDrop}>
@@ -307,6 +312,7 @@ export function App({ api }: { api: DeepfieldApi }) {
         exports={exports}
         recent={recent}
         runNote={runNote}
+        rawStack={(folderImages?.rawCount ?? 0) > 0}
         onRun={() => leftOut.forRun && void jobs.run(leftOut.forRun)}
         onHelp={toggleHelp}
       />
@@ -321,7 +327,7 @@ export function App({ api }: { api: DeepfieldApi }) {
             previewFor={jobs.previewFor}
             varianceScale={jobs.varianceScale}
             onSelect={selectSlice}
-            folderImages={folderImages}
+            folderImages={folderImages?.names ?? null}
             leftOut={leftOut.names}
             onInclude={leftOut.setIncluded}
           />

@@ -3,7 +3,7 @@
 // by field on the way in: a value from an older version or edited by hand falls back to the
 // default instead of reaching the host.
 import type { ExportOutputs } from '../../shared/api';
-import { ALIGN_METHODS, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, MERGE_METHODS, type AlignMethod, type MergeMethod } from '../../shared/options';
+import { ALIGN_METHODS, DEFAULT_SIGMA, DEFAULT_STACK_OPTIONS, MERGE_METHODS, RAW_COLOURS, type AlignMethod, type MergeMethod, type RawColour } from '../../shared/options';
 
 export const SETTINGS_KEY = 'deepfield-settings';
 
@@ -45,6 +45,8 @@ export interface Settings {
    * is opened. Blank: typed before any folder was open, so it is for the next one.
    */
   rangeFolder: string;
+  /** How camera RAW slices are developed (the toolbar offers it when the open folder has some). */
+  rawColour: RawColour;
   export: ExportChoices;
 }
 
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: Settings = {
   rangeFrom: '',
   rangeTo: '',
   rangeFolder: '',
+  rawColour: DEFAULT_STACK_OPTIONS.rawColour,
   export: DEFAULT_EXPORT_CHOICES,
 };
 
@@ -95,6 +98,7 @@ const SETTINGS_CHECKS: { [K in keyof Omit<Settings, 'export'>]: Check } = {
   rangeFrom: isString,
   rangeTo: isString,
   rangeFolder: (v) => typeof v === 'string' && v.length <= 4096,
+  rawColour: oneOf(RAW_COLOURS),
 };
 
 const EXPORT_CHECKS: { [K in keyof ExportChoices]: Check } = {

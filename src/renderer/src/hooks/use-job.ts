@@ -86,7 +86,7 @@ function useRunFields(settings: Settings, updateSettings: (partial: Partial<Sett
           else if (range && settings.rangeFolder !== stackSource.path) updateSettings({ rangeFolder: stackSource.path });
         }
         setFieldsError(null);
-        return { options: { sigma: options.sigma, method: options.method, ...aligned }, range };
+        return { options: { sigma: options.sigma, method: options.method, ...aligned, rawColour: settings.rawColour }, range };
       } catch (error) {
         setFieldsError(describeError(error));
         return null;

@@ -49,11 +49,11 @@ export interface QueueControls {
 }
 
 /**
- * The toolbar's options for a batch: sigma, method and alignment. The slice range and the
+ * The toolbar's options for a batch: sigma, method, alignment and RAW colour. The slice range and the
  * reference slice are left out: each was typed for one folder and means nothing in another.
  */
 export function batchOptions(settings: Settings): StackOptionsInput {
-  return { sigma: sigmaFrom(settings.sigma), method: settings.method, ...alignOptions({ ...settings, reference: '' }) };
+  return { sigma: sigmaFrom(settings.sigma), method: settings.method, ...alignOptions({ ...settings, reference: '' }), rawColour: settings.rawColour };
 }
 
 function rowOfJob(job: QueuedJob): QueueRow {
