@@ -53,6 +53,7 @@
 // size, Ctrl+Z undo, Ctrl+Shift+Z (Ctrl+Y) redo.
 import { type Dispatch, useCallback, useEffect, useReducer, useState } from 'react';
 import type { DeepfieldApi, HostInfo, StackSource } from '../../shared/api';
+import type { RawColour } from '../../shared/options';
 import { AlignmentPanel } from './components/AlignmentPanel';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FocusPanel } from './components/FocusPanel';
@@ -61,6 +62,7 @@ import { KeyboardHelp } from './components/KeyboardHelp';
 import { ErrorBanner, fileName, Toasts } from './components/Notices';
 import { ProgressBar } from './components/ProgressBar';
 import { QueuePanel } from './components/QueuePanel';
+import { RawColourField } from './components/RawColourField';
 import { SliceStrip } from './components/SliceStrip';
 import { Toolbar } from './components/Toolbar';
 import { type ExportControls, useExports } from './hooks/use-exports';
@@ -138,7 +140,6 @@ function StackToolbar({
   exports,
   recent,
   runNote,
-  rawStack,
   onRun,
   onHelp,
 }: {
@@ -151,8 +152,6 @@ function StackToolbar({
   exports: ExportControls;
   recent: string[];
   runNote: string | null;
-  /** The open folder has camera RAW slices: the toolbar offers how they are developed. */
-  rawStack: boolean;
   onRun: () => void;
   onHelp: () => void;
 }) {
@@ -191,8 +190,6 @@ function StackToolbar({
       fieldsError={jobs.fieldsError}
       microscope={job?.microscope}
       runNote={runNote}
-      rawColour={rawStack ? settings.rawColour : null}
-      onRawColour={(rawColour) => updateSettings({ rawColour })}
       sliceCount={state.summary?.slices.length ?? 0}
       exportChoices={settings.export}
       onExportChoices={(choices) => updateSettings({ export: choices })}
@@ -201,8 +198,11 @@ function StackToolbar({
   );
 }
 
-/** Above the viewer: which stack is on show (and which of its slices), its error, the files it skipped. */
-function StackHeading({ state, source, dispatch }: { state: AppState; source: StackSource | null; dispatch: Dispatch<Action> }) {
+/**
+ * Above the viewer: which stack is on show (and which of its slices) with, when it has camera RAW
+ * slices, how they are developed; its error; the files it skipped.
+ */
+function StackHeading({ state, source, dispatch, raw }: { state: AppState; source: StackSource | null; dispatch: Dispatch<Action>; raw: { rawColour: RawColour; onRawColour: (rawColour: RawColour) => void } | null }) {
   const job = state.job;
   // A limited run says which of the folder's slices it holds: the strip numbers them from 1.
   const range = state.summary?.range;
@@ -210,9 +210,12 @@ function StackHeading({ state, source, dispatch }: { state: AppState; source: St
   return (
     <>
       {title && (
-        <h1 className="stack-title" title={source?.kind === 'folder' ? source.path : undefined}>
-          {title}
-        </h1>
+        <div className="stack-heading">
+          <h1 className="stack-title" title={source?.kind === 'folder' ? source.path : undefined}>
+            {title}
+          </h1>
+          {raw && <RawColourField rawColour={raw.rawColour} onRawColour={raw.onRawColour} />}
+        </div>
       )}
       {state.error && <ErrorBanner error={state.error} onDismiss={() => dispatch({ type: 'dismissError' })} />}
       {job && job.skipped.length > 0 && (
@@ -298,6 +301,8 @@ export function App({ api }: { api: DeepfieldApi }) {
   const source = jobs.source;
   const folderImages = useFolderImages(api, source);
   const leftOut = useLeftOut(source);
+  // The open folder has camera RAW slices (as the host counts them): how they are developed is offered.
+  const rawStack = (folderImages?.rawCount ?? 0) > 0;
   const runNote = source?.kind === 'folder' && folderImages !== null ? stackingNote(settings, source.path, folderImages.names.length, leftOut.names.length) : null;
 
   return (
@@ -312,7 +317,6 @@ export function App({ api }: { api: DeepfieldApi }) {
         exports={exports}
         recent={recent}
         runNote={runNote}
-        rawStack={(folderImages?.rawCount ?? 0) > 0}
         onRun={() => leftOut.forRun && void jobs.run(leftOut.forRun)}
         onHelp={toggleHelp}
       />
@@ -333,7 +337,7 @@ export function App({ api }: { api: DeepfieldApi }) {
           />
         </ErrorBoundary>
         <div className="centre">
-          <StackHeading state={state} source={source} dispatch={dispatch} />
+          <StackHeading state={state} source={source} dispatch={dispatch} raw={rawStack ? { rawColour: settings.rawColour, onRawColour: (rawColour) => updateSettings({ rawColour }) } : null} />
           <ErrorBoundary area="viewer">
             <StackViewer api={api} state={state} dispatch={dispatch} view={view} jobs={jobs} retouch={retouch} settings={settings} />
           </ErrorBoundary>

@@ -1,7 +1,7 @@
 // The top bar: where a stack comes from (open, demo, recent), how it is stacked (sigma, method,
 // alignment, slice range), run, export, and the theme.
 import { useId } from 'react';
-import { ALIGN_METHODS, MERGE_METHODS, RAW_COLOURS, type AlignMethod, type MergeMethod, type RawColour } from '../../../shared/options';
+import { ALIGN_METHODS, MERGE_METHODS, type AlignMethod, type MergeMethod } from '../../../shared/options';
 import type { ExportChoices } from '../settings';
 import type { Theme } from '../state/app-state';
 import { ExportMenu, type ExportChoice } from './ExportMenu';
@@ -45,9 +45,6 @@ export interface ToolbarProps {
   sliceCount: number;
   /** Said beside Run when it will not stack the whole folder ("Stacking 5 of 8 slices"). */
   runNote?: string | null;
-  /** How camera RAW slices are developed; null when the open stack has none (no control then). */
-  rawColour?: RawColour | null;
-  onRawColour?: (rawColour: RawColour) => void;
   exportChoices: ExportChoices;
   onExportChoices: (choices: ExportChoices) => void;
   onExportOutputs: (choices: ExportChoices) => Promise<void>;
@@ -196,23 +193,6 @@ function SigmaField({ sigma, sigmaError, canRun, onSigma, onRun }: Pick<ToolbarP
   );
 }
 
-/**
- * How camera RAW slices are developed (issue 16), as the command line's --raw-colour. Only shown
- * for a stack with RAW slices, where it means something; short so the toolbar stays one row.
- */
-function RawColourField({ rawColour, onRawColour }: { rawColour: RawColour; onRawColour: (rawColour: RawColour) => void }) {
-  return (
-    <label title="How camera RAW slices are developed to 16 bits, white balance as shot: srgb (the sRGB tone curve) or linear (proportional to light)">
-      RAW
-      <select aria-label="RAW colour" value={rawColour} onChange={(e) => onRawColour(e.target.value as RawColour)}>
-        {RAW_COLOURS.map((colour) => (
-          <option key={colour}>{colour}</option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 export function Toolbar(props: ToolbarProps) {
   return (
     <header className="toolbar" role="toolbar" aria-label="Stack">
@@ -226,7 +206,6 @@ export function Toolbar(props: ToolbarProps) {
           ))}
         </select>
       </label>
-      {props.rawColour && props.onRawColour && <RawColourField rawColour={props.rawColour} onRawColour={props.onRawColour} />}
       <StackFieldsGroup fields={props.fields} onFields={props.onFields} error={props.fieldsError} microscope={props.microscope} />
       <button type="button" className="primary" onClick={props.onRun} disabled={!props.canRun || props.running} title="Stack the open folder (Enter in sigma)">
         Run
