@@ -42,6 +42,7 @@
 //   list "Depth legend". region "Focus curve" (img "Sharpness score by slice…"),
 //                        region "Pixel profile" (text "Pixel (x, y): sharpest in slice N").
 //   progressbar "Stacking progress" (aria-valuenow = slices done), button "Cancel" (also Esc).
+//   combobox "RAW colour" (srgb, linear) beside the stack's title, only when its folder has camera RAW slices.
 //   alert: engine errors, naming the file. status "Notifications": toasts ("Saved … to <path>").
 //   group "Retouch" (composite/depth views of a finished job): button "Retouch" (aria-pressed);
 //                        when on: combobox "Source slice", button "Use slice N (sharpest there)" after a
