@@ -5,6 +5,7 @@
 
 // Errors every caller shows the user.
 export { CancelledError, DeepfieldError, describeFsError, isAbortError } from './errors';
+export { collectGarbage } from './collect-garbage';
 
 // A whole job: the worker pool and its stack() call, and runStackJob (inputs to files on disk).
 export { Engine } from './job/engine';

@@ -11,7 +11,7 @@ import type { JobEvent, JobState, JobSummary, QueuedJob, RemergeResult, RetouchR
 import { type MergeMethod, type StackOptions, type StackOptionsInput, withDefaults } from '../../shared/options';
 import { RETOUCH_VERSION, type Retouch, type RetouchStroke } from '../../shared/retouch';
 import type { FocusPreview, PixelLayout, SkippedFile, SliceRef } from '../../shared/types';
-import { DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, retouchResult, type SliceAlign, type StackResult } from '../engine';
+import { collectGarbage, DeepfieldError, type Engine, findSliceFiles, isAbortError, type PixelData, probeSlices, retouchResult, type SliceAlign, type StackResult } from '../engine';
 import type { SyntheticStackSpec } from '../demo/synthetic-stack';
 import { ensureDemoStack } from './demo';
 import { focusProfile } from './focus-profile';
@@ -255,12 +255,16 @@ export class JobRegistry {
     if (state !== 'done') release(job);
     const newestFirst = [...this.jobs.values()].filter((j) => j.finished !== undefined).sort((a, b) => b.finished! - a.finished!);
     const done = newestFirst.filter((j) => j.state === 'done');
-    for (const old of done.slice(this.config.keepJobs ?? 2)) {
+    const dropped = done.slice(this.config.keepJobs ?? 2);
+    for (const old of dropped) {
       this.jobs.delete(old.id);
       release(old);
       this.config.onDropped(old.id);
       this.emit({ type: 'released', jobId: old.id });
     }
+    // A result's ~100 MB of buffers hang off a few small JS objects, which V8 may leave alone for
+    // many jobs: collect now, so a released result's memory is gone before the next job needs its own.
+    if (dropped.length > 0 || state !== 'done') collectGarbage();
     for (const old of newestFirst.filter((j) => j.state !== 'done').slice(LISTED_UNFINISHED)) this.jobs.delete(old.id);
   }
 
