@@ -4,6 +4,7 @@
 // finished job held is let go once newer ones replace it: the memory held after twenty is about
 // about what it held once the first three had finished (the host keeps the newest two results).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { eventStreamReader } from '../helpers/event-stream';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -54,16 +55,9 @@ function events(served: Served, until: (all: any[]) => boolean): Promise<any[]> 
   return new Promise((resolve, reject) => {
     const all: any[] = [];
     const req = http.request({ host: '127.0.0.1', port: served.port, path: '/api/events?since=0', headers: { host: `127.0.0.1:${served.port}`, 'x-deepfield-token': served.token } }, (res) => {
-      let buffer = '';
+      const read = eventStreamReader((event) => all.push(event));
       res.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (data) all.push(JSON.parse(data.slice(6)));
-        }
+        read(chunk);
         if (until(all)) {
           req.destroy();
           resolve(all);

@@ -1,4 +1,5 @@
 // The browser host's HTTP boundary: token, Host header, root confinement, and the API over it.
+import { eventStreamReader } from '../helpers/event-stream';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -151,23 +152,16 @@ describe('a job over HTTP', () => {
     const ended = new Promise<void>((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port: host.port, path: `/api/events?token=${host.token}`, headers: { host: `127.0.0.1:${host.port}` } }, (res) => {
         expect(res.headers['content-type']).toBe('text/event-stream');
-        let buffer = '';
-        res.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString('utf8');
-          let end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = block.split('\n').find((l) => l.startsWith('data: '));
-            if (!data) continue;
-            const event = JSON.parse(data.slice(6));
+        res.on(
+          'data',
+          eventStreamReader((event) => {
             events.push(event);
             if (event.type === 'done' || event.type === 'error') {
               req.destroy();
               resolve();
             }
-          }
-        });
+          }),
+        );
       });
       req.on('error', (e) => ((e as { code?: string }).code === 'ECONNRESET' ? undefined : reject(e)));
     });
