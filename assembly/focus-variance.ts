@@ -100,22 +100,21 @@ let lum: usize = 0;
 let rowMean: usize = 0;
 let rowMeanSq: usize = 0;
 let colMean: usize = 0;
-// Float32 pass: one row of x with its halo (and a zero each side); Q, h and x0 of every input row
-// (rows of STRIDE32, with a zeroed guard row above and below); one row of H.
+// Float32 pass: one row of x with its halo (and a zero each side); M (the row mean, rounded) and h
+// (the row variance) of every input row, in rows of STRIDE32.
 let lum32: usize = 0;
-let rowQ: usize = 0;
+let rowM: usize = 0;
 let rowH: usize = 0;
-let rowX: usize = 0;
-let colH: usize = 0;
+let columnRef: usize = 0; // per column of the tile, x in its reference row (M is stored less it)
 let output: usize = 0; // rows x width f32
 let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
 let tiles: usize = 0; // per float32 tile of a block, a record of 32 bytes (the RECORD_ offsets)
 // A tile's record. The float32 pass writes all of it; the float64 fallback, only V and SUM.
 const RECORD_PH: usize = 0; // f32: largest P^ of the horizontal pass
-const RECORD_PV: usize = 4; // f32: largest P^ of the vertical pass
+const RECORD_T: usize = 4; // f32: largest T^ of the vertical pass
 const RECORD_A: usize = 8; // f32: largest |x|
 const RECORD_RAW_V: usize = 12; // f32: largest v^ before the scale by outScale
-const RECORD_RAW_B: usize = 16; // f32: largest B^
+const RECORD_AM: usize = 16; // f32: largest |x - x_ref| (x_ref: the column's x in the reference row)
 const RECORD_V: usize = 20; // f32: largest v written
 const RECORD_SUM: usize = 24; // f64: sum of v written
 // f64: [0] sum of v, [1] max v, [2] running lower bound of the map's maximum, [3] tiles,
@@ -124,7 +123,8 @@ const RECORD_SUM: usize = 24; // f64: sum of v written
 let stats: usize = 0;
 let tolerance: f64 = 0; // largest error allowed, relative to the map's maximum (Infinity: never fall back)
 let inexactInput: bool = false; // 16-bit RGB: x may round on conversion to float32
-let gammaSum: f64 = 0; // gamma(n) of the header
+let gammaSum: f64 = 0; // g of the header: the horizontal pass's gamma(n)
+let gammaVertical: f64 = 0; // g_v of the header: the vertical pass's gamma(r + 5)
 
 export function heapBase(): usize {
   return __heap_base;
@@ -143,10 +143,9 @@ export function configure(
   rowMeanSq_: usize,
   colMean_: usize,
   lum32_: usize,
-  rowQ_: usize,
+  rowM_: usize,
   rowH_: usize,
-  rowX_: usize,
-  colH_: usize,
+  columnRef_: usize,
   output_: usize,
   lanes_: usize,
   tiles_: usize,
@@ -167,10 +166,9 @@ export function configure(
   rowMeanSq = rowMeanSq_;
   colMean = colMean_;
   lum32 = lum32_;
-  rowQ = rowQ_;
+  rowM = rowM_;
   rowH = rowH_;
-  rowX = rowX_;
-  colH = colH_;
+  columnRef = columnRef_;
   output = output_;
   lanes = lanes_;
   tiles = tiles_;
@@ -180,6 +178,9 @@ export function configure(
   const n = <f64>(((radius_ + 1) >> 1) + 4 + (inexactInput ? 1 : 0));
   const u: f64 = 1.0 / 16777216.0;
   gammaSum = (n * u) / (1 - n * u);
+  // S: three roundings of its own, T five (the largest), and radius accumulations.
+  const nv = <f64>(radius_ + 5);
+  gammaVertical = (nv * u) / (1 - nv * u);
 }
 
 /** scipy's 'reflect' border (d c b a | a b c d | d c b a), folded periodically for tiny images. */
@@ -227,15 +228,6 @@ export function focusBand(rows: i32): void {
     return;
   }
   const inputRows = rows + 2 * radius;
-  // The zero-weight tap of an odd radius reads one row beyond each end of the row buffers.
-  const rowBytes32 = <usize>(STRIDE32 * 4);
-  const below = <usize>inputRows * rowBytes32;
-  memory.fill(rowQ - rowBytes32, 0, rowBytes32);
-  memory.fill(rowH - rowBytes32, 0, rowBytes32);
-  memory.fill(rowX - rowBytes32, 0, rowBytes32);
-  memory.fill(rowQ + below, 0, rowBytes32);
-  memory.fill(rowH + below, 0, rowBytes32);
-  memory.fill(rowX + below, 0, rowBytes32);
   let lower = load<f64>(stats, 16);
   let t = 0;
   for (let x0 = 0; x0 < width; x0 += TILE32) {
@@ -244,6 +236,11 @@ export function focusBand(rows: i32): void {
     const c = tileOffset(x0, tileWidth, inputRows);
     xTop = f32x4.splat(0);
     rowPTop = f32x4.splat(0);
+    refTop = f32x4.splat(0);
+    // The reference row: its x, column by column, is taken from every row mean M (exactly: both
+    // are integers), so M's rounding scales with the column's range over the block, not the tile's.
+    fillLuminance<f32>(inputRows >> 1, x0, c, cols);
+    memory.copy(columnRef, lum32 + (<usize>radius << 2), <usize>cols << 2);
     for (let j = 0; j < inputRows; j++) {
       fillLuminance<f32>(j, x0, c, cols);
       blurRow32(j, cols);
@@ -325,33 +322,27 @@ function focusBand64(rows: i32): void {
 function tileBound(record: usize): f64 {
   const u: f64 = 1.0 / 16777216.0;
   const g = gammaSum;
-  // Upper bounds of the exact moments from the computed ones.
-  // D's own rounding: one relative error (the final sum), two for 16-bit RGB (its x difference
-  // may round too: see the header), as D^ = (D + eps)(1 + eta) with |eta| <= dRound.
-  const dRound = inexactInput ? (1 + u) * (1 + u) - 1 : u;
+  const gv = gammaVertical;
+  // Upper bounds of the exact quantities from the tile's computed maxima.
   const ph = <f64>load<f32>(record, RECORD_PH) / (1 - g);
-  const pv = <f64>load<f32>(record, RECORD_PV) / ((1 - g) * (1 - dRound) * (1 - dRound));
   const a = <f64>load<f32>(record, RECORD_A) / (1 - u);
+  const tArithmetic = <f64>load<f32>(record, RECORD_T) / (1 - gv); // T~
+  const tMoment = tArithmetic / ((1 - u) * (1 - u)); // P'v
   const vHat = <f64>load<f32>(record, RECORD_RAW_V);
-  const bHat = <f64>load<f32>(record, RECORD_RAW_B);
+  // The horizontal pass: h's error per unit of P, and the error of a row mean M^.
   const e = (1 + u) * (3 * g + g * g + u * (1 + g) * (1 + g)) + u;
-  // E: the two Q's and their difference; for 16-bit RGB also u |Q - Q'| <= 2 u sqrt(P) moved out
-  // of the rounded x difference, over (1 - u).
-  const meansError = inexactInput
-    ? ((2 * g + 2 * u * (1 + g) + 2 * u) / (1 - u)) * Math.sqrt(ph)
-    : (2 * g + 2 * u * (1 + g)) * Math.sqrt(ph);
-  const bArithmetic = ((1 + u) * (1 + u) * e + 2 * dRound + dRound * dRound) * pv;
-  // B <= bHat + bArithmetic + 2 E sqrt(B) + E^2: the largest sqrt(B) that allows.
-  const rootB = meansError + Math.sqrt(2 * meansError * meansError + bHat + bArithmetic);
-  const alpha = (1 + u) * g + u;
-  const k = (1 + u) * ((1 + g) * e * ph + bArithmetic + 2 * meansError * rootB + meansError * meansError);
-  // error <= alpha v + beta sqrt(v) + k and v <= vHat + error (beta: 16-bit RGB's rounded x).
-  // The kernel's error is alpha v~ + k with v~ the variance of the rounded x, v~ <= v + 2 u A
-  // sqrt(v) + u^2 A^2: hence the (1 + alpha).
-  const beta = inexactInput ? 2 * (1 + alpha) * u * a : 0;
-  const extra = inexactInput ? (1 + alpha) * u * a * u * a : 0;
-  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - alpha) * (vHat + k + extra))) / (2 * (1 - alpha));
-  let error = alpha * root * root + beta * root + k + extra;
+  const rootPh = Math.sqrt(ph);
+  const z = <f64>load<f32>(record, RECORD_AM);
+  const meanError = g * rootPh + u * (z + (1 + g) * rootPh) + (inexactInput ? (u * z) / (1 - u) : 0);
+  // sqrt Var(D^) is within F of sqrt B.
+  const f = 2 * meanError + u * Math.sqrt(tMoment);
+  const ev = 3 * gv + gv * gv + u * (1 + gv) * (1 + gv);
+  const c0 = ev * tMoment + e * ph + f * f;
+  // error <= u v + beta sqrt(v) + k, and v <= vHat + error (a quadratic in sqrt(v)).
+  const beta = inexactInput ? 2 * (1 + u) * (f + u * a) : 2 * (1 + u) * f;
+  const k = inexactInput ? (1 + u) * (c0 + 2 * f * u * a + u * a * u * a) : (1 + u) * c0;
+  const root = (beta + Math.sqrt(beta * beta + 4 * (1 - u) * (vHat + k))) / (2 * (1 - u));
+  let error = u * root * root + beta * root + k;
   if (outScale != 1) error = 1e-6 * (error + (2 * u + u * u) * vHat);
   return error * (1 + 1e-12); // the float64 arithmetic here
 }
@@ -361,6 +352,7 @@ function tileBound(record: usize): f64 {
 // The tile's largest |x| and P^ of the float32 horizontal pass, for its bound (reset per tile).
 let xTop: v128 = f32x4.splat(0);
 let rowPTop: v128 = f32x4.splat(0);
+let refTop: v128 = f32x4.splat(0); // the tile's largest |x - x_ref|
 
 /**
  * Stores four x (i32 lanes) at element `i` of lum32 (T = f32) or lum (T = f64); returns |x| in
@@ -411,12 +403,17 @@ function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
   for (; x < simdStart; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
   const offset = i32x4.splat(sc);
   if (channels == 3 && !sixteen) {
+    // R and G of each pixel as a pair of 16-bit lanes, B beside a zero: two dot products give
+    // 299 R + 587 G and 114 B in 32-bit lanes (one pmaddwd each, no 32-bit multiplies).
+    const zero = i32x4.splat(0);
+    const redGreen = i16x8(299, 587, 299, 587, 299, 587, 299, 587);
+    const blue = i16x8(114, 0, 114, 0, 114, 0, 114, 0);
     for (; x < simdEnd; x += 4) {
       const v = v128.load(row + <usize>(x * 3));
-      const r = i8x16.swizzle(v, i8x16(0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16));
-      const g = i8x16.swizzle(v, i8x16(1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16));
-      const b = i8x16.swizzle(v, i8x16(2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16));
-      top = f32x4.max(top, storeX<T>(x - first, rgbX(r, g, b, offset)));
+      const rg = i8x16.shuffle(v, zero, 0, 16, 1, 16, 3, 16, 4, 16, 6, 16, 7, 16, 9, 16, 10, 16);
+      const b = i8x16.shuffle(v, zero, 2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16);
+      const sum = i32x4.add(i32x4.dot_i16x8_s(rg, redGreen), i32x4.dot_i16x8_s(b, blue));
+      top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(sum, offset)));
     }
   } else if (channels == 3) {
     const low16 = i32x4.splat(0xffff);
@@ -455,6 +452,7 @@ function blurRow32(j: i32, cols: i32): void {
   const zero = f32x4.splat(0);
   const at = <usize>(j * STRIDE32 * 4);
   let pTop = rowPTop;
+  let zTop = refTop;
   for (let x = 0; x < cols; x += 4) {
     const q = lum32 + (<usize>(x + radius) << 2);
     const a = v128.load(q);
@@ -480,119 +478,67 @@ function blurRow32(j: i32, cols: i32): void {
     pa = f32x4.add(pa, pa2);
     pTop = f32x4.max(pTop, pa);
     const o = at + (<usize>x << 2);
-    v128.store(rowQ + o, qa);
-    v128.store(rowX + o, a);
+    const z = f32x4.sub(a, v128.load(columnRef + (<usize>x << 2)));
+    zTop = f32x4.max(zTop, f32x4.abs(z));
+    v128.store(rowM + o, f32x4.add(z, qa));
     v128.store(rowH + o, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
   }
   rowPTop = pTop;
-}
-
-/**
- * H = G*h down the column, for sixteen columns (four f32x4) from `c` in rowH, stored at `to`; the
- * centre row starts the odd taps' sums, the even taps have their own, added at the end.
- */
-@inline function verticalSum32(c: usize, to: usize): void {
-  const rowStep = <usize>(STRIDE32 * 4);
-  const w0 = v128.load(weights32);
-  const zero = f32x4.splat(0);
-  let a0 = f32x4.mul(w0, v128.load(c));
-  let a1 = f32x4.mul(w0, v128.load(c, 16));
-  let a2 = f32x4.mul(w0, v128.load(c, 32));
-  let a3 = f32x4.mul(w0, v128.load(c, 48));
-  let b0 = zero;
-  let b1 = zero;
-  let b2 = zero;
-  let b3 = zero;
-  for (let t = 1; t <= radius; t += 2) {
-    let w = v128.load(weights32 + (<usize>t << 4));
-    let lo = c - rowStep * <usize>t;
-    let hi = c + rowStep * <usize>t;
-    a0 = f32x4.add(a0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
-    a1 = f32x4.add(a1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
-    a2 = f32x4.add(a2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
-    a3 = f32x4.add(a3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
-    w = v128.load(weights32 + (<usize>t << 4), 16);
-    lo -= rowStep;
-    hi += rowStep;
-    b0 = f32x4.add(b0, f32x4.mul(w, f32x4.add(v128.load(lo), v128.load(hi))));
-    b1 = f32x4.add(b1, f32x4.mul(w, f32x4.add(v128.load(lo, 16), v128.load(hi, 16))));
-    b2 = f32x4.add(b2, f32x4.mul(w, f32x4.add(v128.load(lo, 32), v128.load(hi, 32))));
-    b3 = f32x4.add(b3, f32x4.mul(w, f32x4.add(v128.load(lo, 48), v128.load(hi, 48))));
-  }
-  v128.store(to, f32x4.add(a0, b0));
-  v128.store(to, f32x4.add(a1, b1), 16);
-  v128.store(to, f32x4.add(a2, b2), 32);
-  v128.store(to, f32x4.add(a3, b3), 48);
+  refTop = zTop;
 }
 
 @inline function maxLane(v: v128): f32 {
   return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
 }
 
+/** One tap pair's term of T: w ((h_lo + h_hi) + (D_lo^2 + D_hi^2)). */
+@inline function secondMomentTerm(w: v128, l: v128, h: v128, hLow: v128, hHigh: v128): v128 {
+  return f32x4.mul(w, f32x4.add(f32x4.add(hLow, hHigh), f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
+}
+
 /**
- * Vertical pass and v = H + B for one float32 tile, written as f32 to output (times outScale):
- * B = Pv - Qv^2 over D, eight columns (two f32x4) per step, odd and even taps apart. Writes the
- * tile's record (RECORD_ offsets), for tileBound and the stats.
+ * Vertical pass and v for one float32 tile, written as f32 to output (times outScale): per output
+ * pixel, with D = M - M_centre down its column, S = G*D and T = G*(h + D^2) in one loop, v = T - S^2
+ * (at least 0); eight columns (two f32x4) per step, so four independent sums keep the adder busy.
+ * Writes the tile's record for tileBound and the stats.
  */
 function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const rowStep = <usize>(STRIDE32 * 4);
   const zero = f32x4.splat(0);
   const scale = f32x4.splat(outScale);
-  const groups16 = (tileWidth + 15) >> 4; // the buffers hold finite values up to a multiple of 16
+  const w0 = v128.load(weights32);
   const groups = (tileWidth + 7) >> 3;
-  let pTop = zero;
+  let tTop = zero;
   let rawTop = zero;
-  let bTop = zero;
   let vTop = zero;
   let sum = f64x2.splat(0);
   let edgeSum: f64 = 0;
   for (let y = 0; y < rows; y++) {
     const centre = <usize>((y + radius) * STRIDE32 * 4);
-    for (let g = 0; g < groups16; g++) verticalSum32(rowH + centre + (<usize>g << 6), colH + (<usize>g << 6));
     const out = output + (<usize>(y * width + x0) << 2);
     for (let g = 0; g < groups; g++) {
-      const cq = rowQ + centre + (<usize>g << 5);
-      const cx = rowX + centre + (<usize>g << 5);
-      // Four columns at a time: the sums, the centre row and the taps stay in registers.
+      const cm = rowM + centre + (<usize>g << 5);
+      const ch = rowH + centre + (<usize>g << 5);
+      const m0 = v128.load(cm);
+      const m1 = v128.load(cm, 16);
       let s0 = zero;
-      let p0 = zero;
       let s1 = zero;
-      let p1 = zero;
-      for (let half: usize = 0; half < 32; half += 16) {
-        const qc = v128.load(cq + half);
-        const xc = v128.load(cx + half);
-        let s = zero; // sums of D (odd taps)
-        let p = zero; // sums of D^2 (odd taps)
-        let s2 = zero; // the same, even taps
-        let p2 = zero;
-        for (let t = 1; t <= radius; t += 2) {
-          // D = (x0 - x0') + (Q - Q'): the row mean's difference from the centre row's.
-          let w = v128.load(weights32 + (<usize>t << 4));
-          let d = rowStep * <usize>t;
-          let l = f32x4.add(f32x4.sub(v128.load(cx + half - d), xc), f32x4.sub(v128.load(cq + half - d), qc));
-          let h = f32x4.add(f32x4.sub(v128.load(cx + half + d), xc), f32x4.sub(v128.load(cq + half + d), qc));
-          s = f32x4.add(s, f32x4.mul(w, f32x4.add(l, h)));
-          p = f32x4.add(p, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-          w = v128.load(weights32 + (<usize>t << 4), 16);
-          d += rowStep;
-          l = f32x4.add(f32x4.sub(v128.load(cx + half - d), xc), f32x4.sub(v128.load(cq + half - d), qc));
-          h = f32x4.add(f32x4.sub(v128.load(cx + half + d), xc), f32x4.sub(v128.load(cq + half + d), qc));
-          s2 = f32x4.add(s2, f32x4.mul(w, f32x4.add(l, h)));
-          p2 = f32x4.add(p2, f32x4.mul(w, f32x4.add(f32x4.mul(l, l), f32x4.mul(h, h))));
-        }
-        if (half == 0) {
-          s0 = f32x4.add(s, s2);
-          p0 = f32x4.add(p, p2);
-        } else {
-          s1 = f32x4.add(s, s2);
-          p1 = f32x4.add(p, p2);
-        }
+      let t0 = f32x4.mul(w0, v128.load(ch));
+      let t1 = f32x4.mul(w0, v128.load(ch, 16));
+      for (let t = 1; t <= radius; t++) {
+        const w = v128.load(weights32 + (<usize>t << 4));
+        const d = rowStep * <usize>t;
+        let l = f32x4.sub(v128.load(cm - d), m0);
+        let h = f32x4.sub(v128.load(cm + d), m0);
+        s0 = f32x4.add(s0, f32x4.mul(w, f32x4.add(l, h)));
+        t0 = f32x4.add(t0, secondMomentTerm(w, l, h, v128.load(ch - d), v128.load(ch + d)));
+        l = f32x4.sub(v128.load(cm - d, 16), m1);
+        h = f32x4.sub(v128.load(cm + d, 16), m1);
+        s1 = f32x4.add(s1, f32x4.mul(w, f32x4.add(l, h)));
+        t1 = f32x4.add(t1, secondMomentTerm(w, l, h, v128.load(ch - d, 16), v128.load(ch + d, 16)));
       }
-      const hAt = colH + (<usize>g << 5);
-      const b0 = f32x4.max(f32x4.sub(p0, f32x4.mul(s0, s0)), zero);
-      const b1 = f32x4.max(f32x4.sub(p1, f32x4.mul(s1, s1)), zero);
-      const r0 = f32x4.add(v128.load(hAt), b0);
-      const r1 = f32x4.add(v128.load(hAt, 16), b1);
+      const r0 = f32x4.max(f32x4.sub(t0, f32x4.mul(s0, s0)), zero);
+      const r1 = f32x4.max(f32x4.sub(t1, f32x4.mul(s1, s1)), zero);
       const v0 = f32x4.mul(r0, scale);
       const v1 = f32x4.mul(r1, scale);
       const o = out + (<usize>g << 5);
@@ -600,9 +546,8 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
       if (first + 8 <= tileWidth) {
         v128.store(o, v0);
         v128.store(o, v1, 16);
-        pTop = f32x4.max(pTop, f32x4.max(p0, p1));
+        tTop = f32x4.max(tTop, f32x4.max(t0, t1));
         rawTop = f32x4.max(rawTop, f32x4.max(r0, r1));
-        bTop = f32x4.max(bTop, f32x4.max(b0, b1));
         vTop = f32x4.max(vTop, f32x4.max(v0, v1));
         const part = f32x4.add(v0, v1);
         sum = f64x2.add(sum, f64x2.add(f64x2.promote_low_f32x4(part), f64x2.promote_low_f32x4(v128.shuffle<f32>(part, part, 2, 3, 0, 1))));
@@ -610,30 +555,27 @@ function verticalPass32(x0: i32, tileWidth: i32, rows: i32, record: usize): void
         // The image's last columns: only `tileWidth - first` of the eight are inside it.
         v128.store(lanes, v0);
         v128.store(lanes, v1, 16);
-        v128.store(lanes, p0, 32);
-        v128.store(lanes, p1, 48);
+        v128.store(lanes, t0, 32);
+        v128.store(lanes, t1, 48);
         v128.store(lanes, r0, 64);
         v128.store(lanes, r1, 80);
-        v128.store(lanes, b0, 96);
-        v128.store(lanes, b1, 112);
         for (let i = 0; i < tileWidth - first; i++) {
           const at = lanes + (<usize>i << 2);
           const v = load<f32>(at);
           store<f32>(o + (<usize>i << 2), v);
           edgeSum += <f64>v;
           vTop = f32x4.max(vTop, f32x4.splat(v));
-          pTop = f32x4.max(pTop, f32x4.splat(load<f32>(at, 32)));
+          tTop = f32x4.max(tTop, f32x4.splat(load<f32>(at, 32)));
           rawTop = f32x4.max(rawTop, f32x4.splat(load<f32>(at, 64)));
-          bTop = f32x4.max(bTop, f32x4.splat(load<f32>(at, 96)));
         }
       }
     }
   }
   store<f32>(record + RECORD_PH, maxLane(rowPTop));
-  store<f32>(record + RECORD_PV, maxLane(pTop));
+  store<f32>(record + RECORD_T, maxLane(tTop));
   store<f32>(record + RECORD_A, maxLane(xTop));
+  store<f32>(record + RECORD_AM, maxLane(refTop));
   store<f32>(record + RECORD_RAW_V, maxLane(rawTop));
-  store<f32>(record + RECORD_RAW_B, maxLane(bTop));
   store<f32>(record + RECORD_V, maxLane(vTop));
   store<f64>(record + RECORD_SUM, f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1) + edgeSum);
 }
@@ -783,6 +725,29 @@ function verticalPass(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
 }
 
 /**
+ * The argmax merge of eight pixels from `i`: where v beats the kept maximum, or ties it from a
+ * lower slice index k, stores v and k (SIMD compares and bit selects, no branches). Returns the
+ * eight decisions as an i16x8 mask, for the caller to select the pixels' samples.
+ */
+@inline function mergeEight(v: usize, maxV: usize, win: usize, i: i32, kk: v128, k16: v128): v128 {
+  const vp = v + (<usize>i << 2);
+  const mp = maxV + (<usize>i << 2);
+  const wp = win + (<usize>i << 1);
+  const w01 = v128.load(wp);
+  const v0 = v128.load(vp);
+  const v1 = v128.load(vp, 16);
+  const b0 = v128.load(mp);
+  const b1 = v128.load(mp, 16);
+  const m0 = v128.or(f32x4.gt(v0, b0), v128.and(f32x4.eq(v0, b0), i32x4.gt_s(i32x4.extend_low_i16x8_u(w01), kk)));
+  const m1 = v128.or(f32x4.gt(v1, b1), v128.and(f32x4.eq(v1, b1), i32x4.gt_s(i32x4.extend_high_i16x8_u(w01), kk)));
+  v128.store(mp, v128.bitselect(v0, b0, m0));
+  v128.store(mp, v128.bitselect(v1, b1, m1), 16);
+  const m01 = i16x8.narrow_i32x4_s(m0, m1);
+  v128.store(wp, v128.bitselect(k16, w01, m01));
+  return m01;
+}
+
+/**
  * The plain argmax merge of the band of `rows` rows starting at row `b` of the last focusBand
  * call, against a copy of the running state at maxV (f32), win (u16) and comp (the composite's
  * samples, the input's layout): where this slice's v beats the kept maximum, or ties it from a
@@ -794,36 +759,13 @@ export function mergeArgmax(k: i32, b: i32, rows: i32, maxV: usize, win: usize, 
   const v = output + (<usize>(b * width) << 2);
   const pix = input + <usize>((radius + b) * rowBytes);
   let i = 0;
+  const kk = i32x4.splat(k);
+  const k16 = i16x8.splat(<i16>k);
   if (channels == 3 && !sixteen) {
     // Sixteen pixels per step: four f32x4 of v, two i16x8 of winners, three i8x16 of samples.
-    const kk = i32x4.splat(k);
-    const k16 = i16x8.splat(<i16>k);
     for (; i + 16 <= n; i += 16) {
-      const vp = v + (<usize>i << 2);
-      const mp = maxV + (<usize>i << 2);
-      const wp = win + (<usize>i << 1);
-      const w01 = v128.load(wp);
-      const w23 = v128.load(wp, 16);
-      const v0 = v128.load(vp);
-      const v1 = v128.load(vp, 16);
-      const v2 = v128.load(vp, 32);
-      const v3 = v128.load(vp, 48);
-      const b0 = v128.load(mp);
-      const b1 = v128.load(mp, 16);
-      const b2 = v128.load(mp, 32);
-      const b3 = v128.load(mp, 48);
-      const m0 = v128.or(f32x4.gt(v0, b0), v128.and(f32x4.eq(v0, b0), i32x4.gt_s(i32x4.extend_low_i16x8_u(w01), kk)));
-      const m1 = v128.or(f32x4.gt(v1, b1), v128.and(f32x4.eq(v1, b1), i32x4.gt_s(i32x4.extend_high_i16x8_u(w01), kk)));
-      const m2 = v128.or(f32x4.gt(v2, b2), v128.and(f32x4.eq(v2, b2), i32x4.gt_s(i32x4.extend_low_i16x8_u(w23), kk)));
-      const m3 = v128.or(f32x4.gt(v3, b3), v128.and(f32x4.eq(v3, b3), i32x4.gt_s(i32x4.extend_high_i16x8_u(w23), kk)));
-      v128.store(mp, v128.bitselect(v0, b0, m0));
-      v128.store(mp, v128.bitselect(v1, b1, m1), 16);
-      v128.store(mp, v128.bitselect(v2, b2, m2), 32);
-      v128.store(mp, v128.bitselect(v3, b3, m3), 48);
-      const m01 = i16x8.narrow_i32x4_s(m0, m1);
-      const m23 = i16x8.narrow_i32x4_s(m2, m3);
-      v128.store(wp, v128.bitselect(k16, w01, m01));
-      v128.store(wp, v128.bitselect(k16, w23, m23), 16);
+      const m01 = mergeEight(v, maxV, win, i, kk, k16);
+      const m23 = mergeEight(v, maxV, win, i + 8, kk, k16);
       // One mask byte per pixel, spread over its three samples.
       const mb = i8x16.narrow_i16x8_s(m01, m23);
       const e0 = i8x16.swizzle(mb, i8x16(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5));
@@ -831,6 +773,33 @@ export function mergeArgmax(k: i32, b: i32, rows: i32, maxV: usize, win: usize, 
       const e2 = i8x16.swizzle(mb, i8x16(10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15));
       const cp = comp + <usize>(i * 3);
       const pp = pix + <usize>(i * 3);
+      v128.store(cp, v128.bitselect(v128.load(pp), v128.load(cp), e0));
+      v128.store(cp, v128.bitselect(v128.load(pp, 16), v128.load(cp, 16), e1), 16);
+      v128.store(cp, v128.bitselect(v128.load(pp, 32), v128.load(cp, 32), e2), 32);
+    }
+  } else if (channels == 1 && !sixteen) {
+    // Sixteen pixels per step, one i8x16 of samples.
+    for (; i + 16 <= n; i += 16) {
+      const mb = i8x16.narrow_i16x8_s(mergeEight(v, maxV, win, i, kk, k16), mergeEight(v, maxV, win, i + 8, kk, k16));
+      const cp = comp + <usize>i;
+      v128.store(cp, v128.bitselect(v128.load(pix + <usize>i), v128.load(cp), mb));
+    }
+  } else if (channels == 1) {
+    // Eight pixels per step, one i16x8 of samples: the mask's lanes are the samples' own.
+    for (; i + 8 <= n; i += 8) {
+      const m = mergeEight(v, maxV, win, i, kk, k16);
+      const cp = comp + (<usize>i << 1);
+      v128.store(cp, v128.bitselect(v128.load(pix + (<usize>i << 1)), v128.load(cp), m));
+    }
+  } else if (channels == 3) {
+    // Eight pixels per step, three i16x8 of samples: each pixel's mask lane spread over three.
+    for (; i + 8 <= n; i += 8) {
+      const m = mergeEight(v, maxV, win, i, kk, k16);
+      const e0 = i8x16.shuffle(m, m, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 4, 5, 4, 5);
+      const e1 = i8x16.shuffle(m, m, 4, 5, 6, 7, 6, 7, 6, 7, 8, 9, 8, 9, 8, 9, 10, 11);
+      const e2 = i8x16.shuffle(m, m, 10, 11, 10, 11, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15);
+      const cp = comp + <usize>(i * 6);
+      const pp = pix + <usize>(i * 6);
       v128.store(cp, v128.bitselect(v128.load(pp), v128.load(cp), e0));
       v128.store(cp, v128.bitselect(v128.load(pp, 16), v128.load(cp, 16), e1), 16);
       v128.store(cp, v128.bitselect(v128.load(pp, 32), v128.load(cp, 32), e2), 32);

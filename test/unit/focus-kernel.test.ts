@@ -183,15 +183,24 @@ describe('WebAssembly focus kernel', () => {
     const { map, reference } = check(brightFlatImage(layout, 3, 3), layout, 2);
     // Stricter than the bound: away from edges the few levels of texture must come through, even
     // in tiles that also hold the dark area (a float32 kernel with a per-tile offset loses them).
+    // The row means are rounded once, at the scale of their column's range over the block: in the
+    // columns the square crosses (1500 levels above the flat), that moves v by at most about
+    // 4 u R sqrt(v), u = 2^-24, R = 1503 (the header of assembly/focus-variance.ts); elsewhere
+    // the texture's own 3 levels.
+    const u = 2 ** -24;
     let worstLocal = 0;
+    let worstSquareColumns = 0;
     for (let y = 12; y < 128; y++) {
       for (let x = 12; x < 168; x++) {
         if (Math.abs(x - 150) < 30 && Math.abs(y - 70) < 30) continue;
         const i = y * layout.width + x;
-        worstLocal = Math.max(worstLocal, Math.abs(map[i] - reference[i]) / reference[i]);
+        const error = Math.abs(map[i] - reference[i]);
+        if (x < 130 - 8) worstLocal = Math.max(worstLocal, error / reference[i]);
+        else worstSquareColumns = Math.max(worstSquareColumns, error / (4 * u * 1503 * Math.sqrt(reference[i]) + 1e-5 * reference[i]));
       }
     }
     expect(worstLocal).toBeLessThan(1e-5);
+    expect(worstSquareColumns).toBeLessThan(1);
   });
 
   it('keeps bright flat 16-bit RGB areas with texture within the bound', () => {
@@ -307,6 +316,7 @@ describe('the kernel\'s argmax merge', () => {
     [{ width: 75, height: 70, channels: 3, bitDepth: 8 }],
     [{ width: 131, height: 150, channels: 3, bitDepth: 8 }],
     [{ width: 41, height: 37, channels: 1, bitDepth: 16 }],
+    [{ width: 47, height: 39, channels: 1, bitDepth: 8 }],
     [{ width: 43, height: 35, channels: 2, bitDepth: 8 }],
     [{ width: 29, height: 33, channels: 3, bitDepth: 16 }],
   ] as Array<[PixelLayout]>)('equals the JavaScript mergeArgmax bit for bit, ties included, in any order (%o)', (layout) => {
@@ -396,9 +406,10 @@ describe('the float32 pass and its proven bound', () => {
       layout,
       pixels,
       // The float32 pass proves ramps, steps and strong patterns (its errors scale with local
-      // second moments) but not noise that fills the frame (the flats are noise too) or sparse hot
-      // pixels, whose second moments about a pixel are several times the map's maximum.
-      /noise|near-saturated|hot pixels/.test(name),
+      // second moments) but not noise that fills the frame (the flats are noise too), sparse hot
+      // pixels or 16-bit RGB black and white three pixels in seven, whose second moments about a
+      // pixel are several times the map's maximum (that one's bound: 1.3e-5 of it).
+      /noise|near-saturated|hot pixels|black and white/.test(name),
     ]),
   )('on %s, keeps float32 tiles only where their bound is within 1e-5 of the map maximum', (_name, layout, pixels, fallsBack) => {
     const reference = referenceFocusMap(pixels, layout, 2);

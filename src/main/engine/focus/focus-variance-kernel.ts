@@ -123,7 +123,7 @@ function scratchLayout(layout: PixelLayout, radius: number, blockRows: number, b
     next = align(next + bytes);
     return at;
   };
-  const rows32 = (inputRows + 2) * STRIDE32 * 4; // a zeroed guard row above and below
+  const rows32 = inputRows * STRIDE32 * 4;
   const offsets = {
     weights: take((radius + 1) * 16),
     weights32: take((radius + 2) * 16), // and a zero weight, for the pair loop of an odd radius
@@ -135,10 +135,9 @@ function scratchLayout(layout: PixelLayout, radius: number, blockRows: number, b
     colMean: take(TILE * 8),
     // The float32 pass (pointers to its first element or row, past the guard).
     lum32: take((TILE32 + 2 * radius + 16) * 4) + 16,
-    rowQ: take(rows32) + STRIDE32 * 4,
-    rowH: take(rows32) + STRIDE32 * 4,
-    rowX: take(rows32) + STRIDE32 * 4,
-    colH: take(TILE32 * 4),
+    rowM: take(rows32),
+    rowH: take(rows32),
+    columnRef: take(STRIDE32 * 4),
     output: take(blockRows * layout.width * 4 + 16),
     lanes: take(128),
     tiles: take(Math.ceil(layout.width / TILE32) * 32),
@@ -265,7 +264,7 @@ function measureWithKernel(
   // sum, max, running lower bound of the max, tiles, tiles that fell back, largest bound
   const totals = new Float64Array(buffer, at.stats, 6);
   totals.fill(0);
-  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowQ, at.rowH, at.rowX, at.colH, at.output, at.lanes, at.tiles, at.stats, tolerance);
+  k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowM, at.rowH, at.columnRef, at.output, at.lanes, at.tiles, at.stats, tolerance);
 
   const source = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const heap = new Uint8Array(buffer);
