@@ -9,11 +9,7 @@
 // is computed again in float64x2 lanes (the fallback: its error is ~1e-14 of the squared range of
 // the tile's values). So every value handed out is within `tolerance` (1e-5 by default, the
 // engine's promise) of the map's maximum: proven per tile, not measured on test images.
-// Tolerance 0 skips the float32 pass: the float64 kernel alone (focusBand64). Measured on this
-// machine (one core, 24 MP RGB slice of the benchmark, best of 5 under shared load) the float32
-// pass is not the faster one: ~290-316 ms against ~255-277 ms for float64 alone and ~233-253 ms
-// for the f64x2 kernel before it; the centring costs three operations per tap that s - m^2 does
-// not, which takes back what the wider lanes give.
+// Tolerance 0 skips the float32 pass: the float64 kernel alone (focusBand64).
 //
 // Inputs are exact. Both kernels work on x = S L - S c, S = 1000 for RGB (1000 L = 299 R + 587 G
 // + 114 B, an integer: i32 lanes) and 1 for grey, c a whole number near the tile's mean; the map
@@ -22,55 +18,62 @@
 //
 // The float32 kernel never lets x's magnitude into a cancellation. With exact weights w (sum 1)
 // and the law of total variance for the separable 2-D weights w_i w_t:
-//   horizontal, per input row i and output column:  d_t = x_t - x_0 (exact), Q = G*d, P = G*d^2,
-//     the row's variance h = P - Q^2 (P is the second moment about the centre pixel, so
-//     P = h + Q^2 <= h (1 + 1/w_0)), and its mean x_0 + Q (never rounded as one number);
-//   vertical, per output pixel:  H = G*h down the column; D_i = (x_0,i - x_0,centre) + (Q_i -
-//     Q_centre), the row means' differences from the centre row's (the x part exact); Qv = G*D,
-//     Pv = G*D^2, B = Pv - Qv^2, the variance of the row means; v = H + B.
+//   horizontal, per input row i and output column:  d_t = x_t - x_0 (exact), Q = G*d, P = G*d^2
+//     (P, the second moment about the centre pixel, is at most h (1 + 1/w_0)); the row's
+//     variance h = P - Q^2 (at least 0) and its mean, stored once as M = (x_0 - x_ref) + Q, where
+//     x_ref is the column's x in the block's middle row (exact: both are integers), so M's
+//     rounding scales with the column's range over the block, not with x;
+//   vertical, per output pixel:  D_i = M_i - M_centre (the row means' differences from the centre
+//     row's), S = G*D and T = G*(h + D^2) in one loop; v = T - S^2 (at least 0): H + Var(D).
 // Every cancellation is between moments about a point inside the window, so errors scale with
-// local second moments P, not with x^2 (which a per-tile offset alone leaves as large as the
-// tile's range squared: that kernel, s - m^2 about the offset, measured 1.9e-5 of the map's
-// maximum on a defocused slice of the benchmark, and its bound failed 40-95% of real tiles).
+// local second moments P and T, and M's one rounding with the column's range Z; s - m^2 about a
+// per-tile offset instead leaves them as large as the tile's range squared (that kernel measured
+// 1.9e-5 of the map's maximum on a defocused slice of the benchmark, and its bound failed 40-95%
+// of real tiles).
 //
-// The bound. u = 2^-24, gamma(n) = n u / (1 - n u). Each weighted sum splits its taps between two
-// accumulators (odd and even t) added at the end, so a term meets at most n = ceil(r / 2) + 4
-// roundings (square, pair sum, the weight's float32 representation, product, ceil(r/2) - 1
-// accumulations, the final sum; one more for the horizontal difference on 16-bit RGB, whose x may
-// be rounded): g = gamma(n). With P bounded by the tile's largest computed P over (1 - g)(1-u)^2,
-// over both passes:
+// The bound. u = 2^-24, gamma(n) = n u / (1 - n u). Horizontally each term of a sum meets at most
+// n = ceil(r / 2) + 4 roundings (square, pair sum, the weight's float32 representation, product,
+// ceil(r / 2) - 1 accumulations in its sum of odd or even taps, the final sum; one more for the
+// difference on 16-bit RGB, whose x may be rounded): g = gamma(n). Vertically, at most r + 5 (T's
+// square, the pair of squares, their sum with the pair of h, the weight, the product, r
+// accumulations; S meets fewer): g_v = gamma(r + 5). From the tile's largest computed values,
+// upper bounds: P <= P^ / (1 - g), Z <= Z^ (the largest |x_0 - x_ref|), and for T~ = G*(h^ + D^^2)
+// (the exact sum of the computed terms) T~ <= T^ / (1 - g_v), G*D'^2 <= T~ / (1 - u)^2 with D' the
+// unrounded difference of the computed means (D^ = D' (1 + eta), |eta| <= u).
 //   |Q^ - Q| <= g G*|d| <= g sqrt(P) (Cauchy-Schwarz), |P^ - P| <= g P (positive terms);
 //   |h^ - h| <= e P, e = (1 + u)(3g + g^2 + u (1 + g)^2) + u  (|Q| <= sqrt(P); clamping at 0 helps);
-//   |H^ - H| <= g H + (1 + g) e P;
-//   the computed D differ from the exact ones by E = (2g + 2u (1 + g)) sqrt(P) (the two Q's and
-//     their difference), so their variance differs from B by at most 2 sqrt(B) E + E^2, then by
-//     (2u + u^2) Pv for D's own rounding; |B^ - Var(D^)| <= e (1 + u)^2 Pv. (Var is a squared
-//     seminorm: |sqrt Var(a) - sqrt Var(b)| <= sqrt Var(a - b) <= the largest |a - b|.) For 16-bit
-//     RGB the x difference (x_0,i - x_0,centre) rounds too, by u |x_0,i - x_0,centre| <= u |D| +
-//     u |Q - Q'| <= u |D| + 2u sqrt(P): D's rounding becomes (1 + u)^2 - 1 and E grows by 2u sqrt(P),
-//     both over (1 - u);
-//   v^ = fl(H^ + B^) adds u (v + error).
-// With H, B <= v: error <= alpha v + k, alpha = (1 + u) g + u, k = (1 + u)((1 + g) e P +
-// ((1 + u)^2 e + 2u + u^2) Pv + 2 E sqrt(B) + E^2), sqrt(B) bounded from the tile's largest B^
-// (B <= B^ + ((1 + u)^2 e + 2u + u^2) Pv + 2 E sqrt(B) + E^2: a quadratic in sqrt(B)); v is bounded
-// the same way from v <= v^ + error (a quadratic in sqrt(v), with the beta sqrt(v) term of 16-bit
-// RGB below), both solved in tileBound. A 16-bit RGB x rounded to x (1 + e'), |e'| <= u, moves v by at
-// most 2 u A sqrt(v) + u^2 A^2, A the tile's largest |x| (both terms times 1 + alpha: the kernel's
-// relative error applies to the rounded input's variance); the RGB scale by float32(1e-6) adds
-// (2u + u^2) of the value. For sigma 2 (r = 8) that is about (9 v + 36 sqrt(v P) + 56 P) u, ~1e-5
-// of v where P ~ 2 v: so tiles holding values near the slice's maximum fall back at a tolerance
-// of 1e-5 only where their second moments are large against that maximum.
+//   |M^ - M| <= eps = g sqrt(P) + u (Z + (1 + g) sqrt(P)) (Q's error, then M's own rounding; for
+//     16-bit RGB x_0 - x_ref may round too: + u Z / (1 - u));
+//   so |D' - D| <= 2 eps, and as Var is a squared seminorm (|sqrt Var(a) - sqrt Var(b)| <=
+//     sqrt Var(a - b) <= sqrt(G*(a - b)^2)): |sqrt Var(D^) - sqrt B| <= F = 2 eps + u sqrt(G*D'^2),
+//     B = Var(D) the exact variance of the row means, so |Var(D^) - B| <= 2 F sqrt(B) + F^2;
+//   |H~ - H| <= e P with H~ = G*h^; T^ is within g_v T~ of T~ = H~ + G*D^^2 and S^ within
+//     g_v sqrt(G*D^^2) of S~ = G*D^ (Cauchy-Schwarz), so fl(S^^2) is within (2 g_v + g_v^2 +
+//     u (1 + g_v)^2) G*D^^2 of S~^2, and T^ - fl(S^^2) is within
+//     K = e_v T~ + e P + 2 F sqrt(B) + F^2, e_v = 3 g_v + g_v^2 + u (1 + g_v)^2, of v = H + B;
+//   v^ = fl(T^ - fl(S^^2)) adds u |v + K|.
+// With B <= v: error <= u v + beta sqrt(v) + k, beta = 2 (1 + u) F, k = (1 + u)(e_v T~ + e P + F^2),
+// and v <= v^ + error, a quadratic in sqrt(v) solved in tileBound from the tile's largest v^. A
+// 16-bit RGB x rounded to x (1 + e'), |e'| <= u, moves v by at most 2 u A sqrt(v) + u^2 A^2 (A the
+// tile's largest |x|; the kernel's own error is then relative to the rounded input's variance):
+// beta = 2 (1 + u)(F + u A), k = (1 + u)(e_v T~ + e P + F^2 + 2 F u A + u^2 A^2). The RGB scale
+// by float32(1e-6) adds (2u + u^2) of the value. For sigma 2 (r = 8), with P and T a few times v,
+// that is about 1e-5 of v: so tiles holding values near the slice's maximum fall back at a
+// tolerance of 1e-5 only where their second moments are large against that maximum.
 //
 // The running maximum: after the float32 pass over a block's tiles, every tile's largest value
 // minus its bound is a value the true map reaches, so their running maximum over the slice is a
 // lower bound of the map's maximum; the tolerance applies to that lower bound, never to a guess.
 //
 // Speed: the horizontal pass does both sums at once over a luminance row built in the same pass
-// (greyscale fused in, no separate image); the vertical pass does H and the D sums in separate
-// loops (fewer register spills); several columns per step with independent sums (one sum per
-// step would wait on the adder's latency at every tap); compile-time tile widths with rows padded
-// by 16 elements (no cache-set aliasing at power-of-two strides). Odd radii add a zero-weight tap
-// (over zeroed guard rows and columns) rather than a loop tail.
+// (greyscale fused in by two 16-bit dot products for 8-bit RGB, no separate image); the vertical
+// pass does S and T in one loop, eight columns (two f32x4) per step: four independent sums keep
+// the adder busy without spilling registers (odd and even taps in separate sums of T measured
+// slower); compile-time tile widths with rows padded by 16 elements (no cache-set aliasing at
+// power-of-two strides). Measured on this machine (one core, 24 MP RGB slice of the benchmark,
+// best of 7): ~205-215 ms for the float32 pass against ~230-250 ms for the float64 kernel alone,
+// of which ~90 ms vertical, ~80 ms horizontal and ~45 ms luminance, copying and the rest; the
+// centring costs operations s - m^2 does not, which takes back much of what the wider lanes give.
 //
 // mergeArgmax, at the end, merges a band of the map just computed into a copy of the plain argmax
 // state (SIMD compares and bit selects, no branches), bit for bit what the JavaScript merge does.
@@ -105,7 +108,9 @@ let colMean: usize = 0;
 let lum32: usize = 0;
 let rowM: usize = 0;
 let rowH: usize = 0;
-let columnRef: usize = 0; // per column of the tile, x in its reference row (M is stored less it)
+let columnRef: usize = 0; // 16-bit RGB: the tile's reference row of x (M is stored less it), as lum32
+let lumBlock: usize = 0; // x of every row of the block (rows of lumStride f32, 4 of guard first)
+let lumStride: i32 = 0;
 let output: usize = 0; // rows x width f32
 let lanes: usize = 0; // 128 bytes for the lanes of the image's last, partial column group
 let tiles: usize = 0; // per float32 tile of a block, a record of 32 bytes (the RECORD_ offsets)
@@ -146,6 +151,8 @@ export function configure(
   rowM_: usize,
   rowH_: usize,
   columnRef_: usize,
+  lumBlock_: usize,
+  lumStride_: i32,
   output_: usize,
   lanes_: usize,
   tiles_: usize,
@@ -169,6 +176,8 @@ export function configure(
   rowM = rowM_;
   rowH = rowH_;
   columnRef = columnRef_;
+  lumBlock = lumBlock_;
+  lumStride = lumStride_;
   output = output_;
   lanes = lanes_;
   tiles = tiles_;
@@ -228,22 +237,37 @@ export function focusBand(rows: i32): void {
     return;
   }
   const inputRows = rows + 2 * radius;
+  // x of every row of the block at once, without an offset (exact: integers below 2^24), from
+  // column -radius - 4 to width + radius + 20 (every tile's halo, and the zero-weight tap of an odd
+  // radius); 16-bit RGB instead builds each tile's rows about the tile's offset, to stay exact.
+  const wholeRows = !inexactInput;
+  const lumRow = <usize>(lumStride << 2);
+  if (wholeRows) {
+    xTop = f32x4.splat(0);
+    for (let j = 0; j < inputRows; j++) fillLuminance<f32>(lumBlock + <usize>j * lumRow + 16, j, -radius - 4, width + radius + 20, 0);
+  }
+  // The reference row: its x, column by column, is taken from every row mean M (exactly: both
+  // are integers), so M's rounding scales with the column's range over the block, not the tile's.
+  const middle = inputRows >> 1;
   let lower = load<f64>(stats, 16);
   let t = 0;
   for (let x0 = 0; x0 < width; x0 += TILE32) {
     const tileWidth = min(TILE32, width - x0);
     const cols = (tileWidth + 15) & ~15;
-    const c = tileOffset(x0, tileWidth, inputRows);
-    xTop = f32x4.splat(0);
     rowPTop = f32x4.splat(0);
     refTop = f32x4.splat(0);
-    // The reference row: its x, column by column, is taken from every row mean M (exactly: both
-    // are integers), so M's rounding scales with the column's range over the block, not the tile's.
-    fillLuminance<f32>(inputRows >> 1, x0, c, cols);
-    memory.copy(columnRef, lum32 + (<usize>radius << 2), <usize>cols << 2);
-    for (let j = 0; j < inputRows; j++) {
-      fillLuminance<f32>(j, x0, c, cols);
-      blurRow32(j, cols);
+    if (wholeRows) {
+      // Column x0 - radius of row j is element x0 + 4 of the row, past its guard.
+      const at = lumBlock + 16 + (<usize>(x0 + 4) << 2);
+      for (let j = 0; j < inputRows; j++) blurRow32(at + <usize>j * lumRow, at + <usize>middle * lumRow, j, cols);
+    } else {
+      const c = tileOffset(x0, tileWidth, inputRows);
+      xTop = f32x4.splat(0);
+      fillLuminance<f32>(columnRef, middle, x0 - radius, x0 + cols + radius, c);
+      for (let j = 0; j < inputRows; j++) {
+        fillLuminance<f32>(lum32, j, x0 - radius, x0 + cols + radius, c);
+        blurRow32(lum32, columnRef, j, cols);
+      }
     }
     const record = tiles + (<usize>t << 5);
     verticalPass32(x0, tileWidth, rows, record);
@@ -261,10 +285,12 @@ export function focusBand(rows: i32): void {
     let bound = tileBound(record);
     if (!(bound <= tolerance * lower || tolerance == Infinity)) {
       fellBack++;
+      xTop = f32x4.splat(0);
       focusTile64(x0, min(TILE32, width - x0), rows, record);
-      // The float64 pass's error is below 1e-12 A^2 (its sums about c meet at most ~6 r + 21
-      // roundings of 2^-53 on moments up to A^2), then its values are rounded to float32.
-      const a = <f64>load<f32>(record, RECORD_A) / (1 - 1.0 / 16777216.0);
+      // The float64 pass's error is below 1e-12 A^2 (its sums about its own offset c meet at most
+      // ~6 r + 21 roundings of 2^-53 on moments up to A^2, A its largest |x|), then its values are
+      // rounded to float32.
+      const a = <f64>maxLane(xTop) / (1 - 1.0 / 16777216.0);
       const v = <f64>load<f32>(record, RECORD_V);
       bound = 1e-12 * a * a * <f64>outScale + v / 16777216.0;
       lower = max(lower, v - bound);
@@ -358,25 +384,25 @@ let refTop: v128 = f32x4.splat(0); // the tile's largest |x - x_ref|
  * Stores four x (i32 lanes) at element `i` of lum32 (T = f32) or lum (T = f64); returns |x| in
  * f32 lanes (for the tile's A). T is resolved at compile time: no branch.
  */
-@inline function storeX<T>(i: i32, x: v128): v128 {
+@inline function storeX<T>(to: usize, i: i32, x: v128): v128 {
   if (sizeof<T>() == 8) {
-    const at = lum + (<usize>i << 3);
+    const at = to + (<usize>i << 3);
     v128.store(at, f64x2.convert_low_i32x4_s(x));
     v128.store(at, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(x, x, 2, 3, 0, 1)), 16);
     return f32x4.abs(f32x4.convert_i32x4_s(x));
   }
   const f = f32x4.convert_i32x4_s(x);
-  v128.store(lum32 + (<usize>i << 2), f);
+  v128.store(to + (<usize>i << 2), f);
   return f32x4.abs(f);
 }
 
-@inline function storeScalarX<T>(i: i32, x: i32): v128 {
+@inline function storeScalarX<T>(to: usize, i: i32, x: i32): v128 {
   if (sizeof<T>() == 8) {
-    store<f64>(lum + (<usize>i << 3), <f64>x);
+    store<f64>(to + (<usize>i << 3), <f64>x);
     return f32x4.splat(abs<f32>(<f32>x));
   }
   const f = <f32>x;
-  store<f32>(lum32 + (<usize>i << 2), f);
+  store<f32>(to + (<usize>i << 2), f);
   return f32x4.splat(abs<f32>(f));
 }
 
@@ -390,17 +416,15 @@ let refTop: v128 = f32x4.splat(0); // the tile's largest |x - x_ref|
  * and keeps the tile's largest |x| in xTop) or lum (T = f64) with x for columns x0 - radius
  * onwards of input row j.
  */
-function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
+function fillLuminance<T>(to: usize, j: i32, first: i32, end: i32, c: i32): void {
   const row = input + <usize>(j * rowBytes);
   const sc = channels >= 3 ? 1000 * c : c;
-  const first = x0 - radius;
-  const end = x0 + cols + radius;
   // Groups of four pixels inside the image go through SIMD; the rest are mirrored one by one.
   const simdStart = max(first, 0);
   const simdEnd = min(end, width - 3);
   let top = xTop;
   let x = first;
-  for (; x < simdStart; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
+  for (; x < simdStart; x++) top = f32x4.max(top, storeScalarX<T>(to, x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
   const offset = i32x4.splat(sc);
   if (channels == 3 && !sixteen) {
     // R and G of each pixel as a pair of 16-bit lanes, B beside a zero: two dot products give
@@ -413,7 +437,7 @@ function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
       const rg = i8x16.shuffle(v, zero, 0, 16, 1, 16, 3, 16, 4, 16, 6, 16, 7, 16, 9, 16, 10, 16);
       const b = i8x16.shuffle(v, zero, 2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16);
       const sum = i32x4.add(i32x4.dot_i16x8_s(rg, redGreen), i32x4.dot_i16x8_s(b, blue));
-      top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(sum, offset)));
+      top = f32x4.max(top, storeX<T>(to, x - first, i32x4.sub(sum, offset)));
     }
   } else if (channels == 3) {
     const low16 = i32x4.splat(0xffff);
@@ -424,18 +448,18 @@ function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
       const r = v128.and(i8x16.shuffle(v0, v1, 0, 1, 0, 0, 6, 7, 0, 0, 12, 13, 0, 0, 18, 19, 0, 0), low16);
       const g = v128.and(i8x16.shuffle(v0, v1, 2, 3, 0, 0, 8, 9, 0, 0, 14, 15, 0, 0, 20, 21, 0, 0), low16);
       const b = v128.and(i8x16.shuffle(v0, v1, 4, 5, 0, 0, 10, 11, 0, 0, 16, 17, 0, 0, 22, 23, 0, 0), low16);
-      top = f32x4.max(top, storeX<T>(x - first, rgbX(r, g, b, offset)));
+      top = f32x4.max(top, storeX<T>(to, x - first, rgbX(r, g, b, offset)));
     }
   } else if (channels == 1 && !sixteen) {
-    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x)), offset)));
+    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(to, x - first, i32x4.sub(i32x4.extend_low_i16x8_u(v128.load8x8_u(row + <usize>x)), offset)));
   } else if (channels == 1) {
-    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset)));
+    for (; x < simdEnd; x += 4) top = f32x4.max(top, storeX<T>(to, x - first, i32x4.sub(v128.load16x4_u(row + (<usize>x << 1)), offset)));
   }
-  for (; x < end; x++) top = f32x4.max(top, storeScalarX<T>(x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
+  for (; x < end; x++) top = f32x4.max(top, storeScalarX<T>(to, x - first, scaledLuminanceAt(row, reflect(x, width)) - sc));
   xTop = top;
   if (sizeof<T>() == 4) {
-    store<f32>(lum32 - 4, 0);
-    store<f32>(lum32 + (<usize>(end - first) << 2), 0);
+    store<f32>(to - 4, 0);
+    store<f32>(to + (<usize>(end - first) << 2), 0);
   }
 }
 
@@ -443,18 +467,19 @@ function fillLuminance<T>(j: i32, x0: i32, c: i32, cols: i32): void {
 
 /**
  * Horizontal pass over one row of x (lum32), centred on each output column's own x0: for `cols`
- * columns (a multiple of 8), eight (two f32x4) per step, Q = G*d and P = G*d^2 with d = x - x0
- * over the taps beside the centre. Stores the row's variance h = P - Q^2 (at least 0), Q and x0
- * (its mean is x0 + Q, never rounded as one number). Odd taps go to one pair of sums and even
- * taps to another, added at the end: the bound's n, and two independent chains for the adder.
+ * columns (a multiple of 16), four (one f32x4) per step, Q = G*d and P = G*d^2 with d = x - x0
+ * over the taps beside the centre. Stores the row's variance h = P - Q^2 (at least 0) and its mean
+ * less the column's reference, M = (x0 - x_ref) + Q (one rounding). Odd taps go to one pair of
+ * sums and even taps to another, added at the end: the bound's n, and two independent chains for
+ * the adder.
  */
-function blurRow32(j: i32, cols: i32): void {
+function blurRow32(xs: usize, reference: usize, j: i32, cols: i32): void {
   const zero = f32x4.splat(0);
   const at = <usize>(j * STRIDE32 * 4);
   let pTop = rowPTop;
   let zTop = refTop;
   for (let x = 0; x < cols; x += 4) {
-    const q = lum32 + (<usize>(x + radius) << 2);
+    const q = xs + (<usize>(x + radius) << 2);
     const a = v128.load(q);
     let qa = zero;
     let pa = zero;
@@ -478,7 +503,7 @@ function blurRow32(j: i32, cols: i32): void {
     pa = f32x4.add(pa, pa2);
     pTop = f32x4.max(pTop, pa);
     const o = at + (<usize>x << 2);
-    const z = f32x4.sub(a, v128.load(columnRef + (<usize>x << 2)));
+    const z = f32x4.sub(a, v128.load(reference + (<usize>(x + radius) << 2)));
     zTop = f32x4.max(zTop, f32x4.abs(z));
     v128.store(rowM + o, f32x4.add(z, qa));
     v128.store(rowH + o, f32x4.max(f32x4.sub(pa, f32x4.mul(qa, qa)), zero));
@@ -588,7 +613,7 @@ function focusTile64(x0: i32, tileWidth: i32, rows: i32, record: usize): void {
   const cols = (tileWidth + 7) & ~7;
   const c = tileOffset(x0, tileWidth, inputRows);
   for (let j = 0; j < inputRows; j++) {
-    fillLuminance<f64>(j, x0, c, cols);
+    fillLuminance<f64>(lum, j, x0 - radius, x0 + cols + radius, c);
     blurRow(j, cols);
   }
   verticalPass(x0, tileWidth, rows, record);

@@ -12,6 +12,8 @@
 //   npm run bench -- --batch [...]: batches through a Redis queue, see scripts/bench-batch.js
 //
 // 'stack' is the design's pipeline with --align off (the issue 4 target: ratio to decode-only);
+// 'float64 stack' the same with DEEPFIELD_FOCUS_KERNEL=float64 (the float64 kernel alone, as before
+// the float32 pass: issue 15's "before", measured in the same run; --no-float64 skips it);
 // 'aligned' forces similarity alignment (the default, auto, applies nothing to these stacks, which
 // never moved), reported as what alignment adds.
 import { spawn } from 'node:child_process';
@@ -38,6 +40,7 @@ const runs = Number(option('runs', '3'));
 const sliceCounts = option('slices', '10,40').split(',').map(Number);
 const withTiff = !process.argv.includes('--no-tiff');
 const withAlign = !process.argv.includes('--no-align');
+const withFloat64 = !process.argv.includes('--no-float64');
 const outFile = path.resolve(root, option('out', 'bench-results/bench.json'));
 
 if (!existsSync(path.join(root, 'out', 'main', 'cli.js'))) {
@@ -50,10 +53,10 @@ if (!existsSync('/usr/bin/time')) {
 }
 
 /** Runs `node args` under /usr/bin/time -v; returns wall ms (spawn to exit), peak RSS and stdout. */
-function timedNode(args) {
+function timedNode(args, env = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-v', process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-v', process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -85,6 +88,7 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'deepfield-bench-'));
   const decode = [];
   const stack = [];
+  const float64 = [];
   const aligned = [];
   try {
     // Alternate the two so drifting background load hits both alike.
@@ -100,6 +104,14 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
       await rm(out, { force: true });
       await rm(index, { force: true });
       await rm(`${out}.deepfield.json`, { force: true });
+      if (withFloat64) {
+        const before = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', 'off'], { DEEPFIELD_FOCUS_KERNEL: 'float64' });
+        before.summary = JSON.parse(before.stdout);
+        float64.push(before);
+        await rm(out, { force: true });
+        await rm(index, { force: true });
+        await rm(`${out}.deepfield.json`, { force: true });
+      }
       if (withAlign) {
         const withAlignment = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', 'similarity']);
         withAlignment.summary = JSON.parse(withAlignment.stdout);
@@ -119,6 +131,7 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
   // Share of the focus kernel's float32 tiles recomputed in float64 (their error bound was too large).
   const kernel = best.focusKernel;
   const a = aligned.length ? summarise(aligned) : undefined;
+  const f = float64.length ? summarise(float64) : undefined;
   return {
     case: name,
     slices: files.length,
@@ -131,6 +144,7 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
     // drifts with their load; this one much less (it says nothing about idle cores, though).
     cpuRatio: s.cpuS / d.cpuS,
     aligned: a && { ...a, alignAdds: a.wallMs / s.wallMs - 1 },
+    float64Stack: f && { ...f, ratio: f.wallMs / d.wallMs, cpuRatio: f.cpuS / d.cpuS },
     megapixelsPerSecond: (files.length * megapixels) / (s.wallMs / 1000),
   };
 }
@@ -159,11 +173,14 @@ const rows = results.map((r) => [
   r.fullStack.peakRssMB.toFixed(0),
   `${(100 * r.decodeOnly.spread).toFixed(0)}% / ${(100 * r.fullStack.spread).toFixed(0)}%`,
   r.fallbackShare === undefined ? '-' : `${(100 * r.fallbackShare).toFixed(2)}%`,
+  r.float64Stack ? (r.float64Stack.wallMs / 1000).toFixed(2) : '-',
+  r.float64Stack ? `${r.float64Stack.ratio.toFixed(2)}x / ${r.float64Stack.cpuRatio.toFixed(2)}x` : '-',
+  r.float64Stack ? r.float64Stack.peakRssMB.toFixed(0) : '-',
   r.aligned ? (r.aligned.wallMs / 1000).toFixed(2) : '-',
   r.aligned ? `+${(100 * r.aligned.alignAdds).toFixed(0)}%` : '-',
   r.aligned ? r.aligned.peakRssMB.toFixed(0) : '-',
 ]);
-const header = ['case', 'decode s', 'stack s', 'ratio', 'cpu ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'float64 tiles', 'aligned s', 'align adds', 'aligned RSS MB'];
+const header = ['case', 'decode s', 'stack s', 'ratio', 'cpu ratio', 'MP/s', 'decode RSS MB', 'stack RSS MB', 'noise (spread)', 'float64 tiles', 'float64 stack s', 'float64 ratio / cpu', 'float64 RSS MB', 'aligned s', 'align adds', 'aligned RSS MB'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
 console.log(line(header));
