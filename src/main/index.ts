@@ -9,7 +9,7 @@ import { AllowedFolders } from './desktop/allowed-folders';
 import { registerIpc } from './desktop/ipc';
 import { handleAppScheme, registerAppScheme } from './desktop/protocol';
 import { createMainWindow, lockDownSession } from './desktop/window';
-import { Engine } from './engine';
+import { closeMetadataTool, Engine } from './engine';
 import { Session } from './host/session';
 
 // `Deepfield stack ...` from a terminal: run the command line and exit before any window exists.
@@ -40,6 +40,7 @@ function startDesktopApp(): void {
   app.on('will-quit', () => {
     session.close();
     void engine.close();
+    void closeMetadataTool(); // the ExifTool process exports started, which would outlive the app
   });
 }
 

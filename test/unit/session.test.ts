@@ -10,6 +10,7 @@ import { depthColour } from '../../src/shared/colour-maps';
 import { decodeSlice } from '../../src/main/engine/input/decode';
 import { computeFocusMap } from '../../src/main/engine/focus/focus-measure';
 import { Engine } from '../../src/main/engine/job/engine';
+import { closeMetadataTool } from '../../src/main/engine/output/metadata';
 import { AccessDeniedError, RootFolder } from '../../src/main/host/paths';
 import { Session } from '../../src/main/host/session';
 import { encodeDng } from '../helpers/dng';
@@ -21,6 +22,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await engine.close();
+  await closeMetadataTool(); // exports started it; left running, it outlives the test run
 });
 
 /** A stack of textured slices whose sharpness differs by region, written as PNGs. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { version } from '../../../package.json';
 import { describeExpected } from '../../shared/options';
-import { Engine } from '../engine';
+import { closeMetadataTool, Engine } from '../engine';
 import { startBrowserHost } from '../host/http-server';
 import { RootFolder } from '../host/paths';
 import { defaultConfigDir } from '../host/recent';
@@ -54,6 +54,8 @@ export async function runServe(workerFile: string, opts: ServeOptions, signal: A
     await host.close();
   } finally {
     await engine.close();
+    // Exports copy metadata through one ExifTool process: end it, or it outlives the host.
+    await closeMetadataTool();
   }
 }
 
