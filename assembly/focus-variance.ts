@@ -12,9 +12,11 @@
 // Tolerance 0 skips the float32 pass: the float64 kernel alone (focusBand64).
 //
 // Inputs are exact. Both kernels work on x = S L - S c, S = 1000 for RGB (1000 L = 299 R + 587 G
-// + 114 B, an integer: i32 lanes) and 1 for grey, c a whole number near the tile's mean; the map
-// is scaled by 1 / S^2 at the end. x is an integer below 2^24 in magnitude, so exact in float32,
-// except for 16-bit RGB more than 16777 levels from c (then rounded once: see below).
+// + 114 B, an integer: i32 lanes) and 1 for grey; the map is scaled by 1 / S^2 at the end. The
+// float64 tiles and the float32 tiles of 16-bit RGB take c, a whole number near the tile's mean;
+// the float32 pass otherwise takes c = 0 and builds x for the whole block at once (its
+// arithmetic only ever uses differences of x). x is an integer below 2^24 in magnitude, so exact
+// in float32, except for 16-bit RGB more than 16777 levels from c (then rounded once: see below).
 //
 // The float32 kernel never lets x's magnitude into a cancellation. With exact weights w (sum 1)
 // and the law of total variance for the separable 2-D weights w_i w_t:
