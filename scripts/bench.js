@@ -91,35 +91,24 @@ async function measureCase(name, files, { grey16, megapixels, composite }) {
   const float64 = [];
   const aligned = [];
   try {
-    // Alternate the two so drifting background load hits both alike.
+    // Alternate the measurements so drifting background load hits them all alike.
     for (let r = 0; r < runs; r++) {
       decode.push(await timedNode(['scripts/bench-decode.js', ...(grey16 ? ['--grey16'] : []), ...files]));
       const out = path.join(work, `composite-${r}.${composite}`);
       const index = path.join(work, `index-${r}.png`);
-      // The design's pipeline (issue 4's target) without alignment, then similarity alignment
-      // forced, to report what alignment adds (issue 6's budget: half).
-      const result = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', 'off']);
-      result.summary = JSON.parse(result.stdout);
-      stack.push(result);
-      await rm(out, { force: true });
-      await rm(index, { force: true });
-      await rm(`${out}.deepfield.json`, { force: true });
-      if (withFloat64) {
-        const before = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', 'off'], { DEEPFIELD_FOCUS_KERNEL: 'float64' });
-        before.summary = JSON.parse(before.stdout);
-        float64.push(before);
-        await rm(out, { force: true });
-        await rm(index, { force: true });
-        await rm(`${out}.deepfield.json`, { force: true });
-      }
-      if (withAlign) {
-        const withAlignment = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', 'similarity']);
-        withAlignment.summary = JSON.parse(withAlignment.stdout);
-        aligned.push(withAlignment);
-        await rm(out, { force: true });
-        await rm(index, { force: true });
-        await rm(`${out}.deepfield.json`, { force: true });
-      }
+      // One full stack through the command line; its outputs removed before the next.
+      const timedStack = async (align, env) => {
+        const result = await timedNode(['bin/deepfield.js', 'stack', ...files, '-o', out, '--index-map', index, '--json', '--align', align], env);
+        result.summary = JSON.parse(result.stdout);
+        for (const file of [out, index, `${out}.deepfield.json`]) await rm(file, { force: true });
+        return result;
+      };
+      // The design's pipeline (issue 4's target) without alignment; the same with the float64
+      // kernel alone (issue 15's "before"); then similarity alignment forced, to report what
+      // alignment adds (issue 6's budget: half).
+      stack.push(await timedStack('off'));
+      if (withFloat64) float64.push(await timedStack('off', { DEEPFIELD_FOCUS_KERNEL: 'float64' }));
+      if (withAlign) aligned.push(await timedStack('similarity'));
     }
   } finally {
     await rm(work, { recursive: true, force: true });
