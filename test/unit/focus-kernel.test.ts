@@ -521,3 +521,35 @@ describe('the argmax of a stack', () => {
     },
   );
 });
+
+describe('the map of a slice is a function of the slice alone', () => {
+  // Workers start their bands at different rows (focus-variance-kernel.ts: the slot a task
+  // claims), so which block a slice's map starts at depends on timing. The fallback decision must
+  // not: a map that differed with the start row would change the argmax wherever two slices are
+  // within the bound of each other, and a job would not give the same files twice.
+  it('is the same bit for bit whichever block the kernel starts at', () => {
+    // Two blocks of 128 rows: a strong stripe pattern above (the slice's maximum), and below a
+    // bright 16-bit flat with one level of noise, whose float32 bound is large against its own small
+    // values but small against the stripes'.
+    const layout: PixelLayout = { width: 192, height: 256, channels: 1, bitDepth: 16 };
+    const pixels = imageOf(layout, 31, (x, y, _c, next) => (y < 128 ? (x % 8 < 4 ? 1000 : 64000) : 65000 + Math.floor(next() * 2)));
+    const bandRows = 16;
+    const fromTop = measureFocusMap(pixels, layout, 2);
+    const buffers = createProfileBuffers(layout, bandRows, 1, { peaks: false, sums: false, weightedSums: false }, { sigma: 2, workers: 2 });
+    // The first slot is taken, so this task works in the second and starts half way down.
+    Atomics.store(buffers.arena!.claims, 0, 1);
+    const fromMiddle = new Float32Array(layout.width * layout.height);
+    const firstRows: number[] = [];
+    const stats = measureFocusBands(pixels, layout, 2, (y0, _y1, band) => {
+      firstRows.push(y0);
+      fromMiddle.set(band, y0 * layout.width);
+    }, bandRows, buffers.arena);
+    expect(firstRows[0]).toBe(128);
+    // The flat's tiles need the fallback on their own: the case the order could change.
+    expect(stats.fallbackTiles).toBeGreaterThan(0);
+    expect(stats.fallbackTiles).toBe(fromTop.stats.fallbackTiles);
+    expect(stats.sum).toBe(fromTop.stats.sum);
+    expect(Buffer.from(fromMiddle.buffer).equals(Buffer.from(fromTop.map.buffer))).toBe(true);
+    expectWithinBound(fromTop.map, referenceFocusMap(pixels, layout, 2));
+  });
+});

@@ -270,7 +270,7 @@ function measureWithKernel(
   const splats32 = new Float32Array(buffer, at.weights32, (radius + 2) * 4);
   splats32.fill(0);
   for (let t = 0; t <= radius; t++) splats32.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
-  // sum, max, running lower bound of the max, tiles, tiles that fell back, largest bound
+  // sum, max, largest lower bound of the max, tiles, tiles that fell back, largest bound
   const totals = new Float64Array(buffer, at.stats, 6);
   totals.fill(0);
   k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowM, at.rowH, at.columnRef, at.lumBlock, lumStrideFor(width, radius), at.output, at.lanes, at.tiles, at.stats, tolerance);
@@ -307,8 +307,12 @@ function measureWithKernel(
   const merge = inPlace ? mergeInPlace : mergeByCopy;
 
   const blocks = Math.ceil(height / blockRows);
+  // Each block's sum, added top to bottom at the end: the blocks come in an order that differs
+  // with the worker, and float addition in that order would make the slice's sum differ too.
+  const blockSums = new Float64Array(blocks);
   for (let i = 0; i < blocks; i++) {
-    const y0 = ((firstBlock + i) % blocks) * blockRows;
+    const block = (firstBlock + i) % blocks;
+    const y0 = block * blockRows;
     const rows = Math.min(blockRows, height - y0);
     // Source rows y0 - radius .. y0 + rows + radius, copied in runs of consecutive rows.
     const inputRows = rows + 2 * radius;
@@ -320,6 +324,8 @@ function measureWithKernel(
       j += run;
     }
     k.focusBand(rows);
+    blockSums[block] = totals[0];
+    totals[0] = 0;
     for (let b = 0; b < rows; b += bandRows) {
       const bandEnd = Math.min(rows, b + bandRows);
       bandFirst = y0 + b;
@@ -329,7 +335,9 @@ function measureWithKernel(
     }
   }
   // The map holds v rounded to float32; rounding is monotonic, so this is the map's own maximum.
-  return { sum: totals[0], max: Math.fround(totals[1]), kernel: 'wasm-simd', tiles: totals[3], fallbackTiles: totals[4], bound: totals[5] };
+  let sum = 0;
+  for (const blockSum of blockSums) sum += blockSum;
+  return { sum, max: Math.fround(totals[1]), kernel: 'wasm-simd', tiles: totals[3], fallbackTiles: totals[4], bound: totals[5] };
 }
 
 function measureWithJavaScript(
