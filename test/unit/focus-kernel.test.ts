@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { gaussianKernel, reflectIndex } from '../../src/shared/gaussian';
 import type { PixelLayout } from '../../src/shared/types';
 import type { PixelData } from '../../src/main/engine/input/decode';
-import { FOCUS_TOLERANCE, measureFocusBands, measureFocusMap, wasmKernelAvailable, type FocusMapStats } from '../../src/main/engine/focus/focus-variance-kernel';
+import { FOCUS_TOLERANCE, measureFocusBands, measureFocusMap, staggeredStart, wasmKernelAvailable, type FocusMapStats } from '../../src/main/engine/focus/focus-variance-kernel';
 import { createProfileBuffers, ProfileMerger, type ProfileBuffers } from '../../src/main/engine/merge/profile';
 
 function referenceFocusMap(pixels: PixelData, layout: PixelLayout, sigma: number): Float64Array {
@@ -522,34 +522,62 @@ describe('the argmax of a stack', () => {
   );
 });
 
-describe('the map of a slice is a function of the slice alone', () => {
-  // Workers start their bands at different rows (focus-variance-kernel.ts: the slot a task
-  // claims), so which block a slice's map starts at depends on timing. The fallback decision must
-  // not: a map that differed with the start row would change the argmax wherever two slices are
-  // within the bound of each other, and a job would not give the same files twice.
-  it('is the same bit for bit whichever block the kernel starts at', () => {
-    // Two blocks of 128 rows: a strong stripe pattern above (the slice's maximum), and below a
-    // bright 16-bit flat with one level of noise, whose float32 bound is large against its own small
-    // values but small against the stripes'.
-    const layout: PixelLayout = { width: 192, height: 256, channels: 1, bitDepth: 16 };
-    const pixels = imageOf(layout, 31, (x, y, _c, next) => (y < 128 ? (x % 8 < 4 ? 1000 : 64000) : 65000 + Math.floor(next() * 2)));
-    const bandRows = 16;
-    const fromTop = measureFocusMap(pixels, layout, 2);
+describe('the map of a slice does not depend on the worker that computes it', () => {
+  // The float32 kernel's fallback decision takes a running lower bound of the map's maximum, so
+  // the map depends on the block a slice starts at. That start used to come from the arena slot
+  // the task claimed, i.e. from timing: the same job could give different files (CI: one pixel of
+  // a 12-slice stack). Now it comes from the slice's index in the stack.
+  // Two blocks of 128 rows: a strong 16-bit stripe pattern above (the slice's maximum), and below
+  // a bright flat with one level of noise, whose float32 bound is large against its own small
+  // values but small against the stripes': started below, its tiles fall back; started above, not.
+  const layout: PixelLayout = { width: 192, height: 256, channels: 1, bitDepth: 16 };
+  const pixels = imageOf(layout, 31, (x, y, _c, next) => (y < 128 ? (x % 8 < 4 ? 1000 : 64000) : 65000 + Math.floor(next() * 2)));
+  const bandRows = 16;
+  const blocks = 2;
+
+  /** The map as a worker computes it: in the job's arena, in the slot left free, staggered by `index`. */
+  function inArena(index: number | undefined, takenSlots: number[]) {
     const buffers = createProfileBuffers(layout, bandRows, 1, { peaks: false, sums: false, weightedSums: false }, { sigma: 2, workers: 2 });
-    // The first slot is taken, so this task works in the second and starts half way down.
-    Atomics.store(buffers.arena!.claims, 0, 1);
-    const fromMiddle = new Float32Array(layout.width * layout.height);
+    for (const slot of takenSlots) Atomics.store(buffers.arena!.claims, slot, 1);
+    const map = new Float32Array(layout.width * layout.height);
     const firstRows: number[] = [];
     const stats = measureFocusBands(pixels, layout, 2, (y0, _y1, band) => {
       firstRows.push(y0);
-      fromMiddle.set(band, y0 * layout.width);
-    }, bandRows, buffers.arena);
-    expect(firstRows[0]).toBe(128);
-    // The flat's tiles need the fallback on their own: the case the order could change.
-    expect(stats.fallbackTiles).toBeGreaterThan(0);
-    expect(stats.fallbackTiles).toBe(fromTop.stats.fallbackTiles);
-    expect(stats.sum).toBe(fromTop.stats.sum);
-    expect(Buffer.from(fromMiddle.buffer).equals(Buffer.from(fromTop.map.buffer))).toBe(true);
-    expectWithinBound(fromTop.map, referenceFocusMap(pixels, layout, 2));
+      map.set(band, y0 * layout.width);
+    }, bandRows, buffers.arena, undefined, index);
+    return { map, stats, firstRow: firstRows[0] };
+  }
+  const bytes = (map: Float32Array) => Buffer.from(map.buffer);
+
+  it('gives the same map in either slot, for a slice that starts at the top and for one that starts below', () => {
+    expect(staggeredStart(0, blocks)).toBe(0);
+    expect(staggeredStart(1, blocks)).toBe(1);
+    for (const index of [0, 1]) {
+      const first = inArena(index, []);
+      const second = inArena(index, [0]);
+      expect(first.firstRow).toBe(index * 128);
+      expect(second.firstRow).toBe(first.firstRow);
+      expect(second.stats.fallbackTiles).toBe(first.stats.fallbackTiles);
+      expect(second.stats.sum).toBe(first.stats.sum);
+      expect(bytes(second.map).equals(bytes(first.map))).toBe(true);
+    }
+  });
+
+  it('starts neighbouring slices apart, and every start keeps the map within the bound', () => {
+    const reference = referenceFocusMap(pixels, layout, 2);
+    const top = inArena(0, []);
+    const below = inArena(1, []);
+    // The case the start changes: started below, the flat's tiles see only their own maximum.
+    expect(below.stats.fallbackTiles).toBeGreaterThan(top.stats.fallbackTiles);
+    for (const run of [top, below]) {
+      expectWithinBound(run.map, reference);
+      expectWithinProvenBound(run.map, run.stats, reference);
+    }
+    for (const many of [7, 63, 250]) {
+      for (let k = 0; k + 1 < 40; k++) {
+        const gap = Math.abs(staggeredStart(k + 1, many) - staggeredStart(k, many));
+        expect(Math.min(gap, many - gap), `blocks ${many}, slices ${k} and ${k + 1}`).toBeGreaterThanOrEqual(Math.floor(0.38 * many) - 1);
+      }
+    }
   });
 });

@@ -210,10 +210,14 @@ function claimSlot(arena: KernelArena): number {
  * computeFocusBands does (same values within the accuracy bound). The band array is a view into
  * the kernel's memory, valid only during the call. Returns the map's statistics.
  * With `arena`, the kernel works in one of its slots and merges in place into state views that
- * live in the arena's memory; the bands then come top to bottom from a starting row that
- * differs per slot (wrapping round), so workers that start together do not queue for the same
- * band's lock all the way down; `fromTop` keeps every slot starting at the top, for merges that
- * take their turns band by band in slice order (a staggered start would wait half a slice).
+ * live in the arena's memory.
+ * `staggerBy`, the slice's index in its stack, makes the bands come top to bottom from a starting
+ * row that differs from slice to slice (wrapping round), so two workers on neighbouring slices do
+ * not queue for the same band's lock all the way down; without it (merges that take their turns
+ * band by band in slice order, where a staggered start would wait half a slice) they start at the
+ * top. The start comes from the slice, never from the worker or its slot: the float32 kernel's
+ * fallback decision takes a running lower bound of the map's maximum, so the map depends on the
+ * order of its blocks, and a start that depended on timing made a job's files differ from run to run.
  */
 export function measureFocusBands(
   pixels: PixelData,
@@ -223,7 +227,7 @@ export function measureFocusBands(
   bandRows = DEFAULT_BAND_ROWS,
   arena?: KernelArena,
   tolerance = jobTolerance,
-  fromTop = false,
+  staggerBy?: number,
 ): FocusMapStats {
   if (!kernelModule()) return measureWithJavaScript(pixels, layout, sigma, onBand, bandRows);
   const kernelWeights = gaussianKernel(sigma);
@@ -236,13 +240,20 @@ export function measureFocusBands(
   const memory = inPlace ? arena!.memory : threadMemory(align(instanceHeapBase()) + scratch.bytes + 64);
   const base = inPlace ? arena!.slotOffset + slot * arena!.slotBytes : align(instanceHeapBase());
   try {
-    const blocks = Math.ceil(layout.height / blockRows);
-    const firstBlock = inPlace && !fromTop ? Math.floor((slot * blocks) / arena!.claims.length) : 0;
     const k = instanceFor(memory);
+    const firstBlock = staggerBy === undefined ? 0 : staggeredStart(staggerBy, Math.ceil(layout.height / blockRows));
     return measureWithKernel(k, memory, base, scratch, pixels, layout, kernelWeights, blockRows, bandRows, onBand, inPlace, firstBlock, tolerance);
   } finally {
     if (inPlace) Atomics.store(arena!.claims, slot, 0);
   }
+}
+
+/**
+ * The first block of slice `index`: the fractional parts of index x the golden ratio, so any two
+ * neighbouring slices (the ones two workers run at once) start at least 0.38 of the slice apart.
+ */
+export function staggeredStart(index: number, blocks: number): number {
+  return Math.min(blocks - 1, Math.floor(((index * 0.6180339887498949) % 1) * blocks));
 }
 
 function measureWithKernel(
@@ -307,22 +318,14 @@ function measureWithKernel(
   const merge = inPlace ? mergeInPlace : mergeByCopy;
 
   const blocks = Math.ceil(height / blockRows);
-  // Each block's sum, added top to bottom at the end: the blocks come in an order that differs
-  // with the worker, and float addition in that order would make the slice's sum differ too.
+  // Each block's sum, added top to bottom at the end, so the slice's mean variance does not depend
+  // on the block it started at.
   const blockSums = new Float64Array(blocks);
   for (let i = 0; i < blocks; i++) {
     const block = (firstBlock + i) % blocks;
     const y0 = block * blockRows;
     const rows = Math.min(blockRows, height - y0);
-    // Source rows y0 - radius .. y0 + rows + radius, copied in runs of consecutive rows.
-    const inputRows = rows + 2 * radius;
-    for (let j = 0; j < inputRows; ) {
-      const first = reflectIndex(y0 - radius + j, height);
-      let run = 1;
-      while (j + run < inputRows && reflectIndex(y0 - radius + j + run, height) === first + run) run++;
-      heap.set(source.subarray(first * rowBytes, (first + run) * rowBytes), at.input + j * rowBytes);
-      j += run;
-    }
+    copyBlockRows(source, heap, at.input, rowBytes, y0 - radius, rows + 2 * radius, height);
     k.focusBand(rows);
     blockSums[block] = totals[0];
     totals[0] = 0;
@@ -334,10 +337,23 @@ function measureWithKernel(
       onBand(y0 + b, y0 + bandEnd, new Float32Array(buffer, at.output + b * width * 4, (bandEnd - b) * width), merge);
     }
   }
+  const sum = blockSums.reduce((total, blockSum) => total + blockSum, 0);
   // The map holds v rounded to float32; rounding is monotonic, so this is the map's own maximum.
-  let sum = 0;
-  for (const blockSum of blockSums) sum += blockSum;
   return { sum, max: Math.fround(totals[1]), kernel: 'wasm-simd', tiles: totals[3], fallbackTiles: totals[4], bound: totals[5] };
+}
+
+/**
+ * Copies source rows top .. top + count (reflected at the image's edges) into the kernel's
+ * input, in runs of consecutive rows.
+ */
+function copyBlockRows(source: Uint8Array, heap: Uint8Array, input: number, rowBytes: number, top: number, count: number, height: number): void {
+  for (let j = 0; j < count; ) {
+    const first = reflectIndex(top + j, height);
+    let run = 1;
+    while (j + run < count && reflectIndex(top + j + run, height) === first + run) run++;
+    heap.set(source.subarray(first * rowBytes, (first + run) * rowBytes), input + j * rowBytes);
+    j += run;
+  }
 }
 
 function measureWithJavaScript(

@@ -8,7 +8,7 @@ import type { AlignmentCopies } from '../align/prepare';
 import type { PixelData } from '../input/decode';
 import { measureFocusBands } from '../focus/focus-variance-kernel';
 import { FocusPreviewBuilder } from '../focus/focus-preview';
-import { fillPeakNeighbours, ProfileMerger } from '../merge/profile';
+import { fillPeakNeighbours, ProfileMerger, type ProfileBuffers } from '../merge/profile';
 import { composeSlice } from '../merge/merge-stage';
 import { collectGarbage } from '../collect-garbage';
 import type { MeasureTask, SliceTask, SliceTaskResult } from './slice-task';
@@ -40,12 +40,21 @@ async function runSliceTask(task: SliceTask): Promise<SliceTaskResult> {
     case 'peaks': {
       const { profile } = task;
       const fill = (y0: number, _y1: number, variance: Float32Array) => fillPeakNeighbours(profile, layout.width, task.index, y0, variance);
-      measureFocusBands(pixels, layout, task.sigma, fill, profile.bandRows, profile.arena);
+      measureFocusBands(pixels, layout, task.sigma, fill, profile.bandRows, profile.arena, undefined, staggerBy(profile, task.index));
       return { meanVariance: 0, maxVariance: 0 };
     }
     case 'measure':
       return measureSlice(task, pixels);
   }
+}
+
+/**
+ * Where slice `index`'s bands start (measureFocusBands): staggered from slice to slice, except
+ * where the merge takes its turns in slice order. Both passes over a slice start alike, so the
+ * peaks pass sees the very map the first pass merged.
+ */
+function staggerBy(profile: ProfileBuffers, index: number): number | undefined {
+  return profile.turns === undefined ? index : undefined;
 }
 
 function measureSlice(task: MeasureTask, pixels: PixelData): SliceTaskResult {
@@ -63,7 +72,7 @@ function measureSlice(task: MeasureTask, pixels: PixelData): SliceTaskResult {
     profile.bandRows,
     profile.arena,
     undefined,
-    profile.turns !== undefined,
+    staggerBy(profile, task.index),
   );
   return { meanVariance: sum / (layout.width * layout.height), maxVariance: max, preview: preview?.build(), focusTiles: tiles, fallbackTiles };
 }
