@@ -281,7 +281,7 @@ function measureWithKernel(
   const splats32 = new Float32Array(buffer, at.weights32, (radius + 2) * 4);
   splats32.fill(0);
   for (let t = 0; t <= radius; t++) splats32.fill(kernelWeights[radius + t], t * 4, t * 4 + 4);
-  // sum, max, largest lower bound of the max, tiles, tiles that fell back, largest bound
+  // sum, max, running lower bound of the max, tiles, tiles that fell back, largest bound
   const totals = new Float64Array(buffer, at.stats, 6);
   totals.fill(0);
   k.configure(width, channels, layout.bitDepth === 16 ? 1 : 0, radius, at.input, at.weights, at.weights32, at.lum, at.rowMean, at.rowMeanSq, at.colMean, at.lum32, at.rowM, at.rowH, at.columnRef, at.lumBlock, lumStrideFor(width, radius), at.output, at.lanes, at.tiles, at.stats, tolerance);
