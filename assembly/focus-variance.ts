@@ -71,7 +71,7 @@
 // worker, or a job's files would depend on timing (they did: two slices within the bound of each
 // other at a pixel swapped as the argmax). A block's own lower bound alone would make the map
 // independent of any order, but measured 26% of the microtubules stack's tiles falling back
-// instead of 2.3% (dim noisy blocks), 1.1% of the benchmark JPEGs' instead of 0.2-0.3%.
+// instead of 5.5% (dim noisy blocks), 1.1% of the benchmark JPEGs' instead of 0.24-0.29%.
 //
 // Speed: the horizontal pass does both sums at once over a luminance row built in the same pass
 // (greyscale fused in by two 16-bit dot products for 8-bit RGB, no separate image); the vertical
