@@ -310,8 +310,6 @@ describe('the kernel\'s argmax merge', () => {
     return buffers;
   }
 
-  const bytes = (view: ArrayBufferView) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-
   it.each([
     [{ width: 75, height: 70, channels: 3, bitDepth: 8 }],
     [{ width: 131, height: 150, channels: 3, bitDepth: 8 }],
@@ -354,6 +352,11 @@ describe('the kernel\'s argmax merge', () => {
     }
   });
 });
+
+/** The bytes a typed array views, for bit-for-bit comparisons. */
+function bytes(view: ArrayBufferView): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
 
 /** An image of the given layout whose sample (x, y, channel) is `value(x, y, c, next)`, clamped to the depth. */
 function imageOf(layout: PixelLayout, seed: number, value: (x: number, y: number, c: number, next: () => number) => number): PixelData {
@@ -547,7 +550,6 @@ describe('the map of a slice does not depend on the worker that computes it', ()
     }, bandRows, buffers.arena, undefined, index);
     return { map, stats, firstRow: firstRows[0] };
   }
-  const bytes = (map: Float32Array) => Buffer.from(map.buffer);
 
   it('gives the same map in either slot, for a slice that starts at the top and for one that starts below', () => {
     expect(staggeredStart(0, blocks)).toBe(0);
